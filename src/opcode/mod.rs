@@ -1,0 +1,42 @@
+//! Operation builders: one plain struct per kernel operation, each with
+//! `new(required...)`, optional setters and `build()` into a submission
+//! [`Entry`](crate::squeue::Entry).
+//!
+//! Every builder starts from an all-zero SQE, sets its opcode and writes
+//! only the fields its operation reads (KERNEL-ABI.md table (a)), so the
+//! builder files need no `unsafe`. Each builder's `CODE` is the raw opcode
+//! number, which [`Probe::is_supported`](crate::Probe::is_supported) takes.
+
+mod misc;
+
+pub use misc::Nop;
+
+use crate::squeue::Entry;
+use crate::sys::Sqe;
+
+/// An all-zero SQE for `opcode`, with `fd` set: the start of every build.
+#[inline]
+pub(crate) const fn sqe(opcode: u8, fd: i32) -> Sqe {
+    Sqe {
+        opcode,
+        flags: 0,
+        ioprio: 0,
+        fd,
+        off: 0,
+        addr: 0,
+        len: 0,
+        op_flags: 0,
+        user_data: 0,
+        buf_index: 0,
+        personality: 0,
+        file_index: 0,
+        addr3: 0,
+        pad2: 0,
+    }
+}
+
+/// Wraps a finished SQE.
+#[inline]
+pub(crate) const fn entry(sqe: Sqe) -> Entry {
+    Entry(sqe)
+}

@@ -1,0 +1,8 @@
+//! Registering resources and querying the kernel: `io_uring_register(2)`.
+//!
+//! Each family lives in its own file and adds its calls to
+//! [`Submitter`](crate::Submitter).
+
+mod probe;
+
+pub use probe::{Opcode, Probe};

@@ -1,0 +1,283 @@
+//! [`Builder`]: every `IORING_SETUP_*` flag the kernel has through 6.18.
+
+use core::marker::PhantomData;
+use core::mem::size_of;
+use rustix::fd::{FromRawFd, OwnedFd, RawFd};
+use rustix::io::{Errno, Result};
+
+use super::{IoUring, RingMemory};
+use crate::sys::{self, Params};
+use crate::{cqueue, squeue};
+
+/// Configures and creates an [`IoUring`]. Obtain one with
+/// [`IoUring::builder`] (or `Builder::default()`), call the setters, then
+/// [`build`](Builder::build).
+///
+/// Each setter names the `IORING_SETUP_*` flag it sets and the kernel that
+/// introduced it; the kernel rejects flags it does not know, and invalid
+/// combinations, with `EINVAL` from `build`. See `io_uring_setup(2)`.
+pub struct Builder<S = squeue::Entry, C = cqueue::Entry>
+where
+    S: squeue::EntryMarker,
+    C: cqueue::EntryMarker,
+{
+    dontfork: bool,
+    params: Params,
+    caller_memory: Option<CallerMemory>,
+    marker: PhantomData<fn() -> (S, C)>,
+}
+
+/// Ring memory provided by the caller for `IORING_SETUP_NO_MMAP`, kept as
+/// addresses so that the builder stays `Send + Sync`.
+#[derive(Clone, Copy, Debug)]
+struct CallerMemory {
+    rings: usize,
+    rings_len: usize,
+    sqes: usize,
+    sqes_len: usize,
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Clone for Builder<S, C> {
+    fn clone(&self) -> Self {
+        Builder { ..*self }
+    }
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Default for Builder<S, C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> core::fmt::Debug for Builder<S, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Builder")
+            .field("flags", &format_args!("{:#x}", self.params.flags))
+            .field("dontfork", &self.dontfork)
+            .field("caller_memory", &self.caller_memory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
+    pub(super) fn new() -> Self {
+        let mut params = Params::default();
+        params.flags = S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits();
+        Builder {
+            dontfork: false,
+            params,
+            caller_memory: None,
+            marker: PhantomData,
+        }
+    }
+
+    fn flag(&mut self, flag: u32) -> &mut Self {
+        self.params.flags |= flag;
+        self
+    }
+
+    /// After building, `madvise(MADV_DONTFORK)` the ring mappings so that a
+    /// forked child does not share them.
+    pub fn dontfork(&mut self) -> &mut Self {
+        self.dontfork = true;
+        self
+    }
+
+    /// `IORING_SETUP_IOPOLL` (5.1): busy-poll for completions instead of
+    /// interrupts; for `O_DIRECT` files on polling-capable devices.
+    pub fn setup_iopoll(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_IOPOLL)
+    }
+
+    /// `IORING_SETUP_HYBRID_IOPOLL` (6.13): sleep before polling; needs
+    /// [`setup_iopoll`](Self::setup_iopoll).
+    pub fn setup_hybrid_iopoll(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_HYBRID_IOPOLL)
+    }
+
+    /// `IORING_SETUP_SQPOLL` (5.1): a kernel thread polls the SQ; it goes to
+    /// sleep after `idle` milliseconds without work.
+    pub fn setup_sqpoll(&mut self, idle: u32) -> &mut Self {
+        self.params.sq_thread_idle = idle;
+        self.flag(sys::SETUP_SQPOLL)
+    }
+
+    /// `IORING_SETUP_SQ_AFF` (5.1): pin the SQPOLL thread to `cpu`.
+    pub fn setup_sqpoll_cpu(&mut self, cpu: u32) -> &mut Self {
+        self.params.sq_thread_cpu = cpu;
+        self.flag(sys::SETUP_SQ_AFF)
+    }
+
+    /// `IORING_SETUP_CQSIZE` (5.5): `entries` CQ slots instead of twice the
+    /// SQ size; must not be smaller than the SQ.
+    pub fn setup_cqsize(&mut self, entries: u32) -> &mut Self {
+        self.params.cq_entries = entries;
+        self.flag(sys::SETUP_CQSIZE)
+    }
+
+    /// `IORING_SETUP_CLAMP` (5.6): clamp oversized entry counts to the
+    /// kernel's maximum instead of failing.
+    pub fn setup_clamp(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_CLAMP)
+    }
+
+    /// `IORING_SETUP_ATTACH_WQ` (5.6): share the async worker pool of the
+    /// ring `fd`.
+    ///
+    /// # Safety
+    /// `fd` must be an open file descriptor when `build` is called.
+    pub unsafe fn setup_attach_wq(&mut self, fd: RawFd) -> &mut Self {
+        self.params.wq_fd = fd as u32;
+        self.flag(sys::SETUP_ATTACH_WQ)
+    }
+
+    /// `IORING_SETUP_R_DISABLED` (5.10): start disabled, so restrictions can
+    /// be registered before `register_enable_rings`.
+    pub fn setup_r_disabled(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_R_DISABLED)
+    }
+
+    /// `IORING_SETUP_SUBMIT_ALL` (5.18): keep submitting a batch after an
+    /// SQE fails.
+    pub fn setup_submit_all(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_SUBMIT_ALL)
+    }
+
+    /// `IORING_SETUP_COOP_TASKRUN` (5.19): no interrupting IPIs for task
+    /// work; it runs on the next kernel entry.
+    pub fn setup_coop_taskrun(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_COOP_TASKRUN)
+    }
+
+    /// `IORING_SETUP_TASKRUN_FLAG` (5.19): set `IORING_SQ_TASKRUN` when task
+    /// work is pending; needs COOP_TASKRUN or DEFER_TASKRUN.
+    pub fn setup_taskrun_flag(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_TASKRUN_FLAG)
+    }
+
+    /// `IORING_SETUP_SINGLE_ISSUER` (6.0): only one task submits.
+    pub fn setup_single_issuer(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_SINGLE_ISSUER)
+    }
+
+    /// `IORING_SETUP_DEFER_TASKRUN` (6.1): run completion work only when the
+    /// application waits; needs SINGLE_ISSUER.
+    pub fn setup_defer_taskrun(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_DEFER_TASKRUN)
+    }
+
+    /// `IORING_SETUP_NO_SQARRAY` (6.6): no SQ index array; SQEs are consumed
+    /// in ring order. This crate always uses ring order, so it costs nothing.
+    pub fn setup_no_sqarray(&mut self) -> &mut Self {
+        self.flag(sys::SETUP_NO_SQARRAY)
+    }
+
+    /// `IORING_SETUP_NO_MMAP` (6.5): the rings live in memory the caller
+    /// provides instead of kernel memory mapped from the ring fd.
+    ///
+    /// `rings` holds both the SQ and CQ rings and `sqes` the SQE array; use
+    /// [`no_mmap_sizes`](Self::no_mmap_sizes) for the sizes they need. Both
+    /// must be page-aligned. `build` refuses too-small regions with `EINVAL`
+    /// before the kernel sees them.
+    ///
+    /// # Safety
+    /// Both regions must be valid for reads and writes, not used for
+    /// anything else, and outlive the [`IoUring`] built from this builder.
+    pub unsafe fn setup_no_mmap(
+        &mut self,
+        rings: *mut u8,
+        rings_len: usize,
+        sqes: *mut u8,
+        sqes_len: usize,
+    ) -> &mut Self {
+        self.caller_memory = Some(CallerMemory {
+            rings: rings as usize,
+            rings_len,
+            sqes: sqes as usize,
+            sqes_len,
+        });
+        self.flag(sys::SETUP_NO_MMAP)
+    }
+
+    /// Upper bounds of the (rings, SQE array) byte sizes that
+    /// [`setup_no_mmap`](Self::setup_no_mmap) needs for `entries` with the
+    /// flags set so far, rounded up to the page size.
+    pub fn no_mmap_sizes(&self, entries: u32) -> (usize, usize) {
+        // The kernel's layout (io_uring/register.c, rings_size): a 64-byte
+        // header of ring words, the CQEs, then (cache-line aligned) the SQ
+        // index array; the SQEs separately.
+        const HEADER: usize = 64;
+        let p = &self.params;
+        let sq = clamp_pow2(entries, 32768);
+        let cq = if p.flags & sys::SETUP_CQSIZE != 0 {
+            clamp_pow2(p.cq_entries, 65536)
+        } else {
+            2 * sq
+        };
+        let mut rings = (HEADER + cq * size_of::<C>() + 63) & !63;
+        if p.flags & sys::SETUP_NO_SQARRAY == 0 {
+            rings += sq * size_of::<u32>();
+        }
+        let page = rustix::param::page_size();
+        let up = |n: usize| (n + page - 1) & !(page - 1);
+        (up(rings), up(sq * size_of::<S>()))
+    }
+
+    /// Sets up the ring with (at least) `entries` SQ slots and maps it.
+    pub fn build(&self, entries: u32) -> Result<IoUring<S, C>> {
+        let mut p = self.params;
+        if let Some(mem) = self.caller_memory {
+            let (rings_len, sqes_len) = self.no_mmap_sizes(entries);
+            if mem.rings_len < rings_len || mem.sqes_len < sqes_len {
+                return Err(Errno::INVAL);
+            }
+            p.cq_off.user_addr = mem.rings as u64;
+            p.sq_off.user_addr = mem.sqes as u64;
+        }
+        // SAFETY: `p` is a valid params struct; ATTACH_WQ's fd was promised
+        // open by `setup_attach_wq`'s caller, and NO_MMAP memory was checked
+        // above to be as large as the kernel will use and promised valid by
+        // `setup_no_mmap`'s caller.
+        let raw = unsafe { sys::syscall::setup(entries, &mut p) }?;
+        // SAFETY: on success io_uring_setup returns a new fd that we own
+        // (REGISTERED_FD_ONLY, which returns an index, has no setter).
+        let fd = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };
+        let ring = match self.caller_memory {
+            None => IoUring::with_fd(fd, p)?,
+            Some(mem) => {
+                let (sq_len, cq_len, sqes_len) = super::ring_sizes::<S, C>(&p);
+                if sq_len.max(cq_len) > mem.rings_len || sqes_len > mem.sqes_len {
+                    return Err(Errno::INVAL);
+                }
+                let rings = mem.rings as *mut u8;
+                // SAFETY: the caller's regions are at least as large as the
+                // kernel's layout needs (checked just above) and outlive the
+                // ring (setup_no_mmap's contract), so R1 and R2 hold.
+                let (sq, cq) =
+                    unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) };
+                IoUring {
+                    sq,
+                    cq,
+                    params: super::Parameters(p),
+                    memory: RingMemory::Caller,
+                    fd,
+                }
+            }
+        };
+        if self.dontfork {
+            if let RingMemory::Mapped { rings, cq, sqes } = &ring.memory {
+                rings.dontfork()?;
+                if let Some(cq) = cq {
+                    cq.dontfork()?;
+                }
+                sqes.dontfork()?;
+            }
+        }
+        Ok(ring)
+    }
+}
+
+/// `n` rounded up to a power of two, at least 1 and at most `max`.
+fn clamp_pow2(n: u32, max: u32) -> usize {
+    n.clamp(1, max).next_power_of_two() as usize
+}

@@ -1,0 +1,306 @@
+//! The ring itself: [`IoUring`], its [`Builder`] and its [`Parameters`].
+//!
+//! # Ring-memory invariants
+//!
+//! Every `unsafe` block in this crate that touches ring memory relies on
+//! these, and names the one it needs (as `R1`..`R6`):
+//!
+//! - **R1 (lifetime)**: the SQ ring, CQ ring and SQE array stay mapped (or,
+//!   with `NO_MMAP`, stay valid caller memory) and the ring fd stays open for
+//!   as long as the [`IoUring`] lives. Every view (`SubmissionQueue`,
+//!   `CompletionQueue`, `Submitter`, `CompletionStatus` aside, which is
+//!   `unsafe` to create) borrows the `IoUring`, so no view outlives them.
+//!   `Drop` unmaps first and closes the fd last.
+//! - **R2 (pointers)**: every pointer in `squeue::Inner` and `cqueue::Inner`
+//!   was computed from a kernel-filled `io_uring_params` and points inside
+//!   the mapping it belongs to, suitably aligned for its type (the kernel
+//!   lays the rings out with natural alignment; mmap returns page-aligned
+//!   memory).
+//! - **R3 (shared words)**: the head, tail, flags, dropped and overflow words
+//!   are written concurrently by the kernel, so they are only ever accessed
+//!   through `AtomicU32`. We own the SQ tail and the CQ head (and CQ flags);
+//!   the kernel owns the SQ head, the CQ tail and SQ flags.
+//! - **R4 (ordering)**: loads of a kernel-owned index are `Acquire` (the
+//!   entries it covers are then visible); stores of our own index are
+//!   `Release` (the entries we wrote, or finished reading, are ordered
+//!   before it). SQPOLL's NEED_WAKEUP check is preceded by a `SeqCst` fence
+//!   after publishing the tail, as in `io_uring_enter(2)`.
+//! - **R5 (slots)**: an SQE slot `i & mask` may be written only while
+//!   `tail - head < entries` (the kernel is done with it); a CQE slot may be
+//!   read only while `head != tail` as loaded with `Acquire`. Indices wrap as
+//!   `u32`; `ring_mask + 1 == ring_entries` is a power of two.
+//! - **R6 (one producer, one consumer)**: at most one `SubmissionQueue` and
+//!   one `CompletionQueue` exist per ring at a time; the safe constructors
+//!   take `&mut IoUring`, the `_shared` ones are `unsafe` and make the caller
+//!   promise it.
+//!
+//! Entry types are plain old data (`#[repr(C)]` integers), so copying any
+//! bytes the kernel wrote into an `Entry` is always a valid value.
+
+mod builder;
+mod params;
+mod unavailable;
+
+pub use builder::Builder;
+pub use params::Parameters;
+pub use unavailable::Unavailable;
+
+use core::mem::size_of;
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use rustix::io::{Errno, Result};
+
+use crate::sys::mmap::Mmap;
+use crate::sys::{self, Params};
+use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
+
+/// An io_uring instance: the ring fd, its mapped queues and the parameters
+/// the kernel chose.
+///
+/// `S` is the submission entry type ([`squeue::Entry`] or
+/// [`squeue::Entry128`]) and `C` the completion entry type
+/// ([`cqueue::Entry`] or [`cqueue::Entry32`]); they decide the
+/// `IORING_SETUP_SQE128` / `IORING_SETUP_CQE32` flags.
+///
+/// See `io_uring_setup(2)`.
+pub struct IoUring<S = squeue::Entry, C = cqueue::Entry>
+where
+    S: squeue::EntryMarker,
+    C: cqueue::EntryMarker,
+{
+    sq: squeue::Inner<S>,
+    cq: cqueue::Inner<C>,
+    params: Parameters,
+    // Field order is drop order: memory is unmapped before the fd is closed.
+    memory: RingMemory,
+    fd: OwnedFd,
+}
+
+/// Who owns the ring memory.
+#[derive(Debug)]
+enum RingMemory {
+    /// We mapped it from the ring fd. `cq` is `None` with FEAT_SINGLE_MMAP.
+    Mapped {
+        rings: Mmap,
+        cq: Option<Mmap>,
+        sqes: Mmap,
+    },
+    /// The caller provided it (`IORING_SETUP_NO_MMAP`); nothing to unmap.
+    Caller,
+}
+
+// SAFETY: the ring is a set of memory mappings plus an fd. The views that
+// mutate it need `&mut IoUring` or an `unsafe` promise (R6); the shared-word
+// accesses are atomic (R3). Nothing is tied to the creating thread.
+unsafe impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Send for IoUring<S, C> {}
+// SAFETY: `&IoUring` only gives `Submitter`s (atomic reads of SQ words plus
+// syscalls the kernel serialises) and the `unsafe` shared views (R6).
+unsafe impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Sync for IoUring<S, C> {}
+
+impl IoUring<squeue::Entry, cqueue::Entry> {
+    /// Creates a ring with `entries` submission slots, 64-byte SQEs and
+    /// 16-byte CQEs, and default settings. Equal to `IoUring::builder().build(entries)`.
+    ///
+    /// When io_uring cannot be used at all here, the error says why:
+    /// [`Unavailable::from_errno`] classifies it.
+    #[inline]
+    pub fn new(entries: u32) -> Result<Self> {
+        Self::builder().build(entries)
+    }
+
+    /// Takes over an existing ring fd and maps its queues.
+    ///
+    /// # Safety
+    /// `fd` must be an open io_uring fd that nothing else owns (it is closed
+    /// when the `IoUring` drops), and `params` must be the parameters the
+    /// kernel returned when that ring was set up. Rings set up with
+    /// `SQE128` or `CQE32` are refused with `EINVAL`, since this type uses
+    /// the 64/16-byte entries; so is one set up with `NO_MMAP`.
+    pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
+        // SAFETY: the caller gives us ownership of an open fd.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Self::with_fd(fd, params.0)
+    }
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
+    /// A [`Builder`] pre-loaded with the flags `S` and `C` need.
+    #[must_use]
+    #[inline]
+    pub fn builder() -> Builder<S, C> {
+        Builder::new()
+    }
+
+    /// Maps the rings of a freshly set-up `fd` (ring memory owned by us).
+    fn with_fd(fd: OwnedFd, p: Params) -> Result<Self> {
+        let entry_flags = S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits();
+        let size_flags = sys::SETUP_SQE128 | sys::SETUP_CQE32;
+        if p.flags & size_flags != entry_flags || p.flags & sys::SETUP_NO_MMAP != 0 {
+            return Err(Errno::INVAL);
+        }
+        let (sq_len, cq_len, sqes_len) = ring_sizes::<S, C>(&p);
+        let rings_len = if p.features & sys::FEAT_SINGLE_MMAP != 0 {
+            sq_len.max(cq_len)
+        } else {
+            sq_len
+        };
+        let rings = Mmap::new(fd.as_fd(), sys::OFF_SQ_RING, rings_len)?;
+        let cq = if p.features & sys::FEAT_SINGLE_MMAP != 0 {
+            None
+        } else {
+            Some(Mmap::new(fd.as_fd(), sys::OFF_CQ_RING, cq_len)?)
+        };
+        let sqes = Mmap::new(fd.as_fd(), sys::OFF_SQES, sqes_len)?;
+        let cq_base = cq.as_ref().map_or(rings.as_ptr(), Mmap::as_ptr);
+        // SAFETY: the three mappings have the sizes the kernel's offsets
+        // call for (`ring_sizes`) and live in `memory` as long as the ring (R1, R2).
+        let (sq, cqi) = unsafe { Self::views(&p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
+        Ok(IoUring {
+            sq,
+            cq: cqi,
+            params: Parameters(p),
+            memory: RingMemory::Mapped { rings, cq, sqes },
+            fd,
+        })
+    }
+
+    /// Builds the queue views over ring memory and, unless the ring has no
+    /// SQ index array, fills that array with the identity map so that ring
+    /// slot `i` always means SQE `i`.
+    ///
+    /// # Safety
+    /// `sq_ring`, `cq_ring` and `sqes` must point to live ring memory of the
+    /// sizes `ring_sizes` gives for `p`, laid out by the kernel as `p` says.
+    unsafe fn views(
+        p: &Params,
+        sq_ring: *mut u8,
+        cq_ring: *mut u8,
+        sqes: *mut u8,
+    ) -> (squeue::Inner<S>, cqueue::Inner<C>) {
+        // SAFETY: forwarded from the caller (R2).
+        let sq = unsafe { squeue::Inner::new(sq_ring, sqes, p) };
+        // SAFETY: forwarded from the caller (R2).
+        let cq = unsafe { cqueue::Inner::new(cq_ring, p) };
+        (sq, cq)
+    }
+
+    /// A [`Submitter`] for this ring: enter, submit, wait, register.
+    #[inline]
+    pub fn submitter(&self) -> Submitter<'_> {
+        Submitter::new(&self.fd, &self.params, &self.sq)
+    }
+
+    /// The parameters the kernel returned at setup.
+    #[inline]
+    pub fn params(&self) -> &Parameters {
+        &self.params
+    }
+
+    /// Submits what has been pushed and synced; see [`Submitter::submit`].
+    #[inline]
+    pub fn submit(&self) -> Result<usize> {
+        self.submitter().submit()
+    }
+
+    /// Submits and waits for `want` completions; see
+    /// [`Submitter::submit_and_wait`].
+    #[inline]
+    pub fn submit_and_wait(&self, want: usize) -> Result<usize> {
+        self.submitter().submit_and_wait(want)
+    }
+
+    /// The submitter, the submission queue and the completion queue at once,
+    /// so that they can be used from different places (or threads, for the
+    /// two queues once wrapped) at the same time.
+    ///
+    /// The queues are snapshots: call `sq.sync()` before submitting what was
+    /// pushed, and `cq.sync()` to see completions that arrived later.
+    #[inline]
+    pub fn split(
+        &mut self,
+    ) -> (
+        Submitter<'_>,
+        SubmissionQueue<'_, S>,
+        CompletionQueue<'_, C>,
+    ) {
+        let submit = Submitter::new(&self.fd, &self.params, &self.sq);
+        // SAFETY: `&mut self` guarantees no other queue view exists (R6).
+        let sq = unsafe { SubmissionQueue::new(&self.sq) };
+        // SAFETY: as above.
+        let cq = unsafe { CompletionQueue::new(&self.cq) };
+        (submit, sq, cq)
+    }
+
+    /// The submission queue, as a snapshot; pushes become visible to the
+    /// kernel on [`SubmissionQueue::sync`] or when it drops.
+    #[inline]
+    pub fn submission(&mut self) -> SubmissionQueue<'_, S> {
+        // SAFETY: `&mut self` guarantees no other SubmissionQueue exists (R6).
+        unsafe { SubmissionQueue::new(&self.sq) }
+    }
+
+    /// The submission queue from a shared reference.
+    ///
+    /// # Safety
+    /// No other [`SubmissionQueue`] of this ring may be alive at the same time.
+    #[inline]
+    pub unsafe fn submission_shared(&self) -> SubmissionQueue<'_, S> {
+        // SAFETY: the caller promises R6 for the SQ.
+        unsafe { SubmissionQueue::new(&self.sq) }
+    }
+
+    /// The completion queue, as a snapshot iterator; consumed slots go back
+    /// to the kernel on [`CompletionQueue::sync`] or when it drops.
+    #[inline]
+    pub fn completion(&mut self) -> CompletionQueue<'_, C> {
+        // SAFETY: `&mut self` guarantees no other CompletionQueue exists (R6).
+        unsafe { CompletionQueue::new(&self.cq) }
+    }
+
+    /// The completion queue from a shared reference.
+    ///
+    /// # Safety
+    /// No other [`CompletionQueue`] of this ring may be alive at the same time.
+    #[inline]
+    pub unsafe fn completion_shared(&self) -> CompletionQueue<'_, C> {
+        // SAFETY: the caller promises R6 for the CQ.
+        unsafe { CompletionQueue::new(&self.cq) }
+    }
+}
+
+/// Byte sizes of the SQ ring, the CQ ring and the SQE array for `p`.
+fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
+    let sq_len = if p.flags & sys::SETUP_NO_SQARRAY != 0 {
+        // No index array; the SQ words sit in the shared header, which the
+        // CQ size covers (FEAT_SINGLE_MMAP is implied by NO_SQARRAY's 6.6+).
+        (p.sq_off.dropped as usize) + 4
+    } else {
+        p.sq_off.array as usize + p.sq_entries as usize * size_of::<u32>()
+    };
+    let cq_len = p.cq_off.cqes as usize + p.cq_entries as usize * size_of::<C>();
+    let sqes_len = p.sq_entries as usize * size_of::<S>();
+    (sq_len, cq_len, sqes_len)
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> AsRawFd for IoUring<S, C> {
+    #[inline]
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> AsFd for IoUring<S, C> {
+    #[inline]
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> core::fmt::Debug for IoUring<S, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("IoUring")
+            .field("fd", &self.fd.as_raw_fd())
+            .field("params", &self.params)
+            .field("caller_memory", &matches!(self.memory, RingMemory::Caller))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,465 @@
+//! The submission queue: where requests ([`Entry`]) are pushed for the
+//! kernel to pick up.
+
+use core::fmt;
+use core::sync::atomic::{self, AtomicU32, Ordering};
+
+use rustix::io_uring::{io_uring_user_data, IoringSetupFlags};
+
+use crate::sys::{self, Params, Sqe};
+
+/// A 64-byte submission queue entry, as built by the [`opcode`](crate::opcode) builders.
+#[repr(C)]
+#[derive(Clone)]
+pub struct Entry(pub(crate) Sqe);
+
+/// A 128-byte submission queue entry, for rings set up with
+/// `IORING_SETUP_SQE128` (`IoUring<Entry128, _>`); the second half carries
+/// the large command of `UringCmd80`.
+#[repr(C)]
+#[derive(Clone)]
+pub struct Entry128(pub(crate) Entry, pub(crate) [u8; 64]);
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for super::Entry {}
+    impl Sealed for super::Entry128 {}
+}
+
+/// The submission entry types: [`Entry`] and [`Entry128`]. Sealed.
+pub trait EntryMarker: Clone + fmt::Debug + From<Entry> + private::Sealed {
+    /// The setup flags a ring of this entry type needs.
+    const BUILD_FLAGS: IoringSetupFlags;
+
+    /// Sets the `user_data` echoed into this entry's completion.
+    fn set_user_data(&mut self, user_data: io_uring_user_data);
+
+    /// The `user_data` of this entry.
+    fn get_user_data(&self) -> io_uring_user_data;
+}
+
+bitflags::bitflags! {
+    /// `IOSQE_*`: flags of one submission entry.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    pub struct Flags: u8 {
+        /// `IOSQE_FIXED_FILE`: the fd is a registered-file index. Set by the
+        /// builders when given [`types::Fixed`](crate::types::Fixed).
+        #[doc(hidden)]
+        const FIXED_FILE = 1 << 0;
+        /// `IOSQE_IO_DRAIN` (5.2): start only after every earlier entry completed.
+        const IO_DRAIN = 1 << 1;
+        /// `IOSQE_IO_LINK` (5.3): the next entry starts after this one
+        /// succeeds; a failure cancels the rest of the chain.
+        const IO_LINK = 1 << 2;
+        /// `IOSQE_IO_HARDLINK` (5.5): like `IO_LINK`, but the chain goes on
+        /// after a failure.
+        const IO_HARDLINK = 1 << 3;
+        /// `IOSQE_ASYNC` (5.6): go straight to an async worker.
+        const ASYNC = 1 << 4;
+        /// `IOSQE_BUFFER_SELECT` (5.7): pick a buffer from the entry's buffer
+        /// group. Set by the builders that take a buffer group.
+        const BUFFER_SELECT = 1 << 5;
+        /// `IOSQE_CQE_SKIP_SUCCESS` (5.17): post no completion on success.
+        const SKIP_SUCCESS = 1 << 6;
+    }
+}
+
+impl Entry {
+    /// ORs `flags` into the entry's flags (it never clears a flag the
+    /// builder set; see [`clear_flags`](Self::clear_flags)).
+    #[inline]
+    pub fn flags(mut self, flags: Flags) -> Entry {
+        self.0.flags |= flags.bits();
+        self
+    }
+
+    /// Clears every flag, including `FIXED_FILE` and `BUFFER_SELECT` set
+    /// by the builder.
+    #[inline]
+    pub fn clear_flags(mut self) -> Entry {
+        self.0.flags = 0;
+        self
+    }
+
+    /// Sets the `user_data` echoed into the completion: a `u64` or a pointer.
+    #[inline]
+    pub fn user_data(mut self, user_data: impl Into<io_uring_user_data>) -> Entry {
+        self.0.user_data = user_data.into().u64_();
+        self
+    }
+
+    /// Sets the `user_data` in place.
+    #[inline]
+    pub fn set_user_data(&mut self, user_data: impl Into<io_uring_user_data>) {
+        self.0.user_data = user_data.into().u64_();
+    }
+
+    /// The `user_data` of this entry.
+    #[inline]
+    pub fn get_user_data(&self) -> io_uring_user_data {
+        io_uring_user_data::from_u64(self.0.user_data)
+    }
+
+    /// Runs the request with the credentials of a registered personality.
+    #[inline]
+    pub fn personality(mut self, personality: u16) -> Entry {
+        self.0.personality = personality;
+        self
+    }
+
+    /// The raw opcode number.
+    #[inline]
+    pub fn get_opcode(&self) -> u32 {
+        self.0.opcode.into()
+    }
+}
+
+impl Entry128 {
+    /// ORs `flags` into the entry's flags.
+    #[inline]
+    pub fn flags(mut self, flags: Flags) -> Entry128 {
+        self.0 = self.0.flags(flags);
+        self
+    }
+
+    /// Clears every flag, including those set by the builder.
+    #[inline]
+    pub fn clear_flags(mut self) -> Entry128 {
+        self.0 = self.0.clear_flags();
+        self
+    }
+
+    /// Sets the `user_data` echoed into the completion.
+    #[inline]
+    pub fn user_data(mut self, user_data: impl Into<io_uring_user_data>) -> Entry128 {
+        self.0.set_user_data(user_data);
+        self
+    }
+
+    /// Sets the `user_data` in place.
+    #[inline]
+    pub fn set_user_data(&mut self, user_data: impl Into<io_uring_user_data>) {
+        self.0.set_user_data(user_data);
+    }
+
+    /// The `user_data` of this entry.
+    #[inline]
+    pub fn get_user_data(&self) -> io_uring_user_data {
+        self.0.get_user_data()
+    }
+
+    /// Runs the request with the credentials of a registered personality.
+    #[inline]
+    pub fn personality(mut self, personality: u16) -> Entry128 {
+        self.0 = self.0.personality(personality);
+        self
+    }
+
+    /// The raw opcode number.
+    #[inline]
+    pub fn get_opcode(&self) -> u32 {
+        self.0.get_opcode()
+    }
+}
+
+impl From<Entry> for Entry128 {
+    #[inline]
+    fn from(entry: Entry) -> Entry128 {
+        Entry128(entry, [0; 64])
+    }
+}
+
+impl EntryMarker for Entry {
+    const BUILD_FLAGS: IoringSetupFlags = IoringSetupFlags::empty();
+
+    #[inline]
+    fn set_user_data(&mut self, user_data: io_uring_user_data) {
+        self.0.user_data = user_data.u64_();
+    }
+
+    #[inline]
+    fn get_user_data(&self) -> io_uring_user_data {
+        Entry::get_user_data(self)
+    }
+}
+
+impl EntryMarker for Entry128 {
+    const BUILD_FLAGS: IoringSetupFlags = IoringSetupFlags::SQE128;
+
+    #[inline]
+    fn set_user_data(&mut self, user_data: io_uring_user_data) {
+        self.0 .0.user_data = user_data.u64_();
+    }
+
+    #[inline]
+    fn get_user_data(&self) -> io_uring_user_data {
+        self.0.get_user_data()
+    }
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("op_code", &self.0.opcode)
+            .field("flags", &Flags::from_bits_retain(self.0.flags))
+            .field("user_data", &self.0.user_data)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Entry128 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry128")
+            .field("op_code", &self.0 .0.opcode)
+            .field("flags", &Flags::from_bits_retain(self.0 .0.flags))
+            .field("user_data", &self.0 .0.user_data)
+            .finish()
+    }
+}
+
+/// The queue was full: nothing was pushed. Submit, or wait for the kernel
+/// (SQPOLL) to consume entries, then try again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PushError;
+
+impl fmt::Display for PushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("submission queue is full")
+    }
+}
+
+impl core::error::Error for PushError {}
+
+/// Pointers into the SQ ring and the SQE array; see the ring invariants in
+/// `ring/mod.rs`.
+pub(crate) struct Inner<E> {
+    pub(crate) head: *const AtomicU32,
+    pub(crate) tail: *const AtomicU32,
+    pub(crate) flags: *const AtomicU32,
+    dropped: *const AtomicU32,
+    ring_mask: u32,
+    ring_entries: u32,
+    sqes: *mut E,
+}
+
+impl<E> Inner<E> {
+    /// # Safety
+    /// `sq_ring` and `sqes` must point to live SQ-ring and SQE memory laid
+    /// out as `p` (kernel-filled) says, large enough for `p.sq_entries`.
+    pub(crate) unsafe fn new(sq_ring: *mut u8, sqes: *mut u8, p: &Params) -> Self {
+        let o = &p.sq_off;
+        let at = |off: u32| sq_ring.wrapping_add(off as usize);
+        // SAFETY: ring_mask and ring_entries are kernel-written u32 words
+        // inside the SQ ring (R2), read once before any sharing starts.
+        let (ring_mask, ring_entries) = unsafe {
+            (
+                *at(o.ring_mask).cast::<u32>(),
+                *at(o.ring_entries).cast::<u32>(),
+            )
+        };
+        if p.flags & sys::SETUP_NO_SQARRAY == 0 {
+            let array = at(o.array).cast::<u32>();
+            for i in 0..ring_entries {
+                // SAFETY: the index array has `ring_entries` u32 slots (R2);
+                // the kernel reads it only after we publish a tail.
+                unsafe { array.add(i as usize).write(i) };
+            }
+        }
+        Inner {
+            head: at(o.head).cast(),
+            tail: at(o.tail).cast(),
+            flags: at(o.flags).cast(),
+            dropped: at(o.dropped).cast(),
+            ring_mask,
+            ring_entries,
+            sqes: sqes.cast(),
+        }
+    }
+
+    /// The kernel-written SQ flags word.
+    #[inline]
+    pub(crate) fn flags(&self) -> u32 {
+        // SAFETY: `flags` is a live shared word (R1, R2, R3).
+        unsafe { (*self.flags).load(Ordering::Relaxed) }
+    }
+}
+
+/// The submission queue of a ring, as a snapshot: `push` writes entries
+/// and advances a local tail; the kernel sees them after
+/// [`sync`](Self::sync) or when this value drops.
+pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
+    head: u32,
+    tail: u32,
+    queue: &'a Inner<E>,
+}
+
+impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
+    /// # Safety
+    /// No other `SubmissionQueue` of this ring may be alive (R6).
+    #[inline]
+    pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
+        // SAFETY: live shared words (R1-R3); Acquire on the kernel's head (R4).
+        // The tail is ours: R6 makes this the only writer.
+        let (head, tail) = unsafe {
+            (
+                (*queue.head).load(Ordering::Acquire),
+                (*queue.tail).load(Ordering::Relaxed),
+            )
+        };
+        SubmissionQueue { head, tail, queue }
+    }
+}
+
+impl<E: EntryMarker> SubmissionQueue<'_, E> {
+    /// Publishes the pushed entries to the kernel and reloads how far the
+    /// kernel has consumed.
+    #[inline]
+    pub fn sync(&mut self) {
+        // SAFETY: live shared words (R1-R3). Release orders the SQE writes
+        // before the tail; Acquire pairs with the kernel's head store (R4).
+        unsafe {
+            (*self.queue.tail).store(self.tail, Ordering::Release);
+            self.head = (*self.queue.head).load(Ordering::Acquire);
+        }
+    }
+
+    /// Whether the SQPOLL thread sleeps and needs `IORING_ENTER_SQ_WAKEUP`.
+    ///
+    /// Issues a `SeqCst` fence first, so that a tail published before this
+    /// call and the flag read here cannot be reordered (otherwise the kernel
+    /// thread could go to sleep without seeing the new tail, and without us
+    /// seeing its NEED_WAKEUP).
+    #[inline]
+    pub fn need_wakeup(&self) -> bool {
+        atomic::fence(Ordering::SeqCst);
+        self.queue.flags() & sys::SQ_NEED_WAKEUP != 0
+    }
+
+    /// [`need_wakeup`](Self::need_wakeup) without the fence, for callers
+    /// that issued a `SeqCst` fence themselves since publishing the tail.
+    #[inline]
+    pub fn need_wakeup_after_intermittent_seqcst(&self) -> bool {
+        self.queue.flags() & sys::SQ_NEED_WAKEUP != 0
+    }
+
+    /// The number of invalid entries the kernel dropped.
+    #[inline]
+    pub fn dropped(&self) -> u32 {
+        // SAFETY: live shared word (R1-R3).
+        unsafe { (*self.queue.dropped).load(Ordering::Acquire) }
+    }
+
+    /// Whether the CQ overflowed: completions wait in the kernel until a
+    /// `submit`/`submit_and_wait` (which then enters with GETEVENTS)
+    /// flushes them into the CQ.
+    #[inline]
+    pub fn cq_overflow(&self) -> bool {
+        self.queue.flags() & sys::SQ_CQ_OVERFLOW != 0
+    }
+
+    /// Whether task work is pending (`IORING_SETUP_TASKRUN_FLAG`): enter
+    /// the kernel to have completions posted.
+    #[inline]
+    pub fn taskrun(&self) -> bool {
+        self.queue.flags() & sys::SQ_TASKRUN != 0
+    }
+
+    /// The number of SQ slots.
+    #[inline]
+    pub fn capacity(&self) -> usize {
+        self.queue.ring_entries as usize
+    }
+
+    /// Entries pushed and not yet consumed by the kernel (as of the last sync).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.tail.wrapping_sub(self.head) as usize
+    }
+
+    /// Whether no entry is waiting (as of the last sync).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether every slot is taken (as of the last sync).
+    #[inline]
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// Free slots; when the snapshot says fewer than `want`, reload the
+    /// kernel's head once (it may have consumed more since).
+    #[inline]
+    fn room_for(&mut self, want: usize) -> bool {
+        let room = |q: &Self| (q.queue.ring_entries - q.tail.wrapping_sub(q.head)) as usize;
+        if room(self) >= want {
+            return true;
+        }
+        // SAFETY: live shared word (R1-R3); Acquire pairs with the kernel (R4).
+        self.head = unsafe { (*self.queue.head).load(Ordering::Acquire) };
+        room(self) >= want
+    }
+
+    /// Copies `entry` into the next free slot.
+    ///
+    /// # Safety
+    /// Every buffer, fd and pointer the entry names must stay valid, and be
+    /// used in the way the operation says (written by reads, only read by
+    /// writes), until its completion is reaped or the ring is gone; the
+    /// kernel acts on them without Rust's knowledge.
+    #[inline]
+    pub unsafe fn push(&mut self, entry: &E) -> Result<(), PushError> {
+        if !self.room_for(1) {
+            return Err(PushError);
+        }
+        let slot = (self.tail & self.queue.ring_mask) as usize;
+        // SAFETY: `slot` is inside the SQE array (R2, R5: masked index) and
+        // free (room_for checked tail - head < entries).
+        unsafe { self.queue.sqes.add(slot).write(entry.clone()) };
+        self.tail = self.tail.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Pushes all of `entries`, or none of them when they do not all fit.
+    ///
+    /// # Safety
+    /// As for [`push`](Self::push), for every entry.
+    #[inline]
+    pub unsafe fn push_multiple(&mut self, entries: &[E]) -> Result<(), PushError> {
+        if entries.len() > self.capacity() || !self.room_for(entries.len()) {
+            return Err(PushError);
+        }
+        for entry in entries {
+            let slot = (self.tail & self.queue.ring_mask) as usize;
+            // SAFETY: as in `push`; room_for covered all of `entries`.
+            unsafe { self.queue.sqes.add(slot).write(entry.clone()) };
+            self.tail = self.tail.wrapping_add(1);
+        }
+        Ok(())
+    }
+}
+
+impl<E: EntryMarker> Drop for SubmissionQueue<'_, E> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: live shared word (R1-R3); Release publishes the entries (R4).
+        unsafe { (*self.queue.tail).store(self.tail, Ordering::Release) };
+    }
+}
+
+impl<E: EntryMarker> fmt::Debug for SubmissionQueue<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        let mut pos = self.head;
+        while pos != self.tail {
+            let slot = (pos & self.queue.ring_mask) as usize;
+            // SAFETY: slots in head..tail hold entries we pushed; the kernel
+            // only reads SQEs, so a shared read is sound (R2, R5).
+            list.entry(unsafe { &*self.queue.sqes.add(slot) });
+            pos = pos.wrapping_add(1);
+        }
+        list.finish()
+    }
+}

@@ -1,0 +1,288 @@
+//! [`Submitter`]: entering the kernel to submit and to wait.
+
+use core::ffi::c_void;
+use core::mem::size_of;
+use core::ptr;
+use core::sync::atomic::{self, AtomicU32, Ordering};
+
+use rustix::fd::{AsRawFd, OwnedFd};
+use rustix::io::Result;
+use rustix::io_uring::{io_uring_getevents_arg, IoringEnterFlags, KernelSigSet};
+
+use crate::ring::Parameters;
+use crate::sys::{self, GeteventsArg};
+use crate::types::SubmitArgs;
+
+bitflags::bitflags! {
+    /// `IORING_ENTER_*`: flags for the raw [`Submitter::enter`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+    pub struct EnterFlags: u32 {
+        /// `IORING_ENTER_GETEVENTS` (5.1): wait for `min_complete` completions.
+        const GETEVENTS = 1 << 0;
+        /// `IORING_ENTER_SQ_WAKEUP` (5.1): wake the SQPOLL thread.
+        const SQ_WAKEUP = 1 << 1;
+        /// `IORING_ENTER_SQ_WAIT` (5.10): wait until the SQ has room.
+        const SQ_WAIT = 1 << 2;
+        /// `IORING_ENTER_EXT_ARG` (5.11): `arg` is an `io_uring_getevents_arg`.
+        const EXT_ARG = 1 << 3;
+        /// `IORING_ENTER_REGISTERED_RING` (5.18): `fd` is a registered ring index.
+        const REGISTERED_RING = 1 << 4;
+        /// `IORING_ENTER_ABS_TIMER` (6.12): the timeout is absolute.
+        const ABS_TIMER = 1 << 5;
+        /// `IORING_ENTER_EXT_ARG_REG` (6.13): `arg` is an offset into the
+        /// registered wait region.
+        const EXT_ARG_REG = 1 << 6;
+        /// `IORING_ENTER_NO_IOWAIT` (6.15): do not count the wait as iowait.
+        const NO_IOWAIT = 1 << 7;
+    }
+}
+
+/// Enters the kernel for a ring: submits, waits, and (see
+/// [`register`](crate::register)) registers resources. Obtained from
+/// [`IoUring::submitter`](crate::IoUring::submitter) or
+/// [`IoUring::split`](crate::IoUring::split).
+///
+/// `submit*` submit what the ring's *shared* SQ tail covers: with
+/// `split()`, call `SubmissionQueue::sync` first.
+pub struct Submitter<'a> {
+    pub(crate) fd: &'a OwnedFd,
+    pub(crate) params: &'a Parameters,
+    sq_head: *const AtomicU32,
+    sq_tail: *const AtomicU32,
+    sq_flags: *const AtomicU32,
+}
+
+impl<'a> Submitter<'a> {
+    #[inline]
+    pub(crate) fn new<E>(
+        fd: &'a OwnedFd,
+        params: &'a Parameters,
+        sq: &'a crate::squeue::Inner<E>,
+    ) -> Self {
+        Submitter {
+            fd,
+            params,
+            sq_head: sq.head,
+            sq_tail: sq.tail,
+            sq_flags: sq.flags,
+        }
+    }
+
+    /// The kernel-written SQ flags word.
+    #[inline]
+    fn sq_flags(&self) -> u32 {
+        // SAFETY: live shared word of the borrowed ring (R1-R3).
+        unsafe { (*self.sq_flags).load(Ordering::Relaxed) }
+    }
+
+    /// Entries published in the shared SQ and not yet consumed.
+    #[inline]
+    fn sq_len(&self) -> u32 {
+        // SAFETY: live shared words (R1-R3); Acquire on both so that a
+        // tail published elsewhere (a SubmissionQueue) is seen (R4).
+        unsafe {
+            (*self.sq_tail)
+                .load(Ordering::Acquire)
+                .wrapping_sub((*self.sq_head).load(Ordering::Acquire))
+        }
+    }
+
+    /// The flags a submit needs beyond `extra`, or `None` when an SQPOLL
+    /// ring needs no kernel entry at all.
+    ///
+    /// - `GETEVENTS` when waiting, on IOPOLL rings (completions are only
+    ///   reaped by polling), and when the kernel flags a CQ overflow or
+    ///   pending task work: with FEAT_NODROP the overflowed completions
+    ///   only move into the CQ during a GETEVENTS entry, so they must be
+    ///   flushed even when nothing is waited for.
+    /// - Under SQPOLL, a `SeqCst` fence between the tail published by the
+    ///   caller and the read of NEED_WAKEUP (R4): without it the store may
+    ///   be ordered after the load, and the kernel thread may sleep on an
+    ///   SQ it saw as empty while we see it awake.
+    #[inline]
+    fn enter_flags(&self, want: usize, extra: u32) -> Option<u32> {
+        let mut flags = extra;
+        if want > 0 || self.params.is_setup_iopoll() {
+            flags |= sys::ENTER_GETEVENTS;
+        }
+        if self.params.is_setup_sqpoll() {
+            atomic::fence(Ordering::SeqCst);
+            let sq_flags = self.sq_flags();
+            if sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+                flags |= sys::ENTER_GETEVENTS;
+            }
+            if sq_flags & sys::SQ_NEED_WAKEUP != 0 {
+                flags |= sys::ENTER_SQ_WAKEUP;
+            } else if flags == 0 {
+                return None;
+            }
+        } else if self.sq_flags() & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+            flags |= sys::ENTER_GETEVENTS;
+        }
+        Some(flags)
+    }
+
+    /// `io_uring_enter` on this ring.
+    ///
+    /// # Safety
+    /// `arg` and `argsz` must match what `flags` tells the kernel.
+    #[inline]
+    unsafe fn enter_raw(
+        &self,
+        to_submit: u32,
+        min_complete: u32,
+        flags: u32,
+        arg: *const c_void,
+        argsz: usize,
+    ) -> Result<usize> {
+        let fd = self.fd.as_raw_fd() as u32;
+        // SAFETY: the fd is this ring's (R1); entries published to the SQ
+        // were pushed under `push`'s contract; `arg` is the caller's promise.
+        let n = unsafe { sys::syscall::enter(fd, to_submit, min_complete, flags, arg, argsz) }?;
+        Ok(n as usize)
+    }
+
+    /// Raw `io_uring_enter` with an optional kernel signal mask.
+    ///
+    /// # Safety
+    /// Entries in the SQ must be valid (see `SubmissionQueue::push`), and
+    /// `flag` must not contain `EXT_ARG` or `EXT_ARG_REG`.
+    pub unsafe fn enter_sigmask(
+        &self,
+        to_submit: u32,
+        min_complete: u32,
+        flag: IoringEnterFlags,
+        arg: Option<&KernelSigSet>,
+    ) -> Result<usize> {
+        let (arg, argsz) = match arg {
+            Some(set) => (ptr::from_ref(set).cast(), sys::KERNEL_SIGSET_SIZE as usize),
+            None => (ptr::null(), 0),
+        };
+        // SAFETY: forwarded from the caller; argsz is the sigset's size.
+        unsafe { self.enter_raw(to_submit, min_complete, flag.bits(), arg, argsz) }
+    }
+
+    /// Raw `io_uring_enter` with an `io_uring_getevents_arg` (the caller
+    /// sets `EXT_ARG` in `flag`).
+    ///
+    /// # Safety
+    /// As for [`enter_sigmask`](Self::enter_sigmask); pointers inside `arg`
+    /// must be valid.
+    pub unsafe fn enter_arg(
+        &self,
+        to_submit: u32,
+        min_complete: u32,
+        flag: IoringEnterFlags,
+        arg: Option<&io_uring_getevents_arg>,
+    ) -> Result<usize> {
+        let ptr = arg.map_or(ptr::null(), |a| ptr::from_ref(a).cast());
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            self.enter_raw(
+                to_submit,
+                min_complete,
+                flag.bits(),
+                ptr,
+                size_of::<io_uring_getevents_arg>(),
+            )
+        }
+    }
+
+    /// Raw `io_uring_enter(fd, to_submit, min_complete, flag, arg, size_of::<T>())`.
+    ///
+    /// # Safety
+    /// `arg` must be what `flag` tells the kernel to expect (nothing, a
+    /// kernel sigset, an `io_uring_getevents_arg`), and entries in the SQ
+    /// must be valid.
+    pub unsafe fn enter<T: Sized>(
+        &self,
+        to_submit: u32,
+        min_complete: u32,
+        flag: u32,
+        arg: Option<&T>,
+    ) -> Result<usize> {
+        let ptr = arg.map_or(ptr::null(), |a| ptr::from_ref(a).cast());
+        let size = if arg.is_some() { size_of::<T>() } else { 0 };
+        // SAFETY: forwarded from the caller.
+        unsafe { self.enter_raw(to_submit, min_complete, flag, ptr, size) }
+    }
+
+    /// Submits the entries published to the SQ without waiting. Returns
+    /// how many the kernel consumed.
+    #[inline]
+    pub fn submit(&self) -> Result<usize> {
+        self.submit_and_wait(0)
+    }
+
+    /// Submits the entries published to the SQ and waits until at least
+    /// `want` completions are in the CQ. Returns how many entries the kernel
+    /// consumed (under SQPOLL, how many were waiting for it).
+    #[inline]
+    pub fn submit_and_wait(&self, want: usize) -> Result<usize> {
+        let len = self.sq_len();
+        match self.enter_flags(want, 0) {
+            None => Ok(len as usize),
+            // SAFETY: no extra argument; the SQ holds entries pushed under
+            // `push`'s contract.
+            Some(flags) => unsafe { self.enter_raw(len, saturate(want), flags, ptr::null(), 0) },
+        }
+    }
+
+    /// As [`submit_and_wait`](Self::submit_and_wait), with a timeout, a
+    /// signal mask and/or a minimum wait time (`IORING_ENTER_EXT_ARG`,
+    /// 5.11). A timeout that expires returns `Err(ETIME)`.
+    pub fn submit_with_args(&self, want: usize, args: &SubmitArgs<'_, '_>) -> Result<usize> {
+        let len = self.sq_len();
+        let flags = self
+            .enter_flags(want, sys::ENTER_EXT_ARG)
+            .unwrap_or(sys::ENTER_EXT_ARG);
+        let arg: *const GeteventsArg = &args.args;
+        // SAFETY: `arg` is an io_uring_getevents_arg whose pointers borrow
+        // from values that outlive `args` (SubmitArgs' lifetimes).
+        unsafe {
+            self.enter_raw(
+                len,
+                saturate(want),
+                flags,
+                arg.cast(),
+                size_of::<GeteventsArg>(),
+            )
+        }
+    }
+
+    /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
+    /// meaningful with SQPOLL).
+    pub fn squeue_wait(&self) -> Result<usize> {
+        // SAFETY: no argument; nothing is submitted.
+        unsafe { self.enter_raw(0, 0, sys::ENTER_SQ_WAIT, ptr::null(), 0) }
+    }
+
+    /// Issues `io_uring_register` on this ring.
+    ///
+    /// # Safety
+    /// `arg` must be valid for what `opcode` makes the kernel read and write.
+    #[inline]
+    pub(crate) unsafe fn register_raw(
+        &self,
+        opcode: u32,
+        arg: *const c_void,
+        nr_args: u32,
+    ) -> Result<u32> {
+        // SAFETY: the fd is this ring's (R1); `arg` is the caller's promise.
+        unsafe { sys::syscall::register(self.fd.as_raw_fd(), opcode, arg, nr_args) }
+    }
+}
+
+/// `want` as the kernel's `u32`, saturating.
+#[inline]
+fn saturate(want: usize) -> u32 {
+    u32::try_from(want).unwrap_or(u32::MAX)
+}
+
+impl core::fmt::Debug for Submitter<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Submitter")
+            .field("fd", &self.fd.as_raw_fd())
+            .finish_non_exhaustive()
+    }
+}

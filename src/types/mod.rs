@@ -1,0 +1,9 @@
+//! Value types shared by the builders, the queues and the submitter.
+
+mod fd;
+mod submit_args;
+mod timespec;
+
+pub use fd::{Fd, Fixed};
+pub use submit_args::SubmitArgs;
+pub use timespec::Timespec;
