@@ -287,6 +287,12 @@ pub struct CompletionQueue<'a, E: EntryMarker = Entry> {
     queue: &'a Inner<E>,
 }
 
+// SAFETY: a CompletionQueue is the ring's only CQ consumer (R6); moving it
+// to another thread moves that role with it. It touches only CQ memory, which
+// no Submitter or SubmissionQueue reads or writes, and the shared words
+// atomically (R3).
+unsafe impl<E: EntryMarker + Send> Send for CompletionQueue<'_, E> {}
+
 impl<'a, E: EntryMarker> CompletionQueue<'a, E> {
     /// # Safety
     /// No other `CompletionQueue` of this ring may be alive (R6).
@@ -456,3 +462,9 @@ impl CompletionStatus {
         unsafe { (*self.head).load(Ordering::Relaxed) == (*self.tail).load(Ordering::Acquire) }
     }
 }
+
+// SAFETY: a CompletionStatus only performs atomic loads of two shared words
+// (R3), valid as long as the ring lives, which `status`'s caller promised.
+unsafe impl Send for CompletionStatus {}
+// SAFETY: as above; `&CompletionStatus` allows nothing more.
+unsafe impl Sync for CompletionStatus {}

@@ -294,6 +294,11 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     queue: &'a Inner<E>,
 }
 
+// SAFETY: a SubmissionQueue is the ring's only SQ producer (R6); moving it
+// to another thread moves that role with it. It touches only SQ memory, which
+// no Submitter or CompletionQueue writes, and the shared words atomically (R3).
+unsafe impl<E: EntryMarker + Send> Send for SubmissionQueue<'_, E> {}
+
 impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     /// # Safety
     /// No other `SubmissionQueue` of this ring may be alive (R6).

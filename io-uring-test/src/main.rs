@@ -1,1 +1,3 @@
-fn main() {}
+fn main() {
+    std::process::exit(io_uring_test::main_with_args(std::env::args().skip(1)));
+}

@@ -7,3 +7,5 @@ mod timespec;
 pub use fd::{Fd, Fixed};
 pub use submit_args::SubmitArgs;
 pub use timespec::Timespec;
+
+pub use rustix::io_uring::{IoringOp, KernelSigSet};

@@ -1,0 +1,341 @@
+//! The harness: tests as values, flavours from a table, a runner that
+//! skips with a reason and never stops at a failure.
+
+use std::fmt::Write as _;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+
+use uring_core::{cqueue, squeue, Builder, IoUring, Probe};
+
+/// A test body, instantiated for one pair of entry types.
+pub type RunFn = fn(&Ctx) -> anyhow::Result<()>;
+
+/// One test: a name, what it needs, and its body for each entry-type pair
+/// (64/16, 128/16, 64/32, 128/32 bytes), in the order of [`EntryKind`].
+pub struct Test {
+    pub name: &'static str,
+    pub requires: &'static [Req],
+    /// Run on the first flavour only: the test does not depend on the ring
+    /// flavour (it builds its own rings, or none).
+    pub once: bool,
+    pub run: [RunFn; 4],
+}
+
+/// What a test needs from the kernel; checked before it runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Req {
+    /// The opcode must be supported (per the probe).
+    Op(u8, &'static str),
+}
+
+/// Instantiates a generic test body for the four entry-type pairs.
+#[macro_export]
+macro_rules! each_entry {
+    ($f:ident) => {
+        [
+            $f::<uring_core::squeue::Entry, uring_core::cqueue::Entry>,
+            $f::<uring_core::squeue::Entry128, uring_core::cqueue::Entry>,
+            $f::<uring_core::squeue::Entry, uring_core::cqueue::Entry32>,
+            $f::<uring_core::squeue::Entry128, uring_core::cqueue::Entry32>,
+        ]
+    };
+}
+
+/// Declares a test that runs on every flavour.
+#[macro_export]
+macro_rules! test {
+    ($f:ident $(, requires = [$($req:expr),* $(,)?])?) => {
+        $crate::harness::Test {
+            name: stringify!($f),
+            requires: &[$($($req),*)?],
+            once: false,
+            run: $crate::each_entry!($f),
+        }
+    };
+}
+
+/// Declares a test that runs once, on the first flavour.
+#[macro_export]
+macro_rules! test_once {
+    ($f:ident) => {
+        $crate::harness::Test {
+            name: stringify!($f),
+            requires: &[],
+            once: true,
+            run: $crate::each_entry!($f),
+        }
+    };
+}
+
+/// Ends a test as skipped, with the reason.
+#[macro_export]
+macro_rules! skip {
+    ($($arg:tt)*) => {
+        return Err(anyhow::Error::new($crate::harness::Skip(format!($($arg)*))))
+    };
+}
+
+/// The error a skipped test returns.
+#[derive(Debug)]
+pub struct Skip(pub String);
+
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Skip {}
+
+/// Which entry sizes a flavour uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Sqe64Cqe16 = 0,
+    Sqe128Cqe16 = 1,
+    Sqe64Cqe32 = 2,
+    Sqe128Cqe32 = 3,
+}
+
+/// A ring flavour: entry sizes plus setup flags every test ring gets.
+#[derive(Debug, Clone, Copy)]
+pub struct Flavour {
+    pub name: &'static str,
+    pub entries: EntryKind,
+    pub sqpoll: bool,
+    pub defer_taskrun: bool,
+}
+
+/// The flavours, in run order.
+pub const FLAVOURS: &[Flavour] = &[
+    Flavour {
+        name: "default",
+        entries: EntryKind::Sqe64Cqe16,
+        sqpoll: false,
+        defer_taskrun: false,
+    },
+    Flavour {
+        name: "sqe128",
+        entries: EntryKind::Sqe128Cqe16,
+        sqpoll: false,
+        defer_taskrun: false,
+    },
+    Flavour {
+        name: "cqe32",
+        entries: EntryKind::Sqe64Cqe32,
+        sqpoll: false,
+        defer_taskrun: false,
+    },
+    Flavour {
+        name: "sqe128+cqe32",
+        entries: EntryKind::Sqe128Cqe32,
+        sqpoll: false,
+        defer_taskrun: false,
+    },
+    Flavour {
+        name: "sqpoll",
+        entries: EntryKind::Sqe64Cqe16,
+        sqpoll: true,
+        defer_taskrun: false,
+    },
+    Flavour {
+        name: "defer_taskrun",
+        entries: EntryKind::Sqe64Cqe16,
+        sqpoll: false,
+        defer_taskrun: true,
+    },
+];
+
+/// SQPOLL idle time of the sqpoll flavour, in milliseconds.
+pub const SQPOLL_IDLE_MS: u32 = 50;
+
+/// What a test gets: its flavour and the kernel's probe.
+pub struct Ctx {
+    pub flavour: Flavour,
+    pub probe: Probe,
+}
+
+impl Ctx {
+    /// A builder with the flavour's flags.
+    pub fn builder<S: squeue::EntryMarker, C: cqueue::EntryMarker>(&self) -> Builder<S, C> {
+        let mut b = IoUring::<S, C>::builder();
+        if self.flavour.sqpoll {
+            b.setup_sqpoll(SQPOLL_IDLE_MS);
+        }
+        if self.flavour.defer_taskrun {
+            b.setup_single_issuer().setup_defer_taskrun();
+        }
+        b
+    }
+
+    /// A fresh ring of the flavour.
+    pub fn ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+        &self,
+        entries: u32,
+    ) -> anyhow::Result<IoUring<S, C>> {
+        self.builder()
+            .build(entries)
+            .map_err(|e| anyhow::anyhow!("ring setup ({}): {e}", self.flavour.name))
+    }
+}
+
+/// Command-line selection.
+#[derive(Debug, Default)]
+pub struct Options {
+    pub filter: Option<String>,
+    pub exact: bool,
+    pub flavour: Option<String>,
+    pub list: bool,
+}
+
+impl Options {
+    pub fn parse(args: impl Iterator<Item = String>) -> Result<Options, String> {
+        let mut o = Options::default();
+        let mut args = args.peekable();
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                "--exact" => o.exact = true,
+                "--list" => o.list = true,
+                "--flavour" | "--flavor" => {
+                    let f = args.next().ok_or("--flavour needs a name")?;
+                    if !FLAVOURS.iter().any(|x| x.name == f) {
+                        let names: Vec<_> = FLAVOURS.iter().map(|x| x.name).collect();
+                        return Err(format!(
+                            "unknown flavour {f:?}; known: {}",
+                            names.join(", ")
+                        ));
+                    }
+                    o.flavour = Some(f);
+                }
+                s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+                s => {
+                    if o.filter.replace(s.to_string()).is_some() {
+                        return Err("only one FILTER may be given".into());
+                    }
+                }
+            }
+        }
+        Ok(o)
+    }
+
+    fn selects(&self, name: &str) -> bool {
+        match &self.filter {
+            None => true,
+            Some(f) if self.exact => name == f,
+            Some(f) => name.contains(f.as_str()),
+        }
+    }
+}
+
+/// Counts of a run.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+enum Outcome {
+    Pass,
+    Skip(String),
+    Fail(String),
+}
+
+fn run_one(test: &Test, ctx: &Ctx) -> Outcome {
+    for req in test.requires {
+        match *req {
+            Req::Op(op, name) if !ctx.probe.is_supported(op) => {
+                return Outcome::Skip(format!("kernel does not support {name} (opcode {op})"));
+            }
+            Req::Op(..) => {}
+        }
+    }
+    let run = test.run[ctx.flavour.entries as usize];
+    match panic::catch_unwind(AssertUnwindSafe(|| run(ctx))) {
+        Ok(Ok(())) => Outcome::Pass,
+        Ok(Err(e)) => match e.downcast_ref::<Skip>() {
+            Some(s) => Outcome::Skip(s.0.clone()),
+            None => Outcome::Fail(format!("{e:#}")),
+        },
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "panic".into());
+            Outcome::Fail(format!("panicked: {msg}"))
+        }
+    }
+}
+
+/// Runs the selected tests on the selected flavours, printing one line per
+/// test and the summary line last.
+pub fn run(tests: &[Test], opts: &Options, probe: &Probe) -> Summary {
+    let mut sum = Summary::default();
+    let flavours: Vec<&Flavour> = FLAVOURS
+        .iter()
+        .filter(|f| opts.flavour.as_deref().is_none_or(|n| n == f.name))
+        .collect();
+    for (i, flavour) in flavours.iter().enumerate() {
+        let selected: Vec<&Test> = tests
+            .iter()
+            .filter(|t| opts.selects(t.name) && (!t.once || i == 0))
+            .collect();
+        if selected.is_empty() {
+            continue;
+        }
+        if opts.list {
+            for t in &selected {
+                println!("{} [{}]", t.name, flavour.name);
+            }
+            continue;
+        }
+        let ctx = Ctx {
+            flavour: **flavour,
+            probe: probe.clone(),
+        };
+        if let Err(e) = flavour_available(&ctx) {
+            println!(
+                "flavour {}: SKIPPED, the kernel refuses it: {e}",
+                flavour.name
+            );
+            sum.skipped += selected.len();
+            continue;
+        }
+        println!("flavour {} ({} tests)", flavour.name, selected.len());
+        for t in selected {
+            let start = Instant::now();
+            let outcome = run_one(t, &ctx);
+            let took = start.elapsed();
+            let mut line = format!("  {} [{}] ... ", t.name, flavour.name);
+            match outcome {
+                Outcome::Pass => {
+                    sum.passed += 1;
+                    let _ = write!(line, "ok ({})", ms(took));
+                }
+                Outcome::Skip(why) => {
+                    sum.skipped += 1;
+                    let _ = write!(line, "skipped: {why}");
+                }
+                Outcome::Fail(why) => {
+                    sum.failed += 1;
+                    let _ = write!(line, "FAILED ({}): {why}", ms(took));
+                }
+            }
+            println!("{line}");
+        }
+    }
+    sum
+}
+
+fn flavour_available(ctx: &Ctx) -> anyhow::Result<()> {
+    match ctx.flavour.entries {
+        EntryKind::Sqe64Cqe16 => ctx.ring::<squeue::Entry, cqueue::Entry>(8).map(drop),
+        EntryKind::Sqe128Cqe16 => ctx.ring::<squeue::Entry128, cqueue::Entry>(8).map(drop),
+        EntryKind::Sqe64Cqe32 => ctx.ring::<squeue::Entry, cqueue::Entry32>(8).map(drop),
+        EntryKind::Sqe128Cqe32 => ctx.ring::<squeue::Entry128, cqueue::Entry32>(8).map(drop),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}

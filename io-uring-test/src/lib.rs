@@ -1,0 +1,76 @@
+//! The uring-core test harness: every operation, run against the running
+//! kernel, checked by what the kernel did. `cargo run --release -p
+//! io-uring-test -- [FILTER] [--exact] [--flavour F] [--list]`.
+
+pub mod harness;
+pub mod tests;
+pub mod util;
+
+use uring_core::{IoUring, Probe};
+
+/// Prints what the kernel is and offers: version, ring params, probe.
+pub fn print_header() -> anyhow::Result<Probe> {
+    let uname = rustix_uname();
+    println!("kernel: {uname}");
+    let ring = IoUring::new(8).map_err(|e| {
+        let why = uring_core::ring::Unavailable::from_errno(e)
+            .map_or_else(|| e.to_string(), |u| u.to_string());
+        anyhow::anyhow!("cannot set up any ring: {why}")
+    })?;
+    println!("params: {:?}", ring.params());
+    let mut probe = Probe::new();
+    ring.submitter().register_probe(&mut probe)?;
+    println!(
+        "probe: {} ops supported, last_op {}: {probe:?}",
+        probe.supported().count(),
+        probe.last_op()
+    );
+    Ok(probe)
+}
+
+fn rustix_uname() -> String {
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "?".into())
+    };
+    format!(
+        "{} {}",
+        read("/proc/sys/kernel/ostype"),
+        read("/proc/sys/kernel/osrelease")
+    )
+}
+
+/// The whole command line: returns the process exit code.
+pub fn main_with_args(args: impl Iterator<Item = String>) -> i32 {
+    let opts = match harness::Options::parse(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("io-uring-test: {e}");
+            eprintln!("usage: io-uring-test [FILTER] [--exact] [--flavour F] [--list]");
+            return 2;
+        }
+    };
+    let tests = tests::all();
+    let probe = if opts.list {
+        Probe::new()
+    } else {
+        match print_header() {
+            Ok(p) => p,
+            Err(e) => {
+                println!("{e:#}");
+                println!("0 passed, 1 failed, 0 skipped");
+                return 1;
+            }
+        }
+    };
+    let sum = harness::run(&tests, &opts, &probe);
+    if opts.list {
+        return 0;
+    }
+    println!(
+        "{} passed, {} failed, {} skipped",
+        sum.passed, sum.failed, sum.skipped
+    );
+    i32::from(sum.failed > 0)
+}

@@ -1,0 +1,407 @@
+//! The queues and the submitter: NOPs through every path.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+use uring_core::types::{SubmitArgs, Timespec};
+use uring_core::{cqueue, squeue, Errno};
+
+use crate::harness::{Ctx, Test};
+use crate::util::{check_each_once, nop, push_all, reap};
+use crate::{skip, test};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        test!(nop_round_trip),
+        test!(batch_of_three_sq_sizes),
+        test!(push_error_when_full),
+        test!(split_million_nops_two_threads),
+        test!(cq_overflow_recovered),
+        test!(sqpoll_idle_then_wakeup),
+        test!(sqpoll_wakeup_race),
+        test!(submit_with_args_times_out),
+        test!(completion_status_sees_arrival),
+        test!(eventfd_disabled_toggles),
+    ]
+}
+
+fn nop_round_trip<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let ud = 0x1234_5678_9abc_def0;
+    // SAFETY: a NOP names no memory.
+    unsafe { ring.submission().push(&nop(ud)) }.context("push")?;
+    let submitted = ring.submit_and_wait(1)?;
+    ensure!(
+        submitted == 1,
+        "submit_and_wait consumed {submitted} entries, expected 1"
+    );
+    let mut cq = ring.completion();
+    ensure!(
+        cq.len() == 1,
+        "expected exactly 1 completion, found {}",
+        cq.len()
+    );
+    let cqe: cqueue::Entry = cq.next().context("no completion")?.into();
+    ensure!(
+        cqe.user_data_u64() == ud,
+        "user_data {:#x}, expected {ud:#x}",
+        cqe.user_data_u64()
+    );
+    ensure!(cqe.result() == Ok(0), "result {:?}", cqe.result());
+    ensure!(cqe.flags().is_empty(), "flags {:?}", cqe.flags());
+    ensure!(cq.next().is_none(), "a second completion appeared");
+    Ok(())
+}
+
+fn batch_of_three_sq_sizes<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(16)?;
+    let cap = ring.submission().capacity();
+    let total = 3 * cap;
+    let chunk = cap / 2 + 1; // chunks that do not divide the ring, so pushes wrap
+    let mut seen = Vec::with_capacity(total);
+    let mut next = 0;
+    while next < total {
+        let n = chunk.min(total - next);
+        let batch: Vec<S> = (next..next + n).map(|i| nop(i as u64)).collect();
+        // SAFETY: NOPs name no memory.
+        unsafe { ring.submission().push_multiple(&batch) }
+            .map_err(|e| anyhow::anyhow!("push_multiple: {e}"))?;
+        ring.submit_and_wait(n)?;
+        seen.extend(reap(&mut ring, n)?.iter().map(|c| c.user_data_u64()));
+        next += n;
+    }
+    check_each_once(total, seen.iter().copied())?;
+    ensure!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "NOPs completed out of order: {seen:?}"
+    );
+    Ok(())
+}
+
+fn push_error_when_full<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let mut sq = ring.submission();
+    let cap = sq.capacity();
+    let too_many: Vec<S> = (0..cap as u64 + 1).map(nop).collect();
+    // SAFETY: NOPs name no memory.
+    ensure!(
+        unsafe { sq.push_multiple(&too_many) }.is_err(),
+        "push_multiple of capacity + 1 succeeded"
+    );
+    ensure!(
+        sq.is_empty(),
+        "a failed push_multiple left {} entries",
+        sq.len()
+    );
+    for i in 0..cap as u64 {
+        // SAFETY: as above.
+        unsafe { sq.push(&nop(i)) }.with_context(|| format!("push {i} of {cap}"))?;
+    }
+    ensure!(sq.is_full(), "queue not full after {cap} pushes");
+    // SAFETY: as above.
+    match unsafe { sq.push(&nop(99)) } {
+        Err(e) => ensure!(e.to_string() == "submission queue is full", "message {e}"),
+        Ok(()) => bail!("push into a full queue succeeded"),
+    }
+    // SAFETY: as above.
+    ensure!(
+        unsafe { sq.push_multiple(&too_many[..1]) }.is_err(),
+        "push_multiple into a full queue succeeded"
+    );
+    drop(sq);
+    ring.submit_and_wait(cap)?;
+    let got = reap(&mut ring, cap)?;
+    check_each_once(cap, got.iter().map(|c| c.user_data_u64()))?;
+    // SAFETY: as above.
+    unsafe { ring.submission().push(&nop(0)) }.context("push after the queue drained")?;
+    Ok(())
+}
+
+fn split_million_nops_two_threads<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + Send,
+    C: cqueue::EntryMarker + Send,
+{
+    const N: u64 = 1_000_000;
+    let mut ring = ctx.ring::<S, C>(256)?;
+    let cq_cap = u64::from(ring.params().cq_entries());
+    let reaped = AtomicU64::new(0);
+    let failed = std::sync::atomic::AtomicBool::new(false);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (submitter, mut sq, mut cq) = ring.split();
+    let seen = std::thread::scope(|s| -> anyhow::Result<Vec<u8>> {
+        let reaper = s.spawn(|| -> anyhow::Result<Vec<u8>> {
+            let mut seen = vec![0u8; N as usize];
+            let mut count = 0u64;
+            while count < N {
+                cq.sync();
+                let before = count;
+                for cqe in &mut cq {
+                    let cqe: cqueue::Entry = cqe.into();
+                    ensure!(cqe.result() == Ok(0), "NOP failed: {:?}", cqe.result());
+                    let slot = seen
+                        .get_mut(cqe.user_data_u64() as usize)
+                        .context("user_data out of range")?;
+                    *slot = slot.saturating_add(1);
+                    count += 1;
+                }
+                reaped.store(count, Ordering::Release);
+                if count == before {
+                    if failed.load(Ordering::Relaxed) || Instant::now() > deadline {
+                        bail!("reaper stopped after {count} completions");
+                    }
+                    std::thread::yield_now();
+                }
+            }
+            Ok(seen)
+        });
+        let mut next = 0u64;
+        let result = (|| -> anyhow::Result<()> {
+            while next < N {
+                let in_flight = next - reaped.load(Ordering::Acquire);
+                let room = (cq_cap - in_flight).min(N - next).min(64);
+                for _ in 0..room {
+                    // SAFETY: NOPs name no memory.
+                    if unsafe { sq.push(&nop(next)) }.is_err() {
+                        break;
+                    }
+                    next += 1;
+                }
+                sq.sync();
+                submitter.submit()?;
+                if room == 0 {
+                    ensure!(Instant::now() < deadline, "submitter stuck at {next}");
+                    std::thread::yield_now();
+                }
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            failed.store(true, Ordering::Relaxed);
+        }
+        let seen = reaper
+            .join()
+            .map_err(|_| anyhow::anyhow!("reaper panicked"))?;
+        result?;
+        seen
+    })?;
+    if let Some((ud, &c)) = seen.iter().enumerate().find(|(_, &c)| c != 1) {
+        bail!("user_data {ud} seen {c} times");
+    }
+    Ok(())
+}
+
+fn cq_overflow_recovered<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(16)?;
+    ensure!(
+        ring.params().is_feature_nodrop(),
+        "kernel lacks FEAT_NODROP"
+    );
+    let cq_cap = ring.params().cq_entries() as usize;
+    let total = 8 * cq_cap;
+    let entries: Vec<S> = (0..total as u64).map(nop).collect();
+    for chunk in entries.chunks(16) {
+        push_all(&mut ring, chunk)?;
+        // Let SQPOLL's thread consume the chunk before the next one.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !ring.submission().is_empty() {
+            ensure!(Instant::now() < deadline, "SQ not consumed");
+            std::thread::yield_now();
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ring.submission().cq_overflow() {
+        ensure!(
+            Instant::now() < deadline,
+            "8x the CQ size submitted, but the kernel never flagged CQ overflow"
+        );
+        std::thread::yield_now();
+    }
+    let mut seen = Vec::with_capacity(total);
+    let mut stalls = 0;
+    while seen.len() < total {
+        let before = seen.len();
+        seen.extend(
+            ring.completion()
+                .map(|c| Into::<cqueue::Entry>::into(c).user_data_u64()),
+        );
+        if seen.len() == before {
+            stalls += 1;
+            ensure!(
+                stalls < 1000,
+                "{} of {total} completions recovered; overflow flag {}",
+                seen.len(),
+                ring.submission().cq_overflow()
+            );
+        }
+        // With nothing to submit and nothing to wait for, this must still
+        // enter with GETEVENTS so the kernel flushes its overflow list.
+        ring.submit()?;
+    }
+    check_each_once(total, seen)?;
+    ensure!(
+        !ring.submission().cq_overflow(),
+        "overflow flag still set after recovery"
+    );
+    ensure!(
+        ring.completion().overflow() == 0,
+        "kernel dropped {} completions",
+        ring.completion().overflow()
+    );
+    Ok(())
+}
+
+fn sqpoll_ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+    idle_ms: u32,
+) -> anyhow::Result<uring_core::IoUring<S, C>> {
+    if ctx.flavour.defer_taskrun {
+        skip!("DEFER_TASKRUN rings cannot have SQPOLL");
+    }
+    let mut b = ctx.builder::<S, C>();
+    b.setup_sqpoll(idle_ms);
+    b.build(8).map_err(|e| anyhow::anyhow!("SQPOLL setup: {e}"))
+}
+
+/// Spins (without entering the kernel) until `n` completions are in the CQ.
+fn spin_for_completions<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut uring_core::IoUring<S, C>,
+    n: usize,
+    limit: Duration,
+) -> anyhow::Result<Vec<cqueue::Entry>> {
+    let deadline = Instant::now() + limit;
+    let mut got = Vec::new();
+    while got.len() < n {
+        got.extend(ring.completion().map(Into::into));
+        if Instant::now() > deadline {
+            bail!(
+                "{} of {n} completions after {limit:?} without entering the kernel",
+                got.len()
+            );
+        }
+        std::hint::spin_loop();
+    }
+    Ok(got)
+}
+
+fn sqpoll_idle_then_wakeup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = sqpoll_ring::<S, C>(ctx, 10)?;
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push(&nop(1)) }?;
+    ring.submit()?;
+    spin_for_completions(&mut ring, 1, Duration::from_secs(2))?;
+    // Let the kernel thread go idle.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !ring.submission().need_wakeup() {
+        ensure!(
+            Instant::now() < deadline,
+            "SQPOLL thread never set NEED_WAKEUP after its 10 ms idle"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: as above.
+    unsafe { ring.submission().push(&nop(2)) }?;
+    ring.submit()?; // must wake the thread: nobody else will
+    let got = spin_for_completions(&mut ring, 1, Duration::from_secs(2))?;
+    ensure!(
+        got[0].user_data_u64() == 2,
+        "user_data {}",
+        got[0].user_data_u64()
+    );
+    Ok(())
+}
+
+/// Submits right at the moment the SQPOLL thread goes to sleep, many
+/// times: without the SeqCst fence between publishing the tail and reading
+/// NEED_WAKEUP a wake-up can be lost and the NOP never completes.
+fn sqpoll_wakeup_race<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = sqpoll_ring::<S, C>(ctx, 1)?;
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    for i in 0..400u64 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        std::thread::sleep(Duration::from_micros(500 + rng % 1500));
+        // SAFETY: NOPs name no memory.
+        unsafe { ring.submission().push(&nop(i)) }?;
+        ring.submit()?;
+        let got = spin_for_completions(&mut ring, 1, Duration::from_secs(1))
+            .with_context(|| format!("round {i}"))?;
+        ensure!(
+            got[0].user_data_u64() == i,
+            "round {i}: user_data {}",
+            got[0].user_data_u64()
+        );
+    }
+    Ok(())
+}
+
+fn submit_with_args_times_out<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let ring = ctx.ring::<S, C>(8)?;
+    let ts = Timespec::new().nsec(20_000_000);
+    let start = Instant::now();
+    let r = ring
+        .submitter()
+        .submit_with_args(1, &SubmitArgs::new().timespec(&ts));
+    ensure!(r == Err(Errno::TIME), "timeout wait returned {r:?}");
+    ensure!(
+        start.elapsed() >= Duration::from_millis(15),
+        "returned after {:?}",
+        start.elapsed()
+    );
+    // A signal mask must be passed as the kernel's 8-byte sigset.
+    let mask = uring_core::types::KernelSigSet::empty();
+    let r = ring
+        .submitter()
+        .submit_with_args(1, &SubmitArgs::new().timespec(&ts).sigmask(&mask));
+    ensure!(
+        r == Err(Errno::TIME),
+        "timeout wait with sigmask returned {r:?}"
+    );
+    Ok(())
+}
+
+fn completion_status_sees_arrival<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    // SAFETY: the status is dropped before the ring.
+    let status = unsafe { ring.completion().status() };
+    ensure!(status.is_empty(), "status not empty on a fresh ring");
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push(&nop(7)) }?;
+    ring.submit_and_wait(1)?;
+    ensure!(!status.is_empty(), "status empty with a completion waiting");
+    ensure!(ring.completion().count() == 1, "expected one completion");
+    ensure!(
+        status.is_empty(),
+        "status not empty after the CQ was drained"
+    );
+    Ok(())
+}
+
+fn eventfd_disabled_toggles<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let mut cq = ring.completion();
+    ensure!(!cq.eventfd_disabled(), "disabled on a fresh ring");
+    cq.set_eventfd_disabled(true);
+    ensure!(cq.eventfd_disabled(), "not disabled after set");
+    cq.set_eventfd_disabled(false);
+    ensure!(!cq.eventfd_disabled(), "still disabled after clear");
+    Ok(())
+}
