@@ -8,11 +8,14 @@
 //! number, which [`Probe::is_supported`](crate::Probe::is_supported) takes.
 
 mod misc;
+mod rw;
 
 pub use misc::Nop;
+pub use rw::{Read, Write};
 
-use crate::squeue::Entry;
+use crate::squeue::{Entry, Flags};
 use crate::sys::Sqe;
+use crate::types::sealed::Target;
 
 /// An all-zero SQE for `opcode`, with `fd` set: the start of every build.
 #[inline]
@@ -39,4 +42,17 @@ pub(crate) const fn sqe(opcode: u8, fd: i32) -> Sqe {
 #[inline]
 pub(crate) const fn entry(sqe: Sqe) -> Entry {
     Entry(sqe)
+}
+
+/// Writes the file an operation targets: `fd`, plus `IOSQE_FIXED_FILE`
+/// for a registered-file index.
+#[inline]
+pub(crate) const fn set_target(sqe: &mut Sqe, target: Target) {
+    match target {
+        Target::Fd(fd) => sqe.fd = fd,
+        Target::Fixed(index) => {
+            sqe.fd = index as i32;
+            sqe.flags |= Flags::FIXED_FILE.bits();
+        }
+    }
 }

@@ -11,3 +11,37 @@ pub struct Fd(pub RawFd);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(transparent)]
 pub struct Fixed(pub u32);
+
+pub(crate) mod sealed {
+    use super::{Fd, Fixed};
+
+    /// Where an operation's file comes from, as encoded in the SQE.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Target {
+        /// `sqe.fd` is a file descriptor.
+        Fd(i32),
+        /// `sqe.fd` is a registered-file index; `IOSQE_FIXED_FILE` is set.
+        Fixed(u32),
+    }
+
+    /// Accepted where an operation takes a plain fd or a registered file
+    /// ([`Fd`] or [`Fixed`]).
+    pub trait UseFixed: Sized {
+        /// The SQE encoding of this file.
+        fn into_target(self) -> Target;
+    }
+
+    impl UseFixed for Fd {
+        #[inline]
+        fn into_target(self) -> Target {
+            Target::Fd(self.0)
+        }
+    }
+
+    impl UseFixed for Fixed {
+        #[inline]
+        fn into_target(self) -> Target {
+            Target::Fixed(self.0)
+        }
+    }
+}

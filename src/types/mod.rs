@@ -8,4 +8,7 @@ pub use fd::{Fd, Fixed};
 pub use submit_args::SubmitArgs;
 pub use timespec::Timespec;
 
+pub(crate) use fd::sealed;
+pub use rustix::io::ReadWriteFlags as RwFlags;
+
 pub use rustix::io_uring::{IoringOp, KernelSigSet};
