@@ -65,11 +65,16 @@ bitflags::bitflags! {
 
 impl Entry {
     /// The result: the operation's return value, or the error it failed with.
+    ///
+    /// A negative `res` outside the errno range (`-4095..=-1`), which Linux
+    /// never posts, is reported as `EINVAL`; [`raw_result`](Self::raw_result)
+    /// still has it.
     #[inline]
     pub fn result(&self) -> Result<u32, Errno> {
         match self.0.res {
             res if res >= 0 => Ok(res as u32),
-            res => Err(Errno::from_raw_os_error(res.wrapping_neg())),
+            res @ -4095..=-1 => Err(Errno::from_raw_os_error(-res)),
+            _ => Err(Errno::INVAL),
         }
     }
 
@@ -468,3 +473,39 @@ impl CompletionStatus {
 unsafe impl Send for CompletionStatus {}
 // SAFETY: as above; `&CompletionStatus` allows nothing more.
 unsafe impl Sync for CompletionStatus {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cqe(res: i32, flags: u32) -> Entry {
+        Entry(Cqe { user_data: 77, res, flags })
+    }
+
+    #[test]
+    fn result_maps_negative_res_to_errno() {
+        assert_eq!(cqe(5, 0).result(), Ok(5));
+        assert_eq!(cqe(-9, 0).result(), Err(Errno::BADF));
+        assert_eq!(cqe(i32::MIN, 0).raw_result(), i32::MIN);
+        assert_eq!(cqe(i32::MIN, 0).result(), Err(Errno::INVAL), "not an errno: no panic");
+        assert_eq!(cqe(-4096, 0).result(), Err(Errno::INVAL));
+        assert_eq!(cqe(-4095, 0).result(), Err(Errno::from_raw_os_error(4095)));
+    }
+
+    #[test]
+    fn flag_helpers_read_their_bits_and_keep_unknown_ones() {
+        let f = cqe(0, (7 << 16) | 0x1f).flags();
+        assert_eq!(buffer_select(f), Some(7));
+        assert!(more(f) && sock_nonempty(f) && notif(f) && buffer_more(f));
+        assert_eq!(buffer_select(cqe(0, 7 << 16).flags()), None, "BUFFER bit clear");
+        assert_eq!(cqe(0, 0x8000_0000).flags().bits(), 0x8000_0000);
+    }
+
+    #[test]
+    fn entry32_keeps_the_big_cqe_and_converts_down() {
+        let e = Entry32(cqe(1, 2), [3, 4]);
+        assert_eq!(e.big_cqe(), &[3, 4]);
+        let small: Entry = e.into();
+        assert_eq!((small.user_data_u64(), small.raw_result(), small.flags().bits()), (77, 1, 2));
+    }
+}

@@ -468,3 +468,42 @@ impl<E: EntryMarker> fmt::Debug for SubmissionQueue<'_, E> {
         list.finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::opcode::Nop;
+
+    #[test]
+    fn flags_or_and_clear() {
+        let e = Nop::new().build().flags(Flags::IO_LINK).flags(Flags::ASYNC);
+        assert_eq!(e.0.flags, Flags::IO_LINK.bits() | Flags::ASYNC.bits());
+        assert_eq!(e.clear_flags().0.flags, 0);
+        assert_eq!(Flags::all().bits(), 0x7f);
+    }
+
+    #[test]
+    fn user_data_and_personality_round_trip() {
+        let mut e = Nop::new().build().user_data(5).personality(3);
+        assert_eq!(e.get_user_data().u64_(), 5);
+        assert_eq!(e.0.personality, 3);
+        e.set_user_data(9);
+        assert_eq!(EntryMarker::get_user_data(&e).u64_(), 9);
+        let big: Entry128 = e.into();
+        assert_eq!((big.get_user_data().u64_(), big.get_opcode(), big.1), (9, 0, [0; 64]));
+    }
+
+    #[test]
+    fn entries_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Entry>();
+        check::<Entry128>();
+        check::<crate::cqueue::Entry>();
+        check::<crate::cqueue::Entry32>();
+        check::<crate::Parameters>();
+        check::<crate::types::SubmitArgs<'static, 'static>>();
+        check::<crate::types::Timespec>();
+        check::<crate::IoUring>();
+        check::<crate::Builder>();
+    }
+}

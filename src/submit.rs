@@ -88,38 +88,19 @@ impl<'a> Submitter<'a> {
     }
 
     /// The flags a submit needs beyond `extra`, or `None` when an SQPOLL
-    /// ring needs no kernel entry at all.
+    /// ring needs no kernel entry at all (see [`flags_for_submit`]).
     ///
-    /// - `GETEVENTS` when waiting, on IOPOLL rings (completions are only
-    ///   reaped by polling), and when the kernel flags a CQ overflow or
-    ///   pending task work: with FEAT_NODROP the overflowed completions
-    ///   only move into the CQ during a GETEVENTS entry, so they must be
-    ///   flushed even when nothing is waited for.
-    /// - Under SQPOLL, a `SeqCst` fence between the tail published by the
-    ///   caller and the read of NEED_WAKEUP (R4): without it the store may
-    ///   be ordered after the load, and the kernel thread may sleep on an
-    ///   SQ it saw as empty while we see it awake.
+    /// Under SQPOLL a `SeqCst` fence separates the tail the caller published
+    /// from the read of NEED_WAKEUP (R4): without it the store may be
+    /// ordered after the load, and the kernel thread may go to sleep on an
+    /// SQ it saw as empty while we see it awake.
     #[inline]
     fn enter_flags(&self, want: usize, extra: u32) -> Option<u32> {
-        let mut flags = extra;
-        if want > 0 || self.params.is_setup_iopoll() {
-            flags |= sys::ENTER_GETEVENTS;
-        }
-        if self.params.is_setup_sqpoll() {
+        let setup = self.params.setup_flags();
+        if setup & sys::SETUP_SQPOLL != 0 {
             atomic::fence(Ordering::SeqCst);
-            let sq_flags = self.sq_flags();
-            if sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
-                flags |= sys::ENTER_GETEVENTS;
-            }
-            if sq_flags & sys::SQ_NEED_WAKEUP != 0 {
-                flags |= sys::ENTER_SQ_WAKEUP;
-            } else if flags == 0 {
-                return None;
-            }
-        } else if self.sq_flags() & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
-            flags |= sys::ENTER_GETEVENTS;
         }
-        Some(flags)
+        flags_for_submit(want, setup, self.sq_flags(), extra)
     }
 
     /// `io_uring_enter` on this ring.
@@ -273,6 +254,32 @@ impl<'a> Submitter<'a> {
     }
 }
 
+/// Decides the `io_uring_enter` flags of a submit, from the ring's setup
+/// flags and the SQ flags word as just read; `None` means "no syscall".
+///
+/// - `GETEVENTS` when waiting; always on IOPOLL rings (their completions
+///   are only reaped by polling inside the kernel); and whenever the kernel
+///   flags a CQ overflow or pending task work: with FEAT_NODROP overflowed
+///   completions move into the CQ only during a GETEVENTS entry, so they
+///   must be flushed even when nothing is waited for.
+/// - `SQ_WAKEUP` when the SQPOLL thread sleeps. An SQPOLL ring with nothing
+///   else to do needs no syscall.
+#[inline]
+fn flags_for_submit(want: usize, setup: u32, sq_flags: u32, extra: u32) -> Option<u32> {
+    let mut flags = extra;
+    if want > 0 || setup & sys::SETUP_IOPOLL != 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+        flags |= sys::ENTER_GETEVENTS;
+    }
+    if setup & sys::SETUP_SQPOLL != 0 {
+        if sq_flags & sys::SQ_NEED_WAKEUP != 0 {
+            flags |= sys::ENTER_SQ_WAKEUP;
+        } else if flags == 0 {
+            return None;
+        }
+    }
+    Some(flags)
+}
+
 /// `want` as the kernel's `u32`, saturating.
 #[inline]
 fn saturate(want: usize) -> u32 {
@@ -284,5 +291,37 @@ impl core::fmt::Debug for Submitter<'_> {
         f.debug_struct("Submitter")
             .field("fd", &self.fd.as_raw_fd())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::flags_for_submit as f;
+    use crate::sys::*;
+
+    #[test]
+    fn plain_submit_enters_without_getevents() {
+        assert_eq!(f(0, 0, 0, 0), Some(0));
+        assert_eq!(f(3, 0, 0, 0), Some(ENTER_GETEVENTS));
+    }
+
+    #[test]
+    fn iopoll_always_polls() {
+        assert_eq!(f(0, SETUP_IOPOLL, 0, 0), Some(ENTER_GETEVENTS));
+    }
+
+    #[test]
+    fn overflow_or_taskrun_flushes_even_without_waiting() {
+        assert_eq!(f(0, 0, SQ_CQ_OVERFLOW, 0), Some(ENTER_GETEVENTS));
+        assert_eq!(f(0, 0, SQ_TASKRUN, 0), Some(ENTER_GETEVENTS));
+        assert_eq!(f(0, SETUP_SQPOLL, SQ_CQ_OVERFLOW, 0), Some(ENTER_GETEVENTS));
+    }
+
+    #[test]
+    fn sqpoll_skips_the_syscall_only_when_idle_work_is_none() {
+        assert_eq!(f(0, SETUP_SQPOLL, 0, 0), None);
+        assert_eq!(f(0, SETUP_SQPOLL, SQ_NEED_WAKEUP, 0), Some(ENTER_SQ_WAKEUP));
+        assert_eq!(f(1, SETUP_SQPOLL, SQ_NEED_WAKEUP, 0), Some(ENTER_SQ_WAKEUP | ENTER_GETEVENTS));
+        assert_eq!(f(0, SETUP_SQPOLL, 0, ENTER_EXT_ARG), Some(ENTER_EXT_ARG));
     }
 }

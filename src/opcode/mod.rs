@@ -1,6 +1,6 @@
 //! Operation builders: one plain struct per kernel operation, each with
 //! `new(required...)`, optional setters and `build()` into a submission
-//! [`Entry`](crate::squeue::Entry).
+//! [`Entry`].
 //!
 //! Every builder starts from an all-zero SQE, sets its opcode and writes
 //! only the fields its operation reads (KERNEL-ABI.md table (a)), so the

@@ -135,3 +135,48 @@ impl Submitter<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_kernel_answer_is_harmless() {
+        // A future kernel may report opcodes no enum knows, and a corrupt
+        // answer may claim more entries than the buffer holds.
+        let mut p = Probe::new();
+        p.header.last_op = 255;
+        p.header.ops_len = 255;
+        for (i, op) in p.ops.iter_mut().enumerate() {
+            op.op = i as u8;
+            op.flags = if i % 3 == 0 { sys::IO_URING_OP_SUPPORTED } else { 0xfffe };
+        }
+        assert!(p.is_supported(0u8) && p.is_supported(252u8) && !p.is_supported(1u8));
+        assert!(!p.is_supported(255u8), "entry 255 is beyond ops_len");
+        assert_eq!(p.supported().count(), 85);
+        let mut s = FmtBuf::default();
+        core::fmt::write(&mut s, format_args!("{p:?}")).unwrap();
+        assert!(s.len > 0);
+    }
+
+    #[test]
+    fn empty_probe_supports_nothing() {
+        let p = Probe::default();
+        assert!(!p.is_supported(0u8));
+        assert!(!p.is_supported(rustix::io_uring::IoringOp::Nop));
+        assert_eq!(p.supported().count(), 0);
+    }
+
+    /// Counts formatted bytes without allocating.
+    #[derive(Default)]
+    struct FmtBuf {
+        len: usize,
+    }
+
+    impl core::fmt::Write for FmtBuf {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            self.len += s.len();
+            Ok(())
+        }
+    }
+}

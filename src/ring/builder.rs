@@ -61,8 +61,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> core::fmt::Debug for Builde
 
 impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     pub(super) fn new() -> Self {
-        let mut params = Params::default();
-        params.flags = S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits();
+        let params = Params { flags: S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits(), ..Params::default() };
         Builder {
             dontfork: false,
             params,

@@ -304,3 +304,32 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> core::fmt::Debug for IoUrin
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_sizes_follow_the_offsets() {
+        let mut p = Params { sq_entries: 8, cq_entries: 16, ..Params::default() };
+        p.sq_off.array = 320;
+        p.sq_off.dropped = 32;
+        p.cq_off.cqes = 64;
+        assert_eq!(ring_sizes::<squeue::Entry, cqueue::Entry>(&p), (320 + 32, 64 + 256, 512));
+        assert_eq!(ring_sizes::<squeue::Entry128, cqueue::Entry32>(&p), (320 + 32, 64 + 512, 1024));
+        p.flags = sys::SETUP_NO_SQARRAY;
+        p.sq_off.array = 0;
+        assert_eq!(ring_sizes::<squeue::Entry, cqueue::Entry>(&p).0, 36, "no index array to map");
+    }
+
+    #[test]
+    fn no_mmap_sizes_cover_the_kernel_layout() {
+        let page = rustix::param::page_size();
+        let b = IoUring::<squeue::Entry, cqueue::Entry>::builder();
+        let (rings, sqes) = b.no_mmap_sizes(8);
+        assert!(rings >= 64 + 16 * 16 + 8 * 4 && rings % page == 0);
+        assert!(sqes >= 8 * 64 && sqes % page == 0);
+        let (rings, _) = b.no_mmap_sizes(u32::MAX);
+        assert!(rings >= 64 + 65536 * 16 + 32768 * 4, "clamped sizes");
+    }
+}
