@@ -264,12 +264,7 @@ impl<E> Inner<E> {
         let at = |off: u32| cq_ring.wrapping_add(off as usize);
         // SAFETY: kernel-written u32 words inside the CQ ring (R2), read
         // once before any sharing starts.
-        let (ring_mask, ring_entries) = unsafe {
-            (
-                *at(o.ring_mask).cast::<u32>(),
-                *at(o.ring_entries).cast::<u32>(),
-            )
-        };
+        let (ring_mask, ring_entries) = unsafe { (*at(o.ring_mask).cast::<u32>(), *at(o.ring_entries).cast::<u32>()) };
         Inner {
             head: at(o.head).cast(),
             tail: at(o.tail).cast(),
@@ -305,12 +300,7 @@ impl<'a, E: EntryMarker> CompletionQueue<'a, E> {
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
         // SAFETY: live shared words (R1-R3). The head is ours (R6); Acquire
         // on the kernel's tail makes the entries before it visible (R4).
-        let (head, tail) = unsafe {
-            (
-                (*queue.head).load(Ordering::Relaxed),
-                (*queue.tail).load(Ordering::Acquire),
-            )
-        };
+        let (head, tail) = unsafe { ((*queue.head).load(Ordering::Relaxed), (*queue.tail).load(Ordering::Acquire)) };
         CompletionQueue { head, tail, queue }
     }
 }
@@ -392,10 +382,7 @@ impl<E: EntryMarker> CompletionQueue<'_, E> {
     /// The returned value must not be used after the ring is dropped.
     #[inline]
     pub unsafe fn status(&self) -> CompletionStatus {
-        CompletionStatus {
-            head: self.queue.head,
-            tail: self.queue.tail,
-        }
+        CompletionStatus { head: self.queue.head, tail: self.queue.tail }
     }
 
     /// Takes the entry at the local head. Only called when `head != tail`.

@@ -61,3 +61,8 @@ pub use ring::{Builder, IoUring, Parameters};
 pub use rustix::io::{Errno, Result};
 pub use squeue::SubmissionQueue;
 pub use submit::{EnterFlags, Submitter};
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctest;

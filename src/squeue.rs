@@ -252,12 +252,7 @@ impl<E> Inner<E> {
         let at = |off: u32| sq_ring.wrapping_add(off as usize);
         // SAFETY: ring_mask and ring_entries are kernel-written u32 words
         // inside the SQ ring (R2), read once before any sharing starts.
-        let (ring_mask, ring_entries) = unsafe {
-            (
-                *at(o.ring_mask).cast::<u32>(),
-                *at(o.ring_entries).cast::<u32>(),
-            )
-        };
+        let (ring_mask, ring_entries) = unsafe { (*at(o.ring_mask).cast::<u32>(), *at(o.ring_entries).cast::<u32>()) };
         if p.flags & sys::SETUP_NO_SQARRAY == 0 {
             let array = at(o.array).cast::<u32>();
             for i in 0..ring_entries {
@@ -306,12 +301,7 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
         // SAFETY: live shared words (R1-R3); Acquire on the kernel's head (R4).
         // The tail is ours: R6 makes this the only writer.
-        let (head, tail) = unsafe {
-            (
-                (*queue.head).load(Ordering::Acquire),
-                (*queue.tail).load(Ordering::Relaxed),
-            )
-        };
+        let (head, tail) = unsafe { ((*queue.head).load(Ordering::Acquire), (*queue.tail).load(Ordering::Relaxed)) };
         SubmissionQueue { head, tail, queue }
     }
 }

@@ -54,18 +54,8 @@ pub struct Submitter<'a> {
 
 impl<'a> Submitter<'a> {
     #[inline]
-    pub(crate) fn new<E>(
-        fd: &'a OwnedFd,
-        params: &'a Parameters,
-        sq: &'a crate::squeue::Inner<E>,
-    ) -> Self {
-        Submitter {
-            fd,
-            params,
-            sq_head: sq.head,
-            sq_tail: sq.tail,
-            sq_flags: sq.flags,
-        }
+    pub(crate) fn new<E>(fd: &'a OwnedFd, params: &'a Parameters, sq: &'a crate::squeue::Inner<E>) -> Self {
+        Submitter { fd, params, sq_head: sq.head, sq_tail: sq.tail, sq_flags: sq.flags }
     }
 
     /// The kernel-written SQ flags word.
@@ -80,11 +70,7 @@ impl<'a> Submitter<'a> {
     fn sq_len(&self) -> u32 {
         // SAFETY: live shared words (R1-R3); Acquire on both so that a
         // tail published elsewhere (a SubmissionQueue) is seen (R4).
-        unsafe {
-            (*self.sq_tail)
-                .load(Ordering::Acquire)
-                .wrapping_sub((*self.sq_head).load(Ordering::Acquire))
-        }
+        unsafe { (*self.sq_tail).load(Ordering::Acquire).wrapping_sub((*self.sq_head).load(Ordering::Acquire)) }
     }
 
     /// The flags a submit needs beyond `extra`, or `None` when an SQPOLL
@@ -158,15 +144,7 @@ impl<'a> Submitter<'a> {
     ) -> Result<usize> {
         let ptr = arg.map_or(ptr::null(), |a| ptr::from_ref(a).cast());
         // SAFETY: forwarded from the caller.
-        unsafe {
-            self.enter_raw(
-                to_submit,
-                min_complete,
-                flag.bits(),
-                ptr,
-                size_of::<io_uring_getevents_arg>(),
-            )
-        }
+        unsafe { self.enter_raw(to_submit, min_complete, flag.bits(), ptr, size_of::<io_uring_getevents_arg>()) }
     }
 
     /// Raw `io_uring_enter(fd, to_submit, min_complete, flag, arg, size_of::<T>())`.
@@ -214,21 +192,11 @@ impl<'a> Submitter<'a> {
     /// 5.11). A timeout that expires returns `Err(ETIME)`.
     pub fn submit_with_args(&self, want: usize, args: &SubmitArgs<'_, '_>) -> Result<usize> {
         let len = self.sq_len();
-        let flags = self
-            .enter_flags(want, sys::ENTER_EXT_ARG)
-            .unwrap_or(sys::ENTER_EXT_ARG);
+        let flags = self.enter_flags(want, sys::ENTER_EXT_ARG).unwrap_or(sys::ENTER_EXT_ARG);
         let arg: *const GeteventsArg = &args.args;
         // SAFETY: `arg` is an io_uring_getevents_arg whose pointers borrow
         // from values that outlive `args` (SubmitArgs' lifetimes).
-        unsafe {
-            self.enter_raw(
-                len,
-                saturate(want),
-                flags,
-                arg.cast(),
-                size_of::<GeteventsArg>(),
-            )
-        }
+        unsafe { self.enter_raw(len, saturate(want), flags, arg.cast(), size_of::<GeteventsArg>()) }
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
@@ -243,12 +211,7 @@ impl<'a> Submitter<'a> {
     /// # Safety
     /// `arg` must be valid for what `opcode` makes the kernel read and write.
     #[inline]
-    pub(crate) unsafe fn register_raw(
-        &self,
-        opcode: u32,
-        arg: *const c_void,
-        nr_args: u32,
-    ) -> Result<u32> {
+    pub(crate) unsafe fn register_raw(&self, opcode: u32, arg: *const c_void, nr_args: u32) -> Result<u32> {
         // SAFETY: the fd is this ring's (R1); `arg` is the caller's promise.
         unsafe { sys::syscall::register(self.fd.as_raw_fd(), opcode, arg, nr_args) }
     }
@@ -288,9 +251,7 @@ fn saturate(want: usize) -> u32 {
 
 impl core::fmt::Debug for Submitter<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Submitter")
-            .field("fd", &self.fd.as_raw_fd())
-            .finish_non_exhaustive()
+        f.debug_struct("Submitter").field("fd", &self.fd.as_raw_fd()).finish_non_exhaustive()
     }
 }
 

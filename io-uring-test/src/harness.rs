@@ -58,12 +58,7 @@ macro_rules! test {
 #[macro_export]
 macro_rules! test_once {
     ($f:ident) => {
-        $crate::harness::Test {
-            name: stringify!($f),
-            requires: &[],
-            once: true,
-            run: $crate::each_entry!($f),
-        }
+        $crate::harness::Test { name: stringify!($f), requires: &[], once: true, run: $crate::each_entry!($f) }
     };
 }
 
@@ -107,42 +102,12 @@ pub struct Flavour {
 
 /// The flavours, in run order.
 pub const FLAVOURS: &[Flavour] = &[
-    Flavour {
-        name: "default",
-        entries: EntryKind::Sqe64Cqe16,
-        sqpoll: false,
-        defer_taskrun: false,
-    },
-    Flavour {
-        name: "sqe128",
-        entries: EntryKind::Sqe128Cqe16,
-        sqpoll: false,
-        defer_taskrun: false,
-    },
-    Flavour {
-        name: "cqe32",
-        entries: EntryKind::Sqe64Cqe32,
-        sqpoll: false,
-        defer_taskrun: false,
-    },
-    Flavour {
-        name: "sqe128+cqe32",
-        entries: EntryKind::Sqe128Cqe32,
-        sqpoll: false,
-        defer_taskrun: false,
-    },
-    Flavour {
-        name: "sqpoll",
-        entries: EntryKind::Sqe64Cqe16,
-        sqpoll: true,
-        defer_taskrun: false,
-    },
-    Flavour {
-        name: "defer_taskrun",
-        entries: EntryKind::Sqe64Cqe16,
-        sqpoll: false,
-        defer_taskrun: true,
-    },
+    Flavour { name: "default", entries: EntryKind::Sqe64Cqe16, sqpoll: false, defer_taskrun: false },
+    Flavour { name: "sqe128", entries: EntryKind::Sqe128Cqe16, sqpoll: false, defer_taskrun: false },
+    Flavour { name: "cqe32", entries: EntryKind::Sqe64Cqe32, sqpoll: false, defer_taskrun: false },
+    Flavour { name: "sqe128+cqe32", entries: EntryKind::Sqe128Cqe32, sqpoll: false, defer_taskrun: false },
+    Flavour { name: "sqpoll", entries: EntryKind::Sqe64Cqe16, sqpoll: true, defer_taskrun: false },
+    Flavour { name: "defer_taskrun", entries: EntryKind::Sqe64Cqe16, sqpoll: false, defer_taskrun: true },
 ];
 
 /// SQPOLL idle time of the sqpoll flavour, in milliseconds.
@@ -168,13 +133,8 @@ impl Ctx {
     }
 
     /// A fresh ring of the flavour.
-    pub fn ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-        &self,
-        entries: u32,
-    ) -> anyhow::Result<IoUring<S, C>> {
-        self.builder()
-            .build(entries)
-            .map_err(|e| anyhow::anyhow!("ring setup ({}): {e}", self.flavour.name))
+    pub fn ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(&self, entries: u32) -> anyhow::Result<IoUring<S, C>> {
+        self.builder().build(entries).map_err(|e| anyhow::anyhow!("ring setup ({}): {e}", self.flavour.name))
     }
 }
 
@@ -199,10 +159,7 @@ impl Options {
                     let f = args.next().ok_or("--flavour needs a name")?;
                     if !FLAVOURS.iter().any(|x| x.name == f) {
                         let names: Vec<_> = FLAVOURS.iter().map(|x| x.name).collect();
-                        return Err(format!(
-                            "unknown flavour {f:?}; known: {}",
-                            names.join(", ")
-                        ));
+                        return Err(format!("unknown flavour {f:?}; known: {}", names.join(", ")));
                     }
                     o.flavour = Some(f);
                 }
@@ -271,15 +228,10 @@ fn run_one(test: &Test, ctx: &Ctx) -> Outcome {
 /// test and the summary line last.
 pub fn run(tests: &[Test], opts: &Options, probe: &Probe) -> Summary {
     let mut sum = Summary::default();
-    let flavours: Vec<&Flavour> = FLAVOURS
-        .iter()
-        .filter(|f| opts.flavour.as_deref().is_none_or(|n| n == f.name))
-        .collect();
+    let flavours: Vec<&Flavour> =
+        FLAVOURS.iter().filter(|f| opts.flavour.as_deref().is_none_or(|n| n == f.name)).collect();
     for (i, flavour) in flavours.iter().enumerate() {
-        let selected: Vec<&Test> = tests
-            .iter()
-            .filter(|t| opts.selects(t.name) && (!t.once || i == 0))
-            .collect();
+        let selected: Vec<&Test> = tests.iter().filter(|t| opts.selects(t.name) && (!t.once || i == 0)).collect();
         if selected.is_empty() {
             continue;
         }
@@ -289,15 +241,9 @@ pub fn run(tests: &[Test], opts: &Options, probe: &Probe) -> Summary {
             }
             continue;
         }
-        let ctx = Ctx {
-            flavour: **flavour,
-            probe: probe.clone(),
-        };
+        let ctx = Ctx { flavour: **flavour, probe: probe.clone() };
         if let Err(e) = flavour_available(&ctx) {
-            println!(
-                "flavour {}: SKIPPED, the kernel refuses it: {e}",
-                flavour.name
-            );
+            println!("flavour {}: SKIPPED, the kernel refuses it: {e}", flavour.name);
             sum.skipped += selected.len();
             continue;
         }

@@ -13,32 +13,19 @@ pub fn print_header() -> anyhow::Result<Probe> {
     let uname = rustix_uname();
     println!("kernel: {uname}");
     let ring = IoUring::new(8).map_err(|e| {
-        let why = uring_core::ring::Unavailable::from_errno(e)
-            .map_or_else(|| e.to_string(), |u| u.to_string());
+        let why = uring_core::ring::Unavailable::from_errno(e).map_or_else(|| e.to_string(), |u| u.to_string());
         anyhow::anyhow!("cannot set up any ring: {why}")
     })?;
     println!("params: {:?}", ring.params());
     let mut probe = Probe::new();
     ring.submitter().register_probe(&mut probe)?;
-    println!(
-        "probe: {} ops supported, last_op {}: {probe:?}",
-        probe.supported().count(),
-        probe.last_op()
-    );
+    println!("probe: {} ops supported, last_op {}: {probe:?}", probe.supported().count(), probe.last_op());
     Ok(probe)
 }
 
 fn rustix_uname() -> String {
-    let read = |p: &str| {
-        std::fs::read_to_string(p)
-            .map(|s| s.trim().to_string())
-            .unwrap_or_else(|_| "?".into())
-    };
-    format!(
-        "{} {}",
-        read("/proc/sys/kernel/ostype"),
-        read("/proc/sys/kernel/osrelease")
-    )
+    let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into());
+    format!("{} {}", read("/proc/sys/kernel/ostype"), read("/proc/sys/kernel/osrelease"))
 }
 
 /// The whole command line: returns the process exit code.
@@ -68,9 +55,6 @@ pub fn main_with_args(args: impl Iterator<Item = String>) -> i32 {
     if opts.list {
         return 0;
     }
-    println!(
-        "{} passed, {} failed, {} skipped",
-        sum.passed, sum.failed, sum.skipped
-    );
+    println!("{} passed, {} failed, {} skipped", sum.passed, sum.failed, sum.skipped);
     i32::from(sum.failed > 0)
 }

@@ -64,9 +64,7 @@ pub fn reap<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
 pub fn check_each_once(n: usize, seen: impl IntoIterator<Item = u64>) -> anyhow::Result<()> {
     let mut counts = vec![0u32; n];
     for ud in seen {
-        let slot = counts
-            .get_mut(ud as usize)
-            .with_context(|| format!("unexpected user_data {ud}"))?;
+        let slot = counts.get_mut(ud as usize).with_context(|| format!("unexpected user_data {ud}"))?;
         *slot += 1;
     }
     if let Some((ud, c)) = counts.iter().enumerate().find(|(_, &c)| c != 1) {

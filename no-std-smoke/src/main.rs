@@ -47,12 +47,7 @@ mod smoke {
         // Eight NOPs, each with its own user_data.
         for i in 0..8u64 {
             // SAFETY: a NOP names no memory.
-            if unsafe {
-                ring.submission()
-                    .push(&opcode::Nop::new().build().user_data(i))
-            }
-            .is_err()
-            {
+            if unsafe { ring.submission().push(&opcode::Nop::new().build().user_data(i)) }.is_err() {
                 return 2;
             }
         }
@@ -81,9 +76,7 @@ mod smoke {
             .build()
             .flags(uring_core::squeue::Flags::IO_LINK)
             .user_data(100);
-        let read = opcode::Read::new(fd(rx.as_fd()), back.as_mut_ptr(), back.len() as u32)
-            .build()
-            .user_data(101);
+        let read = opcode::Read::new(fd(rx.as_fd()), back.as_mut_ptr(), back.len() as u32).build().user_data(101);
         // SAFETY: `msg`, `back` and both pipe ends live until the
         // completions are reaped below.
         if unsafe { ring.submission().push_multiple(&[write, read]) }.is_err() {
@@ -112,11 +105,7 @@ mod smoke {
     #[no_mangle]
     extern "C" fn main(_argc: i32, _argv: *const *const u8) -> i32 {
         let code = run();
-        let text: &[u8] = if code == 0 {
-            b"no-std-smoke: ok\n"
-        } else {
-            b"no-std-smoke: FAILED\n"
-        };
+        let text: &[u8] = if code == 0 { b"no-std-smoke: ok\n" } else { b"no-std-smoke: FAILED\n" };
         say(text);
         code
     }

@@ -34,11 +34,7 @@ mod tests {
         let e = Nop::new().build();
         assert_eq!(e.0.opcode, 0);
         assert_eq!(e.0.fd, -1);
-        let rest = crate::sys::Sqe {
-            opcode: 0,
-            fd: -1,
-            ..Default::default()
-        };
+        let rest = crate::sys::Sqe { opcode: 0, fd: -1, ..Default::default() };
         assert_eq!(e.0, rest, "every other field must be zero");
     }
 }

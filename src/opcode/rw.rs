@@ -29,15 +29,7 @@ impl Read {
     /// Reads into `buf[..len]` from `fd`.
     #[inline]
     pub fn new(fd: impl UseFixed, buf: *mut u8, len: u32) -> Self {
-        Read {
-            fd: fd.into_target(),
-            buf,
-            len,
-            offset: 0,
-            ioprio: 0,
-            rw_flags: RwFlags::empty(),
-            buf_group: 0,
-        }
+        Read { fd: fd.into_target(), buf, len, offset: 0, ioprio: 0, rw_flags: RwFlags::empty(), buf_group: 0 }
     }
 
     /// The file offset to read at (default 0).
@@ -104,14 +96,7 @@ impl Write {
     /// Writes `buf[..len]` to `fd`.
     #[inline]
     pub fn new(fd: impl UseFixed, buf: *const u8, len: u32) -> Self {
-        Write {
-            fd: fd.into_target(),
-            buf,
-            len,
-            offset: 0,
-            ioprio: 0,
-            rw_flags: RwFlags::empty(),
-        }
+        Write { fd: fd.into_target(), buf, len, offset: 0, ioprio: 0, rw_flags: RwFlags::empty() }
     }
 
     /// The file offset to write at (default 0).
@@ -181,18 +166,9 @@ mod tests {
     #[test]
     fn write_with_fixed_file_sets_fixed_flag() {
         let buf = [1u8; 8];
-        let e = Write::new(Fixed(3), buf.as_ptr(), 8)
-            .offset(u64::MAX)
-            .build();
-        let want = Sqe {
-            opcode: 23,
-            flags: 1,
-            fd: 3,
-            off: u64::MAX,
-            addr: buf.as_ptr() as u64,
-            len: 8,
-            ..Sqe::default()
-        };
+        let e = Write::new(Fixed(3), buf.as_ptr(), 8).offset(u64::MAX).build();
+        let want =
+            Sqe { opcode: 23, flags: 1, fd: 3, off: u64::MAX, addr: buf.as_ptr() as u64, len: 8, ..Sqe::default() };
         assert_eq!(e.0, want);
     }
 }

@@ -52,21 +52,8 @@ impl Opcode for rustix::io_uring::IoringOp {
 impl Probe {
     /// An empty probe, ready for [`Submitter::register_probe`].
     pub const fn new() -> Probe {
-        const OP: ProbeOp = ProbeOp {
-            op: 0,
-            resv: 0,
-            flags: 0,
-            resv2: 0,
-        };
-        Probe {
-            header: ProbeHeader {
-                last_op: 0,
-                ops_len: 0,
-                resv: 0,
-                resv2: [0; 3],
-            },
-            ops: [OP; PROBE_OPS],
-        }
+        const OP: ProbeOp = ProbeOp { op: 0, resv: 0, flags: 0, resv2: 0 };
+        Probe { header: ProbeHeader { last_op: 0, ops_len: 0, resv: 0, resv2: [0; 3] }, ops: [OP; PROBE_OPS] }
     }
 
     /// Whether the kernel supports `opcode`.
@@ -90,9 +77,7 @@ impl Probe {
 
     /// The supported opcode numbers, in ascending order.
     pub fn supported(&self) -> impl Iterator<Item = u8> + '_ {
-        (0..self.len())
-            .filter(|&i| self.ops[i].flags & sys::IO_URING_OP_SUPPORTED != 0)
-            .map(|i| i as u8)
+        (0..self.len()).filter(|&i| self.ops[i].flags & sys::IO_URING_OP_SUPPORTED != 0).map(|i| i as u8)
     }
 }
 
@@ -104,10 +89,7 @@ impl Default for Probe {
 
 impl fmt::Debug for Probe {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Probe")
-            .field("last_op", &self.header.last_op)
-            .field("supported", &SupportedList(self))
-            .finish()
+        f.debug_struct("Probe").field("last_op", &self.header.last_op).field("supported", &SupportedList(self)).finish()
     }
 }
 

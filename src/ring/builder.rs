@@ -62,12 +62,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> core::fmt::Debug for Builde
 impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     pub(super) fn new() -> Self {
         let params = Params { flags: S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits(), ..Params::default() };
-        Builder {
-            dontfork: false,
-            params,
-            caller_memory: None,
-            marker: PhantomData,
-        }
+        Builder { dontfork: false, params, caller_memory: None, marker: PhantomData }
     }
 
     fn flag(&mut self, flag: u32) -> &mut Self {
@@ -189,12 +184,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         sqes: *mut u8,
         sqes_len: usize,
     ) -> &mut Self {
-        self.caller_memory = Some(CallerMemory {
-            rings: rings as usize,
-            rings_len,
-            sqes: sqes as usize,
-            sqes_len,
-        });
+        self.caller_memory = Some(CallerMemory { rings: rings as usize, rings_len, sqes: sqes as usize, sqes_len });
         self.flag(sys::SETUP_NO_MMAP)
     }
 
@@ -208,11 +198,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         const HEADER: usize = 64;
         let p = &self.params;
         let sq = clamp_pow2(entries, 32768);
-        let cq = if p.flags & sys::SETUP_CQSIZE != 0 {
-            clamp_pow2(p.cq_entries, 65536)
-        } else {
-            2 * sq
-        };
+        let cq = if p.flags & sys::SETUP_CQSIZE != 0 { clamp_pow2(p.cq_entries, 65536) } else { 2 * sq };
         let mut rings = (HEADER + cq * size_of::<C>() + 63) & !63;
         if p.flags & sys::SETUP_NO_SQARRAY == 0 {
             rings += sq * size_of::<u32>();
@@ -252,15 +238,8 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
                 // SAFETY: the caller's regions are at least as large as the
                 // kernel's layout needs (checked just above) and outlive the
                 // ring (setup_no_mmap's contract), so R1 and R2 hold.
-                let (sq, cq) =
-                    unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) };
-                IoUring {
-                    sq,
-                    cq,
-                    params: super::Parameters(p),
-                    memory: RingMemory::Caller,
-                    fd,
-                }
+                let (sq, cq) = unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) };
+                IoUring { sq, cq, params: super::Parameters(p), memory: RingMemory::Caller, fd }
             }
         };
         if self.dontfork {

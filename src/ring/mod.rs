@@ -79,11 +79,7 @@ where
 #[derive(Debug)]
 enum RingMemory {
     /// We mapped it from the ring fd. `cq` is `None` with FEAT_SINGLE_MMAP.
-    Mapped {
-        rings: Mmap,
-        cq: Option<Mmap>,
-        sqes: Mmap,
-    },
+    Mapped { rings: Mmap, cq: Option<Mmap>, sqes: Mmap },
     /// The caller provided it (`IORING_SETUP_NO_MMAP`); nothing to unmap.
     Caller,
 }
@@ -138,11 +134,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
             return Err(Errno::INVAL);
         }
         let (sq_len, cq_len, sqes_len) = ring_sizes::<S, C>(&p);
-        let rings_len = if p.features & sys::FEAT_SINGLE_MMAP != 0 {
-            sq_len.max(cq_len)
-        } else {
-            sq_len
-        };
+        let rings_len = if p.features & sys::FEAT_SINGLE_MMAP != 0 { sq_len.max(cq_len) } else { sq_len };
         let rings = Mmap::new(fd.as_fd(), sys::OFF_SQ_RING, rings_len)?;
         let cq = if p.features & sys::FEAT_SINGLE_MMAP != 0 {
             None
@@ -154,13 +146,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         // SAFETY: the three mappings have the sizes the kernel's offsets
         // call for (`ring_sizes`) and live in `memory` as long as the ring (R1, R2).
         let (sq, cqi) = unsafe { Self::views(&p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
-        Ok(IoUring {
-            sq,
-            cq: cqi,
-            params: Parameters(p),
-            memory: RingMemory::Mapped { rings, cq, sqes },
-            fd,
-        })
+        Ok(IoUring { sq, cq: cqi, params: Parameters(p), memory: RingMemory::Mapped { rings, cq, sqes }, fd })
     }
 
     /// Builds the queue views over ring memory and, unless the ring has no
@@ -215,13 +201,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// The queues are snapshots: call `sq.sync()` before submitting what was
     /// pushed, and `cq.sync()` to see completions that arrived later.
     #[inline]
-    pub fn split(
-        &mut self,
-    ) -> (
-        Submitter<'_>,
-        SubmissionQueue<'_, S>,
-        CompletionQueue<'_, C>,
-    ) {
+    pub fn split(&mut self) -> (Submitter<'_>, SubmissionQueue<'_, S>, CompletionQueue<'_, C>) {
         let submit = Submitter::new(&self.fd, &self.params, &self.sq);
         // SAFETY: `&mut self` guarantees no other queue view exists (R6).
         let sq = unsafe { SubmissionQueue::new(&self.sq) };

@@ -76,8 +76,7 @@ pub(crate) const IO_URING_OP_SUPPORTED: u16 = 1;
 
 /// Size of the kernel's `sigset_t` (`_NSIG / 8`), the only `sigmask_sz` it
 /// takes (8 on x86_64 and aarch64; glibc's 128-byte `sigset_t` is refused).
-pub(crate) const KERNEL_SIGSET_SIZE: u32 =
-    core::mem::size_of::<rustix::io_uring::KernelSigSet>() as u32;
+pub(crate) const KERNEL_SIGSET_SIZE: u32 = core::mem::size_of::<rustix::io_uring::KernelSigSet>() as u32;
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 static_assertions::const_assert_eq!(KERNEL_SIGSET_SIZE, 8);

@@ -54,12 +54,7 @@ pub(crate) unsafe fn enter(
 /// # Safety
 /// `arg` must be valid for what `opcode` makes the kernel read and write.
 #[inline]
-pub(crate) unsafe fn register(
-    fd: i32,
-    opcode: u32,
-    arg: *const c_void,
-    nr_args: u32,
-) -> Result<u32> {
+pub(crate) unsafe fn register(fd: i32, opcode: u32, arg: *const c_void, nr_args: u32) -> Result<u32> {
     // SAFETY: forwarded from the caller.
     unsafe { imp::register(fd, opcode, arg, nr_args) }
 }
@@ -68,11 +63,7 @@ pub(crate) unsafe fn register(
 /// values in `-4095..=-1` are negated errnos, everything else is success.
 #[cfg(all(
     not(uring_core_rustix_fallback),
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "riscv64"
-    )
+    any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")
 ))]
 #[inline(always)]
 fn decode(ret: isize) -> Result<u32> {
@@ -85,11 +76,7 @@ fn decode(ret: isize) -> Result<u32> {
 
 #[cfg(all(
     not(uring_core_rustix_fallback),
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "riscv64"
-    )
+    any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")
 ))]
 mod imp {
     use super::{decode, Params, Result};
@@ -164,35 +151,16 @@ mod imp {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<u32> {
-        let a = [
-            fd as usize,
-            to_submit as usize,
-            min_complete as usize,
-            flags as usize,
-            arg as usize,
-            argsz,
-        ];
+        let a = [fd as usize, to_submit as usize, min_complete as usize, flags as usize, arg as usize, argsz];
         // SAFETY: the caller upholds `super::enter`'s contract.
         decode(unsafe { syscall6(NR_ENTER, a) })
     }
 
     #[inline]
-    pub(super) unsafe fn register(
-        fd: i32,
-        opcode: u32,
-        arg: *const c_void,
-        nr_args: u32,
-    ) -> Result<u32> {
+    pub(super) unsafe fn register(fd: i32, opcode: u32, arg: *const c_void, nr_args: u32) -> Result<u32> {
         // The kernel reads `fd` as an `unsigned int`, so -1 must reach it as
         // 0xffff_ffff, not sign-extended.
-        let a = [
-            fd as u32 as usize,
-            opcode as usize,
-            arg as usize,
-            nr_args as usize,
-            0,
-            0,
-        ];
+        let a = [fd as u32 as usize, opcode as usize, arg as usize, nr_args as usize, 0, 0];
         // SAFETY: the caller upholds `super::register`'s contract.
         decode(unsafe { syscall6(NR_REGISTER, a) })
     }
@@ -200,11 +168,7 @@ mod imp {
 
 #[cfg(any(
     uring_core_rustix_fallback,
-    not(any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "riscv64"
-    ))
+    not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))
 ))]
 mod imp {
     use super::{Errno, Params, Result};
@@ -221,8 +185,7 @@ mod imp {
         // SAFETY: `Params` has the layout of `io_uring_params` (asserted in
         // `abi.rs`) and every bit pattern is valid for both; the caller
         // upholds the rest.
-        let fd =
-            unsafe { rio::io_uring_setup(entries, &mut *params.cast::<rio::io_uring_params>()) }?;
+        let fd = unsafe { rio::io_uring_setup(entries, &mut *params.cast::<rio::io_uring_params>()) }?;
         Ok(fd.into_raw_fd() as u32)
     }
 
@@ -260,12 +223,7 @@ mod imp {
     }
 
     #[inline]
-    pub(super) unsafe fn register(
-        fd: i32,
-        opcode: u32,
-        arg: *const c_void,
-        nr_args: u32,
-    ) -> Result<u32> {
+    pub(super) unsafe fn register(fd: i32, opcode: u32, arg: *const c_void, nr_args: u32) -> Result<u32> {
         if fd < 0 {
             return Err(Errno::NOSYS);
         }
@@ -276,14 +234,6 @@ mod imp {
         // its enum does not name.
         let flags = rio::IoringRegisterFlags::from_bits_retain(opcode);
         // SAFETY: the caller upholds `super::register`'s contract.
-        unsafe {
-            rio::io_uring_register_with(
-                fd,
-                rio::IoringRegisterOp::RegisterBuffers,
-                flags,
-                arg,
-                nr_args,
-            )
-        }
+        unsafe { rio::io_uring_register_with(fd, rio::IoringRegisterOp::RegisterBuffers, flags, arg, nr_args) }
     }
 }

@@ -25,12 +25,7 @@ impl<'prev: 'now, 'now> SubmitArgs<'prev, 'now> {
     #[inline]
     pub const fn new() -> SubmitArgs<'static, 'static> {
         SubmitArgs {
-            args: GeteventsArg {
-                sigmask: 0,
-                sigmask_sz: 0,
-                min_wait_usec: 0,
-                ts: 0,
-            },
+            args: GeteventsArg { sigmask: 0, sigmask_sz: 0, min_wait_usec: 0, ts: 0 },
             prev: PhantomData,
             now: PhantomData,
         }
@@ -42,22 +37,14 @@ impl<'prev: 'now, 'now> SubmitArgs<'prev, 'now> {
     pub fn sigmask<'new>(mut self, sigmask: &'new KernelSigSet) -> SubmitArgs<'now, 'new> {
         self.args.sigmask = ptr::from_ref(sigmask) as u64;
         self.args.sigmask_sz = sys::KERNEL_SIGSET_SIZE;
-        SubmitArgs {
-            args: self.args,
-            prev: PhantomData,
-            now: PhantomData,
-        }
+        SubmitArgs { args: self.args, prev: PhantomData, now: PhantomData }
     }
 
     /// Waits at most `timespec`; the call then fails with `ETIME`.
     #[inline]
     pub fn timespec<'new>(mut self, timespec: &'new Timespec) -> SubmitArgs<'now, 'new> {
         self.args.ts = ptr::from_ref(timespec) as u64;
-        SubmitArgs {
-            args: self.args,
-            prev: PhantomData,
-            now: PhantomData,
-        }
+        SubmitArgs { args: self.args, prev: PhantomData, now: PhantomData }
     }
 
     /// Returns once `min_wait_usec` microseconds have passed with at least

@@ -13,20 +13,13 @@ impl Timespec {
     /// Zero.
     #[inline]
     pub const fn new() -> Self {
-        Timespec(KernelTimespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        })
+        Timespec(KernelTimespec { tv_sec: 0, tv_nsec: 0 })
     }
 
     /// Sets the seconds (saturating at `i64::MAX`).
     #[inline]
     pub const fn sec(mut self, sec: u64) -> Self {
-        self.0.tv_sec = if sec > i64::MAX as u64 {
-            i64::MAX
-        } else {
-            sec as i64
-        };
+        self.0.tv_sec = if sec > i64::MAX as u64 { i64::MAX } else { sec as i64 };
         self
     }
 
@@ -41,8 +34,6 @@ impl Timespec {
 impl From<Duration> for Timespec {
     #[inline]
     fn from(value: Duration) -> Self {
-        Timespec::new()
-            .sec(value.as_secs())
-            .nsec(value.subsec_nanos())
+        Timespec::new().sec(value.as_secs()).nsec(value.subsec_nanos())
     }
 }

@@ -9,8 +9,5 @@ use crate::harness::Test;
 
 /// All tests, in run order.
 pub fn all() -> Vec<Test> {
-    [setup::tests(), ring::tests(), probe::tests(), rw::tests()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [setup::tests(), ring::tests(), probe::tests(), rw::tests()].into_iter().flatten().collect()
 }

@@ -13,43 +13,26 @@ pub fn tests() -> Vec<Test> {
 /// The opcodes Linux 6.18 has: 0 (NOP) through 62 (PIPE).
 const LAST_OP_6_18: u8 = 62;
 
-fn probe_lists_all_ops<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn probe_lists_all_ops<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let ring = ctx.ring::<S, C>(8)?;
     let mut probe = Probe::new();
-    ensure!(
-        !probe.is_supported(opcode::Nop::CODE),
-        "an empty probe claims NOP"
-    );
+    ensure!(!probe.is_supported(opcode::Nop::CODE), "an empty probe claims NOP");
     ring.submitter().register_probe(&mut probe)?;
     ensure!(probe.is_supported(opcode::Nop::CODE), "NOP not supported");
-    ensure!(
-        probe.is_supported(uring_core::types::IoringOp::Listen),
-        "LISTEN (57) not supported"
-    );
+    ensure!(probe.is_supported(uring_core::types::IoringOp::Listen), "LISTEN (57) not supported");
     let ops: Vec<u8> = probe.supported().collect();
     if probe.last_op() >= LAST_OP_6_18 {
         let want: Vec<u8> = (0..=LAST_OP_6_18).collect();
-        ensure!(
-            ops.starts_with(&want),
-            "6.18+ kernel, but supported ops are {ops:?}"
-        );
+        ensure!(ops.starts_with(&want), "6.18+ kernel, but supported ops are {ops:?}");
         ensure!(ops.len() >= 63, "{} ops", ops.len());
     }
     ensure!(!probe.is_supported(255u8), "opcode 255 claimed");
     let text = format!("{probe:?}");
-    ensure!(
-        text.contains(&probe.last_op().to_string()),
-        "Debug output lacks last_op: {text}"
-    );
+    ensure!(text.contains(&probe.last_op().to_string()), "Debug output lacks last_op: {text}");
     // A probe can be filled again: the kernel wants a zeroed buffer, which
     // register_probe provides.
     let before = probe.clone();
     ring.submitter().register_probe(&mut probe)?;
-    ensure!(
-        probe.supported().eq(before.supported()),
-        "second probe differs"
-    );
+    ensure!(probe.supported().eq(before.supported()), "second probe differs");
     Ok(())
 }

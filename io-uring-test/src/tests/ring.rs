@@ -32,31 +32,18 @@ fn nop_round_trip<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> 
     // SAFETY: a NOP names no memory.
     unsafe { ring.submission().push(&nop(ud)) }.context("push")?;
     let submitted = ring.submit_and_wait(1)?;
-    ensure!(
-        submitted == 1,
-        "submit_and_wait consumed {submitted} entries, expected 1"
-    );
+    ensure!(submitted == 1, "submit_and_wait consumed {submitted} entries, expected 1");
     let mut cq = ring.completion();
-    ensure!(
-        cq.len() == 1,
-        "expected exactly 1 completion, found {}",
-        cq.len()
-    );
+    ensure!(cq.len() == 1, "expected exactly 1 completion, found {}", cq.len());
     let cqe: cqueue::Entry = cq.next().context("no completion")?.into();
-    ensure!(
-        cqe.user_data_u64() == ud,
-        "user_data {:#x}, expected {ud:#x}",
-        cqe.user_data_u64()
-    );
+    ensure!(cqe.user_data_u64() == ud, "user_data {:#x}, expected {ud:#x}", cqe.user_data_u64());
     ensure!(cqe.result() == Ok(0), "result {:?}", cqe.result());
     ensure!(cqe.flags().is_empty(), "flags {:?}", cqe.flags());
     ensure!(cq.next().is_none(), "a second completion appeared");
     Ok(())
 }
 
-fn batch_of_three_sq_sizes<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn batch_of_three_sq_sizes<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = ctx.ring::<S, C>(16)?;
     let cap = ring.submission().capacity();
     let total = 3 * cap;
@@ -67,37 +54,24 @@ fn batch_of_three_sq_sizes<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
         let n = chunk.min(total - next);
         let batch: Vec<S> = (next..next + n).map(|i| nop(i as u64)).collect();
         // SAFETY: NOPs name no memory.
-        unsafe { ring.submission().push_multiple(&batch) }
-            .map_err(|e| anyhow::anyhow!("push_multiple: {e}"))?;
+        unsafe { ring.submission().push_multiple(&batch) }.map_err(|e| anyhow::anyhow!("push_multiple: {e}"))?;
         ring.submit_and_wait(n)?;
         seen.extend(reap(&mut ring, n)?.iter().map(|c| c.user_data_u64()));
         next += n;
     }
     check_each_once(total, seen.iter().copied())?;
-    ensure!(
-        seen.windows(2).all(|w| w[0] < w[1]),
-        "NOPs completed out of order: {seen:?}"
-    );
+    ensure!(seen.windows(2).all(|w| w[0] < w[1]), "NOPs completed out of order: {seen:?}");
     Ok(())
 }
 
-fn push_error_when_full<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn push_error_when_full<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = ctx.ring::<S, C>(8)?;
     let mut sq = ring.submission();
     let cap = sq.capacity();
     let too_many: Vec<S> = (0..cap as u64 + 1).map(nop).collect();
     // SAFETY: NOPs name no memory.
-    ensure!(
-        unsafe { sq.push_multiple(&too_many) }.is_err(),
-        "push_multiple of capacity + 1 succeeded"
-    );
-    ensure!(
-        sq.is_empty(),
-        "a failed push_multiple left {} entries",
-        sq.len()
-    );
+    ensure!(unsafe { sq.push_multiple(&too_many) }.is_err(), "push_multiple of capacity + 1 succeeded");
+    ensure!(sq.is_empty(), "a failed push_multiple left {} entries", sq.len());
     for i in 0..cap as u64 {
         // SAFETY: as above.
         unsafe { sq.push(&nop(i)) }.with_context(|| format!("push {i} of {cap}"))?;
@@ -109,10 +83,7 @@ fn push_error_when_full<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
         Ok(()) => bail!("push into a full queue succeeded"),
     }
     // SAFETY: as above.
-    ensure!(
-        unsafe { sq.push_multiple(&too_many[..1]) }.is_err(),
-        "push_multiple into a full queue succeeded"
-    );
+    ensure!(unsafe { sq.push_multiple(&too_many[..1]) }.is_err(), "push_multiple into a full queue succeeded");
     drop(sq);
     ring.submit_and_wait(cap)?;
     let got = reap(&mut ring, cap)?;
@@ -144,9 +115,7 @@ where
                 for cqe in &mut cq {
                     let cqe: cqueue::Entry = cqe.into();
                     ensure!(cqe.result() == Ok(0), "NOP failed: {:?}", cqe.result());
-                    let slot = seen
-                        .get_mut(cqe.user_data_u64() as usize)
-                        .context("user_data out of range")?;
+                    let slot = seen.get_mut(cqe.user_data_u64() as usize).context("user_data out of range")?;
                     *slot = slot.saturating_add(1);
                     count += 1;
                 }
@@ -184,9 +153,7 @@ where
         if result.is_err() {
             failed.store(true, Ordering::Relaxed);
         }
-        let seen = reaper
-            .join()
-            .map_err(|_| anyhow::anyhow!("reaper panicked"))?;
+        let seen = reaper.join().map_err(|_| anyhow::anyhow!("reaper panicked"))?;
         result?;
         seen
     })?;
@@ -196,14 +163,9 @@ where
     Ok(())
 }
 
-fn cq_overflow_recovered<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn cq_overflow_recovered<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = ctx.ring::<S, C>(16)?;
-    ensure!(
-        ring.params().is_feature_nodrop(),
-        "kernel lacks FEAT_NODROP"
-    );
+    ensure!(ring.params().is_feature_nodrop(), "kernel lacks FEAT_NODROP");
     let cq_cap = ring.params().cq_entries() as usize;
     let total = 8 * cq_cap;
     let entries: Vec<S> = (0..total as u64).map(nop).collect();
@@ -218,20 +180,14 @@ fn cq_overflow_recovered<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     }
     let deadline = Instant::now() + Duration::from_secs(5);
     while !ring.submission().cq_overflow() {
-        ensure!(
-            Instant::now() < deadline,
-            "8x the CQ size submitted, but the kernel never flagged CQ overflow"
-        );
+        ensure!(Instant::now() < deadline, "8x the CQ size submitted, but the kernel never flagged CQ overflow");
         std::thread::yield_now();
     }
     let mut seen = Vec::with_capacity(total);
     let mut stalls = 0;
     while seen.len() < total {
         let before = seen.len();
-        seen.extend(
-            ring.completion()
-                .map(|c| Into::<cqueue::Entry>::into(c).user_data_u64()),
-        );
+        seen.extend(ring.completion().map(|c| Into::<cqueue::Entry>::into(c).user_data_u64()));
         if seen.len() == before {
             stalls += 1;
             ensure!(
@@ -246,15 +202,8 @@ fn cq_overflow_recovered<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
         ring.submit()?;
     }
     check_each_once(total, seen)?;
-    ensure!(
-        !ring.submission().cq_overflow(),
-        "overflow flag still set after recovery"
-    );
-    ensure!(
-        ring.completion().overflow() == 0,
-        "kernel dropped {} completions",
-        ring.completion().overflow()
-    );
+    ensure!(!ring.submission().cq_overflow(), "overflow flag still set after recovery");
+    ensure!(ring.completion().overflow() == 0, "kernel dropped {} completions", ring.completion().overflow());
     Ok(())
 }
 
@@ -281,19 +230,14 @@ fn spin_for_completions<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     while got.len() < n {
         got.extend(ring.completion().map(Into::into));
         if Instant::now() > deadline {
-            bail!(
-                "{} of {n} completions after {limit:?} without entering the kernel",
-                got.len()
-            );
+            bail!("{} of {n} completions after {limit:?} without entering the kernel", got.len());
         }
         std::hint::spin_loop();
     }
     Ok(got)
 }
 
-fn sqpoll_idle_then_wakeup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn sqpoll_idle_then_wakeup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = sqpoll_ring::<S, C>(ctx, 10)?;
     // SAFETY: NOPs name no memory.
     unsafe { ring.submission().push(&nop(1)) }?;
@@ -302,30 +246,21 @@ fn sqpoll_idle_then_wakeup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     // Let the kernel thread go idle.
     let deadline = Instant::now() + Duration::from_secs(2);
     while !ring.submission().need_wakeup() {
-        ensure!(
-            Instant::now() < deadline,
-            "SQPOLL thread never set NEED_WAKEUP after its 10 ms idle"
-        );
+        ensure!(Instant::now() < deadline, "SQPOLL thread never set NEED_WAKEUP after its 10 ms idle");
         std::thread::sleep(Duration::from_millis(5));
     }
     // SAFETY: as above.
     unsafe { ring.submission().push(&nop(2)) }?;
     ring.submit()?; // must wake the thread: nobody else will
     let got = spin_for_completions(&mut ring, 1, Duration::from_secs(2))?;
-    ensure!(
-        got[0].user_data_u64() == 2,
-        "user_data {}",
-        got[0].user_data_u64()
-    );
+    ensure!(got[0].user_data_u64() == 2, "user_data {}", got[0].user_data_u64());
     Ok(())
 }
 
 /// Submits right at the moment the SQPOLL thread goes to sleep, many
 /// times: without the SeqCst fence between publishing the tail and reading
 /// NEED_WAKEUP a wake-up can be lost and the NOP never completes.
-fn sqpoll_wakeup_race<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn sqpoll_wakeup_race<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = sqpoll_ring::<S, C>(ctx, 1)?;
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     for i in 0..400u64 {
@@ -336,47 +271,27 @@ fn sqpoll_wakeup_race<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
         // SAFETY: NOPs name no memory.
         unsafe { ring.submission().push(&nop(i)) }?;
         ring.submit()?;
-        let got = spin_for_completions(&mut ring, 1, Duration::from_secs(1))
-            .with_context(|| format!("round {i}"))?;
-        ensure!(
-            got[0].user_data_u64() == i,
-            "round {i}: user_data {}",
-            got[0].user_data_u64()
-        );
+        let got = spin_for_completions(&mut ring, 1, Duration::from_secs(1)).with_context(|| format!("round {i}"))?;
+        ensure!(got[0].user_data_u64() == i, "round {i}: user_data {}", got[0].user_data_u64());
     }
     Ok(())
 }
 
-fn submit_with_args_times_out<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn submit_with_args_times_out<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let ring = ctx.ring::<S, C>(8)?;
     let ts = Timespec::new().nsec(20_000_000);
     let start = Instant::now();
-    let r = ring
-        .submitter()
-        .submit_with_args(1, &SubmitArgs::new().timespec(&ts));
+    let r = ring.submitter().submit_with_args(1, &SubmitArgs::new().timespec(&ts));
     ensure!(r == Err(Errno::TIME), "timeout wait returned {r:?}");
-    ensure!(
-        start.elapsed() >= Duration::from_millis(15),
-        "returned after {:?}",
-        start.elapsed()
-    );
+    ensure!(start.elapsed() >= Duration::from_millis(15), "returned after {:?}", start.elapsed());
     // A signal mask must be passed as the kernel's 8-byte sigset.
     let mask = uring_core::types::KernelSigSet::empty();
-    let r = ring
-        .submitter()
-        .submit_with_args(1, &SubmitArgs::new().timespec(&ts).sigmask(&mask));
-    ensure!(
-        r == Err(Errno::TIME),
-        "timeout wait with sigmask returned {r:?}"
-    );
+    let r = ring.submitter().submit_with_args(1, &SubmitArgs::new().timespec(&ts).sigmask(&mask));
+    ensure!(r == Err(Errno::TIME), "timeout wait with sigmask returned {r:?}");
     Ok(())
 }
 
-fn completion_status_sees_arrival<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn completion_status_sees_arrival<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = ctx.ring::<S, C>(8)?;
     // SAFETY: the status is dropped before the ring.
     let status = unsafe { ring.completion().status() };
@@ -386,16 +301,11 @@ fn completion_status_sees_arrival<S: squeue::EntryMarker, C: cqueue::EntryMarker
     ring.submit_and_wait(1)?;
     ensure!(!status.is_empty(), "status empty with a completion waiting");
     ensure!(ring.completion().count() == 1, "expected one completion");
-    ensure!(
-        status.is_empty(),
-        "status not empty after the CQ was drained"
-    );
+    ensure!(status.is_empty(), "status not empty after the CQ was drained");
     Ok(())
 }
 
-fn eventfd_disabled_toggles<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn eventfd_disabled_toggles<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = ctx.ring::<S, C>(8)?;
     let mut cq = ring.completion();
     ensure!(!cq.eventfd_disabled(), "disabled on a fresh ring");

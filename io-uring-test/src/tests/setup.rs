@@ -25,10 +25,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 /// Runs `n` NOPs through `ring` and checks every completion.
-fn run_nops<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut IoUring<S, C>,
-    n: usize,
-) -> anyhow::Result<()> {
+fn run_nops<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ring: &mut IoUring<S, C>, n: usize) -> anyhow::Result<()> {
     let entries: Vec<S> = (0..n as u64).map(nop).collect();
     let mut seen = Vec::new();
     for chunk in entries.chunks(ring.params().sq_entries() as usize) {
@@ -50,57 +47,29 @@ fn expect_err<T>(what: &str, r: uring_core::Result<T>, want: Errno) -> anyhow::R
     Ok(())
 }
 
-fn setup_rejects_bad_input<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn setup_rejects_bad_input<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     expect_err("0 entries", ctx.builder::<S, C>().build(0), Errno::INVAL)?;
-    expect_err(
-        "u32::MAX entries",
-        ctx.builder::<S, C>().build(u32::MAX),
-        Errno::INVAL,
-    )?;
-    expect_err(
-        "CQSIZE 4 < SQ 8",
-        ctx.builder::<S, C>().setup_cqsize(4).build(8),
-        Errno::INVAL,
-    )?;
+    expect_err("u32::MAX entries", ctx.builder::<S, C>().build(u32::MAX), Errno::INVAL)?;
+    expect_err("CQSIZE 4 < SQ 8", ctx.builder::<S, C>().setup_cqsize(4).build(8), Errno::INVAL)?;
     expect_err(
         "DEFER_TASKRUN without SINGLE_ISSUER",
         IoUring::<S, C>::builder().setup_defer_taskrun().build(8),
         Errno::INVAL,
     )?;
-    expect_err(
-        "TASKRUN_FLAG alone",
-        IoUring::<S, C>::builder().setup_taskrun_flag().build(8),
-        Errno::INVAL,
-    )?;
-    expect_err(
-        "SQ_AFF without SQPOLL",
-        IoUring::<S, C>::builder().setup_sqpoll_cpu(0).build(8),
-        Errno::INVAL,
-    )?;
+    expect_err("TASKRUN_FLAG alone", IoUring::<S, C>::builder().setup_taskrun_flag().build(8), Errno::INVAL)?;
+    expect_err("SQ_AFF without SQPOLL", IoUring::<S, C>::builder().setup_sqpoll_cpu(0).build(8), Errno::INVAL)?;
     expect_err(
         "HYBRID_IOPOLL without IOPOLL",
         IoUring::<S, C>::builder().setup_hybrid_iopoll().build(8),
         Errno::INVAL,
     )?;
     // CLAMP turns the oversized request into the maximum instead.
-    let ring = ctx
-        .builder::<S, C>()
-        .setup_clamp()
-        .build(u32::MAX)
-        .context("CLAMP with u32::MAX entries")?;
-    ensure!(
-        ring.params().sq_entries() == 32768,
-        "clamped to {}",
-        ring.params().sq_entries()
-    );
+    let ring = ctx.builder::<S, C>().setup_clamp().build(u32::MAX).context("CLAMP with u32::MAX entries")?;
+    ensure!(ring.params().sq_entries() == 32768, "clamped to {}", ring.params().sq_entries());
     Ok(())
 }
 
-fn setup_flags_are_in_force<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn setup_flags_are_in_force<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut b = ctx.builder::<S, C>();
     b.setup_cqsize(64).setup_submit_all();
     // 6.18 refuses COOP_TASKRUN (and so TASKRUN_FLAG) together with SQPOLL.
@@ -112,64 +81,28 @@ fn setup_flags_are_in_force<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     }
     let mut ring = b.build(8).context("CQSIZE + SUBMIT_ALL + TASKRUN_FLAG")?;
     let p = ring.params();
-    ensure!(
-        p.sq_entries() == 8 && p.cq_entries() == 64,
-        "sizes {} / {}",
-        p.sq_entries(),
-        p.cq_entries()
-    );
-    ensure!(
-        p.setup_flags() & (1 << 7) != 0,
-        "SUBMIT_ALL not in force: {:#x}",
-        p.setup_flags()
-    );
-    ensure!(
-        ring.submission().capacity() == 8 && ring.completion().capacity() == 64,
-        "queue capacities"
-    );
+    ensure!(p.sq_entries() == 8 && p.cq_entries() == 64, "sizes {} / {}", p.sq_entries(), p.cq_entries());
+    ensure!(p.setup_flags() & (1 << 7) != 0, "SUBMIT_ALL not in force: {:#x}", p.setup_flags());
+    ensure!(ring.submission().capacity() == 8 && ring.completion().capacity() == 64, "queue capacities");
     ensure!(!ring.submission().taskrun(), "TASKRUN set on an idle ring");
     run_nops(&mut ring, 40)?;
     if !ctx.flavour.sqpoll && !ctx.flavour.defer_taskrun {
-        let ring = IoUring::<S, C>::builder()
-            .setup_single_issuer()
-            .build(8)
-            .context("SINGLE_ISSUER")?;
-        ensure!(
-            ring.params().is_setup_single_issuer(),
-            "SINGLE_ISSUER not reported"
-        );
-        let ring = IoUring::<S, C>::builder()
-            .setup_r_disabled()
-            .build(8)
-            .context("R_DISABLED")?;
+        let ring = IoUring::<S, C>::builder().setup_single_issuer().build(8).context("SINGLE_ISSUER")?;
+        ensure!(ring.params().is_setup_single_issuer(), "SINGLE_ISSUER not reported");
+        let ring = IoUring::<S, C>::builder().setup_r_disabled().build(8).context("R_DISABLED")?;
         // SAFETY: NOPs name no memory.
         unsafe { IoUring::submission_shared(&ring).push(&nop(1)) }?;
-        ensure!(
-            ring.submit() == Err(Errno::BADFD),
-            "a disabled ring accepted a submit"
-        );
+        ensure!(ring.submit() == Err(Errno::BADFD), "a disabled ring accepted a submit");
     }
     Ok(())
 }
 
-fn no_sqarray_ring_runs_batches<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
-    let mut ring = ctx
-        .builder::<S, C>()
-        .setup_no_sqarray()
-        .build(8)
-        .context("NO_SQARRAY setup")?;
-    ensure!(
-        ring.params().is_setup_no_sqarray(),
-        "NO_SQARRAY not in force"
-    );
+fn no_sqarray_ring_runs_batches<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.builder::<S, C>().setup_no_sqarray().build(8).context("NO_SQARRAY setup")?;
+    ensure!(ring.params().is_setup_no_sqarray(), "NO_SQARRAY not in force");
     // If the (absent) index array were filled at its offset 0, the ring
     // head and tail words would be overwritten and phantom SQEs appear.
-    ensure!(
-        ring.submission().is_empty(),
-        "fresh NO_SQARRAY ring has queued entries"
-    );
+    ensure!(ring.submission().is_empty(), "fresh NO_SQARRAY ring has queued entries");
     run_nops(&mut ring, 3 * 8 + 5)?;
     ensure!(ring.completion().next().is_none(), "phantom completion");
     Ok(())
@@ -194,15 +127,8 @@ impl AnonMap {
                 0,
             )
         };
-        ensure!(
-            ptr != libc::MAP_FAILED,
-            "mmap {len}: {}",
-            std::io::Error::last_os_error()
-        );
-        Ok(AnonMap {
-            ptr: ptr.cast(),
-            len,
-        })
+        ensure!(ptr != libc::MAP_FAILED, "mmap {len}: {}", std::io::Error::last_os_error());
+        Ok(AnonMap { ptr: ptr.cast(), len })
     }
 }
 
@@ -213,9 +139,7 @@ impl Drop for AnonMap {
     }
 }
 
-fn no_mmap_with_caller_memory<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn no_mmap_with_caller_memory<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let (rings_len, sqes_len) = ctx.builder::<S, C>().no_mmap_sizes(16);
     let rings = AnonMap::new(rings_len)?;
     let sqes = AnonMap::new(sqes_len)?;
@@ -237,9 +161,7 @@ fn no_mmap_with_caller_memory<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     Ok(())
 }
 
-fn iopoll_ring_completes_nop<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn iopoll_ring_completes_nop<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = match ctx.builder::<S, C>().setup_iopoll().build(8) {
         Ok(r) => r,
         Err(e) => skip!("IOPOLL with this flavour: {e}"),
@@ -254,9 +176,7 @@ fn iopoll_ring_completes_nop<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     run_nops(&mut ring, 20)
 }
 
-fn attach_wq_shares_workers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn attach_wq_shares_workers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     use std::os::fd::AsRawFd;
     let first = ctx.ring::<S, C>(8)?;
     let mut b = ctx.builder::<S, C>();
@@ -274,14 +194,8 @@ fn attach_wq_shares_workers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     expect_err("ATTACH_WQ to a non-ring fd", b.build(8), Errno::INVAL)
 }
 
-fn dontfork_ring_runs<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
-    let mut ring = ctx
-        .builder::<S, C>()
-        .dontfork()
-        .build(8)
-        .context("dontfork")?;
+fn dontfork_ring_runs<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.builder::<S, C>().dontfork().build(8).context("dontfork")?;
     run_nops(&mut ring, 10)
 }
 
@@ -296,12 +210,8 @@ impl Drop for SysctlGuard {
 
 const SYSCTL: &str = "/proc/sys/kernel/io_uring_disabled";
 
-fn unavailable_when_disabled_by_sysctl<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    _: &Ctx,
-) -> anyhow::Result<()> {
-    let Ok(old) = std::fs::read_to_string(SYSCTL) else {
-        skip!("{SYSCTL} does not exist (kernel older than 6.6)")
-    };
+fn unavailable_when_disabled_by_sysctl<S: squeue::EntryMarker, C: cqueue::EntryMarker>(_: &Ctx) -> anyhow::Result<()> {
+    let Ok(old) = std::fs::read_to_string(SYSCTL) else { skip!("{SYSCTL} does not exist (kernel older than 6.6)") };
     if std::fs::write(SYSCTL, "2").is_err() {
         skip!("cannot write {SYSCTL} (not root)");
     }
@@ -319,40 +229,22 @@ fn unavailable_when_disabled_by_sysctl<S: squeue::EntryMarker, C: cqueue::EntryM
             );
         }
     }
-    ensure!(
-        Unavailable::from_errno(Errno::INVAL).is_none(),
-        "EINVAL classified as unavailability"
-    );
-    IoUring::<S, C>::builder()
-        .build(8)
-        .context("setup after restoring the sysctl")?;
+    ensure!(Unavailable::from_errno(Errno::INVAL).is_none(), "EINVAL classified as unavailability");
+    IoUring::<S, C>::builder().build(8).context("setup after restoring the sysctl")?;
     Ok(())
 }
 
 /// In a child process, a seccomp filter answers ENOSYS to
 /// `io_uring_setup`, as container runtimes do; setup must say so.
-fn unavailable_under_seccomp_enosys<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    _: &Ctx,
-) -> anyhow::Result<()> {
+fn unavailable_under_seccomp_enosys<S: squeue::EntryMarker, C: cqueue::EntryMarker>(_: &Ctx) -> anyhow::Result<()> {
     const NR_IO_URING_SETUP: u32 = 425;
     let filter = [
         bpf_stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0), // seccomp_data.nr
-        bpf_jump(
-            libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K,
-            NR_IO_URING_SETUP,
-            0,
-            1,
-        ),
-        bpf_stmt(
-            libc::BPF_RET | libc::BPF_K,
-            libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
-        ),
+        bpf_jump(libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K, NR_IO_URING_SETUP, 0, 1),
+        bpf_stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
         bpf_stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
     ];
-    let prog = libc::sock_fprog {
-        len: filter.len() as u16,
-        filter: filter.as_ptr().cast_mut(),
-    };
+    let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr().cast_mut() };
     // SAFETY: the child only makes syscalls and exits; it touches no lock
     // another thread could hold (uring-core does not allocate).
     let pid = unsafe { libc::fork() };
@@ -397,19 +289,9 @@ fn unavailable_under_seccomp_enosys<S: squeue::EntryMarker, C: cqueue::EntryMark
 }
 
 fn bpf_stmt(code: u32, k: u32) -> libc::sock_filter {
-    libc::sock_filter {
-        code: code as u16,
-        jt: 0,
-        jf: 0,
-        k,
-    }
+    libc::sock_filter { code: code as u16, jt: 0, jf: 0, k }
 }
 
 fn bpf_jump(code: u32, k: u32, jt: u8, jf: u8) -> libc::sock_filter {
-    libc::sock_filter {
-        code: code as u16,
-        jt,
-        jf,
-        k,
-    }
+    libc::sock_filter { code: code as u16, jt, jf, k }
 }
