@@ -11,4 +11,4 @@ pub use timespec::Timespec;
 pub(crate) use fd::sealed;
 pub use rustix::io::ReadWriteFlags as RwFlags;
 
-pub use rustix::io_uring::{IoringOp, KernelSigSet};
+pub use rustix::io_uring::{IoringEnterFlags, IoringOp, KernelSigSet};

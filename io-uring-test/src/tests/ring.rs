@@ -9,7 +9,7 @@ use uring_core::{cqueue, squeue, Errno};
 
 use crate::harness::{Ctx, Test};
 use crate::util::{check_each_once, nop, push_all, reap};
-use crate::{skip, test};
+use crate::{skip, test, test_once};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -23,6 +23,10 @@ pub fn tests() -> Vec<Test> {
         test!(submit_with_args_times_out),
         test!(completion_status_sees_arrival),
         test!(eventfd_disabled_toggles),
+        test!(min_wait_returns_early),
+        test!(raw_enter_forms_submit_and_wait),
+        test!(squeue_wait_returns_with_room),
+        test_once!(from_fd_adopts_a_ring),
     ]
 }
 
@@ -313,5 +317,94 @@ fn eventfd_disabled_toggles<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx:
     ensure!(cq.eventfd_disabled(), "not disabled after set");
     cq.set_eventfd_disabled(false);
     ensure!(!cq.eventfd_disabled(), "still disabled after clear");
+    Ok(())
+}
+
+fn min_wait_returns_early<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    if !ring.params().is_feature_min_timeout() {
+        skip!("kernel lacks FEAT_MIN_TIMEOUT (6.12)");
+    }
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push(&nop(1)) }?;
+    ring.submit()?;
+    // Ask for 2 completions with a 2 s timeout, but accept fewer after 20 ms.
+    let ts = Timespec::new().sec(2);
+    let start = Instant::now();
+    let r = ring.submitter().submit_with_args(2, &SubmitArgs::new().timespec(&ts).min_wait_usec(20_000));
+    let took = start.elapsed();
+    ensure!(r.is_ok() || r == Err(Errno::TIME), "min-wait returned {r:?}");
+    ensure!(took < Duration::from_millis(1500), "min-wait did not cut the 2 s wait short: {took:?}");
+    ensure!(ring.completion().count() == 1, "expected the one NOP completion");
+    Ok(())
+}
+
+fn raw_enter_forms_submit_and_wait<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    use uring_core::types::{IoringEnterFlags, KernelSigSet};
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let mut expect = 0;
+    for form in 0..3u64 {
+        // SAFETY: NOPs name no memory.
+        unsafe { ring.submission().push(&nop(form)) }?;
+        let submitter = ring.submitter();
+        let getevents = IoringEnterFlags::GETEVENTS;
+        // SAFETY: the arguments match the flags; the SQ holds one NOP.
+        let n = unsafe {
+            match form {
+                0 => submitter.enter::<()>(1, 1, getevents.bits(), None)?,
+                1 => submitter.enter_sigmask(1, 1, getevents, Some(&KernelSigSet::empty()))?,
+                _ => submitter.enter_arg(1, 1, getevents | IoringEnterFlags::EXT_ARG, None)?,
+            }
+        };
+        // Under SQPOLL the kernel thread consumes the entry, enter reports 0.
+        ensure!(n == 1 || ctx.flavour.sqpoll, "form {form}: enter consumed {n}");
+        let got = reap(&mut ring, 1)?;
+        ensure!(got[0].user_data_u64() == expect, "form {form}: user_data {}", got[0].user_data_u64());
+        expect += 1;
+    }
+    Ok(())
+}
+
+fn squeue_wait_returns_with_room<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = sqpoll_ring::<S, C>(ctx, 50)?;
+    let cap = ring.submission().capacity();
+    let all: Vec<S> = (0..cap as u64).map(nop).collect();
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push_multiple(&all) }.map_err(|e| anyhow::anyhow!("{e}"))?;
+    ring.submit()?;
+    ring.submitter().squeue_wait()?; // returns once the kernel thread made room
+    ensure!(ring.submission().len() < cap, "SQ still full after squeue_wait");
+    reap(&mut ring, cap)?;
+    Ok(())
+}
+
+/// A second handle on the same ring, through a dup'ed fd and the params.
+fn from_fd_adopts_a_ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(_: &Ctx) -> anyhow::Result<()> {
+    use std::os::fd::AsRawFd;
+    let first = uring_core::IoUring::new(8)?;
+    // SAFETY: F_DUPFD_CLOEXEC of our own open fd.
+    let dup = unsafe { libc::fcntl(first.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+    ensure!(dup >= 0, "dup: {}", std::io::Error::last_os_error());
+    // SAFETY: `dup` is an open io_uring fd we own; the params are the kernel's.
+    let mut second = unsafe { uring_core::IoUring::from_fd(dup, *first.params()) }?;
+    // SAFETY: NOPs name no memory.
+    unsafe { second.submission().push(&nop::<squeue::Entry>(5)) }?;
+    second.submit_and_wait(1)?;
+    let got = reap(&mut second, 1)?;
+    ensure!(got[0].user_data_u64() == 5, "user_data {}", got[0].user_data_u64());
+    drop(second);
+    // The first handle still works after the second unmapped and closed its copy.
+    let mut first = first;
+    // SAFETY: as above.
+    unsafe { first.submission().push(&nop::<squeue::Entry>(6)) }?;
+    first.submit_and_wait(1)?;
+    ensure!(reap(&mut first, 1)?[0].user_data_u64() == 6, "first handle broken");
+    // A ring with 128-byte SQEs cannot be adopted as a 64-byte one.
+    let big = uring_core::IoUring::<squeue::Entry128>::builder().build(8)?;
+    // SAFETY: as above.
+    let dup = unsafe { libc::fcntl(big.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+    // SAFETY: as above; the refusal closes `dup`.
+    let r = unsafe { uring_core::IoUring::from_fd(dup, *big.params()) };
+    ensure!(r.is_err_and(|e| e == Errno::INVAL), "SQE128 ring adopted as 64-byte");
     Ok(())
 }
