@@ -56,3 +56,15 @@ pub(crate) const fn set_target(sqe: &mut Sqe, target: Target) {
         }
     }
 }
+
+/// The common encoding of read/write-shaped operations: the file, a buffer
+/// (or iovec array) address and length, and a file offset.
+#[inline]
+pub(crate) const fn prep_rw(opcode: u8, target: Target, addr: u64, len: u32, offset: u64) -> Sqe {
+    let mut sqe = sqe(opcode, 0);
+    set_target(&mut sqe, target);
+    sqe.addr = addr;
+    sqe.len = len;
+    sqe.off = offset;
+    sqe
+}

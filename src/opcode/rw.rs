@@ -1,6 +1,6 @@
 //! Reading and writing files: [`Read`], [`Write`].
 
-use super::{entry, set_target, sqe};
+use super::{entry, prep_rw};
 use crate::squeue::Entry;
 use crate::types::sealed::{Target, UseFixed};
 use crate::types::RwFlags;
@@ -63,12 +63,8 @@ impl Read {
     /// The submission entry.
     #[inline]
     pub fn build(self) -> Entry {
-        let mut sqe = sqe(Self::CODE, 0);
-        set_target(&mut sqe, self.fd);
+        let mut sqe = prep_rw(Self::CODE, self.fd, self.buf as u64, self.len, self.offset);
         sqe.ioprio = self.ioprio;
-        sqe.off = self.offset;
-        sqe.addr = self.buf as u64;
-        sqe.len = self.len;
         sqe.op_flags = self.rw_flags.bits();
         sqe.buf_index = self.buf_group;
         entry(sqe)
@@ -123,12 +119,8 @@ impl Write {
     /// The submission entry.
     #[inline]
     pub fn build(self) -> Entry {
-        let mut sqe = sqe(Self::CODE, 0);
-        set_target(&mut sqe, self.fd);
+        let mut sqe = prep_rw(Self::CODE, self.fd, self.buf as u64, self.len, self.offset);
         sqe.ioprio = self.ioprio;
-        sqe.off = self.offset;
-        sqe.addr = self.buf as u64;
-        sqe.len = self.len;
         sqe.op_flags = self.rw_flags.bits();
         entry(sqe)
     }

@@ -210,13 +210,13 @@ impl Drop for SysctlGuard {
 
 const SYSCTL: &str = "/proc/sys/kernel/io_uring_disabled";
 
-fn unavailable_when_disabled_by_sysctl<S: squeue::EntryMarker, C: cqueue::EntryMarker>(_: &Ctx) -> anyhow::Result<()> {
+fn unavailable_when_disabled_by_sysctl(_: &Ctx) -> anyhow::Result<()> {
     let Ok(old) = std::fs::read_to_string(SYSCTL) else { skip!("{SYSCTL} does not exist (kernel older than 6.6)") };
     if std::fs::write(SYSCTL, "2").is_err() {
         skip!("cannot write {SYSCTL} (not root)");
     }
     let guard = SysctlGuard(old);
-    let r = IoUring::<S, C>::builder().build(8);
+    let r = IoUring::new(8);
     drop(guard);
     match r {
         Ok(_) => bail!("setup succeeded with io_uring_disabled=2"),
@@ -230,13 +230,13 @@ fn unavailable_when_disabled_by_sysctl<S: squeue::EntryMarker, C: cqueue::EntryM
         }
     }
     ensure!(Unavailable::from_errno(Errno::INVAL).is_none(), "EINVAL classified as unavailability");
-    IoUring::<S, C>::builder().build(8).context("setup after restoring the sysctl")?;
+    IoUring::new(8).context("setup after restoring the sysctl")?;
     Ok(())
 }
 
 /// In a child process, a seccomp filter answers ENOSYS to
 /// `io_uring_setup`, as container runtimes do; setup must say so.
-fn unavailable_under_seccomp_enosys<S: squeue::EntryMarker, C: cqueue::EntryMarker>(_: &Ctx) -> anyhow::Result<()> {
+fn unavailable_under_seccomp_enosys(_: &Ctx) -> anyhow::Result<()> {
     const NR_IO_URING_SETUP: u32 = 425;
     let filter = [
         bpf_stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0), // seccomp_data.nr
@@ -257,7 +257,7 @@ fn unavailable_under_seccomp_enosys<S: squeue::EntryMarker, C: cqueue::EntryMark
             {
                 3
             } else {
-                match IoUring::<S, C>::builder().build(8) {
+                match IoUring::new(8) {
                     Err(e) if Unavailable::from_errno(e) == Some(Unavailable::NotSupported) => 0,
                     Err(_) => 1,
                     Ok(_) => 2,
