@@ -7,6 +7,21 @@
 //! builder files need no `unsafe`. Each builder's `CODE` is the raw opcode
 //! number, which [`Probe::is_supported`](crate::Probe::is_supported) takes.
 
+/// Generates the optional setters of a builder: one `const fn` per field,
+/// taking and returning the builder by value, with the given doc lines.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $field:ident: $ty:ty;)*) => {
+        $(
+            $(#[$doc])*
+            #[inline]
+            pub const fn $field(mut self, $field: $ty) -> Self {
+                self.$field = $field;
+                self
+            }
+        )*
+    };
+}
+
 mod misc;
 mod rw;
 

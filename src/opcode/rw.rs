@@ -32,32 +32,15 @@ impl Read {
         Read { fd: fd.into_target(), buf, len, offset: 0, ioprio: 0, rw_flags: RwFlags::empty(), buf_group: 0 }
     }
 
-    /// The file offset to read at (default 0).
-    #[inline]
-    pub const fn offset(mut self, offset: u64) -> Self {
-        self.offset = offset;
-        self
-    }
-
-    /// The I/O priority (default 0).
-    #[inline]
-    pub const fn ioprio(mut self, ioprio: u16) -> Self {
-        self.ioprio = ioprio;
-        self
-    }
-
-    /// `RWF_*` flags, as for `preadv2(2)` (default none).
-    #[inline]
-    pub const fn rw_flags(mut self, rw_flags: RwFlags) -> Self {
-        self.rw_flags = rw_flags;
-        self
-    }
-
-    /// The provided-buffer group to pick from with `BUFFER_SELECT` (default 0).
-    #[inline]
-    pub const fn buf_group(mut self, buf_group: u16) -> Self {
-        self.buf_group = buf_group;
-        self
+    setters! {
+        /// The file offset to read at (default 0).
+        offset: u64;
+        /// The I/O priority (default 0).
+        ioprio: u16;
+        /// `RWF_*` flags, as for `preadv2(2)` (default none).
+        rw_flags: RwFlags;
+        /// The provided-buffer group to pick from with `BUFFER_SELECT` (default 0).
+        buf_group: u16;
     }
 
     /// The submission entry.
@@ -95,25 +78,13 @@ impl Write {
         Write { fd: fd.into_target(), buf, len, offset: 0, ioprio: 0, rw_flags: RwFlags::empty() }
     }
 
-    /// The file offset to write at (default 0).
-    #[inline]
-    pub const fn offset(mut self, offset: u64) -> Self {
-        self.offset = offset;
-        self
-    }
-
-    /// The I/O priority (default 0).
-    #[inline]
-    pub const fn ioprio(mut self, ioprio: u16) -> Self {
-        self.ioprio = ioprio;
-        self
-    }
-
-    /// `RWF_*` flags, as for `pwritev2(2)` (default none).
-    #[inline]
-    pub const fn rw_flags(mut self, rw_flags: RwFlags) -> Self {
-        self.rw_flags = rw_flags;
-        self
+    setters! {
+        /// The file offset to write at (default 0).
+        offset: u64;
+        /// The I/O priority (default 0).
+        ioprio: u16;
+        /// `RWF_*` flags, as for `pwritev2(2)` (default none).
+        rw_flags: RwFlags;
     }
 
     /// The submission entry.
