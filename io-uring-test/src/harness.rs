@@ -1,6 +1,7 @@
 //! The harness: tests as values, flavours from a table, a runner that
 //! skips with a reason and never stops at a failure.
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -22,6 +23,10 @@ pub struct Test {
 }
 
 /// What a test needs from the kernel; checked before it runs.
+///
+/// A test that passes counts each opcode it requires as exercised (the
+/// `ops exercised` figure), so a test lists exactly the opcodes it submits
+/// and checks.
 #[derive(Debug, Clone, Copy)]
 pub enum Req {
     /// The opcode must be supported (per the probe).
@@ -58,10 +63,10 @@ macro_rules! test {
 /// its own rings, so it is not generic over the entry types.
 #[macro_export]
 macro_rules! test_once {
-    ($f:ident) => {
+    ($f:ident $(, requires = [$($req:expr),* $(,)?])?) => {
         $crate::harness::Test {
             name: stringify!($f),
-            requires: &[],
+            requires: &[$($($req),*)?],
             once: true,
             run: [$f as $crate::harness::RunFn; 4],
         }
@@ -190,11 +195,29 @@ impl Options {
 }
 
 /// Counts of a run.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Opcodes required by at least one test that passed.
+    pub ops_exercised: BTreeSet<u8>,
+}
+
+impl Summary {
+    /// The coverage line: opcodes the kernel supports that a passing test
+    /// exercised, and which supported ones none did.
+    pub fn ops_coverage(&self, probe: &Probe) -> String {
+        let supported: Vec<u8> = probe.supported().collect();
+        let done = supported.iter().filter(|op| self.ops_exercised.contains(op)).count();
+        let mut line = format!("ops exercised: {done}/{}", supported.len());
+        let missing: Vec<String> =
+            supported.iter().filter(|op| !self.ops_exercised.contains(op)).map(u8::to_string).collect();
+        if !missing.is_empty() {
+            let _ = write!(line, " (not exercised: {})", missing.join(", "));
+        }
+        line
+    }
 }
 
 enum Outcome {
@@ -262,6 +285,7 @@ pub fn run(tests: &[Test], opts: &Options, probe: &Probe) -> Summary {
             match outcome {
                 Outcome::Pass => {
                     sum.passed += 1;
+                    sum.ops_exercised.extend(t.requires.iter().map(|Req::Op(op, _)| *op));
                     let _ = write!(line, "ok ({})", ms(took));
                 }
                 Outcome::Skip(why) => {

@@ -55,6 +55,9 @@ pub fn main_with_args(args: impl Iterator<Item = String>) -> i32 {
     if opts.list {
         return 0;
     }
+    if opts.filter.is_none() {
+        println!("{}", sum.ops_coverage(&probe));
+    }
     println!("{} passed, {} failed, {} skipped", sum.passed, sum.failed, sum.skipped);
     i32::from(sum.failed > 0)
 }

@@ -22,11 +22,53 @@ macro_rules! setters {
     };
 }
 
+mod buffers;
+mod cancel;
+mod cmd;
+mod file;
+mod fs;
+mod futex;
 mod misc;
+mod msg_ring;
+mod net;
+mod pipe;
+mod poll;
+mod recv;
 mod rw;
+mod send;
+mod timeout;
+mod xattr;
 
-pub use misc::Nop;
-pub use rw::{Read, Write};
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use buffers::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use cancel::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use cmd::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use file::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use fs::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use futex::*;
+pub use misc::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use msg_ring::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use net::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use pipe::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use poll::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use recv::*;
+pub use rw::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use send::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use timeout::*;
+#[allow(unused_imports)] // TEMP until the family is filled
+pub use xattr::*;
 
 use crate::squeue::{Entry, Flags};
 use crate::sys::Sqe;

@@ -43,6 +43,64 @@ pub(crate) struct Sqe {
     pub pad2: u64,
 }
 
+#[allow(dead_code)] // TEMP until the opcode families use them
+impl Sqe {
+    /// `cmd_op` (u32 at byte 8) with `__pad1` zero: the `off` word's first
+    /// four bytes in memory order, whatever the byte order.
+    #[inline]
+    pub(crate) const fn set_cmd_op(&mut self, cmd_op: u32) {
+        self.off = join_u32s(cmd_op, 0);
+    }
+
+    /// `level` (u32 at byte 16) and `optname` (u32 at byte 20), the socket
+    /// option view of the `addr` word.
+    #[inline]
+    pub(crate) const fn set_level_optname(&mut self, level: u32, optname: u32) {
+        self.addr = join_u32s(level, optname);
+    }
+
+    /// `addr_len` (u16 at byte 44) with `__pad3` zero, the destination
+    /// length of a `sendto`-style send.
+    #[inline]
+    pub(crate) const fn set_addr_len(&mut self, addr_len: u16) {
+        let b = addr_len.to_ne_bytes();
+        self.file_index = u32::from_ne_bytes([b[0], b[1], 0, 0]);
+    }
+
+    /// The first 16 bytes of `cmd` (byte 48 on), as the kernel lays them
+    /// out in memory.
+    #[inline]
+    pub(crate) const fn set_cmd16(&mut self, cmd: &[u8; 16]) {
+        let mut lo = [0u8; 8];
+        let mut hi = [0u8; 8];
+        let mut i = 0;
+        while i < 8 {
+            lo[i] = cmd[i];
+            hi[i] = cmd[i + 8];
+            i += 1;
+        }
+        self.addr3 = u64::from_ne_bytes(lo);
+        self.pad2 = u64::from_ne_bytes(hi);
+    }
+
+    /// `poll32_events`: the kernel reads the 32-bit mask with its 16-bit
+    /// halves swapped on big-endian machines (legacy of the u16 field).
+    #[inline]
+    pub(crate) const fn set_poll32_events(&mut self, events: u32) {
+        self.op_flags = if cfg!(target_endian = "big") { events.rotate_left(16) } else { events };
+    }
+}
+
+/// Two u32 that sit next to each other in memory (`first` at the lower
+/// address), as one u64.
+#[allow(dead_code)] // TEMP
+#[inline]
+const fn join_u32s(first: u32, second: u32) -> u64 {
+    let a = first.to_ne_bytes();
+    let b = second.to_ne_bytes();
+    u64::from_ne_bytes([a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]])
+}
+
 /// `struct io_uring_cqe` without the trailing big-CQE words.
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -137,6 +195,26 @@ pub(crate) struct GeteventsArg {
     pub ts: u64,
 }
 
+/// `struct open_how` (`openat2(2)`).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct RawOpenHow {
+    pub flags: u64,
+    pub mode: u64,
+    pub resolve: u64,
+}
+
+/// `struct futex_waitv`, with the address as an integer so that the public
+/// wrapper stays `Send + Sync`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct RawFutexWaitv {
+    pub val: u64,
+    pub uaddr: u64,
+    pub flags: u32,
+    pub reserved: u32,
+}
+
 macro_rules! assert_offsets {
     ($ty:ty { $($field:ident @ $off:expr),* $(,)? }) => {
         $( const_assert_eq!(core::mem::offset_of!($ty, $field), $off); )*
@@ -176,8 +254,54 @@ assert_eq_size!(KernelTimespec, [u8; 16]);
 assert_eq_size!(GeteventsArg, [u8; 24]);
 assert_offsets!(GeteventsArg { sigmask @ 0, sigmask_sz @ 8, min_wait_usec @ 12, ts @ 16 });
 
+assert_eq_size!(RawOpenHow, [u8; 24]);
+assert_offsets!(RawOpenHow { flags @ 0, mode @ 8, resolve @ 16 });
+assert_eq_size!(RawFutexWaitv, [u8; 24]);
+assert_offsets!(RawFutexWaitv { val @ 0, uaddr @ 8, flags @ 16, reserved @ 20 });
+
 // Our structs must match rustix's where both exist, so that values can be
 // passed between them (`enter_arg`) without translation.
 assert_eq_size!(GeteventsArg, rustix::io_uring::io_uring_getevents_arg);
 assert_eq_size!(Params, rustix::io_uring::io_uring_params);
 assert_eq_size!(Cqe, rustix::io_uring::io_uring_cqe);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The SQE as the kernel sees it: its 64 bytes in memory order.
+    fn bytes(sqe: &Sqe) -> [u8; 64] {
+        // SAFETY: Sqe is 64 bytes of plain integers without padding.
+        unsafe { core::mem::transmute_copy(sqe) }
+    }
+
+    #[test]
+    fn union_views_land_at_their_kernel_offsets() {
+        let mut sqe = Sqe::default();
+        sqe.set_cmd_op(0x0403_0201);
+        sqe.set_level_optname(0x1413_1211, 0x1817_1615);
+        sqe.set_addr_len(0x2221);
+        let mut cmd = [0u8; 16];
+        for (i, b) in cmd.iter_mut().enumerate() {
+            *b = 0x30 + i as u8;
+        }
+        sqe.set_cmd16(&cmd);
+        let b = bytes(&sqe);
+        let ne = |v: u32| v.to_ne_bytes();
+        assert_eq!(b[8..12], ne(0x0403_0201), "cmd_op @8");
+        assert_eq!(b[12..16], [0; 4], "__pad1 @12");
+        assert_eq!(b[16..20], ne(0x1413_1211), "level @16");
+        assert_eq!(b[20..24], ne(0x1817_1615), "optname @20");
+        assert_eq!(b[44..46], 0x2221u16.to_ne_bytes(), "addr_len @44");
+        assert_eq!(b[46..48], [0; 2], "__pad3 @46");
+        assert_eq!(b[48..64], cmd, "cmd @48");
+    }
+
+    #[test]
+    fn poll32_events_is_the_plain_mask_on_little_endian() {
+        let mut sqe = Sqe::default();
+        sqe.set_poll32_events(0x8000_0001);
+        let want = if cfg!(target_endian = "big") { 0x0001_8000 } else { 0x8000_0001 };
+        assert_eq!(sqe.op_flags, want);
+    }
+}

@@ -2,6 +2,10 @@
 //! rustix names only some of them; keeping all in one place avoids mixing
 //! two sources for the same number.
 
+// The whole kernel table is kept, so that a number is looked up here rather
+// than retyped; not every value has a user in every build.
+#![allow(dead_code)]
+
 // IORING_SETUP_* (io_uring_params.flags).
 pub(crate) const SETUP_IOPOLL: u32 = 1 << 0;
 pub(crate) const SETUP_SQPOLL: u32 = 1 << 1;
@@ -68,8 +72,47 @@ pub(crate) const OFF_SQ_RING: u64 = 0;
 pub(crate) const OFF_CQ_RING: u64 = 0x800_0000;
 pub(crate) const OFF_SQES: u64 = 0x1000_0000;
 
-// IORING_REGISTER_* used by the core ring.
+// IORING_(UN)REGISTER_* opcodes (KERNEL-ABI.md table (b)); 0..=35 exist on 6.18.
+pub(crate) const REGISTER_BUFFERS: u32 = 0;
+pub(crate) const UNREGISTER_BUFFERS: u32 = 1;
+pub(crate) const REGISTER_FILES: u32 = 2;
+pub(crate) const UNREGISTER_FILES: u32 = 3;
+pub(crate) const REGISTER_EVENTFD: u32 = 4;
+pub(crate) const UNREGISTER_EVENTFD: u32 = 5;
+pub(crate) const REGISTER_FILES_UPDATE: u32 = 6;
+pub(crate) const REGISTER_EVENTFD_ASYNC: u32 = 7;
 pub(crate) const REGISTER_PROBE: u32 = 8;
+pub(crate) const REGISTER_PERSONALITY: u32 = 9;
+pub(crate) const UNREGISTER_PERSONALITY: u32 = 10;
+pub(crate) const REGISTER_RESTRICTIONS: u32 = 11;
+pub(crate) const REGISTER_ENABLE_RINGS: u32 = 12;
+pub(crate) const REGISTER_FILES2: u32 = 13;
+pub(crate) const REGISTER_FILES_UPDATE2: u32 = 14;
+pub(crate) const REGISTER_BUFFERS2: u32 = 15;
+pub(crate) const REGISTER_BUFFERS_UPDATE: u32 = 16;
+pub(crate) const REGISTER_IOWQ_AFF: u32 = 17;
+pub(crate) const UNREGISTER_IOWQ_AFF: u32 = 18;
+pub(crate) const REGISTER_IOWQ_MAX_WORKERS: u32 = 19;
+pub(crate) const REGISTER_RING_FDS: u32 = 20;
+pub(crate) const UNREGISTER_RING_FDS: u32 = 21;
+pub(crate) const REGISTER_PBUF_RING: u32 = 22;
+pub(crate) const UNREGISTER_PBUF_RING: u32 = 23;
+pub(crate) const REGISTER_SYNC_CANCEL: u32 = 24;
+pub(crate) const REGISTER_FILE_ALLOC_RANGE: u32 = 25;
+pub(crate) const REGISTER_PBUF_STATUS: u32 = 26;
+pub(crate) const REGISTER_NAPI: u32 = 27;
+pub(crate) const UNREGISTER_NAPI: u32 = 28;
+pub(crate) const REGISTER_CLOCK: u32 = 29;
+pub(crate) const REGISTER_CLONE_BUFFERS: u32 = 30;
+pub(crate) const REGISTER_SEND_MSG_RING: u32 = 31;
+pub(crate) const REGISTER_ZCRX_IFQ: u32 = 32;
+pub(crate) const REGISTER_RESIZE_RINGS: u32 = 33;
+pub(crate) const REGISTER_MEM_REGION: u32 = 34;
+pub(crate) const REGISTER_QUERY: u32 = 35;
+pub(crate) const REGISTER_ZCRX_CTRL: u32 = 36;
+pub(crate) const REGISTER_BPF_FILTER: u32 = 37;
+/// `IORING_REGISTER_USE_REGISTERED_RING`: OR-ed into the opcode, `fd` is a registered ring index.
+pub(crate) const REGISTER_USE_REGISTERED_RING: u32 = 1 << 31;
 
 /// `IO_URING_OP_SUPPORTED` in `io_uring_probe_op.flags`.
 pub(crate) const IO_URING_OP_SUPPORTED: u16 = 1;
@@ -80,3 +123,93 @@ pub(crate) const KERNEL_SIGSET_SIZE: u32 = core::mem::size_of::<rustix::io_uring
 
 #[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 static_assertions::const_assert_eq!(KERNEL_SIGSET_SIZE, 8);
+
+// ---------------------------------------------------------------------------
+// Per-operation flag words (KERNEL-ABI.md table (e)). Builders take rustix's
+// or our own typed flags; these are the raw numbers they encode to.
+
+/// `IORING_FSYNC_DATASYNC` (`fsync_flags`).
+pub(crate) const FSYNC_DATASYNC: u32 = 1;
+
+// `timeout_flags`.
+pub(crate) const TIMEOUT_ABS: u32 = 1 << 0;
+pub(crate) const TIMEOUT_UPDATE: u32 = 1 << 1;
+pub(crate) const TIMEOUT_BOOTTIME: u32 = 1 << 2;
+pub(crate) const TIMEOUT_REALTIME: u32 = 1 << 3;
+pub(crate) const TIMEOUT_LINK_TIMEOUT_UPDATE: u32 = 1 << 4;
+pub(crate) const TIMEOUT_ETIME_SUCCESS: u32 = 1 << 5;
+pub(crate) const TIMEOUT_MULTISHOT: u32 = 1 << 6;
+
+/// `SPLICE_F_FD_IN_FIXED` (`splice_flags`): `splice_fd_in` is a registered file.
+pub(crate) const SPLICE_F_FD_IN_FIXED: u32 = 1 << 31;
+
+// POLL_ADD / POLL_REMOVE `len`.
+pub(crate) const POLL_ADD_MULTI: u32 = 1 << 0;
+pub(crate) const POLL_UPDATE_EVENTS: u32 = 1 << 1;
+pub(crate) const POLL_UPDATE_USER_DATA: u32 = 1 << 2;
+pub(crate) const POLL_ADD_LEVEL: u32 = 1 << 3;
+
+// `cancel_flags` (also `io_uring_sync_cancel_reg.flags`).
+pub(crate) const ASYNC_CANCEL_ALL: u32 = 1 << 0;
+pub(crate) const ASYNC_CANCEL_FD: u32 = 1 << 1;
+pub(crate) const ASYNC_CANCEL_ANY: u32 = 1 << 2;
+pub(crate) const ASYNC_CANCEL_FD_FIXED: u32 = 1 << 3;
+pub(crate) const ASYNC_CANCEL_USERDATA: u32 = 1 << 4;
+pub(crate) const ASYNC_CANCEL_OP: u32 = 1 << 5;
+
+// send/recv `ioprio`.
+pub(crate) const RECVSEND_POLL_FIRST: u16 = 1 << 0;
+pub(crate) const RECV_MULTISHOT: u16 = 1 << 1;
+pub(crate) const RECVSEND_FIXED_BUF: u16 = 1 << 2;
+pub(crate) const SEND_ZC_REPORT_USAGE: u16 = 1 << 3;
+pub(crate) const RECVSEND_BUNDLE: u16 = 1 << 4;
+pub(crate) const SEND_VECTORIZED: u16 = 1 << 5;
+
+/// `IORING_NOTIF_USAGE_ZC_COPIED`: a zero-copy notification's `res` when
+/// the kernel had to copy after all.
+pub(crate) const NOTIF_USAGE_ZC_COPIED: u32 = 1 << 31;
+
+// accept `ioprio`.
+pub(crate) const ACCEPT_MULTISHOT: u16 = 1 << 0;
+pub(crate) const ACCEPT_DONTWAIT: u16 = 1 << 1;
+pub(crate) const ACCEPT_POLL_FIRST: u16 = 1 << 2;
+
+// MSG_RING command (`addr`) and `msg_ring_flags`.
+pub(crate) const MSG_DATA: u64 = 0;
+pub(crate) const MSG_SEND_FD: u64 = 1;
+pub(crate) const MSG_RING_CQE_SKIP: u32 = 1 << 0;
+pub(crate) const MSG_RING_FLAGS_PASS: u32 = 1 << 1;
+
+/// `IORING_FIXED_FD_NO_CLOEXEC` (`install_fd_flags`).
+pub(crate) const FIXED_FD_NO_CLOEXEC: u32 = 1;
+
+// `nop_flags`.
+pub(crate) const NOP_INJECT_RESULT: u32 = 1 << 0;
+pub(crate) const NOP_FILE: u32 = 1 << 1;
+pub(crate) const NOP_FIXED_FILE: u32 = 1 << 2;
+pub(crate) const NOP_FIXED_BUFFER: u32 = 1 << 3;
+pub(crate) const NOP_TW: u32 = 1 << 4;
+pub(crate) const NOP_CQE32: u32 = 1 << 5;
+
+/// `IORING_URING_CMD_FIXED` (`uring_cmd_flags`): `buf_index` names a
+/// registered buffer.
+pub(crate) const URING_CMD_FIXED: u32 = 1;
+
+/// `IORING_RW_ATTR_FLAG_PI` (`attr_type_mask`).
+pub(crate) const RW_ATTR_FLAG_PI: u64 = 1;
+
+// Socket commands over URING_CMD (`cmd_op`).
+pub(crate) const SOCKET_URING_OP_SIOCINQ: u32 = 0;
+pub(crate) const SOCKET_URING_OP_SIOCOUTQ: u32 = 1;
+pub(crate) const SOCKET_URING_OP_GETSOCKOPT: u32 = 2;
+pub(crate) const SOCKET_URING_OP_SETSOCKOPT: u32 = 3;
+pub(crate) const SOCKET_URING_OP_TX_TIMESTAMP: u32 = 4;
+pub(crate) const SOCKET_URING_OP_GETSOCKNAME: u32 = 5;
+
+// Special values.
+/// `IORING_FILE_INDEX_ALLOC`: "the kernel picks a free direct-descriptor slot".
+pub(crate) const FILE_INDEX_ALLOC: u32 = u32::MAX;
+/// `IORING_REGISTER_FILES_SKIP`: leave this slot as it is in a files update.
+pub(crate) const REGISTER_FILES_SKIP: i32 = -2;
+/// `IORING_RSRC_REGISTER_SPARSE`.
+pub(crate) const RSRC_REGISTER_SPARSE: u32 = 1;

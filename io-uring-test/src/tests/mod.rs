@@ -1,13 +1,52 @@
-//! Every test, by family; each file exports its list.
+//! Every test, by family; each file exports its list. The opcode families
+//! mirror `src/opcode/` file by file.
 
+mod buffers;
+mod cancel;
+mod cmd;
+mod file;
+mod fs;
+mod futex;
+mod misc;
+mod msg_ring;
+mod net;
+mod pipe;
+mod poll;
 mod probe;
+mod recv;
 mod ring;
 mod rw;
+mod send;
 mod setup;
+mod timeout;
+mod xattr;
 
 use crate::harness::Test;
 
 /// All tests, in run order.
 pub fn all() -> Vec<Test> {
-    [setup::tests(), ring::tests(), probe::tests(), rw::tests()].into_iter().flatten().collect()
+    [
+        setup::tests(),
+        ring::tests(),
+        probe::tests(),
+        misc::tests(),
+        rw::tests(),
+        pipe::tests(),
+        file::tests(),
+        fs::tests(),
+        xattr::tests(),
+        net::tests(),
+        send::tests(),
+        recv::tests(),
+        buffers::tests(),
+        cmd::tests(),
+        poll::tests(),
+        timeout::tests(),
+        cancel::tests(),
+        msg_ring::tests(),
+        futex::tests(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }

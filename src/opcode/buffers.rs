@@ -1,0 +1,1 @@
+//! Legacy provided buffers: `ProvideBuffers`, `RemoveBuffers`.

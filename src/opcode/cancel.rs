@@ -1,0 +1,1 @@
+//! Cancellation: `AsyncCancel`, `AsyncCancel2`.

@@ -1,0 +1,1 @@
+//! File data: syncing, allocating, advising, truncating: `Fsync`, `SyncFileRange`, `Fallocate`, `Fadvise`, `Madvise`, `Ftruncate`.

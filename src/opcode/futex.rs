@@ -1,0 +1,1 @@
+//! Futexes: `FutexWait`, `FutexWake`, `FutexWaitV`.

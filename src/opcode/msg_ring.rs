@@ -1,0 +1,1 @@
+//! Ring-to-ring messages: `MsgRingData`, `MsgRingSendFd`.

@@ -1,0 +1,1 @@
+//! Socket setup: `Socket`, `Bind`, `Listen`, `Connect`, `Accept`, `AcceptMulti`, `Shutdown`.

@@ -1,0 +1,1 @@
+//! Pipes and moving data between fds: `Pipe`, `Splice`, `Tee`.

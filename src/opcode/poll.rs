@@ -1,0 +1,1 @@
+//! Readiness: `PollAdd`, `PollRemove`, `PollUpdate`, `EpollCtl`, `EpollWait`.

@@ -1,0 +1,1 @@
+//! Receiving: `Recv`, `RecvMulti`, `RecvBundle`, `RecvMultiBundle`, `RecvMsg`, `RecvMsgMulti`, `RecvZc`.

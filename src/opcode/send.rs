@@ -1,0 +1,1 @@
+//! Sending: `Send`, `SendBundle`, `SendMsg`, `SendZc`, `SendMsgZc`.

@@ -1,0 +1,1 @@
+//! Timeouts: `Timeout`, `TimeoutRemove`, `TimeoutUpdate`, `LinkTimeout`.
