@@ -31,6 +31,20 @@ pub(crate) mod sealed {
         fn into_target(self) -> Target;
     }
 
+    /// Accepted where an operation takes only a plain fd ([`Fd`]), such as
+    /// the directory of a path lookup.
+    pub trait UseFd: Sized {
+        /// The raw fd.
+        fn into_raw(self) -> i32;
+    }
+
+    impl UseFd for Fd {
+        #[inline]
+        fn into_raw(self) -> i32 {
+            self.0
+        }
+    }
+
     impl UseFixed for Fd {
         #[inline]
         fn into_target(self) -> Target {
