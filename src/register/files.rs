@@ -7,7 +7,8 @@ use core::ptr;
 use rustix::fd::RawFd;
 use rustix::io::Result;
 
-use crate::sys::{self, FileIndexRange, RsrcRegister, RsrcUpdate};
+use super::buffers::{count_with_tags, tags_addr};
+use crate::sys::{self, FileIndexRange, RsrcRegister, RsrcUpdate, RsrcUpdate2};
 use crate::Submitter;
 
 impl Submitter<'_> {
@@ -40,6 +41,33 @@ impl Submitter<'_> {
         let up = RsrcUpdate { offset, resv: 0, data: fds.as_ptr() as u64 };
         // SAFETY: `up` names `nr` readable i32s.
         let n = unsafe { self.register_raw(sys::REGISTER_FILES_UPDATE, ptr::from_ref(&up).cast(), nr) }?;
+        Ok(n as usize)
+    }
+
+    /// Registers `fds` with one tag each (`IORING_REGISTER_FILES2`, 5.13).
+    /// When a tagged file leaves the table and the kernel is done with it,
+    /// a CQE with `user_data` = its tag and result 0 is posted; tag 0 posts
+    /// nothing. `EINVAL` if the lengths differ.
+    pub fn register_files2(&self, fds: &[RawFd], tags: &[u64]) -> Result<()> {
+        let nr = count_with_tags(fds, Some(tags))?;
+        let reg = RsrcRegister { nr, flags: 0, resv2: 0, data: fds.as_ptr() as u64, tags: tags.as_ptr() as u64 };
+        // SAFETY: `reg` names `nr` i32s and `nr` tags.
+        unsafe {
+            self.register_raw(sys::REGISTER_FILES2, ptr::from_ref(&reg).cast(), size_of::<RsrcRegister>() as u32)
+        }?;
+        Ok(())
+    }
+
+    /// Replaces slots `offset..offset + fds.len()`, optionally tagging the
+    /// new files (`IORING_REGISTER_FILES_UPDATE2`, 5.13). Returns the number
+    /// updated. `EINVAL` if the lengths differ.
+    pub fn register_files_update2(&self, offset: u32, fds: &[RawFd], tags: Option<&[u64]>) -> Result<usize> {
+        let nr = count_with_tags(fds, tags)?;
+        let up = RsrcUpdate2 { offset, resv: 0, data: fds.as_ptr() as u64, tags: tags_addr(tags), nr, resv2: 0 };
+        // SAFETY: `up` names `nr` i32s (and tags).
+        let n = unsafe {
+            self.register_raw(sys::REGISTER_FILES_UPDATE2, ptr::from_ref(&up).cast(), size_of::<RsrcUpdate2>() as u32)
+        }?;
         Ok(n as usize)
     }
 

@@ -4,8 +4,16 @@
 //! [`Submitter`](crate::Submitter).
 
 mod buffers;
+mod clock;
+mod eventfd;
 mod files;
+mod iowq;
+mod napi;
+mod personality;
 mod probe;
+mod restrictions;
+mod sync_cancel;
 
 pub use files::SKIP_FILE;
 pub use probe::{Opcode, Probe};
+pub use restrictions::{RegisterOpcode, Restriction};

@@ -50,6 +50,9 @@ pub(crate) const ENTER_GETEVENTS: u32 = 1 << 0;
 pub(crate) const ENTER_SQ_WAKEUP: u32 = 1 << 1;
 pub(crate) const ENTER_SQ_WAIT: u32 = 1 << 2;
 pub(crate) const ENTER_EXT_ARG: u32 = 1 << 3;
+pub(crate) const ENTER_REGISTERED_RING: u32 = 1 << 4;
+pub(crate) const ENTER_ABS_TIMER: u32 = 1 << 5;
+pub(crate) const ENTER_EXT_ARG_REG: u32 = 1 << 6;
 
 // SQ ring flags (kernel-written) and CQ ring flags (application-written).
 pub(crate) const SQ_NEED_WAKEUP: u32 = 1 << 0;
@@ -213,3 +216,41 @@ pub(crate) const FILE_INDEX_ALLOC: u32 = u32::MAX;
 pub(crate) const REGISTER_FILES_SKIP: i32 = -2;
 /// `IORING_RSRC_REGISTER_SPARSE`.
 pub(crate) const RSRC_REGISTER_SPARSE: u32 = 1;
+
+// io_uring_restriction.opcode.
+pub(crate) const RESTRICTION_REGISTER_OP: u16 = 0;
+pub(crate) const RESTRICTION_SQE_OP: u16 = 1;
+pub(crate) const RESTRICTION_SQE_FLAGS_ALLOWED: u16 = 2;
+pub(crate) const RESTRICTION_SQE_FLAGS_REQUIRED: u16 = 3;
+
+// NAPI (io_uring_napi.opcode and .op_param).
+pub(crate) const NAPI_REGISTER_OP: u8 = 0;
+pub(crate) const NAPI_STATIC_ADD_ID: u8 = 1;
+pub(crate) const NAPI_STATIC_DEL_ID: u8 = 2;
+pub(crate) const NAPI_TRACKING_DYNAMIC: u32 = 0;
+pub(crate) const NAPI_TRACKING_STATIC: u32 = 1;
+pub(crate) const NAPI_TRACKING_INACTIVE: u32 = 255;
+
+// Provided-buffer rings: io_uring_buf_reg.flags and the mmap offset of a
+// kernel-allocated ring.
+pub(crate) const IOU_PBUF_RING_MMAP: u16 = 1;
+pub(crate) const IOU_PBUF_RING_INC: u16 = 2;
+pub(crate) const OFF_PBUF_RING: u64 = 0x8000_0000;
+pub(crate) const OFF_PBUF_SHIFT: u32 = 16;
+
+// io_uring_clone_buffers.flags.
+pub(crate) const REGISTER_SRC_REGISTERED: u32 = 1;
+pub(crate) const REGISTER_DST_REPLACE: u32 = 2;
+
+// Memory regions (6.13).
+pub(crate) const MEM_REGION_TYPE_USER: u32 = 1;
+pub(crate) const MEM_REGION_REG_WAIT_ARG: u64 = 1;
+pub(crate) const REG_WAIT_TS: u32 = 1;
+
+// zcrx.
+pub(crate) const ZCRX_AREA_SHIFT: u32 = 48;
+
+// IORING_REGISTER_QUERY ops.
+pub(crate) const QUERY_OPCODES: u32 = 0;
+pub(crate) const QUERY_ZCRX: u32 = 1;
+pub(crate) const QUERY_SCQ: u32 = 2;

@@ -45,6 +45,75 @@ pub(crate) struct FileIndexRange {
     pub resv: u64,
 }
 
+/// `struct io_uring_restriction`, with the union as a raw byte.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct RawRestriction {
+    pub opcode: u16,
+    pub arg: u8,
+    pub resv: u8,
+    pub resv2: [u32; 3],
+}
+
+/// `struct io_uring_sync_cancel_reg`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct SyncCancelReg {
+    pub addr: u64,
+    pub fd: i32,
+    pub flags: u32,
+    pub timeout: super::KernelTimespec,
+    pub opcode: u8,
+    pub pad: [u8; 7],
+    pub pad2: [u64; 3],
+}
+
+/// `struct io_uring_clock_register`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct ClockRegister {
+    pub clockid: u32,
+    pub resv: [u32; 3],
+}
+
+/// `struct io_uring_napi` (6.13 layout).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct RawNapi {
+    pub busy_poll_to: u32,
+    pub prefer_busy_poll: u8,
+    pub opcode: u8,
+    pub pad: [u8; 2],
+    pub op_param: u32,
+    pub resv: u32,
+}
+
+/// `struct io_uring_clone_buffers`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct CloneBuffers {
+    pub src_fd: u32,
+    pub flags: u32,
+    pub src_off: u32,
+    pub dst_off: u32,
+    pub nr: u32,
+    pub pad: [u32; 3],
+}
+
+assert_eq_size!(SyncCancelReg, [u8; 64]);
+const_assert_eq!(core::mem::offset_of!(SyncCancelReg, fd), 8);
+const_assert_eq!(core::mem::offset_of!(SyncCancelReg, flags), 12);
+const_assert_eq!(core::mem::offset_of!(SyncCancelReg, timeout), 16);
+const_assert_eq!(core::mem::offset_of!(SyncCancelReg, opcode), 32);
+const_assert_eq!(core::mem::offset_of!(SyncCancelReg, pad2), 40);
+assert_eq_size!(ClockRegister, [u8; 16]);
+assert_eq_size!(RawNapi, [u8; 16]);
+const_assert_eq!(core::mem::offset_of!(RawNapi, opcode), 5);
+const_assert_eq!(core::mem::offset_of!(RawNapi, op_param), 8);
+assert_eq_size!(CloneBuffers, [u8; 32]);
+const_assert_eq!(core::mem::offset_of!(CloneBuffers, nr), 16);
+assert_eq_size!(RawRestriction, [u8; 16]);
+const_assert_eq!(core::mem::offset_of!(RawRestriction, arg), 2);
 assert_eq_size!(RsrcRegister, [u8; 32]);
 const_assert_eq!(core::mem::offset_of!(RsrcRegister, data), 16);
 const_assert_eq!(core::mem::offset_of!(RsrcRegister, tags), 24);

@@ -1,5 +1,5 @@
 //! Flag words of single operations that rustix has no type for:
-//! [`TimeoutFlags`], [`FsyncFlags`].
+//! [`TimeoutFlags`], [`FsyncFlags`], [`CloneBuffersFlags`].
 
 use bitflags::bitflags;
 
@@ -35,5 +35,17 @@ bitflags! {
     pub struct FsyncFlags: u32 {
         /// Like `fdatasync(2)`: skip metadata not needed to read the data.
         const DATASYNC = sys::FSYNC_DATASYNC;
+    }
+}
+
+bitflags! {
+    /// How [`register_buffers_clone_offset`](crate::Submitter::register_buffers_clone_offset)
+    /// copies (`io_uring_clone_buffers.flags`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub struct CloneBuffersFlags: u32 {
+        /// The source is a registered ring index, not an fd (6.12).
+        const SRC_REGISTERED = sys::REGISTER_SRC_REGISTERED;
+        /// Existing destination slots may be replaced (6.13).
+        const DST_REPLACE = sys::REGISTER_DST_REPLACE;
     }
 }

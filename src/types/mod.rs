@@ -5,6 +5,7 @@ mod cancel;
 mod fd;
 mod flags;
 mod futex;
+mod napi;
 mod open_how;
 mod slot;
 mod submit_args;
@@ -12,8 +13,9 @@ mod timespec;
 
 pub use cancel::CancelBuilder;
 pub use fd::{Fd, Fixed};
-pub use flags::{FsyncFlags, TimeoutFlags};
+pub use flags::{CloneBuffersFlags, FsyncFlags, TimeoutFlags};
 pub use futex::FutexWaitV;
+pub use napi::{Napi, NapiTracking};
 pub use open_how::OpenHow;
 pub use slot::DestinationSlot;
 pub use submit_args::SubmitArgs;
