@@ -47,15 +47,55 @@ bitflags::bitflags! {
 pub struct Submitter<'a> {
     pub(crate) fd: &'a OwnedFd,
     pub(crate) params: &'a Parameters,
+    pub(crate) ring_index: &'a RingIndex,
     sq_head: *const AtomicU32,
     sq_tail: *const AtomicU32,
     sq_flags: *const AtomicU32,
 }
 
+/// The ring's index in the registering thread's registered-ring table
+/// (`IORING_REGISTER_RING_FDS`), shared by every [`Submitter`] of the ring.
+///
+/// Registered ring indices are per thread in the kernel. An index used on
+/// another thread names that thread's slot: empty (the kernel answers
+/// `EBADF`/`EINVAL`, and the enter is retried through the fd) or another
+/// ring that thread registered. See
+/// [`Submitter::register_ring_fd`](crate::Submitter::register_ring_fd).
+#[derive(Debug)]
+pub(crate) struct RingIndex(AtomicU32);
+
+impl RingIndex {
+    /// No index registered.
+    const NONE: u32 = u32::MAX;
+
+    pub(crate) const fn new() -> Self {
+        RingIndex(AtomicU32::new(Self::NONE))
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> Option<u32> {
+        // Relaxed: the value is only ever a hint for which fd to pass; a
+        // stale read enters through the other, equally valid, name.
+        match self.0.load(Ordering::Relaxed) {
+            Self::NONE => None,
+            i => Some(i),
+        }
+    }
+
+    pub(crate) fn set(&self, index: Option<u32>) {
+        self.0.store(index.unwrap_or(Self::NONE), Ordering::Relaxed);
+    }
+}
+
 impl<'a> Submitter<'a> {
     #[inline]
-    pub(crate) fn new<E>(fd: &'a OwnedFd, params: &'a Parameters, sq: &'a crate::squeue::Inner<E>) -> Self {
-        Submitter { fd, params, sq_head: sq.head, sq_tail: sq.tail, sq_flags: sq.flags }
+    pub(crate) fn new<E>(
+        fd: &'a OwnedFd,
+        params: &'a Parameters,
+        ring_index: &'a RingIndex,
+        sq: &'a crate::squeue::Inner<E>,
+    ) -> Self {
+        Submitter { fd, params, ring_index, sq_head: sq.head, sq_tail: sq.tail, sq_flags: sq.flags }
     }
 
     /// The kernel-written SQ flags word.
@@ -102,6 +142,18 @@ impl<'a> Submitter<'a> {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<usize> {
+        if let Some(index) = self.ring_index.get() {
+            let flags = flags | sys::ENTER_REGISTERED_RING;
+            // SAFETY: as below; the index names this ring in the thread that
+            // registered it. On another thread the kernel finds no ring there
+            // (EBADF, or EINVAL without any registered ring) and nothing was
+            // submitted, so the call is repeated through the fd; so it is
+            // when the rustix fallback cannot pass an index (ENOSYS).
+            match unsafe { sys::syscall::enter(index, to_submit, min_complete, flags, arg, argsz) } {
+                Err(rustix::io::Errno::BADF | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {}
+                r => return r.map(|n| n as usize),
+            }
+        }
         let fd = self.fd.as_raw_fd() as u32;
         // SAFETY: the fd is this ring's (R1); entries published to the SQ
         // were pushed under `push`'s contract; `arg` is the caller's promise.

@@ -12,6 +12,7 @@ mod napi;
 mod personality;
 mod probe;
 mod restrictions;
+mod ring_fd;
 mod sync_cancel;
 
 pub use files::SKIP_FILE;

@@ -239,7 +239,14 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
                 // kernel's layout needs (checked just above) and outlive the
                 // ring (setup_no_mmap's contract), so R1 and R2 hold.
                 let (sq, cq) = unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) };
-                IoUring { sq, cq, params: super::Parameters(p), memory: RingMemory::Caller, fd }
+                IoUring {
+                    sq,
+                    cq,
+                    params: super::Parameters(p),
+                    ring_index: crate::submit::RingIndex::new(),
+                    memory: RingMemory::Caller,
+                    fd,
+                }
             }
         };
         if self.dontfork {

@@ -51,6 +51,7 @@ use rustix::io::{Errno, Result};
 
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, Params};
+use crate::submit::RingIndex;
 use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
 
 /// An io_uring instance: the ring fd, its mapped queues and the parameters
@@ -70,6 +71,8 @@ where
     sq: squeue::Inner<S>,
     cq: cqueue::Inner<C>,
     params: Parameters,
+    /// The registered ring index, if any (see `Submitter::register_ring_fd`).
+    ring_index: RingIndex,
     // Field order is drop order: memory is unmapped before the fd is closed.
     memory: RingMemory,
     fd: OwnedFd,
@@ -146,7 +149,8 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         // SAFETY: the three mappings have the sizes the kernel's offsets
         // call for (`ring_sizes`) and live in `memory` as long as the ring (R1, R2).
         let (sq, cqi) = unsafe { Self::views(&p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
-        Ok(IoUring { sq, cq: cqi, params: Parameters(p), memory: RingMemory::Mapped { rings, cq, sqes }, fd })
+        let memory = RingMemory::Mapped { rings, cq, sqes };
+        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index: RingIndex::new(), memory, fd })
     }
 
     /// Builds the queue views over ring memory and, unless the ring has no
@@ -172,7 +176,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// A [`Submitter`] for this ring: enter, submit, wait, register.
     #[inline]
     pub fn submitter(&self) -> Submitter<'_> {
-        Submitter::new(&self.fd, &self.params, &self.sq)
+        Submitter::new(&self.fd, &self.params, &self.ring_index, &self.sq)
     }
 
     /// The parameters the kernel returned at setup.
@@ -202,7 +206,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// pushed, and `cq.sync()` to see completions that arrived later.
     #[inline]
     pub fn split(&mut self) -> (Submitter<'_>, SubmissionQueue<'_, S>, CompletionQueue<'_, C>) {
-        let submit = Submitter::new(&self.fd, &self.params, &self.sq);
+        let submit = Submitter::new(&self.fd, &self.params, &self.ring_index, &self.sq);
         // SAFETY: `&mut self` guarantees no other queue view exists (R6).
         let sq = unsafe { SubmissionQueue::new(&self.sq) };
         // SAFETY: as above.
