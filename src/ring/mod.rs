@@ -49,9 +49,9 @@ use core::mem::size_of;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use rustix::io::{Errno, Result};
 
+use crate::submit::RingIndex;
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, Params};
-use crate::submit::RingIndex;
 use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
 
 /// An io_uring instance: the ring fd, its mapped queues and the parameters

@@ -14,6 +14,7 @@ mod pipe;
 mod poll;
 mod probe;
 mod recv;
+mod register;
 mod ring;
 mod rw;
 mod send;
@@ -45,6 +46,7 @@ pub fn all() -> Vec<Test> {
         cancel::tests(),
         msg_ring::tests(),
         futex::tests(),
+        register::tests(),
     ]
     .into_iter()
     .flatten()
