@@ -16,8 +16,10 @@ use crate::types::DestinationSlot;
 /// `fds[1]`, so `fds` must point at two writable `RawFd`s that live until
 /// the completion. With `file_index`, both ends become direct descriptors
 /// instead: slot `n` gets the read end and slot `n + 1` the write end
-/// (with [`DestinationSlot::auto_target`] the kernel picks both and writes
-/// the slot numbers into `fds`). The result is 0 on success.
+/// (the pair must fit in the table, else `EINVAL`), and `fds` receives the
+/// two slot numbers. With [`DestinationSlot::auto_target`] the kernel picks
+/// any two free slots, not necessarily adjacent or in order (`ENFILE` when
+/// none are left). The result is 0 on success.
 #[derive(Debug)]
 pub struct Pipe {
     fds: *mut RawFd,

@@ -104,8 +104,8 @@ impl Writev {
 /// (`IORING_OP_READ_FIXED`, 5.1; `io_uring_prep_read_fixed(3)`).
 ///
 /// `buf[..len]` must lie inside the buffer registered at `buf_index`
-/// (`Submitter::register_buffers`); otherwise the completion fails with
-/// `EFAULT`, and an index past the table fails with `EFAULT` or `EINVAL`.
+/// (`Submitter::register_buffers`); otherwise, or for an index past the
+/// table, the completion fails with `EFAULT`.
 #[derive(Debug)]
 pub struct ReadFixed {
     fd: Target,
@@ -199,8 +199,11 @@ impl WriteFixed {
 /// Always sets `IOSQE_BUFFER_SELECT` (and keeps `IOSQE_FIXED_FILE` for a
 /// [`Fixed`](crate::types::Fixed) file). Each completion names its buffer
 /// (`cqueue::buffer_select`) and has `F_MORE` while the read stays armed.
-/// The file must support polling (pipes, sockets, eventfds ...). Linux 6.18
-/// rejects any `len` other than 0 with `EINVAL`; 0 fills whole buffers.
+/// The file must support polling (pipes, sockets, eventfds ...; a regular
+/// file fails with `EBADFD`). An empty buffer group ends it with
+/// `ENOBUFS`, the end of input with a result of 0 and no `F_MORE`.
+/// Linux 6.18 rejects any `len` other than 0 with `EINVAL`; 0 fills whole
+/// buffers.
 #[derive(Debug)]
 pub struct ReadMulti {
     fd: Target,

@@ -241,20 +241,16 @@ fn write_read_fixed_buffers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx:
     let base = mem.ptr;
     let bufs = [
         iovec { iov_base: base.cast(), iov_len: 4096 },
-        iovec {
-            // SAFETY: inside the 8192-byte mapping.
-            iov_base: unsafe { base.add(4096) }.cast(),
-            iov_len: 4096,
-        },
+        iovec { iov_base: base.wrapping_add(4096).cast(), iov_len: 4096 },
     ];
     // SAFETY: the mapping outlives the ring (declared before it).
     unsafe { ring.submitter().register_buffers(&bufs)? };
     // The whole of buffer 1, then a sub-range of it at another offset.
-    // SAFETY (pointer arithmetic below): all offsets stay inside the mapping.
-    let w = opcode::WriteFixed::new(Fd(file.as_raw_fd()), unsafe { base.add(4096) }, 4096, 1).build();
+    // All pointers below stay inside the mapping.
+    let w = opcode::WriteFixed::new(Fd(file.as_raw_fd()), base.wrapping_add(4096), 4096, 1).build();
     let c = one(&mut ring, w)?;
     ensure!(c.result() == Ok(4096), "write_fixed: {:?}", c.result());
-    let w = opcode::WriteFixed::new(Fd(file.as_raw_fd()), unsafe { base.add(4096 + 100) }, 200, 1).offset(5000).build();
+    let w = opcode::WriteFixed::new(Fd(file.as_raw_fd()), base.wrapping_add(4096 + 100), 200, 1).offset(5000).build();
     let c = one(&mut ring, w)?;
     ensure!(c.result() == Ok(200), "write_fixed sub-range: {:?}", c.result());
     let disk = contents(&mut file)?;
@@ -265,7 +261,7 @@ fn write_read_fixed_buffers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx:
     );
     // Read into a sub-range of buffer 0 through a registered file; the rest stays zero.
     ring.submitter().register_files(&[file.as_raw_fd()])?;
-    let r = opcode::ReadFixed::new(Fixed(0), unsafe { base.add(512) }, 300, 0).offset(4950).build();
+    let r = opcode::ReadFixed::new(Fixed(0), base.wrapping_add(512), 300, 0).offset(4950).build();
     let c = one(&mut ring, r)?;
     ensure!(c.result() == Ok(250), "read_fixed at end of file: {:?}", c.result());
     let b = mem.bytes();
@@ -275,7 +271,7 @@ fn write_read_fixed_buffers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx:
     let r = opcode::ReadFixed::new(Fd(file.as_raw_fd()), base, 16, 2).build();
     let c = one(&mut ring, r)?;
     ensure!(c.result() == Err(Errno::FAULT), "buffer index 2 of 2: {:?}", c.result());
-    let r = opcode::ReadFixed::new(Fd(file.as_raw_fd()), unsafe { base.add(4000) }, 200, 0).build();
+    let r = opcode::ReadFixed::new(Fd(file.as_raw_fd()), base.wrapping_add(4000), 200, 0).build();
     let c = one(&mut ring, r)?;
     ensure!(c.result() == Err(Errno::FAULT), "range past buffer 0: {:?}", c.result());
     let w = opcode::WriteFixed::new(Fd(-1), base, 16, 0).build();
@@ -294,16 +290,12 @@ fn writev_readv_fixed_buffers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ct
     // Registered buffer 0 is the first 8 KiB, buffer 1 the second.
     let bufs = [
         iovec { iov_base: base.cast(), iov_len: 8192 },
-        iovec {
-            // SAFETY: inside the 16384-byte mapping.
-            iov_base: unsafe { base.add(8192) }.cast(),
-            iov_len: 8192,
-        },
+        iovec { iov_base: base.wrapping_add(8192).cast(), iov_len: 8192 },
     ];
     // SAFETY: the mapping outlives the ring (declared before it).
     unsafe { ring.submitter().register_buffers(&bufs)? };
-    // SAFETY: every iovec below points inside the mapping.
-    let at = |off: usize, len: usize| iovec { iov_base: unsafe { base.add(off) }.cast(), iov_len: len };
+    // Every iovec below points inside the mapping.
+    let at = |off: usize, len: usize| iovec { iov_base: base.wrapping_add(off).cast(), iov_len: len };
     let out = [at(8192 + 10, 100), at(8192 + 3000, 5000), at(8192 + 50, 1)];
     let c = one(&mut ring, opcode::WritevFixed::new(Fd(file.as_raw_fd()), out.as_ptr(), 3, 1).offset(7).build())?;
     ensure!(c.result() == Ok(5101), "writev_fixed: {:?}", c.result());
@@ -386,9 +378,10 @@ impl BufRing {
         tail.store(self.tail, Ordering::Release);
     }
 
-    fn buf(&mut self, bid: u16) -> &[u8] {
+    /// A copy of buffer `bid`.
+    fn buf(&mut self, bid: u16) -> Vec<u8> {
         let start = bid as usize * self.buf_len as usize;
-        &self.bufs.bytes()[start..start + self.buf_len as usize]
+        self.bufs.bytes()[start..start + self.buf_len as usize].to_vec()
     }
 }
 
