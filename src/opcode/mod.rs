@@ -56,7 +56,6 @@ pub use misc::*;
 pub use msg_ring::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use net::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use pipe::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use poll::*;
