@@ -42,9 +42,11 @@ impl MsgRingData {
     }
 
     setters! {
-        /// `IORING_MSG_RING_*` flags, e.g. `CQE_SKIP` to post no CQE in the
-        /// sending ring on success (default none). `FLAGS_PASS` is added
-        /// by itself when `user_flags` is given.
+        /// `IORING_MSG_RING_*` flags (default none). `FLAGS_PASS` is added
+        /// by itself when `user_flags` is given; the kernel fails a data
+        /// message with any other flag (`CQE_SKIP` is for fd passing) with
+        /// `EINVAL`. To post no CQE in the sending ring, use
+        /// [`Flags::SKIP_SUCCESS`](crate::squeue::Flags::SKIP_SUCCESS).
         opcode_flags: IoringMsgringFlags;
     }
 
@@ -69,8 +71,10 @@ impl MsgRingData {
 /// `io_uring_prep_msg_ring_fd(3)`).
 ///
 /// The file stays registered here too. Unless `CQE_SKIP` is set, the
-/// target ring gets a CQE with `user_data` and, as `res`, 0 or (for
-/// [`DestinationSlot::auto_target`]) the slot the kernel chose.
+/// target ring gets a CQE with `user_data`. Its result, like that of the
+/// sending request, is 0, or for [`DestinationSlot::auto_target`] the slot
+/// the kernel chose. The target must have a file table (else `ENXIO`) and
+/// must not be this ring (`EINVAL`).
 #[derive(Debug)]
 pub struct MsgRingSendFd {
     ring_fd: i32,
@@ -104,7 +108,7 @@ impl MsgRingSendFd {
 
     setters! {
         /// `IORING_MSG_RING_*` flags, e.g. `CQE_SKIP` to post no CQE in the
-        /// target ring (default none).
+        /// target ring; the sender's CQE still comes (default none).
         opcode_flags: IoringMsgringFlags;
     }
 
