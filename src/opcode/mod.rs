@@ -49,10 +49,8 @@ pub use cmd::*;
 pub use file::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use fs::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use futex::*;
 pub use misc::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use msg_ring::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use net::*;
