@@ -25,6 +25,8 @@ pub(crate) use fd::sealed;
 pub use rustix::io::ReadWriteFlags as RwFlags;
 
 pub use rustix::io_uring::{
-    iovec, Advice, AtFlags, EpollEvent, IoringEnterFlags, IoringOp, KernelSigSet, Mode, MsgHdr, OFlags, RenameFlags,
-    ResolveFlags, SocketAddrLen, SocketAddrOpaque, Statx, StatxFlags,
+    iovec, Advice, AtFlags, EpollEvent, FutexWaitFlags, FutexWaitvFlags, IoringAcceptFlags, IoringEnterFlags,
+    IoringFixedFdFlags, IoringMsgringFlags, IoringOp, IoringRecvFlags, IoringSendFlags, KernelSigSet, Mode, MsgHdr,
+    OFlags, RecvFlags, RenameFlags, ResolveFlags, SendFlags, SocketAddrLen, SocketAddrOpaque, SocketAddrStorage,
+    SocketFlags, SpliceFlags, Statx, StatxFlags, XattrFlags,
 };
