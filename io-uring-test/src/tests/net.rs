@@ -48,8 +48,7 @@ fn socket_tcp_and_udp<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx)
     let udp = opcode::Socket::new(libc::AF_INET6, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK, libc::IPPROTO_UDP)
         .build()
         .user_data(2);
-    let bad =
-        opcode::Socket::new(libc::AF_INET, libc::SOCK_STREAM, 0).flags(RwFlags::NOWAIT).build().user_data(3);
+    let bad = opcode::Socket::new(libc::AF_INET, libc::SOCK_STREAM, 0).flags(RwFlags::NOWAIT).build().user_data(3);
     push_all(&mut ring, &[S::from(tcp), S::from(udp), S::from(bad)])?;
     let mut got = reap(&mut ring, 3)?;
     got.sort_by_key(|c| c.user_data_u64());
