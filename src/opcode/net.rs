@@ -234,7 +234,8 @@ impl Accept {
 /// `io_uring_prep_multishot_accept(3)`).
 ///
 /// Each completion carries `F_MORE` while more will follow; the last one
-/// (an error, or `ECANCELED`) does not. Peer addresses are not collected.
+/// (an error, e.g. `EINVAL` once the listener is shut down, or
+/// `ECANCELED`) does not. Peer addresses are not collected.
 #[derive(Debug)]
 pub struct AcceptMulti {
     fd: Target,
