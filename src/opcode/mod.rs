@@ -52,7 +52,6 @@ pub use fs::*;
 pub use futex::*;
 pub use misc::*;
 pub use msg_ring::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use net::*;
 pub use pipe::*;
 #[allow(unused_imports)] // TEMP until the family is filled
@@ -60,7 +59,6 @@ pub use poll::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use recv::*;
 pub use rw::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use send::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use timeout::*;
