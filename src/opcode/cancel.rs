@@ -43,9 +43,10 @@ impl AsyncCancel {
 /// (`IORING_OP_ASYNC_CANCEL` with `IORING_ASYNC_CANCEL_*`, 5.19;
 /// `io_uring_prep_cancel(3)`, `io_uring_prep_cancel_fd(3)`).
 ///
-/// Completes like [`AsyncCancel`]; with [`CancelBuilder::all`] or
-/// [`CancelBuilder::any`] the result is the number of operations cancelled
-/// (`-ENOENT` for none).
+/// Completes like [`AsyncCancel`] when it targets the first match; with
+/// [`CancelBuilder::all`] or [`CancelBuilder::any`] the result is the
+/// number of operations cancelled, 0 (not `-ENOENT`) when none matched.
+/// A registered file that does not exist gives `-EBADF`.
 #[derive(Debug)]
 pub struct AsyncCancel2 {
     builder: CancelBuilder,

@@ -17,12 +17,15 @@ use crate::types::EpollEvent;
 /// posts one completion (with `F_MORE`) per readiness event until it is
 /// removed or fails. `flags` is a 32-bit mask, so `EPOLLEXCLUSIVE` and the
 /// like fit (FEAT_POLL_32BITS, 5.9).
+///
+/// There is no level-triggered setter: Linux 6.18 fails a POLL_ADD whose
+/// `len` holds anything but `IORING_POLL_ADD_MULTI` (such as
+/// `IORING_POLL_ADD_LEVEL`) with `-EINVAL`.
 #[derive(Debug)]
 pub struct PollAdd {
     fd: Target,
     flags: u32,
     multi: bool,
-    level: bool,
 }
 
 impl PollAdd {
@@ -32,7 +35,7 @@ impl PollAdd {
     /// Polls `fd` for the events in `flags` (`POLLIN`, `POLLOUT`, ...).
     #[inline]
     pub fn new(fd: impl UseFixed, flags: u32) -> Self {
-        PollAdd { fd: fd.into_target(), flags, multi: false, level: false }
+        PollAdd { fd: fd.into_target(), flags, multi: false }
     }
 
     setters! {
@@ -40,9 +43,6 @@ impl PollAdd {
         /// completion with `F_MORE`; the last one lacks it
         /// (`IORING_POLL_ADD_MULTI`, 5.13; default false).
         multi: bool;
-        /// Level-triggered instead of the default edge-triggered wake-ups
-        /// (`IORING_POLL_ADD_LEVEL`, 6.0; default false).
-        level: bool;
     }
 
     /// The submission entry.
@@ -53,9 +53,6 @@ impl PollAdd {
         sqe.set_poll32_events(self.flags);
         if self.multi {
             sqe.len |= sys::POLL_ADD_MULTI;
-        }
-        if self.level {
-            sqe.len |= sys::POLL_ADD_LEVEL;
         }
         entry(sqe)
     }
@@ -165,9 +162,13 @@ impl PollUpdate {
 /// `epoll_ctl(2)` (`IORING_OP_EPOLL_CTL`, 5.6; `io_uring_prep_epoll_ctl(3)`).
 ///
 /// `op` is `EPOLL_CTL_ADD`, `EPOLL_CTL_MOD` or `EPOLL_CTL_DEL`; `ev` is read
-/// at submission (it may be null for `EPOLL_CTL_DEL`). The kernel takes
-/// `epfd` as a plain descriptor number: on 6.18 a registered file
-/// ([`Fixed`](crate::types::Fixed)) is not looked up in the file table.
+/// at submission (it may be null for `EPOLL_CTL_DEL`).
+///
+/// Pass `epfd` as [`Fd`](crate::types::Fd). A [`Fixed`](crate::types::Fixed)
+/// index is accepted for compatibility but the kernel does not look it up:
+/// Linux 6.18 ignores `IOSQE_FIXED_FILE` for this operation and uses the
+/// index as a plain descriptor number, so it acts on whatever fd has that
+/// number.
 #[derive(Debug)]
 pub struct EpollCtl {
     epfd: Target,
@@ -268,8 +269,8 @@ mod tests {
     #[test]
     fn poll_add_every_setter_and_fixed_file() {
         let mask = POLLIN | POLLOUT | EPOLLEXCLUSIVE;
-        let e = PollAdd::new(Fixed(2), mask).multi(true).level(true).build();
-        let want = Sqe { opcode: 6, flags: 1, fd: 2, len: 1 | 8, op_flags: events_word(mask), ..Sqe::default() };
+        let e = PollAdd::new(Fixed(2), mask).multi(true).build();
+        let want = Sqe { opcode: 6, flags: 1, fd: 2, len: 1, op_flags: events_word(mask), ..Sqe::default() };
         assert_eq!(e.0, want);
         let e = PollAdd::new(Fd(3), POLLIN).multi(true).build();
         assert_eq!(e.0, Sqe { opcode: 6, fd: 3, len: 1, op_flags: events_word(POLLIN), ..Sqe::default() });

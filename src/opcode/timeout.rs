@@ -12,9 +12,11 @@ use crate::types::{TimeoutFlags, Timespec};
 /// whichever comes first (`IORING_OP_TIMEOUT`, 5.4;
 /// `io_uring_prep_timeout(3)`).
 ///
-/// The result is `-ETIME` when the time ran out (0 with
-/// [`TimeoutFlags::ETIME_SUCCESS`]), 0 when `count` other completions were
-/// posted first, and `-ECANCELED` when it was removed. The timespec is read
+/// The result is `-ETIME` when the time ran out, 0 when `count` other
+/// completions were posted first, and `-ECANCELED` when it was removed.
+/// An expiry fails a link chain (the linked entries get `-ECANCELED`)
+/// unless [`TimeoutFlags::ETIME_SUCCESS`] is set; the result is `-ETIME`
+/// either way (Linux 6.18). The timespec is read
 /// at submission. With [`TimeoutFlags::MULTISHOT`] (6.4) it fires every
 /// period with `F_MORE`, `count` times (0 = until removed).
 #[derive(Debug)]
