@@ -1,1 +1,231 @@
-//! Timeouts: `Timeout`, `TimeoutRemove`, `TimeoutUpdate`, `LinkTimeout`.
+//! Timeouts: [`Timeout`], [`TimeoutRemove`], [`TimeoutUpdate`],
+//! [`LinkTimeout`].
+
+use rustix::io_uring::io_uring_user_data;
+
+use super::{entry, sqe};
+use crate::squeue::Entry;
+use crate::sys;
+use crate::types::{TimeoutFlags, Timespec};
+
+/// Completes after a time, or after a number of other completions,
+/// whichever comes first (`IORING_OP_TIMEOUT`, 5.4;
+/// `io_uring_prep_timeout(3)`).
+///
+/// The result is `-ETIME` when the time ran out, 0 when `count` other
+/// completions were posted first, and `-ECANCELED` when it was removed.
+/// An expiry fails a link chain (the linked entries get `-ECANCELED`)
+/// unless [`TimeoutFlags::ETIME_SUCCESS`] is set; the result is `-ETIME`
+/// either way (Linux 6.18). The timespec is read
+/// at submission. With [`TimeoutFlags::MULTISHOT`] (6.4) it fires every
+/// period with `F_MORE`, `count` times (0 = until removed).
+#[derive(Debug)]
+pub struct Timeout {
+    timespec: *const Timespec,
+    count: u32,
+    flags: TimeoutFlags,
+}
+
+impl Timeout {
+    /// The opcode number, `IORING_OP_TIMEOUT`.
+    pub const CODE: u8 = 11;
+
+    /// A timeout of `timespec` (a duration, or a point in time with
+    /// [`TimeoutFlags::ABS`]).
+    #[inline]
+    pub fn new(timespec: *const Timespec) -> Self {
+        Timeout { timespec, count: 0, flags: TimeoutFlags::empty() }
+    }
+
+    setters! {
+        /// Complete early, with 0, once this many other completions were
+        /// posted (default 0: time only). With `MULTISHOT`, the number of
+        /// expirations (0: until removed).
+        count: u32;
+        /// Clock, absolute time, `ETIME_SUCCESS`, `MULTISHOT` (default none).
+        flags: TimeoutFlags;
+    }
+
+    /// The submission entry.
+    #[inline]
+    pub fn build(self) -> Entry {
+        let mut sqe = sqe(Self::CODE, -1);
+        sqe.addr = self.timespec as u64;
+        sqe.len = 1;
+        sqe.off = self.count as u64;
+        sqe.op_flags = self.flags.bits();
+        entry(sqe)
+    }
+}
+
+/// Removes the pending [`Timeout`] submitted with `user_data`
+/// (`IORING_OP_TIMEOUT_REMOVE`, 5.5; `io_uring_prep_timeout_remove(3)`).
+///
+/// Completes with 0 (the timeout then completes with `-ECANCELED`),
+/// `-ENOENT` when no such timeout is pending, or `-EBUSY` when it is
+/// already firing.
+#[derive(Debug)]
+pub struct TimeoutRemove {
+    user_data: u64,
+}
+
+impl TimeoutRemove {
+    /// The opcode number, `IORING_OP_TIMEOUT_REMOVE`.
+    pub const CODE: u8 = 12;
+
+    /// Removes the timeout whose `user_data` is `user_data`.
+    #[inline]
+    pub fn new(user_data: io_uring_user_data) -> Self {
+        TimeoutRemove { user_data: user_data.u64_() }
+    }
+
+    /// The submission entry.
+    #[inline]
+    pub fn build(self) -> Entry {
+        let mut sqe = sqe(Self::CODE, -1);
+        sqe.addr = self.user_data;
+        entry(sqe)
+    }
+}
+
+/// Restarts the pending timeout submitted with `user_data` with a new
+/// time (`IORING_OP_TIMEOUT_REMOVE` with `IORING_TIMEOUT_UPDATE`, 5.11;
+/// `io_uring_prep_timeout_update(3)`).
+///
+/// The new `timespec` counts from now (or is absolute with
+/// [`TimeoutFlags::ABS`]); it is read at submission. With
+/// [`TimeoutFlags::LINK_TIMEOUT_UPDATE`] (5.15) the target is a
+/// [`LinkTimeout`] instead. Completes with 0 or `-ENOENT`.
+#[derive(Debug)]
+pub struct TimeoutUpdate {
+    user_data: u64,
+    timespec: *const Timespec,
+    flags: TimeoutFlags,
+}
+
+impl TimeoutUpdate {
+    /// The opcode number, `IORING_OP_TIMEOUT_REMOVE` (shared with
+    /// [`TimeoutRemove`]).
+    pub const CODE: u8 = TimeoutRemove::CODE;
+
+    /// Sets the timeout named by `user_data` to `timespec`.
+    #[inline]
+    pub fn new(user_data: io_uring_user_data, timespec: *const Timespec) -> Self {
+        TimeoutUpdate { user_data: user_data.u64_(), timespec, flags: TimeoutFlags::empty() }
+    }
+
+    setters! {
+        /// `ABS`, a clock, or `LINK_TIMEOUT_UPDATE` (default none);
+        /// `IORING_TIMEOUT_UPDATE` is always added.
+        flags: TimeoutFlags;
+    }
+
+    /// The submission entry.
+    #[inline]
+    pub fn build(self) -> Entry {
+        let mut sqe = sqe(Self::CODE, -1);
+        sqe.addr = self.user_data;
+        sqe.off = self.timespec as u64;
+        sqe.op_flags = self.flags.bits() | sys::TIMEOUT_UPDATE;
+        entry(sqe)
+    }
+}
+
+/// Bounds the time of the operation it is linked to: submitted right after
+/// an entry carrying `IO_LINK`, it cancels that operation if it has not
+/// completed within `timespec` (`IORING_OP_LINK_TIMEOUT`, 5.5;
+/// `io_uring_prep_link_timeout(3)`).
+///
+/// Completes with `-ETIME` when it fired (the operation then gets
+/// `-ECANCELED`, or `-EINTR` if it could not be stopped cleanly) and with
+/// `-ECANCELED` when the operation finished first.
+#[derive(Debug)]
+pub struct LinkTimeout {
+    timespec: *const Timespec,
+    flags: TimeoutFlags,
+}
+
+impl LinkTimeout {
+    /// The opcode number, `IORING_OP_LINK_TIMEOUT`.
+    pub const CODE: u8 = 15;
+
+    /// A linked timeout of `timespec`.
+    #[inline]
+    pub fn new(timespec: *const Timespec) -> Self {
+        LinkTimeout { timespec, flags: TimeoutFlags::empty() }
+    }
+
+    setters! {
+        /// `ABS` or a clock (default none).
+        flags: TimeoutFlags;
+    }
+
+    /// The submission entry.
+    #[inline]
+    pub fn build(self) -> Entry {
+        let mut sqe = sqe(Self::CODE, -1);
+        sqe.addr = self.timespec as u64;
+        sqe.len = 1;
+        sqe.op_flags = self.flags.bits();
+        entry(sqe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::Sqe;
+
+    #[test]
+    fn timeout_defaults() {
+        let ts = Timespec::new().nsec(10_000_000);
+        let e = Timeout::new(&ts).build();
+        assert_eq!(e.0, Sqe { opcode: 11, fd: -1, addr: &ts as *const _ as u64, len: 1, ..Sqe::default() });
+    }
+
+    #[test]
+    fn timeout_every_setter() {
+        let ts = Timespec::new().sec(1);
+        let flags = TimeoutFlags::MULTISHOT | TimeoutFlags::BOOTTIME | TimeoutFlags::ETIME_SUCCESS;
+        let e = Timeout::new(&ts).count(3).flags(flags).build();
+        let want = Sqe {
+            opcode: 11,
+            fd: -1,
+            addr: &ts as *const _ as u64,
+            len: 1,
+            off: 3,
+            op_flags: 64 | 4 | 32,
+            ..Sqe::default()
+        };
+        assert_eq!(e.0, want);
+    }
+
+    #[test]
+    fn timeout_remove_names_the_user_data() {
+        let e = TimeoutRemove::new(77u64.into()).build();
+        assert_eq!(e.0, Sqe { opcode: 12, fd: -1, addr: 77, ..Sqe::default() });
+    }
+
+    #[test]
+    fn timeout_update_always_sets_update() {
+        let ts = Timespec::new().nsec(5);
+        let e = TimeoutUpdate::new(8u64.into(), &ts).build();
+        let want = Sqe { opcode: 12, fd: -1, addr: 8, off: &ts as *const _ as u64, op_flags: 2, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        let e =
+            TimeoutUpdate::new(8u64.into(), &ts).flags(TimeoutFlags::LINK_TIMEOUT_UPDATE | TimeoutFlags::ABS).build();
+        let want =
+            Sqe { opcode: 12, fd: -1, addr: 8, off: &ts as *const _ as u64, op_flags: 16 | 2 | 1, ..Sqe::default() };
+        assert_eq!(e.0, want);
+    }
+
+    #[test]
+    fn link_timeout_encodes_every_field() {
+        let ts = Timespec::new().nsec(1);
+        let e = LinkTimeout::new(&ts).build();
+        assert_eq!(e.0, Sqe { opcode: 15, fd: -1, addr: &ts as *const _ as u64, len: 1, ..Sqe::default() });
+        let e = LinkTimeout::new(&ts).flags(TimeoutFlags::REALTIME).build();
+        let want = Sqe { opcode: 15, fd: -1, addr: &ts as *const _ as u64, len: 1, op_flags: 8, ..Sqe::default() };
+        assert_eq!(e.0, want);
+    }
+}
