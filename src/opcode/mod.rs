@@ -41,7 +41,6 @@ mod xattr;
 
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use buffers::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use cancel::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use cmd::*;
@@ -54,13 +53,11 @@ pub use misc::*;
 pub use msg_ring::*;
 pub use net::*;
 pub use pipe::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use poll::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use recv::*;
 pub use rw::*;
 pub use send::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use timeout::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use xattr::*;

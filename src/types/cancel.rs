@@ -24,7 +24,8 @@ impl CancelBuilder {
         CancelBuilder { flags, user_data: 0, fd: None, opcode: 0 }
     }
 
-    /// Any operation at all (`IORING_ASYNC_CANCEL_ANY`, 5.19).
+    /// Any operation at all (`IORING_ASYNC_CANCEL_ANY`, 5.19); implies
+    /// [`all`](Self::all), so the result is the number cancelled.
     #[inline]
     pub const fn any() -> Self {
         Self::with(sys::ASYNC_CANCEL_ANY)
@@ -68,14 +69,14 @@ impl CancelBuilder {
     }
 
     /// Every match, not only the first (`IORING_ASYNC_CANCEL_ALL`, 5.19);
-    /// the result is then the number cancelled.
+    /// the result is then the number cancelled, 0 when nothing matched
+    /// (a first-match cancel gives `ENOENT` instead).
     #[inline]
     pub const fn all(mut self) -> Self {
         self.flags |= sys::ASYNC_CANCEL_ALL;
         self
     }
 
-    #[allow(dead_code)] // TEMP
     /// The SQE / `io_uring_sync_cancel_reg` `fd` field: the file, or -1.
     #[inline]
     pub(crate) const fn raw_fd(&self) -> i32 {

@@ -21,7 +21,8 @@ bitflags! {
         const REALTIME = sys::TIMEOUT_REALTIME;
         /// The update targets a linked timeout (5.15).
         const LINK_TIMEOUT_UPDATE = sys::TIMEOUT_LINK_TIMEOUT_UPDATE;
-        /// Expiry completes with 0 instead of `-ETIME` (5.16).
+        /// Expiry does not count as a failure that breaks an `IO_LINK`
+        /// chain; the result is still `-ETIME` (5.16).
         const ETIME_SUCCESS = sys::TIMEOUT_ETIME_SUCCESS;
         /// Fire repeatedly: every period posts a CQE with `F_MORE`; the
         /// count is the number of expirations, 0 for "until removed" (6.4).

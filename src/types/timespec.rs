@@ -23,7 +23,8 @@ impl Timespec {
         self
     }
 
-    /// Sets the nanoseconds (the kernel rejects values of a second or more).
+    /// Sets the nanoseconds (timeouts take a second or more as it is:
+    /// 1.5e9 ns counts as 1.5 s).
     #[inline]
     pub const fn nsec(mut self, nsec: u32) -> Self {
         self.0.tv_nsec = nsec as i64;
