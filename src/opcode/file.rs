@@ -160,10 +160,11 @@ impl Fadvise {
     setters! {
         /// Start of the range (default 0).
         offset: u64;
-        /// A 64-bit length, sent in the SQE's `addr`. When it is non-zero
-        /// the kernel uses it and ignores the 32-bit `len`; 0 (the default)
-        /// leaves `len` in charge. Kernels older than 6.12 reject a
-        /// non-zero value with EINVAL rather than truncating it.
+        /// A 64-bit length, sent in the SQE's `addr` (as liburing's
+        /// `*advise64` does). When it is non-zero the kernel uses it and
+        /// ignores the 32-bit `len`; 0 (the default) leaves `len` in charge.
+        /// Verified on 6.18; kernels from before this extension read only
+        /// `len` and are expected to refuse a non-zero `addr` with EINVAL.
         len64: u64;
     }
 
@@ -181,8 +182,9 @@ impl Fadvise {
 /// `io_uring_prep_madvise64(3)`).
 ///
 /// The advice number is passed as is: `Advice::Normal` ..
-/// `Advice::DontNeed` equal `MADV_NORMAL` .. `MADV_DONTNEED` on the common
-/// architectures (`POSIX_FADV_*` and `MADV_*` share 0..=4 there). For
+/// `Advice::DontNeed` equal `MADV_NORMAL` .. `MADV_DONTNEED` on most
+/// architectures (`POSIX_FADV_*` and `MADV_*` share 0..=4; not on s390x,
+/// where `POSIX_FADV_DONTNEED` is 6). For
 /// regions of 4 GiB or more, [`len64`](Self::len64) carries a 64-bit
 /// length.
 #[derive(Debug)]
@@ -204,10 +206,11 @@ impl Madvise {
     }
 
     setters! {
-        /// A 64-bit length, sent in the SQE's `off`. When it is non-zero
-        /// the kernel uses it and ignores the 32-bit `len`; 0 (the default)
-        /// leaves `len` in charge. Kernels older than 6.12 reject a
-        /// non-zero value with EINVAL rather than truncating it.
+        /// A 64-bit length, sent in the SQE's `off` (as liburing's
+        /// `*advise64` does). When it is non-zero the kernel uses it and
+        /// ignores the 32-bit `len`; 0 (the default) leaves `len` in charge.
+        /// Verified on 6.18; kernels from before this extension read only
+        /// `len` and are expected to refuse a non-zero `off` with EINVAL.
         len64: u64;
     }
 
@@ -245,5 +248,73 @@ impl Ftruncate {
     #[inline]
     pub fn build(self) -> Entry {
         entry(prep_rw(Self::CODE, self.fd, 0, 0, self.len))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::Sqe;
+    use crate::types::{Fd, Fixed};
+
+    #[test]
+    fn fsync_encodes_every_field() {
+        let e = Fsync::new(Fd(4)).flags(FsyncFlags::DATASYNC).offset(8192).len(4096).build();
+        let want = Sqe { opcode: 3, fd: 4, off: 8192, len: 4096, op_flags: 1, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        assert_eq!(Fsync::new(Fd(4)).build().0, Sqe { opcode: 3, fd: 4, ..Sqe::default() });
+        assert_eq!(Fsync::new(Fixed(2)).build().0, Sqe { opcode: 3, fd: 2, flags: 1, ..Sqe::default() });
+    }
+
+    #[test]
+    fn sync_file_range_encodes_every_field() {
+        let e = SyncFileRange::new(Fd(4), 100).offset(1 << 40).flags(7).build();
+        let want = Sqe { opcode: 8, fd: 4, off: 1 << 40, len: 100, op_flags: 7, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        assert_eq!(SyncFileRange::new(Fd(4), 100).build().0, Sqe { off: 0, op_flags: 0, ..want });
+    }
+
+    #[test]
+    fn fallocate_puts_length_in_addr_and_mode_in_len() {
+        let e = Fallocate::new(Fixed(1), 1 << 33).offset(4096).mode(3).build();
+        let want = Sqe { opcode: 17, flags: 1, fd: 1, addr: 1 << 33, len: 3, off: 4096, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        let e = Fallocate::new(Fd(5), 10).build();
+        assert_eq!(e.0, Sqe { opcode: 17, fd: 5, addr: 10, ..Sqe::default() });
+    }
+
+    #[test]
+    fn fadvise_encodes_every_field_len64_in_addr() {
+        let e = Fadvise::new(Fd(4), 4096, Advice::DontNeed).offset(1 << 20).len64(5 << 30).build();
+        let want = Sqe {
+            opcode: 24,
+            fd: 4,
+            off: 1 << 20,
+            addr: 5 << 30,
+            len: 4096,
+            op_flags: Advice::DontNeed as u32,
+            ..Sqe::default()
+        };
+        assert_eq!(e.0, want);
+        let e = Fadvise::new(Fd(4), 4096, Advice::Random).build();
+        assert_eq!(e.0, Sqe { opcode: 24, fd: 4, len: 4096, op_flags: 1, ..Sqe::default() });
+    }
+
+    #[test]
+    fn madvise_encodes_every_field_len64_in_off() {
+        let p = 0x7000_0000_0000usize as *const c_void;
+        let e = Madvise::new(p, 8192, Advice::DontNeed).len64(6 << 30).build();
+        let want =
+            Sqe { opcode: 25, fd: -1, addr: 0x7000_0000_0000, len: 8192, off: 6 << 30, op_flags: 4, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        assert_eq!(Madvise::new(p, 8192, Advice::DontNeed).build().0, Sqe { off: 0, ..want });
+    }
+
+    #[test]
+    fn ftruncate_puts_length_in_off() {
+        let e = Ftruncate::new(Fd(4), 1 << 35).build();
+        assert_eq!(e.0, Sqe { opcode: 55, fd: 4, off: 1 << 35, ..Sqe::default() });
+        let e = Ftruncate::new(Fixed(7), 0).build();
+        assert_eq!(e.0, Sqe { opcode: 55, flags: 1, fd: 7, ..Sqe::default() });
     }
 }

@@ -354,7 +354,13 @@ impl LinkAt {
     /// Links `newdirfd`/`newpath` to the inode of `olddirfd`/`oldpath`.
     #[inline]
     pub fn new(olddirfd: impl UseFd, oldpath: *const c_char, newdirfd: impl UseFd, newpath: *const c_char) -> Self {
-        LinkAt { olddirfd: olddirfd.into_raw(), oldpath, newdirfd: newdirfd.into_raw(), newpath, flags: AtFlags::empty() }
+        LinkAt {
+            olddirfd: olddirfd.into_raw(),
+            oldpath,
+            newdirfd: newdirfd.into_raw(),
+            newpath,
+            flags: AtFlags::empty(),
+        }
     }
 
     setters! {
@@ -372,5 +378,145 @@ impl LinkAt {
         sqe.off = self.newpath as u64;
         sqe.op_flags = self.flags.bits();
         entry(sqe)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::Sqe;
+    use crate::types::{Fd, Fixed, ResolveFlags};
+
+    const PATH: *const c_char = 0x1000 as *const c_char;
+    const PATH2: *const c_char = 0x2000 as *const c_char;
+
+    fn slot(n: u32) -> DestinationSlot {
+        DestinationSlot::try_from_slot_target(n).unwrap()
+    }
+
+    #[test]
+    fn openat_encodes_every_field() {
+        let e = OpenAt::new(Fd(5), PATH)
+            .file_index(Some(slot(3)))
+            .flags(OFlags::CREATE | OFlags::RDWR)
+            .mode(Mode::from_bits_retain(0o640))
+            .build();
+        let want = Sqe {
+            opcode: 18,
+            fd: 5,
+            addr: 0x1000,
+            len: 0o640,
+            op_flags: (OFlags::CREATE | OFlags::RDWR).bits(),
+            file_index: 4,
+            ..Sqe::default()
+        };
+        assert_eq!(e.0, want);
+        let e = OpenAt::new(Fd(-100), PATH).build();
+        assert_eq!(e.0, Sqe { opcode: 18, fd: -100, addr: 0x1000, ..Sqe::default() });
+        let e = OpenAt::new(Fd(1), PATH).file_index(Some(DestinationSlot::auto_target())).build();
+        assert_eq!(e.0.file_index, u32::MAX);
+    }
+
+    #[test]
+    fn openat2_points_at_the_open_how() {
+        let how = OpenHow::new().flags(OFlags::RDONLY).resolve(ResolveFlags::BENEATH);
+        let e = OpenAt2::new(Fd(6), PATH, &how).file_index(Some(slot(0))).build();
+        let want = Sqe {
+            opcode: 28,
+            fd: 6,
+            addr: 0x1000,
+            len: 24,
+            off: &how as *const OpenHow as u64,
+            file_index: 1,
+            ..Sqe::default()
+        };
+        assert_eq!(e.0, want);
+        let e = OpenAt2::new(Fd(6), PATH, &how).build();
+        assert_eq!(e.0, Sqe { file_index: 0, ..want });
+    }
+
+    #[test]
+    fn close_of_a_slot_uses_file_index_without_fixed_file() {
+        assert_eq!(Close::new(Fd(9)).build().0, Sqe { opcode: 19, fd: 9, ..Sqe::default() });
+        assert_eq!(Close::new(Fixed(0)).build().0, Sqe { opcode: 19, fd: 0, file_index: 1, ..Sqe::default() });
+        assert_eq!(Close::new(Fixed(41)).build().0, Sqe { opcode: 19, fd: 0, file_index: 42, ..Sqe::default() });
+        // No slot+1 encoding exists: an fd that cannot be open, never fd 0.
+        assert_eq!(Close::new(Fixed(u32::MAX)).build().0, Sqe { opcode: 19, fd: -1, ..Sqe::default() });
+    }
+
+    #[test]
+    fn statx_encodes_every_field() {
+        let mut buf = core::mem::MaybeUninit::<types::Statx>::uninit();
+        let e = Statx::new(Fd(3), PATH, buf.as_mut_ptr())
+            .flags(AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW)
+            .mask(StatxFlags::BASIC_STATS)
+            .build();
+        let want = Sqe {
+            opcode: 21,
+            fd: 3,
+            addr: 0x1000,
+            len: StatxFlags::BASIC_STATS.bits(),
+            off: buf.as_ptr() as u64,
+            op_flags: (AtFlags::EMPTY_PATH | AtFlags::SYMLINK_NOFOLLOW).bits(),
+            ..Sqe::default()
+        };
+        assert_eq!(e.0, want);
+        let e = Statx::new(Fd(3), PATH, buf.as_mut_ptr()).build();
+        assert_eq!(e.0, Sqe { len: 0, op_flags: 0, ..want });
+    }
+
+    #[test]
+    fn renameat_encodes_every_field() {
+        let e = RenameAt::new(Fd(3), PATH, Fd(4), PATH2).flags(RenameFlags::NOREPLACE).build();
+        let want = Sqe {
+            opcode: 35,
+            fd: 3,
+            addr: 0x1000,
+            len: 4,
+            off: 0x2000,
+            op_flags: RenameFlags::NOREPLACE.bits(),
+            ..Sqe::default()
+        };
+        assert_eq!(e.0, want);
+        let e = RenameAt::new(Fd(-100), PATH, Fd(-100), PATH2).build();
+        assert_eq!(e.0, Sqe { fd: -100, len: -100i32 as u32, op_flags: 0, ..want });
+    }
+
+    #[test]
+    fn unlinkat_encodes_every_field() {
+        let e = UnlinkAt::new(Fd(3), PATH).flags(AtFlags::REMOVEDIR).build();
+        let want = Sqe { opcode: 36, fd: 3, addr: 0x1000, op_flags: AtFlags::REMOVEDIR.bits(), ..Sqe::default() };
+        assert_eq!(e.0, want);
+        assert_eq!(UnlinkAt::new(Fd(3), PATH).build().0, Sqe { op_flags: 0, ..want });
+    }
+
+    #[test]
+    fn mkdirat_encodes_every_field() {
+        let e = MkDirAt::new(Fd(3), PATH).mode(Mode::from_bits_retain(0o755)).build();
+        let want = Sqe { opcode: 37, fd: 3, addr: 0x1000, len: 0o755, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        assert_eq!(MkDirAt::new(Fd(3), PATH).build().0, Sqe { len: 0, ..want });
+    }
+
+    #[test]
+    fn symlinkat_encodes_every_field() {
+        let e = SymlinkAt::new(Fd(8), PATH, PATH2).build();
+        assert_eq!(e.0, Sqe { opcode: 38, fd: 8, addr: 0x1000, off: 0x2000, ..Sqe::default() });
+    }
+
+    #[test]
+    fn linkat_encodes_every_field() {
+        let e = LinkAt::new(Fd(3), PATH, Fd(4), PATH2).flags(AtFlags::SYMLINK_FOLLOW).build();
+        let want = Sqe {
+            opcode: 39,
+            fd: 3,
+            addr: 0x1000,
+            len: 4,
+            off: 0x2000,
+            op_flags: AtFlags::SYMLINK_FOLLOW.bits(),
+            ..Sqe::default()
+        };
+        assert_eq!(e.0, want);
+        assert_eq!(LinkAt::new(Fd(3), PATH, Fd(4), PATH2).build().0, Sqe { op_flags: 0, ..want });
     }
 }

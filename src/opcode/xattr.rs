@@ -156,3 +156,49 @@ impl GetXattr {
         entry(sqe)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::Sqe;
+    use crate::types::{Fd, Fixed};
+
+    const NAME: *const c_char = 0x1000 as *const c_char;
+    const PATH: *const c_char = 0x3000 as *const c_char;
+
+    #[test]
+    fn fsetxattr_encodes_every_field() {
+        let v = 0x2000 as *const c_void;
+        let e = FSetXattr::new(Fd(6), NAME, v, 11).flags(XattrFlags::CREATE).build();
+        let want = Sqe { opcode: 41, fd: 6, addr: 0x1000, off: 0x2000, len: 11, op_flags: 1, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        let e = FSetXattr::new(Fixed(2), NAME, v, 11).build();
+        assert_eq!(e.0, Sqe { flags: 1, fd: 2, op_flags: 0, ..want });
+    }
+
+    #[test]
+    fn setxattr_encodes_every_field() {
+        let v = 0x2000 as *const c_void;
+        let e = SetXattr::new(NAME, v, PATH, 5).flags(XattrFlags::REPLACE).build();
+        let want = Sqe { opcode: 42, addr: 0x1000, off: 0x2000, addr3: 0x3000, len: 5, op_flags: 2, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        assert_eq!(SetXattr::new(NAME, v, PATH, 5).build().0, Sqe { op_flags: 0, ..want });
+    }
+
+    #[test]
+    fn fgetxattr_encodes_every_field() {
+        let v = 0x2000 as *mut c_void;
+        let e = FGetXattr::new(Fd(6), NAME, v, 64).build();
+        assert_eq!(e.0, Sqe { opcode: 43, fd: 6, addr: 0x1000, off: 0x2000, len: 64, ..Sqe::default() });
+        let e = FGetXattr::new(Fixed(3), NAME, v, 0).build();
+        assert_eq!(e.0, Sqe { opcode: 43, flags: 1, fd: 3, addr: 0x1000, off: 0x2000, ..Sqe::default() });
+    }
+
+    #[test]
+    fn getxattr_encodes_every_field() {
+        let v = 0x2000 as *mut c_void;
+        let e = GetXattr::new(NAME, v, PATH, 64).build();
+        let want = Sqe { opcode: 44, addr: 0x1000, off: 0x2000, addr3: 0x3000, len: 64, ..Sqe::default() };
+        assert_eq!(e.0, want);
+    }
+}

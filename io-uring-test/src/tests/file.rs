@@ -101,10 +101,8 @@ fn fallocate_grows_keeps_size_and_punches<S: squeue::EntryMarker, C: cqueue::Ent
     ensure!(m.blocks() * 512 >= 8 * PAGE as u64, "only {} blocks allocated", m.blocks());
     let blocks = m.blocks();
     // KEEP_SIZE: blocks beyond EOF, size unchanged.
-    let e = opcode::Fallocate::new(fd, 16 * PAGE as u64)
-        .offset(8 * PAGE as u64)
-        .mode(libc::FALLOC_FL_KEEP_SIZE)
-        .build();
+    let e =
+        opcode::Fallocate::new(fd, 16 * PAGE as u64).offset(8 * PAGE as u64).mode(libc::FALLOC_FL_KEEP_SIZE).build();
     ensure!(run1(&mut ring, e)? == Ok(0), "fallocate KEEP_SIZE");
     let m = file.metadata()?;
     ensure!(m.len() == 8 * PAGE as u64, "KEEP_SIZE changed the size to {}", m.len());
@@ -184,9 +182,7 @@ fn fadvise_dontneed_drops_cached_pages<S: squeue::EntryMarker, C: cqueue::EntryM
     Ok(())
 }
 
-fn fadvise_len64_reaches_beyond_4gib<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn fadvise_len64_reaches_beyond_4gib<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = ctx.ring::<S, C>(8)?;
     let t = TempDir::new("fadvise64")?;
     // A sparse file with a cached page at 0 and one just past 4 GiB.
@@ -284,9 +280,7 @@ fn madvise_dontneed_zeroes_anonymous_pages<S: squeue::EntryMarker, C: cqueue::En
     Ok(())
 }
 
-fn madvise_len64_reaches_beyond_4gib<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ctx: &Ctx,
-) -> anyhow::Result<()> {
+fn madvise_len64_reaches_beyond_4gib<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = ctx.ring::<S, C>(8)?;
     let total = BEYOND_U32 as usize + PAGE;
     let m = match Anon::new(total) {
