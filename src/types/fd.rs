@@ -33,7 +33,6 @@ pub(crate) mod sealed {
 
     /// Accepted where an operation takes only a plain fd ([`Fd`]), such as
     /// the directory of a path lookup.
-    #[allow(dead_code)] // TEMP until the fs family uses it
     pub trait UseFd: Sized {
         /// The raw fd.
         fn into_raw(self) -> i32;
