@@ -44,9 +44,7 @@ pub use buffers::*;
 pub use cancel::*;
 #[allow(unused_imports)] // TEMP until the family is filled
 pub use cmd::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use file::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use fs::*;
 pub use futex::*;
 pub use misc::*;
@@ -59,7 +57,6 @@ pub use recv::*;
 pub use rw::*;
 pub use send::*;
 pub use timeout::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use xattr::*;
 
 use crate::squeue::{Entry, Flags};

@@ -16,7 +16,6 @@ pub struct DestinationSlot {
     encoded: NonZeroU32,
 }
 
-#[allow(dead_code)] // TEMP
 impl DestinationSlot {
     /// Let the kernel pick a free slot (`IORING_FILE_INDEX_ALLOC`); the
     /// completion's result is the slot it chose.
