@@ -2,7 +2,11 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use std::fs::File;
+use std::os::fd::FromRawFd;
+use std::os::unix::fs::OpenOptionsExt as _;
+
+use anyhow::{bail, ensure, Context};
 use uring_core::{cqueue, opcode, squeue, IoUring};
 
 /// A NOP with `user_data`, as the ring's entry type.
@@ -71,4 +75,33 @@ pub fn check_each_once(n: usize, seen: impl IntoIterator<Item = u64>) -> anyhow:
         bail!("user_data {ud} seen {c} times");
     }
     Ok(())
+}
+
+/// Submits one entry and waits for its completion.
+pub fn one<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut IoUring<S, C>,
+    e: squeue::Entry,
+) -> anyhow::Result<cqueue::Entry> {
+    push_all(ring, &[S::from(e)])?;
+    reap(ring, 1)?.pop().context("no completion")
+}
+
+/// A pipe (read end, write end), both close-on-exec.
+pub fn pipe() -> anyhow::Result<(File, File)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    ensure!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0, "pipe2");
+    // SAFETY: both fds were just created and are owned by nobody else.
+    Ok(unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) })
+}
+
+/// An unnamed temporary file (`O_TMPFILE`).
+pub fn tempfile() -> anyhow::Result<File> {
+    let dir = std::env::temp_dir();
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .open(&dir)
+        .with_context(|| format!("O_TMPFILE in {}", dir.display()))
 }

@@ -13,6 +13,7 @@ use uring_core::{cqueue, opcode, squeue, Errno};
 use super::fs::{run1, TempDir};
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
+use crate::util::pipe;
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -34,16 +35,6 @@ const BEYOND_U32: u64 = (1 << 32) + PAGE as u64;
 fn rw_file(t: &TempDir, name: &str) -> anyhow::Result<File> {
     OpenOptions::new().read(true).write(true).create_new(true).open(t.join(name)).context("create test file")
 }
-
-fn pipe() -> anyhow::Result<(File, File)> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors.
-    ensure!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0, "pipe2");
-    use std::os::fd::FromRawFd;
-    // SAFETY: both fds were just created and are owned by nobody else.
-    Ok(unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) })
-}
-
 fn fsync_whole_file_and_range<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = ctx.ring::<S, C>(8)?;
     let t = TempDir::new("fsync")?;

@@ -10,7 +10,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
-use crate::util::{push_all, reap};
+use crate::util::{one, push_all, reap};
 
 const WAIT: Req = Req::Op(opcode::FutexWait::CODE, "FUTEX_WAIT");
 const WAKE: Req = Req::Op(opcode::FutexWake::CODE, "FUTEX_WAKE");
@@ -40,16 +40,6 @@ fn wait(word: &AtomicU32, val: u64, mask: u64, ud: u64) -> squeue::Entry {
 
 fn wake(word: &AtomicU32, n: u64, mask: u64, ud: u64) -> squeue::Entry {
     opcode::FutexWake::new(addr(word), n, mask, U32_PRIVATE).build().user_data(ud)
-}
-
-/// Submits `e` alone and returns its completion.
-fn one<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut IoUring<S, C>,
-    e: squeue::Entry,
-) -> anyhow::Result<cqueue::Entry> {
-    push_all(ring, &[S::from(e)])?;
-    let mut got = reap(ring, 1)?;
-    Ok(got.remove(0))
 }
 
 /// Makes sure the process has had a second thread.

@@ -11,7 +11,7 @@ use uring_core::types::{iovec, Fd, Fixed};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Req, Test};
-use crate::util::{push_all, reap};
+use crate::util::{one, push_all, reap};
 use crate::{skip, test, test_once};
 
 const NOP: Req = Req::Op(opcode::Nop::CODE, "NOP");
@@ -31,16 +31,6 @@ pub fn tests() -> Vec<Test> {
             requires = [Req::Op(opcode::FixedFdInstall::CODE, "FIXED_FD_INSTALL")]
         ),
     ]
-}
-
-/// Submits `e` alone and returns its completion.
-fn one<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut IoUring<S, C>,
-    e: squeue::Entry,
-) -> anyhow::Result<cqueue::Entry> {
-    push_all(ring, &[S::from(e)])?;
-    let mut got = reap(ring, 1)?;
-    Ok(got.remove(0))
 }
 
 /// Like `util::reap`, but keeps the ring's own entry type (for `big_cqe`).
@@ -65,7 +55,7 @@ fn reap_full<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
 
 /// A temporary file holding `content`.
 fn file_with(content: &[u8]) -> anyhow::Result<std::fs::File> {
-    let mut f = super::rw::tempfile()?;
+    let mut f = crate::util::tempfile()?;
     f.write_all(content)?;
     Ok(f)
 }

@@ -11,7 +11,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
-use crate::util::{push_all, reap};
+use crate::util::{one, push_all, reap};
 
 const MSG_RING: Req = Req::Op(opcode::MsgRingData::CODE, "MSG_RING");
 const READ: Req = Req::Op(opcode::Read::CODE, "READ");
@@ -21,16 +21,6 @@ pub fn tests() -> Vec<Test> {
         test!(msg_ring_data_posts_into_other_ring, requires = [MSG_RING, Req::Op(opcode::Nop::CODE, "NOP")]),
         test!(msg_ring_send_fd_moves_fixed_file, requires = [MSG_RING, READ]),
     ]
-}
-
-/// Submits `e` alone and returns its completion.
-fn one<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut IoUring<S, C>,
-    e: squeue::Entry,
-) -> anyhow::Result<cqueue::Entry> {
-    push_all(ring, &[S::from(e)])?;
-    let mut got = reap(ring, 1)?;
-    Ok(got.remove(0))
 }
 
 /// Sends a marker message from `a` to `b` and checks that it is the next
@@ -99,7 +89,7 @@ fn msg_ring_data_posts_into_other_ring<S: squeue::EntryMarker, C: cqueue::EntryM
     expect_only_marker(&mut a, &mut b, "after a refused CQE_SKIP")?;
 
     // The target must be a ring.
-    let file = super::rw::tempfile()?;
+    let file = crate::util::tempfile()?;
     let m = opcode::MsgRingData::new(Fd(file.as_raw_fd()), 1, 6.into(), None).build().user_data(6);
     let c = one(&mut a, m)?;
     ensure!(c.result() == Err(Errno::BADFD), "MSG_RING to a plain file: {:?}", c.result());
@@ -124,7 +114,7 @@ fn slot(n: u32) -> anyhow::Result<DestinationSlot> {
 }
 
 fn msg_ring_send_fd_moves_fixed_file<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
-    let mut file = super::rw::tempfile()?;
+    let mut file = crate::util::tempfile()?;
     file.write_all(b"passed along")?;
     let mut a = ctx.ring::<S, C>(8)?;
     let mut b = ctx.ring::<S, C>(8)?;

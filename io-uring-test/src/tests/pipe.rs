@@ -5,13 +5,13 @@ use std::fs::File;
 use std::io::{Read as _, Seek, SeekFrom, Write as _};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
-use anyhow::{ensure, Context};
+use anyhow::ensure;
 use uring_core::types::{DestinationSlot, Fd, Fixed};
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use uring_core::{cqueue, opcode, squeue, Errno};
 
-use super::rw::{pipe, tempfile};
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
+use crate::util::{one, pipe, tempfile};
 use crate::util::{push_all, reap};
 
 pub fn tests() -> Vec<Test> {
@@ -35,16 +35,6 @@ pub fn tests() -> Vec<Test> {
         test!(splice_file_to_pipe_and_back, requires = [Req::Op(opcode::Splice::CODE, "SPLICE")]),
         test!(tee_duplicates_pipe_data, requires = [Req::Op(opcode::Tee::CODE, "TEE")]),
     ]
-}
-
-/// Submits one entry and returns its completion.
-fn one<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut IoUring<S, C>,
-    e: squeue::Entry,
-) -> anyhow::Result<cqueue::Entry> {
-    push_all(ring, &[S::from(e)])?;
-    let mut got = reap(ring, 1)?;
-    got.pop().context("no completion")
 }
 
 /// Takes ownership of a descriptor the kernel just made.

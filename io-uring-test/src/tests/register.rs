@@ -12,7 +12,7 @@ use uring_core::{opcode, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Test};
 use crate::test_once;
-use crate::util::{nop, push_all, reap};
+use crate::util::{nop, pipe, push_all, reap};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -49,15 +49,6 @@ fn eventfd_take(fd: &OwnedFd) -> u64 {
     } else {
         0
     }
-}
-
-/// A pipe, both ends owned.
-fn pipe() -> anyhow::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for two descriptors.
-    ensure!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0, "pipe2");
-    // SAFETY: both fds were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 fn eventfd_counts_each_completion(_: &Ctx) -> anyhow::Result<()> {

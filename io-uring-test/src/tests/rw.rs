@@ -11,7 +11,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
-use crate::util::{push_all, reap};
+use crate::util::{pipe, push_all, reap, tempfile};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -469,26 +469,3 @@ fn read_multi_errors<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) 
     ensure!(&left == b"waiting", "pipe kept {left:?}");
     Ok(())
 }
-
-/// A pipe made with `pipe2(O_CLOEXEC)`: (read end, write end).
-pub fn pipe() -> anyhow::Result<(std::fs::File, std::fs::File)> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors.
-    ensure!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == 0, "pipe2");
-    use std::os::fd::FromRawFd;
-    // SAFETY: both fds were just created and are owned by nobody else.
-    Ok(unsafe { (std::fs::File::from_raw_fd(fds[0]), std::fs::File::from_raw_fd(fds[1])) })
-}
-
-/// An unnamed temporary file.
-pub fn tempfile() -> anyhow::Result<std::fs::File> {
-    let dir = std::env::temp_dir();
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_TMPFILE)
-        .open(&dir)
-        .with_context(|| format!("O_TMPFILE in {}", dir.display()))
-}
-
-use std::os::unix::fs::OpenOptionsExt as _;
