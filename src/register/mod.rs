@@ -3,6 +3,7 @@
 //! Each family lives in its own file and adds its calls to
 //! [`Submitter`](crate::Submitter).
 
+mod buf_ring;
 mod buffers;
 mod clock;
 mod eventfd;

@@ -100,6 +100,44 @@ pub(crate) struct CloneBuffers {
     pub pad: [u32; 3],
 }
 
+/// `struct io_uring_buf_reg` (6.18 form).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct BufReg {
+    pub ring_addr: u64,
+    pub ring_entries: u32,
+    pub bgid: u16,
+    pub flags: u16,
+    pub resv: [u64; 3],
+}
+
+/// `struct io_uring_buf_status`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct BufStatus {
+    pub buf_group: u32,
+    pub head: u32,
+    pub resv: [u32; 8],
+}
+
+/// `struct io_uring_buf`: one entry of a provided-buffer ring; entry 0's
+/// `resv` is the ring's tail.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct RawBuf {
+    pub addr: u64,
+    pub len: u32,
+    pub bid: u16,
+    pub resv: u16,
+}
+
+assert_eq_size!(BufReg, [u8; 40]);
+const_assert_eq!(core::mem::offset_of!(BufReg, bgid), 12);
+const_assert_eq!(core::mem::offset_of!(BufReg, flags), 14);
+assert_eq_size!(BufStatus, [u8; 40]);
+assert_eq_size!(RawBuf, [u8; 16]);
+const_assert_eq!(core::mem::offset_of!(RawBuf, bid), 12);
+const_assert_eq!(core::mem::offset_of!(RawBuf, resv), 14);
 assert_eq_size!(SyncCancelReg, [u8; 64]);
 const_assert_eq!(core::mem::offset_of!(SyncCancelReg, fd), 8);
 const_assert_eq!(core::mem::offset_of!(SyncCancelReg, flags), 12);

@@ -1,6 +1,7 @@
 //! Value types shared by the builders, the queues and the submitter, and
 //! the rustix types that builder signatures use.
 
+mod buf_ring_entry;
 mod cancel;
 mod fd;
 mod flags;
@@ -11,6 +12,7 @@ mod slot;
 mod submit_args;
 mod timespec;
 
+pub use buf_ring_entry::BufRingEntry;
 pub use cancel::CancelBuilder;
 pub use fd::{Fd, Fixed};
 pub use flags::{CloneBuffersFlags, FsyncFlags, TimeoutFlags};
@@ -30,3 +32,20 @@ pub use rustix::io_uring::{
     OFlags, RecvFlags, RenameFlags, ResolveFlags, SendFlags, SocketAddrLen, SocketAddrOpaque, SocketAddrStorage,
     SocketFlags, SpliceFlags, Statx, StatxFlags, XattrFlags,
 };
+
+/// `io_uring_buf_reg` flag: the kernel allocates the buffer ring; map it at
+/// `IORING_OFF_PBUF_RING | bgid << 16` (6.4).
+pub const IOU_PBUF_RING_MMAP: u32 = crate::sys::IOU_PBUF_RING_MMAP as u32;
+/// `io_uring_buf_reg` flag: buffers are consumed incrementally (6.12).
+pub const IOU_PBUF_RING_INC: u32 = crate::sys::IOU_PBUF_RING_INC as u32;
+/// The mmap offset of a kernel-allocated buffer ring (`IORING_OFF_PBUF_RING`);
+/// OR in `bgid << IORING_OFF_PBUF_SHIFT`.
+pub const IORING_OFF_PBUF_RING: u64 = crate::sys::OFF_PBUF_RING;
+/// `IORING_OFF_PBUF_SHIFT`: where the group id goes in the mmap offset.
+pub const IORING_OFF_PBUF_SHIFT: u32 = crate::sys::OFF_PBUF_SHIFT;
+/// `io_uring_region_desc` flag: the region's memory is the caller's (6.13).
+pub const IORING_MEM_REGION_TYPE_USER: u32 = crate::sys::MEM_REGION_TYPE_USER;
+/// zcrx: the area id sits in the bits from here up of a CQE offset.
+pub const IORING_ZCRX_AREA_SHIFT: u32 = crate::sys::ZCRX_AREA_SHIFT;
+/// zcrx: mask of the area id bits of a CQE offset.
+pub const IORING_ZCRX_AREA_MASK: u64 = !((1u64 << IORING_ZCRX_AREA_SHIFT) - 1);

@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         test_once!(napi_settings_round_trip),
         test_once!(tagged_files_post_their_tag_when_replaced),
         test_once!(registered_ring_fd_is_used_by_every_submitter),
+        test_once!(buf_ring_plain_mapped_and_incremental),
     ]
 }
 
@@ -339,5 +340,135 @@ fn registered_ring_fd_is_used_by_every_submitter(_: &Ctx) -> anyhow::Result<()> 
     }
     push_all(&mut ring, &[nop(3)])?;
     reap(&mut ring, 1)?;
+    Ok(())
+}
+
+/// A page of anonymous memory, as buffer-ring entries.
+struct RingPage(*mut libc::c_void);
+
+impl RingPage {
+    fn new() -> anyhow::Result<RingPage> {
+        // SAFETY: a fresh private anonymous page.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        ensure!(p != libc::MAP_FAILED, "mmap");
+        Ok(RingPage(p))
+    }
+
+    /// The kernel's mapping of buffer group `bgid` of `ring`.
+    fn kernel(ring: &IoUring, bgid: u16) -> anyhow::Result<RingPage> {
+        let off =
+            uring_core::types::IORING_OFF_PBUF_RING | (u64::from(bgid) << uring_core::types::IORING_OFF_PBUF_SHIFT);
+        // SAFETY: maps the kernel's ring of the group, shared.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_POPULATE,
+                ring.as_raw_fd(),
+                off as libc::off_t,
+            )
+        };
+        ensure!(p != libc::MAP_FAILED, "mmap of the kernel's buffer ring: {}", std::io::Error::last_os_error());
+        Ok(RingPage(p))
+    }
+
+    /// Publishes `bufs` (id = index) as entries 0.. and sets the tail.
+    fn publish(&self, bufs: &mut [Vec<u8>]) {
+        let base = self.0.cast::<uring_core::types::BufRingEntry>();
+        for (i, b) in bufs.iter_mut().enumerate() {
+            // SAFETY: at most 256 entries of 16 bytes fit in the page; the
+            // kernel reads entries only below the tail, set afterwards.
+            let e = unsafe { &mut *base.add(i) };
+            e.set_addr(b.as_mut_ptr().cast());
+            e.set_len(b.len() as u32);
+            e.set_bid(i as u16);
+        }
+        // SAFETY: the tail overlays entry 0, inside the page; Release makes
+        // the entries visible before it.
+        let tail = unsafe { &*uring_core::types::BufRingEntry::tail(base).cast::<std::sync::atomic::AtomicU16>() };
+        tail.store(bufs.len() as u16, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl Drop for RingPage {
+    fn drop(&mut self) {
+        // SAFETY: unmaps our own mapping.
+        unsafe { libc::munmap(self.0, 4096) };
+    }
+}
+
+/// A read of up to 64 bytes from `fd` into a buffer of group `bgid`.
+fn select_read(fd: &std::fs::File, bgid: u16, ud: u64) -> squeue::Entry {
+    opcode::Read::new(Fd(fd.as_raw_fd()), std::ptr::null_mut(), 64)
+        .buf_group(bgid)
+        .offset(u64::MAX)
+        .build()
+        .flags(squeue::Flags::BUFFER_SELECT)
+        .user_data(ud)
+}
+
+fn buf_ring_plain_mapped_and_incremental(_: &Ctx) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut bufs = vec![vec![0u8; 64]; 4];
+    let page = RingPage::new()?;
+    let mut ring = IoUring::new(8)?;
+    let (rx, mut tx) = pipe()?;
+    // Caller memory: the read picks buffer 0, the kernel head moves to 1.
+    page.publish(&mut bufs);
+    // SAFETY: page and buffers outlive the registration (unregistered below).
+    unsafe { ring.submitter().register_buf_ring(page.0, 4, 1) }?;
+    ensure!(ring.submitter().register_buf_status(1)? == 0, "head before use");
+    tx.write_all(b"hello")?;
+    let c = crate::util::one(&mut ring, select_read(&rx, 1, 1))?;
+    ensure!(c.result() == Ok(5), "read: {:?}", c.result());
+    ensure!(uring_core::cqueue::buffer_select(c.flags()) == Some(0), "flags {:?}", c.flags());
+    ensure!(&bufs[0][..5] == b"hello", "buffer 0 holds {:?}", &bufs[0][..5]);
+    ensure!(ring.submitter().register_buf_status(1)? == 1, "head after one buffer");
+    ring.submitter().unregister_buf_ring(1)?;
+    ensure!(ring.submitter().register_buf_status(1) == Err(Errno::NOENT), "status of a removed group");
+    ensure!(ring.submitter().unregister_buf_ring(1) == Err(Errno::NOENT), "second unregister");
+
+    // Kernel memory (IOU_PBUF_RING_MMAP): map it and publish into it.
+    let mut kbufs = vec![vec![0u8; 64]; 2];
+    let flags = uring_core::types::IOU_PBUF_RING_MMAP as u16;
+    // SAFETY: null ring address with MMAP; the buffers outlive the group.
+    unsafe { ring.submitter().register_buf_ring_with_flags(std::ptr::null_mut(), 2, 2, flags) }?;
+    let kpage = RingPage::kernel(&ring, 2)?;
+    kpage.publish(&mut kbufs);
+    tx.write_all(b"mapped")?;
+    let c = crate::util::one(&mut ring, select_read(&rx, 2, 2))?;
+    ensure!(c.result() == Ok(6) && &kbufs[0][..6] == b"mapped", "mapped ring read {:?}", c.result());
+    drop(kpage);
+    ring.submitter().unregister_buf_ring(2)?;
+
+    // Incremental (IOU_PBUF_RING_INC): two reads share buffer 0.
+    let mut ibufs = vec![vec![0u8; 64]];
+    let ipage = RingPage::new()?;
+    ipage.publish(&mut ibufs);
+    let flags = uring_core::types::IOU_PBUF_RING_INC as u16;
+    // SAFETY: as above.
+    unsafe { ring.submitter().register_buf_ring_with_flags(ipage.0, 1, 3, flags) }?;
+    tx.write_all(b"abc")?;
+    let c1 = crate::util::one(&mut ring, select_read(&rx, 3, 3))?;
+    tx.write_all(b"defg")?;
+    let c2 = crate::util::one(&mut ring, select_read(&rx, 3, 4))?;
+    ensure!(c1.result() == Ok(3) && c2.result() == Ok(4), "incremental reads {:?} {:?}", c1.result(), c2.result());
+    for c in [&c1, &c2] {
+        ensure!(uring_core::cqueue::buffer_select(c.flags()) == Some(0), "flags {:?}", c.flags());
+        ensure!(uring_core::cqueue::buffer_more(c.flags()), "no BUF_MORE on a partly used buffer: {:?}", c.flags());
+    }
+    ensure!(&ibufs[0][..7] == b"abcdefg", "incremental data {:?}", &ibufs[0][..7]);
+    ensure!(ring.submitter().register_buf_status(3)? == 0, "head moved off a partly used buffer");
+    ring.submitter().unregister_buf_ring(3)?;
     Ok(())
 }

@@ -350,15 +350,11 @@ impl BufRing {
         uring: &IoUring<S, C>,
         bgid: u16,
     ) -> anyhow::Result<()> {
-        // struct io_uring_buf_reg: ring_addr u64, ring_entries u32, bgid u16, flags u16, resv [u64; 3].
-        let mut reg = [0u64; 5];
-        reg[0] = self.ring.ptr as u64;
-        reg[1] = self.entries as u64 | (bgid as u64) << 32;
-        // SAFETY: IORING_REGISTER_PBUF_RING (22) reads one 40-byte
-        // io_uring_buf_reg; the ring memory stays mapped while registered.
-        let r = unsafe { libc::syscall(libc::SYS_io_uring_register, uring.as_raw_fd(), 22, reg.as_mut_ptr(), 1) };
-        ensure!(r == 0, "IORING_REGISTER_PBUF_RING: {}", std::io::Error::last_os_error());
-        Ok(())
+        // SAFETY: the ring memory stays mapped while registered (the
+        // BufRing is made before, so dropped after, the io_uring), and the
+        // buffers with it.
+        unsafe { uring.submitter().register_buf_ring(self.ring.ptr.cast(), self.entries, bgid) }
+            .context("register_buf_ring")
     }
 
     /// Hands buffer `bid` to the kernel.

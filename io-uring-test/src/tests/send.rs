@@ -451,7 +451,6 @@ struct BufRing {
     _data: Vec<Vec<u8>>,
 }
 
-const PBUF_RING: libc::c_uint = 22;
 const UNREGISTER_PBUF_RING: libc::c_uint = 23;
 const RING_ENTRIES: usize = 8;
 
@@ -494,13 +493,11 @@ impl BufRing {
         }
         // SAFETY: the tail is the u16 at byte 14 of the page, inside it.
         unsafe { mem.cast::<u8>().add(14).cast::<u16>().write(data.len() as u16) };
-        let reg = BufReg { ring_addr: mem as u64, ring_entries: RING_ENTRIES as u32, bgid, flags: 0, resv: [0; 3] };
         let ring_fd = ring.as_raw_fd();
-        // SAFETY: `reg` is a valid io_uring_buf_reg; the ring memory stays
-        // mapped until the BufRing is dropped, after unregistering.
-        let r = unsafe { libc::syscall(libc::SYS_io_uring_register, ring_fd, PBUF_RING, &reg as *const BufReg, 1) };
-        if r != 0 {
-            let err = std::io::Error::last_os_error();
+        // SAFETY: the ring memory stays mapped until the BufRing is
+        // dropped, after unregistering.
+        let r = unsafe { ring.submitter().register_buf_ring(mem, RING_ENTRIES as u16, bgid) };
+        if let Err(err) = r {
             // SAFETY: the mapping is ours and unused by the kernel.
             unsafe { libc::munmap(mem, 4096) };
             anyhow::bail!("IORING_REGISTER_PBUF_RING: {err}");

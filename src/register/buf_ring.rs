@@ -1,0 +1,72 @@
+//! Provided-buffer rings: a ring of buffer descriptors that the
+//! application refills and the kernel picks from for `BUFFER_SELECT`
+//! operations (`io_uring_register_buf_ring(3)`).
+
+use core::ffi::c_void;
+use core::ptr;
+
+use rustix::io::Result;
+
+use crate::sys::{self, BufReg, BufStatus};
+use crate::Submitter;
+
+impl Submitter<'_> {
+    /// Registers the buffer ring at `ring_addr` (`ring_entries` entries, a
+    /// power of two up to 32768, page-aligned) as buffer group `bgid`
+    /// (`IORING_REGISTER_PBUF_RING`, 5.19).
+    ///
+    /// # Safety
+    /// `ring_addr` must point to `ring_entries` [`BufRingEntry`]s
+    /// (`ring_entries * 16` bytes) that stay valid and are not otherwise
+    /// mutated except through the tail protocol, until the group is
+    /// unregistered or the ring is dropped; every buffer published in it
+    /// must stay valid while the kernel may write to it.
+    ///
+    /// [`BufRingEntry`]: crate::types::BufRingEntry
+    pub unsafe fn register_buf_ring(&self, ring_addr: *mut c_void, ring_entries: u16, bgid: u16) -> Result<()> {
+        // SAFETY: forwarded.
+        unsafe { self.register_buf_ring_with_flags(ring_addr, ring_entries, bgid, 0) }
+    }
+
+    /// As [`register_buf_ring`](Self::register_buf_ring), with
+    /// `io_uring_buf_reg` flags: `IOU_PBUF_RING_MMAP` (1, 6.4: the kernel
+    /// allocates the ring, `ring_addr` must be null, map it at
+    /// `IORING_OFF_PBUF_RING | bgid << 16`) and `IOU_PBUF_RING_INC` (2,
+    /// 6.12: buffers are consumed incrementally, see `cqueue::buffer_more`).
+    ///
+    /// # Safety
+    /// As for [`register_buf_ring`](Self::register_buf_ring) (nothing for
+    /// the ring memory itself with `IOU_PBUF_RING_MMAP`).
+    pub unsafe fn register_buf_ring_with_flags(
+        &self,
+        ring_addr: *mut c_void,
+        ring_entries: u16,
+        bgid: u16,
+        flags: u16,
+    ) -> Result<()> {
+        let reg =
+            BufReg { ring_addr: ring_addr as u64, ring_entries: u32::from(ring_entries), bgid, flags, resv: [0; 3] };
+        // SAFETY: `reg` is a valid io_uring_buf_reg; the ring memory is the
+        // caller's promise.
+        unsafe { self.register_raw(sys::REGISTER_PBUF_RING, ptr::from_ref(&reg).cast(), 1) }?;
+        Ok(())
+    }
+
+    /// Unregisters buffer group `bgid` (`IORING_UNREGISTER_PBUF_RING`, 5.19).
+    pub fn unregister_buf_ring(&self, bgid: u16) -> Result<()> {
+        let reg = BufReg { bgid, ..BufReg::default() };
+        // SAFETY: `reg` names only the group.
+        unsafe { self.register_raw(sys::UNREGISTER_PBUF_RING, ptr::from_ref(&reg).cast(), 1) }?;
+        Ok(())
+    }
+
+    /// The kernel's head of buffer ring `bgid`: the index of the next
+    /// entry it will consume (`IORING_REGISTER_PBUF_STATUS`, 6.8). Entries
+    /// from there to the application's tail are still available.
+    pub fn register_buf_status(&self, bgid: u16) -> Result<u16> {
+        let mut status = BufStatus { buf_group: u32::from(bgid), ..BufStatus::default() };
+        // SAFETY: the kernel reads buf_group and writes head in `status`.
+        unsafe { self.register_raw(sys::REGISTER_PBUF_STATUS, ptr::from_mut(&mut status).cast_const().cast(), 1) }?;
+        Ok(status.head as u16)
+    }
+}
