@@ -130,10 +130,11 @@ impl RecvMulti {
 /// `io_uring_prep_recv(3)`).
 ///
 /// The CQE names the first buffer; the result spans that buffer and the
-/// ones after it in provision order. Needs `FEAT_RECVSEND_BUNDLE`
-/// ([`Parameters::is_feature_recvsend_bundle`](crate::Parameters::is_feature_recvsend_bundle))
-/// and, on current kernels, a buffer ring (legacy provided buffers give
-/// `-EINVAL`).
+/// ones after it in provision order; the kernel decides how many buffers
+/// to take (6.18 takes two on a socket's first bundle), and
+/// `F_SOCK_NONEMPTY` in the CQE says data is left. Works with buffer rings
+/// and legacy provided buffers. Needs `FEAT_RECVSEND_BUNDLE`
+/// ([`Parameters::is_feature_recvsend_bundle`](crate::Parameters::is_feature_recvsend_bundle)).
 #[derive(Debug)]
 pub struct RecvBundle {
     fd: Target,

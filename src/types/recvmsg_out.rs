@@ -59,6 +59,9 @@ impl<'buf> RecvMsgOut<'buf> {
     /// Fails if `buffer` is shorter than the header plus the name and
     /// control areas: then it is not a buffer the kernel filled for this
     /// `msghdr`.
+    // `()` as the error type is the public contract (rustix-uring's
+    // signature): there is only one way to fail.
+    #[allow(clippy::result_unit_err)]
     pub fn parse(buffer: &'buf [u8], msghdr: &MsgHdr) -> Result<Self, ()> {
         let name_area = msghdr.msg_namelen;
         let name_len = usize::try_from(name_area).map_err(|_| ())?;
@@ -139,8 +142,10 @@ impl<'buf> RecvMsgOut<'buf> {
         self.payload_data
     }
 
-    /// The full length of the message, which exceeds
-    /// `payload_data().len()` when the payload was truncated.
+    /// The payload length the protocol reported. For a datagram cut to fit
+    /// the buffer this is the copied length, unless the operation was
+    /// submitted with `MSG_TRUNC` in its flags: then it is the datagram's
+    /// full length, which exceeds `payload_data().len()` (6.18, UDP).
     #[inline]
     pub fn incoming_payload_len(&self) -> u32 {
         self.incoming_payload_len
