@@ -1,7 +1,259 @@
-//! Tests of `src/opcode/cmd.rs` on the kernel.
+//! Tests of `src/opcode/cmd.rs` on the kernel: socket commands over
+//! loopback, and driver commands sent where no driver listens.
 
-use crate::harness::Test;
+use std::any::Any;
+use std::io::Write as _;
+use std::mem::size_of;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+
+use anyhow::{ensure, Context};
+use uring_core::types::Fd;
+use uring_core::{cqueue, opcode, squeue, Errno};
+
+use super::recv::{inq, tcp_pair, wait_inq};
+use crate::harness::{Ctx, Req, Test};
+use crate::util::{push_all, reap};
+use crate::{skip, test};
+
+/// `SOCKET_URING_OP_SIOCINQ`, the socket `cmd_op` the raw-command tests use
+/// to get a checkable answer.
+const SIOCINQ_OP: u32 = 0;
+
+const CMD: Req = Req::Op(opcode::UringCmd16::CODE, "URING_CMD");
 
 pub fn tests() -> Vec<Test> {
-    vec![]
+    vec![
+        test!(setsockopt_is_seen_by_getsockopt, requires = [CMD]),
+        test!(getsockopt_reads_what_setsockopt_set, requires = [CMD]),
+        test!(siocinq_counts_unread_bytes, requires = [CMD]),
+        test!(siocoutq_counts_unacked_bytes, requires = [CMD]),
+        test!(uring_cmd16_socket_op_and_no_driver, requires = [CMD]),
+        test!(uring_cmd80_on_sqe128_rings, requires = [CMD]),
+        test!(uring_cmd128_on_sqe128_rings, requires = [Req::Op(opcode::UringCmd128::CODE, "URING_CMD128")]),
+    ]
+}
+
+fn run1<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut uring_core::IoUring<S, C>,
+    e: S,
+) -> anyhow::Result<cqueue::Entry> {
+    push_all(ring, &[e])?;
+    let mut c = reap(ring, 1)?;
+    ensure!(c.len() == 1, "{} CQEs, want 1: {c:?}", c.len());
+    Ok(c.remove(0))
+}
+
+fn getsockopt_int(fd: i32, level: i32, name: i32) -> anyhow::Result<i32> {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: v and len are valid for the kernel to write.
+    let rc = unsafe { libc::getsockopt(fd, level, name, (&mut v as *mut libc::c_int).cast(), &mut len) };
+    ensure!(rc == 0, "getsockopt: {}", std::io::Error::last_os_error());
+    Ok(v)
+}
+
+fn setsockopt_int(fd: i32, level: i32, name: i32, v: i32) -> anyhow::Result<()> {
+    // SAFETY: v is a valid int for the kernel to read.
+    let rc = unsafe {
+        libc::setsockopt(fd, level, name, (&v as *const i32).cast(), size_of::<libc::c_int>() as libc::socklen_t)
+    };
+    ensure!(rc == 0, "setsockopt: {}", std::io::Error::last_os_error());
+    Ok(())
+}
+
+fn setsockopt_is_seen_by_getsockopt<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let (client, _server) = tcp_pair()?;
+    let fd = client.as_raw_fd();
+    ensure!(getsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY)? == 0, "TCP_NODELAY starts off");
+    let one: i32 = 1;
+    let e = opcode::SetSockOpt::new(
+        Fd(fd),
+        libc::IPPROTO_TCP as u32,
+        libc::TCP_NODELAY as u32,
+        (&one as *const i32).cast(),
+        4,
+    )
+    .build();
+    let c = run1(&mut ring, S::from(e))?;
+    ensure!(c.result() == Ok(0), "setsockopt TCP_NODELAY: {:?}", c.result());
+    ensure!(getsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY)? == 1, "TCP_NODELAY not set");
+    // SOL_SOCKET: the kernel doubles SO_RCVBUF, as for setsockopt(2).
+    let size: i32 = 65536;
+    let e = opcode::SetSockOpt::new(
+        Fd(fd),
+        libc::SOL_SOCKET as u32,
+        libc::SO_RCVBUF as u32,
+        (&size as *const i32).cast(),
+        4,
+    )
+    .build();
+    let c = run1(&mut ring, S::from(e))?;
+    ensure!(c.result() == Ok(0), "setsockopt SO_RCVBUF: {:?}", c.result());
+    let got = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF)?;
+    ensure!(got == 2 * size, "SO_RCVBUF reads {got}, want {}", 2 * size);
+    // Too short an option value.
+    let e = opcode::SetSockOpt::new(
+        Fd(fd),
+        libc::IPPROTO_TCP as u32,
+        libc::TCP_NODELAY as u32,
+        (&one as *const i32).cast(),
+        1,
+    )
+    .build();
+    let c = run1(&mut ring, S::from(e))?;
+    ensure!(c.result() == Err(Errno::INVAL), "optlen 1: {:?}", c.result());
+    Ok(())
+}
+
+fn getsockopt_reads_what_setsockopt_set<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let (client, _server) = tcp_pair()?;
+    let fd = client.as_raw_fd();
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 40000)?;
+    let want = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF)?;
+    let mut v: [i32; 2] = [-1, -1];
+    let e = opcode::GetSockOpt::new(Fd(fd), libc::SOL_SOCKET as u32, libc::SO_SNDBUF as u32, v.as_mut_ptr().cast(), 8)
+        .build();
+    let c = run1(&mut ring, S::from(e))?;
+    ensure!(c.result() == Ok(4), "getsockopt SO_SNDBUF: {:?} (want the 4 bytes written)", c.result());
+    ensure!(v == [want, -1], "read {v:?}, libc reads {want}");
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
+    let mut k: i32 = 0;
+    let e = opcode::GetSockOpt::new(
+        Fd(fd),
+        libc::SOL_SOCKET as u32,
+        libc::SO_KEEPALIVE as u32,
+        (&mut k as *mut i32).cast(),
+        4,
+    )
+    .build();
+    let c = run1(&mut ring, S::from(e))?;
+    ensure!(c.result() == Ok(4) && k == 1, "SO_KEEPALIVE: {:?}, {k}", c.result());
+    // Only SOL_SOCKET is supported by the io_uring getsockopt.
+    let e = opcode::GetSockOpt::new(
+        Fd(fd),
+        libc::IPPROTO_TCP as u32,
+        libc::TCP_NODELAY as u32,
+        (&mut k as *mut i32).cast(),
+        4,
+    )
+    .build();
+    let c = run1(&mut ring, S::from(e))?;
+    ensure!(c.result() == Err(Errno::OPNOTSUPP), "IPPROTO_TCP level: {:?}", c.result());
+    Ok(())
+}
+
+fn siocinq_counts_unread_bytes<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let (mut client, server) = tcp_pair()?;
+    let fd = server.as_raw_fd();
+    let c = run1(&mut ring, S::from(opcode::SiocInq::new(Fd(fd)).build()))?;
+    ensure!(c.result() == Ok(0), "nothing sent yet: {:?}", c.result());
+    client.write_all(&[7u8; 37])?;
+    wait_inq(fd, 37)?;
+    let c = run1(&mut ring, S::from(opcode::SiocInq::new(Fd(fd)).build()))?;
+    ensure!(c.result() == Ok(37), "after 37 bytes: {:?}", c.result());
+    // Unix sockets have no protocol ioctl hook.
+    let (a, _b) = UnixStream::pair()?;
+    let c = run1(&mut ring, S::from(opcode::SiocInq::new(Fd(a.as_raw_fd())).build()))?;
+    ensure!(c.result() == Err(Errno::OPNOTSUPP), "unix socket: {:?}", c.result());
+    let c = run1(&mut ring, S::from(opcode::SiocInq::new(Fd(-3)).build()))?;
+    ensure!(c.result() == Err(Errno::BADF), "bad fd: {:?}", c.result());
+    Ok(())
+}
+
+fn siocoutq_counts_unacked_bytes<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let (client, server) = tcp_pair()?;
+    let fd = client.as_raw_fd();
+    let c = run1(&mut ring, S::from(opcode::SiocOutq::new(Fd(fd)).build()))?;
+    ensure!(c.result() == Ok(0), "nothing sent yet: {:?}", c.result());
+    // Fill the peer's receive window (it never reads) until sends would
+    // block: what is left sits unacknowledged in our send queue.
+    setsockopt_int(server.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, 4096)?;
+    client.set_nonblocking(true)?;
+    let chunk = [1u8; 4096];
+    let mut sent = 0usize;
+    loop {
+        match (&client).write(&chunk) {
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e).context("filling the send queue"),
+        }
+        ensure!(sent < 64 << 20, "the peer kept accepting data");
+    }
+    let mut libc_outq: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ (= TIOCOUTQ) writes one int.
+    ensure!(unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut libc_outq) } == 0, "ioctl SIOCOUTQ");
+    let c = run1(&mut ring, S::from(opcode::SiocOutq::new(Fd(fd)).build()))?;
+    let outq = c.result().map_err(|e| anyhow::anyhow!("SIOCOUTQ: {e}"))?;
+    ensure!(outq > 0 && outq as usize <= sent, "SIOCOUTQ {outq} after sending {sent}");
+    ensure!(outq as i32 == libc_outq, "SIOCOUTQ {outq}, ioctl says {libc_outq}");
+    ensure!(sent - outq as usize == inq(server.as_raw_fd())?, "sent - outq must be what the peer holds");
+    Ok(())
+}
+
+fn uring_cmd16_socket_op_and_no_driver<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    // A raw command with a socket cmd_op reaches the socket handler.
+    let (mut client, server) = tcp_pair()?;
+    client.write_all(b"12345")?;
+    wait_inq(server.as_raw_fd(), 5)?;
+    let c = run1(&mut ring, S::from(opcode::UringCmd16::new(Fd(server.as_raw_fd()), SIOCINQ_OP).build()))?;
+    ensure!(c.result() == Ok(5), "UringCmd16 SIOCINQ: {:?}", c.result());
+    // A regular file has no ->uring_cmd handler.
+    let file = super::rw::tempfile()?;
+    let e = opcode::UringCmd16::new(Fd(file.as_raw_fd()), 1).cmd([0xab; 16]).addr(Some(0x1000)).build();
+    let c = run1(&mut ring, S::from(e))?;
+    ensure!(c.result() == Err(Errno::OPNOTSUPP), "regular file: {:?}", c.result());
+    // Unknown socket command.
+    let c = run1(&mut ring, S::from(opcode::UringCmd16::new(Fd(server.as_raw_fd()), 0x7777).build()))?;
+    ensure!(c.result() == Err(Errno::OPNOTSUPP), "unknown socket cmd_op: {:?}", c.result());
+    Ok(())
+}
+
+/// `e` as the ring's entry type, if the ring takes 128-byte entries.
+fn as_sqe128<S: squeue::EntryMarker + 'static>(e: squeue::Entry128) -> Option<S> {
+    (Box::new(e) as Box<dyn Any>).downcast::<S>().ok().map(|b| *b)
+}
+
+fn uring_cmd80_on_sqe128_rings<S: squeue::EntryMarker + 'static, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let (mut client, server) = tcp_pair()?;
+    let Some(e) = as_sqe128::<S>(opcode::UringCmd80::new(Fd(server.as_raw_fd()), SIOCINQ_OP).build()) else {
+        skip!("UringCmd80 needs a ring with 128-byte SQEs (flavour {})", ctx.flavour.name);
+    };
+    let mut ring = ctx.ring::<S, C>(8)?;
+    client.write_all(b"eighty")?;
+    wait_inq(server.as_raw_fd(), 6)?;
+    let c = run1(&mut ring, e)?;
+    ensure!(c.result() == Ok(6), "UringCmd80 SIOCINQ: {:?}", c.result());
+    let file = super::rw::tempfile()?;
+    let e = as_sqe128::<S>(opcode::UringCmd80::new(Fd(file.as_raw_fd()), 1).cmd([0x5a; 80]).build())
+        .context("entry type")?;
+    let c = run1(&mut ring, e)?;
+    ensure!(c.result() == Err(Errno::OPNOTSUPP), "regular file: {:?}", c.result());
+    Ok(())
+}
+
+fn uring_cmd128_on_sqe128_rings<S: squeue::EntryMarker + 'static, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let (mut client, server) = tcp_pair()?;
+    let Some(e) = as_sqe128::<S>(opcode::UringCmd128::new(Fd(server.as_raw_fd()), SIOCINQ_OP).build()) else {
+        skip!("UringCmd128 is tested on rings with 128-byte SQEs (flavour {})", ctx.flavour.name);
+    };
+    let mut ring = ctx.ring::<S, C>(8)?;
+    client.write_all(b"one-two-eight")?;
+    wait_inq(server.as_raw_fd(), 13)?;
+    let c = run1(&mut ring, e)?;
+    ensure!(c.result() == Ok(13), "UringCmd128 SIOCINQ: {:?}", c.result());
+    Ok(())
 }
