@@ -39,10 +39,8 @@ mod send;
 mod timeout;
 mod xattr;
 
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use buffers::*;
 pub use cancel::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use cmd::*;
 pub use file::*;
 pub use fs::*;
@@ -52,7 +50,6 @@ pub use msg_ring::*;
 pub use net::*;
 pub use pipe::*;
 pub use poll::*;
-#[allow(unused_imports)] // TEMP until the family is filled
 pub use recv::*;
 pub use rw::*;
 pub use send::*;

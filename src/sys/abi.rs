@@ -43,7 +43,6 @@ pub(crate) struct Sqe {
     pub pad2: u64,
 }
 
-#[allow(dead_code)] // TEMP until the opcode families use them
 impl Sqe {
     /// `cmd_op` (u32 at byte 8) with `__pad1` zero: the `off` word's first
     /// four bytes in memory order, whatever the byte order.
@@ -93,7 +92,6 @@ impl Sqe {
 
 /// Two u32 that sit next to each other in memory (`first` at the lower
 /// address), as one u64.
-#[allow(dead_code)] // TEMP
 #[inline]
 const fn join_u32s(first: u32, second: u32) -> u64 {
     let a = first.to_ne_bytes();

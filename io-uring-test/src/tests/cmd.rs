@@ -208,7 +208,7 @@ fn uring_cmd16_socket_op_and_no_driver<S: squeue::EntryMarker, C: cqueue::EntryM
     let c = run1(&mut ring, S::from(opcode::UringCmd16::new(Fd(server.as_raw_fd()), SIOCINQ_OP).build()))?;
     ensure!(c.result() == Ok(5), "UringCmd16 SIOCINQ: {:?}", c.result());
     // A regular file has no ->uring_cmd handler.
-    let file = super::rw::tempfile()?;
+    let file = crate::util::tempfile()?;
     let e = opcode::UringCmd16::new(Fd(file.as_raw_fd()), 1).cmd([0xab; 16]).addr(Some(0x1000)).build();
     let c = run1(&mut ring, S::from(e))?;
     ensure!(c.result() == Err(Errno::OPNOTSUPP), "regular file: {:?}", c.result());
@@ -235,7 +235,7 @@ fn uring_cmd80_on_sqe128_rings<S: squeue::EntryMarker + 'static, C: cqueue::Entr
     wait_inq(server.as_raw_fd(), 6)?;
     let c = run1(&mut ring, e)?;
     ensure!(c.result() == Ok(6), "UringCmd80 SIOCINQ: {:?}", c.result());
-    let file = super::rw::tempfile()?;
+    let file = crate::util::tempfile()?;
     let e = as_sqe128::<S>(opcode::UringCmd80::new(Fd(file.as_raw_fd()), 1).cmd([0x5a; 80]).build())
         .context("entry type")?;
     let c = run1(&mut ring, e)?;

@@ -98,7 +98,7 @@ fn recv_tcp_full_short_and_bad_fd<S: squeue::EntryMarker, C: cqueue::EntryMarker
     let c = reap(&mut ring, 1)?;
     ensure!(c[0].result() == Ok(4) && inq(fd.0)? == 4, "peek: {:?}, {} queued", c[0].result(), inq(fd.0)?);
     // Errors come in the CQE: a bad fd, and a file that is no socket.
-    let file = super::rw::tempfile()?;
+    let file = crate::util::tempfile()?;
     let bad = opcode::Recv::new(Fd(-5), buf.as_mut_ptr(), 4).build().user_data(4);
     let not_sock = opcode::Recv::new(Fd(file.as_raw_fd()), buf.as_mut_ptr(), 4).build().user_data(5);
     push_all(&mut ring, &[S::from(bad), S::from(not_sock)])?;
