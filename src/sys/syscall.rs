@@ -1,11 +1,10 @@
 //! The three io_uring system calls.
 //!
 //! rustix's wrappers cannot express everything the kernel accepts: `fd = -1`
-//! (`IORING_REGISTER_SEND_MSG_RING`, ring-less `QUERY`), a registered ring
-//! *index* in place of an fd (`IORING_ENTER_REGISTERED_RING`,
-//! `IORING_REGISTER_USE_REGISTERED_RING`), an `argsz` other than 0, 8 or 24
-//! (`IORING_ENTER_EXT_ARG_REG`, io-uring's generic `enter<T>`), and register
-//! opcodes missing from its enum. So on the architectures below the calls are
+//! (`IORING_REGISTER_SEND_MSG_RING`, ring-less `QUERY`) and an `argsz` other
+//! than 0, 8 or 24 (`IORING_ENTER_EXT_ARG_REG`, io-uring's generic
+//! `enter<T>`); a registered ring index and register opcodes its enum lacks
+//! need workarounds (a borrowed raw number; the opcode passed as flag bits). So on the architectures below the calls are
 //! made here, with the same inline-assembly convention rustix's `linux_raw`
 //! backend uses. On any other architecture they go through rustix, and the
 //! forms rustix cannot express fail with `ENOSYS`; building with
@@ -177,9 +176,6 @@ mod imp {
     use rustix::fd::{BorrowedFd, IntoRawFd};
     use rustix::io_uring as rio;
 
-    /// `IORING_ENTER_REGISTERED_RING`: an index, which rustix cannot pass.
-    const ENTER_REGISTERED_RING: u32 = 1 << 4;
-
     #[inline]
     pub(super) unsafe fn setup(entries: u32, params: *mut Params) -> Result<u32> {
         // SAFETY: `Params` has the layout of `io_uring_params` (asserted in
@@ -198,10 +194,12 @@ mod imp {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<u32> {
-        if flags & ENTER_REGISTERED_RING != 0 || fd as i32 == -1 {
+        if fd as i32 == -1 {
             return Err(Errno::NOSYS);
         }
-        // SAFETY: `fd` is the ring's open fd (not -1, not an index).
+        // SAFETY: `fd` is the ring's open fd or, with REGISTERED_RING, a
+        // registered ring index (0..16): either way not -1, and rustix only
+        // passes the number on, it never closes or dups a BorrowedFd.
         let fd = unsafe { BorrowedFd::borrow_raw(fd as i32) };
         let f = rio::IoringEnterFlags::from_bits_retain(flags);
         // SAFETY: the caller's promises cover the kernel side; the casts
