@@ -144,8 +144,8 @@ impl<'a> Submitter<'a> {
     ) -> Result<usize> {
         if let Some(index) = self.ring_index.get() {
             let flags = flags | sys::ENTER_REGISTERED_RING;
-            // SAFETY: as below; the index names this ring in the thread that
-            // registered it. On another thread the kernel finds no ring there
+            // SAFETY: R1 and `push`'s contract, as for the fd below; the
+            // index names this ring in the thread that registered it. On another thread the kernel finds no ring there
             // (EBADF, or EINVAL without any registered ring) and nothing was
             // submitted, so the call is repeated through the fd; so it is
             // when the rustix fallback cannot pass an index (ENOSYS).

@@ -1,5 +1,6 @@
 //! Helpers shared by the tests.
 
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use std::fs::File;
@@ -7,6 +8,9 @@ use std::os::fd::FromRawFd;
 use std::os::unix::fs::OpenOptionsExt as _;
 
 use anyhow::{bail, ensure, Context};
+use std::sync::atomic::{AtomicU16, Ordering};
+
+use uring_core::types::BufRingEntry;
 use uring_core::{cqueue, opcode, squeue, IoUring};
 
 /// A NOP with `user_data`, as the ring's entry type.
@@ -104,4 +108,123 @@ pub fn tempfile() -> anyhow::Result<File> {
         .custom_flags(libc::O_TMPFILE)
         .open(&dir)
         .with_context(|| format!("O_TMPFILE in {}", dir.display()))
+}
+
+/// Page-aligned memory for registered buffers (std's allocator gives no
+/// page alignment, and huge-page coalescing wants it).
+pub struct Pages {
+    pub ptr: *mut u8,
+    len: usize,
+}
+
+impl Pages {
+    pub fn new(len: usize) -> anyhow::Result<Pages> {
+        // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        ensure!(ptr != libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
+        Ok(Pages { ptr: ptr.cast(), len })
+    }
+
+    pub fn bytes(&mut self) -> &mut [u8] {
+        // SAFETY: the mapping is `len` bytes, readable and writable, and
+        // only reachable through `self`.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping `new` made. Registered buffers
+        // and buffer rings hold their own page references in the kernel.
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+/// A provided-buffer ring for tests: a page-aligned ring of `entries`
+/// (a power of two) buffers of `buf_len` bytes, bid `i` at offset
+/// `i * buf_len`. Make it before the io_uring it is registered with, so it
+/// outlives any operation still armed when a test bails out.
+pub struct BufRing {
+    ring: Pages,
+    bufs: Pages,
+    entries: u16,
+    buf_len: u32,
+    tail: u16,
+}
+
+impl BufRing {
+    pub fn new(entries: u16, buf_len: u32) -> anyhow::Result<BufRing> {
+        let ring = Pages::new(4096.max(entries as usize * 16))?;
+        let bufs = Pages::new(entries as usize * buf_len as usize)?;
+        Ok(BufRing { ring, bufs, entries, buf_len, tail: 0 })
+    }
+
+    /// Registers the ring as buffer group `bgid` of `uring`.
+    pub fn register<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+        &self,
+        uring: &IoUring<S, C>,
+        bgid: u16,
+    ) -> anyhow::Result<()> {
+        // SAFETY: the ring and buffer memory stay mapped while registered
+        // (the BufRing is made before, so dropped after, the io_uring).
+        unsafe { uring.submitter().register_buf_ring(self.ring.ptr.cast(), self.entries, bgid) }
+            .context("register_buf_ring")
+    }
+
+    /// Hands buffer `bid` to the kernel.
+    pub fn provide(&mut self, bid: u16) {
+        let base = self.ring.ptr.cast::<BufRingEntry>();
+        let slot = usize::from(self.tail & (self.entries - 1));
+        // SAFETY: `slot < entries` lies inside the ring mapping; the kernel
+        // reads it only once the tail below covers it.
+        let e = unsafe { &mut *base.add(slot) };
+        // SAFETY: `bid < entries` keeps the address inside `bufs`.
+        e.set_addr(unsafe { self.bufs.ptr.add(usize::from(bid) * self.buf_len as usize) }.cast());
+        e.set_len(self.buf_len);
+        e.set_bid(bid);
+        self.tail = self.tail.wrapping_add(1);
+        // SAFETY: the tail overlays entry 0 of the ring, 2-aligned; Release
+        // publishes the entry written above.
+        let tail = unsafe { &*BufRingEntry::tail(base).cast::<AtomicU16>() };
+        tail.store(self.tail, Ordering::Release);
+    }
+
+    /// Hands every buffer to the kernel, bids in order.
+    pub fn provide_all(&mut self) {
+        for bid in 0..self.entries {
+            self.provide(bid);
+        }
+    }
+
+    /// A copy of buffer `bid`.
+    pub fn buf(&mut self, bid: u16) -> Vec<u8> {
+        let start = bid as usize * self.buf_len as usize;
+        self.bufs.bytes()[start..start + self.buf_len as usize].to_vec()
+    }
+
+    /// All buffers, back to back.
+    pub fn all(&mut self) -> &[u8] {
+        self.bufs.bytes()
+    }
+}
+
+/// A connected loopback TCP pair (client, server), blocking with a 2 s
+/// read timeout so a failing test cannot hang.
+pub fn tcp_pair() -> anyhow::Result<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    let client = TcpStream::connect(listener.local_addr()?)?;
+    let (server, _) = listener.accept()?;
+    for s in [&client, &server] {
+        s.set_read_timeout(Some(Duration::from_secs(2)))?;
+    }
+    Ok((client, server))
 }

@@ -324,12 +324,6 @@ mod tests {
     use super::*;
     use crate::types::{Fd, Fixed};
 
-    /// The first SQE of an entry as the kernel sees it.
-    fn bytes(sqe: &Sqe) -> [u8; 64] {
-        // SAFETY: Sqe is 64 bytes of plain integers without padding.
-        unsafe { core::mem::transmute_copy(sqe) }
-    }
-
     fn cmd_bytes<const N: usize>() -> [u8; N] {
         let mut c = [0u8; N];
         for (i, b) in c.iter_mut().enumerate() {
@@ -368,8 +362,8 @@ mod tests {
             ..Sqe::default()
         };
         assert_eq!(e.0, want);
-        assert_eq!(bytes(&e.0)[48..64], cmd, "cmd @48");
-        assert_eq!(bytes(&e.0)[8..12], 0xdead_beefu32.to_ne_bytes(), "cmd_op @8");
+        assert_eq!(e.0.bytes()[48..64], cmd, "cmd @48");
+        assert_eq!(e.0.bytes()[8..12], 0xdead_beefu32.to_ne_bytes(), "cmd_op @8");
     }
 
     #[test]
@@ -439,7 +433,7 @@ mod tests {
             ..Sqe::default()
         };
         assert_eq!(e.0, want);
-        let b = bytes(&e.0);
+        let b = e.0.bytes();
         assert_eq!(b[16..20], 6u32.to_ne_bytes(), "level @16");
         assert_eq!(b[20..24], 1u32.to_ne_bytes(), "optname @20");
         assert_eq!(b[44..48], 4u32.to_ne_bytes(), "optlen @44");

@@ -90,6 +90,16 @@ impl Sqe {
     }
 }
 
+#[cfg(test)]
+impl Sqe {
+    /// The SQE as the kernel sees it: its 64 bytes in memory order.
+    pub(crate) fn bytes(&self) -> [u8; 64] {
+        // SAFETY: Sqe is 64 bytes of plain integers without padding
+        // (size and offsets asserted below), so every byte is initialised.
+        unsafe { core::mem::transmute_copy(self) }
+    }
+}
+
 /// Two u32 that sit next to each other in memory (`first` at the lower
 /// address), as one u64.
 #[inline]
@@ -267,12 +277,6 @@ assert_eq_size!(Cqe, rustix::io_uring::io_uring_cqe);
 mod tests {
     use super::*;
 
-    /// The SQE as the kernel sees it: its 64 bytes in memory order.
-    fn bytes(sqe: &Sqe) -> [u8; 64] {
-        // SAFETY: Sqe is 64 bytes of plain integers without padding.
-        unsafe { core::mem::transmute_copy(sqe) }
-    }
-
     #[test]
     fn union_views_land_at_their_kernel_offsets() {
         let mut sqe = Sqe::default();
@@ -284,7 +288,7 @@ mod tests {
             *b = 0x30 + i as u8;
         }
         sqe.set_cmd16(&cmd);
-        let b = bytes(&sqe);
+        let b = sqe.bytes();
         let ne = |v: u32| v.to_ne_bytes();
         assert_eq!(b[8..12], ne(0x0403_0201), "cmd_op @8");
         assert_eq!(b[12..16], [0; 4], "__pad1 @12");

@@ -8,9 +8,10 @@ use anyhow::ensure;
 use uring_core::types::Fd;
 use uring_core::{cqueue, opcode, squeue, Errno};
 
-use super::recv::{tcp_pair, wait_inq};
+use super::recv::wait_inq;
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
+use crate::util::tcp_pair;
 use crate::util::{push_all, reap};
 
 const PROVIDE: Req = Req::Op(opcode::ProvideBuffers::CODE, "PROVIDE_BUFFERS");

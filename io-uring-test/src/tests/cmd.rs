@@ -11,8 +11,9 @@ use anyhow::{ensure, Context};
 use uring_core::types::Fd;
 use uring_core::{cqueue, opcode, squeue, Errno};
 
-use super::recv::{inq, tcp_pair, wait_inq};
+use super::recv::{inq, wait_inq};
 use crate::harness::{Ctx, Req, Test};
+use crate::util::tcp_pair;
 use crate::util::{push_all, reap};
 use crate::{skip, test};
 

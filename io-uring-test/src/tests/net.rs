@@ -15,7 +15,7 @@ use uring_core::types::{DestinationSlot, Fd, Fixed, RwFlags, SocketAddrLen, Sock
 use uring_core::{cqueue, opcode, squeue, Errno};
 
 use crate::harness::{Ctx, Req, Test};
-use crate::util::{push_all, reap};
+use crate::util::{push_all, reap, tcp_pair};
 use crate::{skip, test};
 
 const SOCKET: Req = Req::Op(opcode::Socket::CODE, "SOCKET");
@@ -414,18 +414,6 @@ pub fn raw_socket(domain: i32, ty: i32) -> anyhow::Result<OwnedFd> {
     ensure!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
     // SAFETY: fd was just created and is owned by nobody else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// A connected loopback TCP pair (client, server), blocking with a 2 s
-/// read timeout so a failing test cannot hang.
-pub fn tcp_pair() -> anyhow::Result<(TcpStream, TcpStream)> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    let client = TcpStream::connect(listener.local_addr()?)?;
-    let (server, _) = listener.accept()?;
-    for s in [&client, &server] {
-        s.set_read_timeout(Some(Duration::from_secs(2)))?;
-    }
-    Ok((client, server))
 }
 
 /// The pointer type the builders take for a sockaddr.

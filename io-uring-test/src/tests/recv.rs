@@ -2,9 +2,8 @@
 
 use std::io::{Read as _, Write as _};
 use std::mem::{size_of, zeroed};
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream, UdpSocket};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
@@ -13,7 +12,7 @@ use uring_core::types::{iovec, Fd, MsgHdr, RecvMsgOut};
 use uring_core::{cqueue, opcode, squeue, Errno};
 
 use crate::harness::{Ctx, Req, Test};
-use crate::util::{push_all, reap};
+use crate::util::{push_all, reap, tcp_pair, BufRing};
 use crate::{skip, test, test_once};
 
 const RECV: Req = Req::Op(opcode::Recv::CODE, "RECV");
@@ -32,14 +31,6 @@ pub fn tests() -> Vec<Test> {
         test!(recvmsg_multi_parsed_with_recvmsg_out, requires = [RECVMSG, PROVIDE]),
         test_once!(recv_zc_without_ifq_is_rejected, requires = [Req::Op(opcode::RecvZc::CODE, "RECV_ZC")]),
     ]
-}
-
-/// A connected loopback TCP pair: (client, server).
-pub fn tcp_pair() -> anyhow::Result<(TcpStream, TcpStream)> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("bind")?;
-    let client = TcpStream::connect(listener.local_addr()?).context("connect")?;
-    let (server, _) = listener.accept().context("accept")?;
-    Ok((client, server))
 }
 
 /// Bytes queued for reading on `fd` (`FIONREAD`).
@@ -207,68 +198,6 @@ fn recv_multi_len_caps_each_completion<S: squeue::EntryMarker, C: cqueue::EntryM
     Ok(())
 }
 
-/// A provided-buffer ring (`IORING_REGISTER_PBUF_RING`) registered through
-/// the raw syscall.
-/// TODO(shared): move to util.rs once the crate has `register_buf_ring`.
-struct BufRing {
-    ring_mem: *mut libc::c_void,
-    ring_bytes: usize,
-    bufs: Vec<u8>,
-}
-
-impl BufRing {
-    /// Registers `count` (a power of two) buffers of `len` bytes as group
-    /// `bgid`, bids 0.., all handed to the kernel.
-    fn new(ring_fd: i32, bgid: u16, count: u16, len: usize) -> anyhow::Result<BufRing> {
-        let ring_bytes = usize::from(count) * 16;
-        // SAFETY: an anonymous private mapping; the result is checked.
-        let ring_mem = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                ring_bytes.max(4096),
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        ensure!(ring_mem != libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
-        let mut me = BufRing { ring_mem, ring_bytes: ring_bytes.max(4096), bufs: vec![0u8; usize::from(count) * len] };
-        let base = me.ring_mem as *mut u8;
-        for i in 0..usize::from(count) {
-            let addr = me.bufs.as_mut_ptr() as u64 + (i * len) as u64;
-            // SAFETY: entry i lies inside the mapping; struct io_uring_buf is
-            // addr u64 @0, len u32 @8, bid u16 @12 (resv/tail @14 untouched).
-            unsafe {
-                let e = base.add(i * 16);
-                (e as *mut u64).write(addr);
-                (e.add(8) as *mut u32).write(len as u32);
-                (e.add(12) as *mut u16).write(i as u16);
-            }
-        }
-        // SAFETY: the tail overlays entry 0's resv at byte 14, 2-aligned.
-        let tail = unsafe { &*(base.add(14) as *const AtomicU16) };
-        tail.store(count, Ordering::Release);
-        // struct io_uring_buf_reg: ring_addr u64, ring_entries u32, bgid u16,
-        // flags u16, resv [u64; 3].
-        let mut reg = [0u64; 5];
-        reg[0] = base as u64;
-        reg[1] = u64::from(count) | (u64::from(bgid) << 32);
-        // SAFETY: IORING_REGISTER_PBUF_RING (22) reads one io_uring_buf_reg.
-        let rc = unsafe { libc::syscall(libc::SYS_io_uring_register, ring_fd, 22, reg.as_mut_ptr(), 1) };
-        ensure!(rc == 0, "register pbuf ring: {}", std::io::Error::last_os_error());
-        Ok(me)
-    }
-}
-
-impl Drop for BufRing {
-    fn drop(&mut self) {
-        // SAFETY: unmaps our own mapping; callers drop the io_uring that
-        // used it first.
-        unsafe { libc::munmap(self.ring_mem, self.ring_bytes) };
-    }
-}
-
 /// Checks a run of bundle CQEs that received `data` into `bufs` (buffers
 /// of `len` bytes, bids from 0 in order): each CQE names the first unused
 /// buffer, the data lies back to back across the buffers, and at least one
@@ -300,12 +229,14 @@ fn recv_bundle_spans_consecutive_buffers<S: squeue::EntryMarker, C: cqueue::Entr
     if !ring.params().is_feature_recvsend_bundle() {
         skip!("kernel lacks FEAT_RECVSEND_BUNDLE");
     }
-    let bufs = slot.insert(BufRing::new(ring.as_raw_fd(), 4, 16, 8)?);
+    let bufs = slot.insert(BufRing::new(16, 8)?);
+    bufs.register(&ring, 4)?;
+    bufs.provide_all();
     let (mut client, server) = tcp_pair()?;
     let fd = Fd(server.as_raw_fd());
     let data: Vec<u8> = (0..60u8).collect();
     let cqes = drain_bundles(&mut ring, &mut client, fd, 4, &data)?;
-    check_bundles(&cqes, &bufs.bufs, 8, &data).context("buffer ring")?;
+    check_bundles(&cqes, bufs.all(), 8, &data).context("buffer ring")?;
     // Legacy provided buffers work too (6.18).
     let mut mem = vec![0u8; 16 * 8];
     provide(&mut ring, &mut mem, 8, 9)?;
@@ -351,7 +282,9 @@ fn recv_multi_bundle_spans_buffers_then_eof<S: squeue::EntryMarker, C: cqueue::E
     if !ring.params().is_feature_recvsend_bundle() {
         skip!("kernel lacks FEAT_RECVSEND_BUNDLE");
     }
-    let bufs = slot.insert(BufRing::new(ring.as_raw_fd(), 5, 32, 4)?);
+    let bufs = slot.insert(BufRing::new(32, 4)?);
+    bufs.register(&ring, 5)?;
+    bufs.provide_all();
     let (mut client, server) = tcp_pair()?;
     let fd = Fd(server.as_raw_fd());
     let data: Vec<u8> = (100..150u8).collect();
@@ -386,7 +319,7 @@ fn recv_multi_bundle_spans_buffers_then_eof<S: squeue::EntryMarker, C: cqueue::E
             }
         }
     }
-    check_bundles(&cqes, &bufs.bufs, 4, &data)?;
+    check_bundles(&cqes, bufs.all(), 4, &data)?;
     Ok(())
 }
 

@@ -3,7 +3,6 @@
 
 use std::io::{Read as _, Seek, SeekFrom, Write as _};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU16, Ordering};
 
 use anyhow::{ensure, Context};
 use uring_core::types::{iovec, Fd, Fixed};
@@ -11,7 +10,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
-use crate::util::{pipe, push_all, reap, tempfile};
+use crate::util::{pipe, push_all, reap, tempfile, BufRing, Pages};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -193,45 +192,6 @@ fn writev_readv_scatter_at_offset<S: squeue::EntryMarker, C: cqueue::EntryMarker
     Ok(())
 }
 
-/// Page-aligned memory for registered buffers (std's allocator gives no
-/// page alignment, and huge-page coalescing wants it).
-struct Pages {
-    ptr: *mut u8,
-    len: usize,
-}
-
-impl Pages {
-    fn new(len: usize) -> anyhow::Result<Pages> {
-        // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        ensure!(ptr != libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
-        Ok(Pages { ptr: ptr.cast(), len })
-    }
-
-    fn bytes(&mut self) -> &mut [u8] {
-        // SAFETY: the mapping is `len` bytes, readable and writable, and
-        // only reachable through `self`.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
-    }
-}
-
-impl Drop for Pages {
-    fn drop(&mut self) {
-        // SAFETY: unmaps exactly the mapping `new` made. Registered buffers
-        // and buffer rings hold their own page references in the kernel.
-        unsafe { libc::munmap(self.ptr.cast(), self.len) };
-    }
-}
-
 fn write_read_fixed_buffers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut mem = Pages::new(8192)?;
     let mut ring = ctx.ring::<S, C>(8)?;
@@ -321,64 +281,6 @@ fn writev_readv_fixed_buffers<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ct
     let c = one(&mut ring, opcode::WritevFixed::new(Fd(file.as_raw_fd()), out.as_ptr(), 3, 2).build())?;
     ensure!(c.result() == Err(Errno::FAULT), "buffer index 2 of 2: {:?}", c.result());
     Ok(())
-}
-
-/// A provided-buffer ring (IORING_REGISTER_PBUF_RING) of 16-byte
-/// entries, registered through a raw `io_uring_register` call: the
-/// crate's own buffer-ring API belongs to another family.
-struct BufRing {
-    ring: Pages,
-    bufs: Pages,
-    entries: u16,
-    buf_len: u32,
-    tail: u16,
-}
-
-impl BufRing {
-    /// The memory of a ring of `entries` (a power of two) buffers of
-    /// `buf_len` bytes. Make it before the io_uring it is registered with,
-    /// so it outlives any read still armed when a test bails out.
-    fn new(entries: u16, buf_len: u32) -> anyhow::Result<BufRing> {
-        let ring = Pages::new(4096.max(entries as usize * 16))?;
-        let bufs = Pages::new(entries as usize * buf_len as usize)?;
-        Ok(BufRing { ring, bufs, entries, buf_len, tail: 0 })
-    }
-
-    /// Registers the ring as buffer group `bgid` of `uring`.
-    fn register<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-        &self,
-        uring: &IoUring<S, C>,
-        bgid: u16,
-    ) -> anyhow::Result<()> {
-        // SAFETY: the ring memory stays mapped while registered (the
-        // BufRing is made before, so dropped after, the io_uring), and the
-        // buffers with it.
-        unsafe { uring.submitter().register_buf_ring(self.ring.ptr.cast(), self.entries, bgid) }
-            .context("register_buf_ring")
-    }
-
-    /// Hands buffer `bid` to the kernel.
-    fn provide(&mut self, bid: u16) {
-        let slot = (self.tail & (self.entries - 1)) as usize;
-        // SAFETY: `bid < entries` keeps the address inside `bufs`; the
-        // entry lies inside the ring mapping.
-        unsafe {
-            let e = self.ring.ptr.add(slot * 16);
-            e.cast::<u64>().write_volatile(self.bufs.ptr.add(bid as usize * self.buf_len as usize) as u64);
-            e.add(8).cast::<u32>().write_volatile(self.buf_len);
-            e.add(12).cast::<u16>().write_volatile(bid);
-        }
-        self.tail = self.tail.wrapping_add(1);
-        // SAFETY: the tail is the u16 at byte 14 of the ring, 2-aligned.
-        let tail = unsafe { &*self.ring.ptr.add(14).cast::<AtomicU16>() };
-        tail.store(self.tail, Ordering::Release);
-    }
-
-    /// A copy of buffer `bid`.
-    fn buf(&mut self, bid: u16) -> Vec<u8> {
-        let start = bid as usize * self.buf_len as usize;
-        self.bufs.bytes()[start..start + self.buf_len as usize].to_vec()
-    }
 }
 
 fn read_multi_from_pipe<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {

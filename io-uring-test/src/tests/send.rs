@@ -13,9 +13,10 @@ use rustix::io_uring::{IoringSendFlags, SendFlags};
 use uring_core::types::{iovec, Fd, Fixed, MsgHdr};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
-use super::net::{local_addr, raw_socket, sockaddr_in, tcp_pair, v4};
+use super::net::{local_addr, raw_socket, sockaddr_in, v4};
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
+use crate::util::tcp_pair;
 use crate::util::{push_all, reap};
 
 const SEND: Req = Req::Op(opcode::Send::CODE, "SEND");
