@@ -57,8 +57,20 @@ fn batch_of_three_sq_sizes<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: 
     while next < total {
         let n = chunk.min(total - next);
         let batch: Vec<S> = (next..next + n).map(|i| nop(i as u64)).collect();
-        // SAFETY: NOPs name no memory.
-        unsafe { ring.submission().push_multiple(&batch) }.map_err(|e| anyhow::anyhow!("push_multiple: {e}"))?;
+        // Under SQPOLL a completion can be seen before the kernel thread
+        // moves the SQ head past its entry, so the SQ may still look full:
+        // wait for room (SQ_WAIT) there; anywhere else a full SQ is a bug.
+        loop {
+            // SAFETY: NOPs name no memory.
+            let pushed = unsafe { ring.submission().push_multiple(&batch) };
+            match pushed {
+                Ok(()) => break,
+                Err(_) if ctx.flavour.sqpoll => {
+                    ring.submitter().squeue_wait()?;
+                }
+                Err(e) => anyhow::bail!("push_multiple: {e}"),
+            }
+        }
         ring.submit_and_wait(n)?;
         seen.extend(reap(&mut ring, n)?.iter().map(|c| c.user_data_u64()));
         next += n;
