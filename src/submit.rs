@@ -134,7 +134,7 @@ impl<'a> Submitter<'a> {
     /// # Safety
     /// `arg` and `argsz` must match what `flags` tells the kernel.
     #[inline]
-    unsafe fn enter_raw(
+    pub(crate) unsafe fn enter_raw(
         &self,
         to_submit: u32,
         min_complete: u32,
@@ -243,12 +243,19 @@ impl<'a> Submitter<'a> {
     /// signal mask and/or a minimum wait time (`IORING_ENTER_EXT_ARG`,
     /// 5.11). A timeout that expires returns `Err(ETIME)`.
     pub fn submit_with_args(&self, want: usize, args: &SubmitArgs<'_, '_>) -> Result<usize> {
-        let len = self.sq_len();
-        let flags = self.enter_flags(want, sys::ENTER_EXT_ARG).unwrap_or(sys::ENTER_EXT_ARG);
+        let (len, flags) = self.submit_flags(want, sys::ENTER_EXT_ARG);
         let arg: *const GeteventsArg = &args.args;
         // SAFETY: `arg` is an io_uring_getevents_arg whose pointers borrow
         // from values that outlive `args` (SubmitArgs' lifetimes).
         unsafe { self.enter_raw(len, saturate(want), flags, arg.cast(), size_of::<GeteventsArg>()) }
+    }
+
+    /// What a submit with an argument passes: the SQ length and the flags,
+    /// `extra` always included (an argument needs the syscall even when an
+    /// SQPOLL ring would not).
+    #[inline]
+    pub(crate) fn submit_flags(&self, want: usize, extra: u32) -> (u32, u32) {
+        (self.sq_len(), self.enter_flags(want, extra).unwrap_or(extra))
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
@@ -297,7 +304,7 @@ fn flags_for_submit(want: usize, setup: u32, sq_flags: u32, extra: u32) -> Optio
 
 /// `want` as the kernel's `u32`, saturating.
 #[inline]
-fn saturate(want: usize) -> u32 {
+pub(crate) fn saturate(want: usize) -> u32 {
     u32::try_from(want).unwrap_or(u32::MAX)
 }
 

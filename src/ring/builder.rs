@@ -227,7 +227,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         // SAFETY: on success io_uring_setup returns a new fd that we own
         // (REGISTERED_FD_ONLY, which returns an index, has no setter).
         let fd = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };
-        let ring = match self.caller_memory {
+        let mut ring = match self.caller_memory {
             None => IoUring::with_fd(fd, p)?,
             Some(mem) => {
                 let (sq_len, cq_len, sqes_len) = super::ring_sizes::<S, C>(&p);
@@ -245,18 +245,14 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
                     params: super::Parameters(p),
                     ring_index: crate::submit::RingIndex::new(),
                     memory: RingMemory::Caller,
+                    dontfork: false,
                     fd,
                 }
             }
         };
         if self.dontfork {
-            if let RingMemory::Mapped { rings, cq, sqes } = &ring.memory {
-                rings.dontfork()?;
-                if let Some(cq) = cq {
-                    cq.dontfork()?;
-                }
-                sqes.dontfork()?;
-            }
+            ring.dontfork = true;
+            ring.memory.dontfork()?;
         }
         Ok(ring)
     }

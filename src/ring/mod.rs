@@ -39,6 +39,7 @@
 
 mod builder;
 mod params;
+mod resize;
 mod unavailable;
 
 pub use builder::Builder;
@@ -73,6 +74,8 @@ where
     params: Parameters,
     /// The registered ring index, if any (see `Submitter::register_ring_fd`).
     ring_index: RingIndex,
+    /// Whether the mappings are `MADV_DONTFORK` (kept for `resize_rings`).
+    dontfork: bool,
     // Field order is drop order: memory is unmapped before the fd is closed.
     memory: RingMemory,
     fd: OwnedFd,
@@ -85,6 +88,20 @@ enum RingMemory {
     Mapped { rings: Mmap, cq: Option<Mmap>, sqes: Mmap },
     /// The caller provided it (`IORING_SETUP_NO_MMAP`); nothing to unmap.
     Caller,
+}
+
+impl RingMemory {
+    /// `madvise(MADV_DONTFORK)` on every mapping we own.
+    fn dontfork(&self) -> Result<()> {
+        if let RingMemory::Mapped { rings, cq, sqes } = self {
+            rings.dontfork()?;
+            if let Some(cq) = cq {
+                cq.dontfork()?;
+            }
+            sqes.dontfork()?;
+        }
+        Ok(())
+    }
 }
 
 // SAFETY: the ring is a set of memory mappings plus an fd. The views that
@@ -150,7 +167,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         // call for (`ring_sizes`) and live in `memory` as long as the ring (R1, R2).
         let (sq, cqi) = unsafe { Self::views(&p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
         let memory = RingMemory::Mapped { rings, cq, sqes };
-        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index: RingIndex::new(), memory, fd })
+        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index: RingIndex::new(), dontfork: false, memory, fd })
     }
 
     /// Builds the queue views over ring memory and, unless the ring has no

@@ -254,3 +254,7 @@ pub(crate) const ZCRX_AREA_SHIFT: u32 = 48;
 pub(crate) const QUERY_OPCODES: u32 = 0;
 pub(crate) const QUERY_ZCRX: u32 = 1;
 pub(crate) const QUERY_SCQ: u32 = 2;
+
+// IORING_REGISTER_ZCRX_CTRL ops (6.19).
+pub(crate) const ZCRX_CTRL_FLUSH_RQ: u32 = 0;
+pub(crate) const ZCRX_CTRL_EXPORT: u32 = 1;

@@ -161,3 +161,27 @@ assert_eq_size!(RsrcUpdate2, [u8; 32]);
 const_assert_eq!(core::mem::offset_of!(RsrcUpdate2, tags), 16);
 const_assert_eq!(core::mem::offset_of!(RsrcUpdate2, nr), 24);
 assert_eq_size!(FileIndexRange, [u8; 16]);
+
+/// `struct io_uring_query_hdr` (QUERY, 6.18): one link of a query chain.
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct QueryHdr {
+    pub next_entry: u64,
+    pub query_data: u64,
+    pub query_op: u32,
+    pub size: u32,
+    pub result: i32,
+    pub resv: [u32; 3],
+}
+assert_eq_size!(QueryHdr, [u8; 40]);
+const_assert_eq!(core::mem::offset_of!(QueryHdr, result), 24);
+
+/// `struct io_uring_mem_region_reg` (MEM_REGION, 6.13).
+#[repr(C)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) struct MemRegionReg {
+    pub region_uptr: u64,
+    pub flags: u64,
+    pub resv: [u64; 2],
+}
+assert_eq_size!(MemRegionReg, [u8; 32]);

@@ -9,9 +9,11 @@ mod futex;
 mod napi;
 mod open_how;
 mod recvmsg_out;
+mod region;
 mod slot;
 mod submit_args;
 mod timespec;
+mod zcrx;
 
 pub use buf_ring_entry::BufRingEntry;
 pub use cancel::CancelBuilder;
@@ -21,9 +23,14 @@ pub use futex::FutexWaitV;
 pub use napi::{Napi, NapiTracking};
 pub use open_how::OpenHow;
 pub use recvmsg_out::RecvMsgOut;
+pub use region::{io_uring_region_desc, MemRegionFlags, RegWait};
 pub use slot::DestinationSlot;
 pub use submit_args::SubmitArgs;
 pub use timespec::Timespec;
+pub use zcrx::{
+    io_uring_zcrx_area_reg, io_uring_zcrx_cqe, io_uring_zcrx_ifq_reg, io_uring_zcrx_offsets, io_uring_zcrx_rqe,
+    ZcrxCtrl,
+};
 
 pub(crate) use fd::sealed;
 pub use rustix::io::ReadWriteFlags as RwFlags;

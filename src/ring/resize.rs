@@ -1,0 +1,115 @@
+//! Growing or shrinking a live ring (`IORING_REGISTER_RESIZE_RINGS`, 6.13).
+//!
+//! The kernel allocates new rings, copies the unconsumed SQEs and CQEs over
+//! (keeping head and tail values) and answers with new offsets. The old
+//! mappings stay valid until unmapped, so the new ones are mapped first and
+//! the old ones dropped only once the views point at the new memory.
+
+use rustix::fd::AsFd;
+use rustix::io::{Errno, Result};
+
+use super::{ring_sizes, IoUring, RingMemory};
+use crate::sys::mmap::Mmap;
+use crate::sys::{self, Params};
+use crate::{cqueue, squeue};
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
+    /// Resizes the queues to `sq_entries` submission slots and `cq_entries`
+    /// completion slots (0: twice the SQ, as at setup), keeping every
+    /// submitted-but-unconsumed entry and every unreaped completion
+    /// (`IORING_REGISTER_RESIZE_RINGS`, 6.13; `io_uring_resize_rings(3)`).
+    ///
+    /// `&mut self` guarantees no queue view is alive; in-flight operations
+    /// are unaffected. The kernel resizes only rings set up with
+    /// `DEFER_TASKRUN` (else `EINVAL`), refuses rings with caller memory
+    /// (`NO_MMAP`, here `EINVAL` before any syscall) and answers `EOVERFLOW`
+    /// when the unreaped completions do not fit the new CQ. On error the
+    /// ring is unchanged.
+    pub fn resize_rings(&mut self, sq_entries: u32, cq_entries: u32) -> Result<()> {
+        if matches!(self.memory, RingMemory::Caller) {
+            return Err(Errno::INVAL);
+        }
+        let has_array = self.params.0.flags & sys::SETUP_NO_SQARRAY == 0;
+        // The kernel does not report where the new SQ index array is (it
+        // answers 0); we compute it as the kernel lays it out, and only if
+        // that rule reproduces the offset it reported at setup.
+        if has_array && sq_array_offset::<C>(&self.params.0) != Some(self.params.0.sq_off.array) {
+            return Err(Errno::OPNOTSUPP);
+        }
+        let mut p = Params { sq_entries, ..Params::default() };
+        if cq_entries != 0 {
+            p.flags = sys::SETUP_CQSIZE;
+            p.cq_entries = cq_entries;
+        }
+        // SAFETY: `p` is a valid io_uring_params the kernel reads and fills
+        // (nr_args 1). Until we remap below, the old mappings keep the
+        // old rings alive and our views keep pointing at them; no view
+        // exists now (`&mut self`), so nothing reads them in between.
+        unsafe { self.submitter().register_raw(sys::REGISTER_RESIZE_RINGS, core::ptr::from_mut(&mut p).cast(), 1) }?;
+        // The kernel fills in the flags of the ring as set up, not ours.
+        p.flags = self.params.0.flags;
+        p.features = self.params.0.features;
+        p.sq_thread_cpu = self.params.0.sq_thread_cpu;
+        p.sq_thread_idle = self.params.0.sq_thread_idle;
+        p.wq_fd = self.params.0.wq_fd;
+        if has_array {
+            // Checked above to be the kernel's rule on this kernel.
+            p.sq_off.array = sq_array_offset::<C>(&p).ok_or(Errno::OVERFLOW)?;
+        }
+        let (sq_len, cq_len, sqes_len) = ring_sizes::<S, C>(&p);
+        let single = p.features & sys::FEAT_SINGLE_MMAP != 0;
+        let fd = self.fd.as_fd();
+        // Should a mapping fail after the kernel resized, the old views
+        // still point at the old rings, which the old mappings keep alive:
+        // no memory error, but the ring is unusable; the caller gets the
+        // error (ENOMEM and the like) and should drop it.
+        let rings = Mmap::new(fd, sys::OFF_SQ_RING, if single { sq_len.max(cq_len) } else { sq_len })?;
+        let cq = if single { None } else { Some(Mmap::new(fd, sys::OFF_CQ_RING, cq_len)?) };
+        let sqes = Mmap::new(fd, sys::OFF_SQES, sqes_len)?;
+        let cq_base = cq.as_ref().map_or(rings.as_ptr(), Mmap::as_ptr);
+        // SAFETY: fresh mappings of the sizes the new offsets call for,
+        // stored in `self.memory` below so they live as long as the views
+        // (R1, R2). Building the views refills the SQ index array, which
+        // the kernel allocated zeroed; it copied SQEs slot by slot, so the
+        // identity map is right for the entries it kept.
+        let (sq, cqi) = unsafe { Self::views(&p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
+        let memory = RingMemory::Mapped { rings, cq, sqes };
+        if self.dontfork {
+            memory.dontfork()?;
+        }
+        self.sq = sq;
+        self.cq = cqi;
+        self.params.0.sq_entries = p.sq_entries;
+        self.params.0.cq_entries = p.cq_entries;
+        self.params.0.sq_off = p.sq_off;
+        self.params.0.cq_off = p.cq_off;
+        // Dropping the old mappings last: the views now point at the new ones.
+        self.memory = memory;
+        Ok(())
+    }
+}
+
+/// Where the kernel puts the SQ index array: right after the CQEs, rounded
+/// up to a cache line (64 bytes on the architectures this crate targets).
+/// `resize_rings` checks the rule against what setup reported.
+fn sq_array_offset<C>(p: &Params) -> Option<u32> {
+    let cqes_end = u64::from(p.cq_off.cqes) + u64::from(p.cq_entries) * core::mem::size_of::<C>() as u64;
+    u32::try_from(cqes_end.checked_next_multiple_of(64)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sq_array_follows_the_cqes_on_a_cache_line() {
+        let mut p = Params { cq_entries: 16, ..Params::default() };
+        p.cq_off.cqes = 64;
+        assert_eq!(sq_array_offset::<cqueue::Entry>(&p), Some(320));
+        assert_eq!(sq_array_offset::<cqueue::Entry32>(&p), Some(576));
+        p.cq_entries = 1;
+        assert_eq!(sq_array_offset::<cqueue::Entry>(&p), Some(128), "rounded up to 64");
+        p.cq_entries = u32::MAX;
+        assert_eq!(sq_array_offset::<cqueue::Entry32>(&p), None, "no u32 offset");
+    }
+}
