@@ -1,7 +1,7 @@
 //! The harness: tests as values, flavours from a table, a runner that
 //! skips with a reason and never stops at a failure.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -31,6 +31,12 @@ pub struct Test {
 pub enum Req {
     /// The opcode must be supported (per the probe).
     Op(u8, &'static str),
+    /// The `io_uring_register` opcode must exist (per `IORING_REGISTER_QUERY`,
+    /// when the kernel has it); counted in `register ops exercised`.
+    Register(u8, &'static str),
+    /// As `Register`, but the test can only check the kernel's refusal
+    /// (the call needs hardware we lack); the coverage line says so.
+    RegisterRefusal(u8, &'static str),
 }
 
 /// Instantiates a generic test body for the four entry-type pairs.
@@ -128,6 +134,9 @@ pub const SQPOLL_IDLE_MS: u32 = 50;
 pub struct Ctx {
     pub flavour: Flavour,
     pub probe: Probe,
+    /// `io_uring_register` opcodes `0..n` exist (from `IORING_REGISTER_QUERY`;
+    /// `None` on kernels before 6.18, which cannot say).
+    pub register_ops: Option<u32>,
 }
 
 impl Ctx {
@@ -202,6 +211,12 @@ pub struct Summary {
     pub skipped: usize,
     /// Opcodes required by at least one test that passed.
     pub ops_exercised: BTreeSet<u8>,
+    /// Register opcodes required by a passing test, with their names.
+    pub register_exercised: BTreeMap<u8, &'static str>,
+    /// Register opcodes whose passing tests could only check a refusal.
+    pub register_refusal_only: BTreeSet<u8>,
+    /// Register opcodes a passing test used for real.
+    register_full: BTreeSet<u8>,
 }
 
 impl Summary {
@@ -218,6 +233,50 @@ impl Summary {
         }
         line
     }
+
+    /// The register coverage line: register opcodes `0..register_ops`
+    /// (all the kernel has) that a passing test exercised, which none did,
+    /// and which were exercised only by checking the kernel's refusal.
+    pub fn register_coverage(&self, register_ops: u32) -> String {
+        let all = 0..register_ops.min(256) as u8;
+        let done = all.clone().filter(|op| self.register_exercised.contains_key(op)).count();
+        let mut line = format!("register ops exercised: {done}/{register_ops}");
+        let missing: Vec<String> =
+            all.filter(|op| !self.register_exercised.contains_key(op)).map(|op| op.to_string()).collect();
+        if !missing.is_empty() {
+            let _ = write!(line, " (not exercised: {})", missing.join(", "));
+        }
+        let refused: Vec<String> = self
+            .register_refusal_only
+            .iter()
+            .filter_map(|op| self.register_exercised.get(op).map(|name| format!("{op} {name}")))
+            .collect();
+        if !refused.is_empty() {
+            let _ = write!(line, "; only the kernel's refusal checked, no hardware for: {}", refused.join(", "));
+        }
+        line
+    }
+
+    fn count_exercised(&mut self, reqs: &[Req]) {
+        for req in reqs {
+            match *req {
+                Req::Op(op, _) => {
+                    self.ops_exercised.insert(op);
+                }
+                Req::Register(op, name) => {
+                    self.register_exercised.insert(op, name);
+                    self.register_refusal_only.remove(&op);
+                    self.register_full.insert(op);
+                }
+                Req::RegisterRefusal(op, name) => {
+                    self.register_exercised.insert(op, name);
+                    if !self.register_full.contains(&op) {
+                        self.register_refusal_only.insert(op);
+                    }
+                }
+            }
+        }
+    }
 }
 
 enum Outcome {
@@ -232,7 +291,12 @@ fn run_one(test: &Test, ctx: &Ctx) -> Outcome {
             Req::Op(op, name) if !ctx.probe.is_supported(op) => {
                 return Outcome::Skip(format!("kernel does not support {name} (opcode {op})"));
             }
-            Req::Op(..) => {}
+            Req::Register(op, name) | Req::RegisterRefusal(op, name)
+                if ctx.register_ops.is_some_and(|n| u32::from(op) >= n) =>
+            {
+                return Outcome::Skip(format!("kernel does not have register op {name} ({op})"));
+            }
+            Req::Op(..) | Req::Register(..) | Req::RegisterRefusal(..) => {}
         }
     }
     let run = test.run[ctx.flavour.entries as usize];
@@ -255,7 +319,7 @@ fn run_one(test: &Test, ctx: &Ctx) -> Outcome {
 
 /// Runs the selected tests on the selected flavours, printing one line per
 /// test and the summary line last.
-pub fn run(tests: &[Test], opts: &Options, probe: &Probe) -> Summary {
+pub fn run(tests: &[Test], opts: &Options, probe: &Probe, register_ops: Option<u32>) -> Summary {
     let mut sum = Summary::default();
     let flavours: Vec<&Flavour> =
         FLAVOURS.iter().filter(|f| opts.flavour.as_deref().is_none_or(|n| n == f.name)).collect();
@@ -270,7 +334,7 @@ pub fn run(tests: &[Test], opts: &Options, probe: &Probe) -> Summary {
             }
             continue;
         }
-        let ctx = Ctx { flavour: **flavour, probe: probe.clone() };
+        let ctx = Ctx { flavour: **flavour, probe: probe.clone(), register_ops };
         if let Err(e) = flavour_available(&ctx) {
             println!("flavour {}: SKIPPED, the kernel refuses it: {e}", flavour.name);
             sum.skipped += selected.len();
@@ -285,7 +349,7 @@ pub fn run(tests: &[Test], opts: &Options, probe: &Probe) -> Summary {
             match outcome {
                 Outcome::Pass => {
                     sum.passed += 1;
-                    sum.ops_exercised.extend(t.requires.iter().map(|Req::Op(op, _)| *op));
+                    sum.count_exercised(t.requires);
                     let _ = write!(line, "ok ({})", ms(took));
                 }
                 Outcome::Skip(why) => {
@@ -314,4 +378,50 @@ fn flavour_available(ctx: &Ctx) -> anyhow::Result<()> {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
+}
+
+/// The `io_uring_register` opcodes of 6.18 (and two later ones) as test
+/// requirements: `requires = [reg::FILES, ...]`.
+pub mod reg {
+    use super::Req::{self, Register};
+
+    pub const BUFFERS: Req = Register(0, "REGISTER_BUFFERS");
+    pub const UNREGISTER_BUFFERS: Req = Register(1, "UNREGISTER_BUFFERS");
+    pub const FILES: Req = Register(2, "REGISTER_FILES");
+    pub const UNREGISTER_FILES: Req = Register(3, "UNREGISTER_FILES");
+    pub const EVENTFD: Req = Register(4, "REGISTER_EVENTFD");
+    pub const UNREGISTER_EVENTFD: Req = Register(5, "UNREGISTER_EVENTFD");
+    pub const FILES_UPDATE: Req = Register(6, "REGISTER_FILES_UPDATE");
+    pub const EVENTFD_ASYNC: Req = Register(7, "REGISTER_EVENTFD_ASYNC");
+    pub const PROBE: Req = Register(8, "REGISTER_PROBE");
+    pub const PERSONALITY: Req = Register(9, "REGISTER_PERSONALITY");
+    pub const UNREGISTER_PERSONALITY: Req = Register(10, "UNREGISTER_PERSONALITY");
+    pub const RESTRICTIONS: Req = Register(11, "REGISTER_RESTRICTIONS");
+    pub const ENABLE_RINGS: Req = Register(12, "REGISTER_ENABLE_RINGS");
+    pub const FILES2: Req = Register(13, "REGISTER_FILES2");
+    pub const FILES_UPDATE2: Req = Register(14, "REGISTER_FILES_UPDATE2");
+    pub const BUFFERS2: Req = Register(15, "REGISTER_BUFFERS2");
+    pub const BUFFERS_UPDATE: Req = Register(16, "REGISTER_BUFFERS_UPDATE");
+    pub const IOWQ_AFF: Req = Register(17, "REGISTER_IOWQ_AFF");
+    pub const UNREGISTER_IOWQ_AFF: Req = Register(18, "UNREGISTER_IOWQ_AFF");
+    pub const IOWQ_MAX_WORKERS: Req = Register(19, "REGISTER_IOWQ_MAX_WORKERS");
+    pub const RING_FDS: Req = Register(20, "REGISTER_RING_FDS");
+    pub const UNREGISTER_RING_FDS: Req = Register(21, "UNREGISTER_RING_FDS");
+    pub const PBUF_RING: Req = Register(22, "REGISTER_PBUF_RING");
+    pub const UNREGISTER_PBUF_RING: Req = Register(23, "UNREGISTER_PBUF_RING");
+    pub const SYNC_CANCEL: Req = Register(24, "REGISTER_SYNC_CANCEL");
+    pub const FILE_ALLOC_RANGE: Req = Register(25, "REGISTER_FILE_ALLOC_RANGE");
+    pub const PBUF_STATUS: Req = Register(26, "REGISTER_PBUF_STATUS");
+    pub const NAPI: Req = Register(27, "REGISTER_NAPI");
+    pub const UNREGISTER_NAPI: Req = Register(28, "UNREGISTER_NAPI");
+    pub const CLOCK: Req = Register(29, "REGISTER_CLOCK");
+    pub const CLONE_BUFFERS: Req = Register(30, "REGISTER_CLONE_BUFFERS");
+    pub const SEND_MSG_RING: Req = Register(31, "REGISTER_SEND_MSG_RING");
+    /// Needs a NIC with header split: only the refusal can be checked here.
+    pub const ZCRX_IFQ_REFUSAL: Req = Req::RegisterRefusal(32, "REGISTER_ZCRX_IFQ");
+    pub const RESIZE_RINGS: Req = Register(33, "REGISTER_RESIZE_RINGS");
+    pub const MEM_REGION: Req = Register(34, "REGISTER_MEM_REGION");
+    pub const QUERY: Req = Register(35, "REGISTER_QUERY");
+    pub const ZCRX_CTRL: Req = Register(36, "REGISTER_ZCRX_CTRL");
+    pub const BPF_FILTER: Req = Register(37, "REGISTER_BPF_FILTER");
 }

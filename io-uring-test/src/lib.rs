@@ -23,6 +23,24 @@ pub fn print_header() -> anyhow::Result<Probe> {
     Ok(probe)
 }
 
+/// How many `io_uring_register` opcodes the kernel has, if it can say
+/// (`IORING_REGISTER_QUERY`, 6.18).
+pub fn register_ops() -> Option<u32> {
+    match uring_core::register::query_opcodes() {
+        Ok(q) => {
+            println!(
+                "query: {} SQE opcodes, {} register opcodes, {} query opcodes",
+                q.nr_request_opcodes, q.nr_register_opcodes, q.nr_query_opcodes
+            );
+            Some(q.nr_register_opcodes)
+        }
+        Err(e) => {
+            println!("query: not available ({e}); register op coverage cannot be counted");
+            None
+        }
+    }
+}
+
 fn rustix_uname() -> String {
     let read = |p: &str| std::fs::read_to_string(p).map(|s| s.trim().to_string()).unwrap_or_else(|_| "?".into());
     format!("{} {}", read("/proc/sys/kernel/ostype"), read("/proc/sys/kernel/osrelease"))
@@ -51,12 +69,16 @@ pub fn main_with_args(args: impl Iterator<Item = String>) -> i32 {
             }
         }
     };
-    let sum = harness::run(&tests, &opts, &probe);
+    let register_ops = if opts.list { None } else { register_ops() };
+    let sum = harness::run(&tests, &opts, &probe, register_ops);
     if opts.list {
         return 0;
     }
     if opts.filter.is_none() {
         println!("{}", sum.ops_coverage(&probe));
+        if let Some(n) = register_ops {
+            println!("{}", sum.register_coverage(n));
+        }
     }
     println!("{} passed, {} failed, {} skipped", sum.passed, sum.failed, sum.skipped);
     i32::from(sum.failed > 0)

@@ -11,7 +11,7 @@ use uring_core::types::{CancelBuilder, Fd, Fixed, Timespec};
 use uring_core::{cqueue, opcode, squeue, Errno};
 
 use super::poll::{expect_nothing, find, one, pipe, reap_within};
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::push_all;
 
@@ -24,7 +24,7 @@ pub fn tests() -> Vec<Test> {
         test!(async_cancel_by_user_data, requires = [READ, TIMEOUT, ASYNC_CANCEL]),
         test!(async_cancel2_by_user_data_and_fd, requires = [READ, ASYNC_CANCEL]),
         test!(async_cancel2_by_opcode_and_any, requires = [READ, TIMEOUT, ASYNC_CANCEL]),
-        test!(async_cancel2_by_registered_file, requires = [READ, ASYNC_CANCEL]),
+        test!(async_cancel2_by_registered_file, requires = [READ, ASYNC_CANCEL, reg::FILES]),
     ]
 }
 

@@ -11,20 +11,20 @@ use uring_core::types::{Advice, Fd, Fixed, FsyncFlags};
 use uring_core::{cqueue, opcode, squeue, Errno};
 
 use super::fs::{run1, TempDir};
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::pipe;
 
 pub fn tests() -> Vec<Test> {
     vec![
-        test!(fsync_whole_file_and_range, requires = [Req::Op(opcode::Fsync::CODE, "FSYNC")]),
+        test!(fsync_whole_file_and_range, requires = [Req::Op(opcode::Fsync::CODE, "FSYNC"), reg::FILES]),
         test!(sync_file_range_writes_out, requires = [Req::Op(opcode::SyncFileRange::CODE, "SYNC_FILE_RANGE")]),
         test!(fallocate_grows_keeps_size_and_punches, requires = [Req::Op(opcode::Fallocate::CODE, "FALLOCATE")]),
         test!(fadvise_dontneed_drops_cached_pages, requires = [Req::Op(opcode::Fadvise::CODE, "FADVISE")]),
         test!(fadvise_len64_reaches_beyond_4gib, requires = [Req::Op(opcode::Fadvise::CODE, "FADVISE")]),
         test!(madvise_dontneed_zeroes_anonymous_pages, requires = [Req::Op(opcode::Madvise::CODE, "MADVISE")]),
         test!(madvise_len64_reaches_beyond_4gib, requires = [Req::Op(opcode::Madvise::CODE, "MADVISE")]),
-        test!(ftruncate_grows_and_shrinks, requires = [Req::Op(opcode::Ftruncate::CODE, "FTRUNCATE")]),
+        test!(ftruncate_grows_and_shrinks, requires = [Req::Op(opcode::Ftruncate::CODE, "FTRUNCATE"), reg::FILES]),
     ]
 }
 

@@ -16,7 +16,7 @@ use uring_core::types::{
 };
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::{push_all, reap};
 
@@ -31,6 +31,7 @@ pub fn tests() -> Vec<Test> {
                 Req::Op(opcode::OpenAt2::CODE, "OPENAT2"),
                 Req::Op(opcode::Read::CODE, "READ"),
                 Req::Op(opcode::Close::CODE, "CLOSE"),
+                reg::FILES2,
             ]
         ),
         test!(close_plain_fd, requires = [Req::Op(opcode::Close::CODE, "CLOSE")]),

@@ -10,7 +10,7 @@ use anyhow::{bail, ensure, Context};
 use uring_core::types::{iovec, Fd, Fixed};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::util::{one, push_all, reap};
 use crate::{skip, test, test_once};
 
@@ -21,14 +21,17 @@ pub fn tests() -> Vec<Test> {
     vec![
         test!(nop_inject_result, requires = [NOP]),
         test!(nop_file_lookup, requires = [NOP]),
-        test!(nop_fixed_file_and_buffer, requires = [NOP]),
+        test!(nop_fixed_file_and_buffer, requires = [NOP, reg::BUFFERS, reg::FILES]),
         test!(nop_cqe32_payload, requires = [NOP]),
         test_once!(nop128_on_sqe128_ring, requires = [Req::Op(opcode::Nop128::CODE, "NOP128")]),
         test!(waitid_reaps_forked_child, requires = [Req::Op(opcode::WaitId::CODE, "WAITID")]),
-        test!(files_update_replaces_slots, requires = [Req::Op(opcode::FilesUpdate::CODE, "FILES_UPDATE"), READ]),
+        test!(
+            files_update_replaces_slots,
+            requires = [Req::Op(opcode::FilesUpdate::CODE, "FILES_UPDATE"), READ, reg::FILES]
+        ),
         test!(
             fixed_fd_install_gives_a_regular_fd,
-            requires = [Req::Op(opcode::FixedFdInstall::CODE, "FIXED_FD_INSTALL")]
+            requires = [Req::Op(opcode::FixedFdInstall::CODE, "FIXED_FD_INSTALL"), reg::FILES]
         ),
     ]
 }

@@ -15,6 +15,8 @@ mod poll;
 mod probe;
 mod recv;
 mod register;
+mod register_ring;
+mod register_rsrc;
 mod ring;
 mod rw;
 mod send;
@@ -47,6 +49,8 @@ pub fn all() -> Vec<Test> {
         msg_ring::tests(),
         futex::tests(),
         register::tests(),
+        register_rsrc::tests(),
+        register_ring::tests(),
     ]
     .into_iter()
     .flatten()

@@ -9,7 +9,7 @@ use rustix::io_uring::IoringMsgringFlags;
 use uring_core::types::{DestinationSlot, Fd, Fixed};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::{one, push_all, reap};
 
@@ -19,7 +19,7 @@ const READ: Req = Req::Op(opcode::Read::CODE, "READ");
 pub fn tests() -> Vec<Test> {
     vec![
         test!(msg_ring_data_posts_into_other_ring, requires = [MSG_RING, Req::Op(opcode::Nop::CODE, "NOP")]),
-        test!(msg_ring_send_fd_moves_fixed_file, requires = [MSG_RING, READ]),
+        test!(msg_ring_send_fd_moves_fixed_file, requires = [MSG_RING, READ, reg::FILES, reg::FILES2]),
     ]
 }
 

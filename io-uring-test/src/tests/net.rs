@@ -14,7 +14,7 @@ use rustix::io_uring::SocketFlags;
 use uring_core::types::{DestinationSlot, Fd, Fixed, RwFlags, SocketAddrLen, SocketAddrOpaque};
 use uring_core::{cqueue, opcode, squeue, Errno};
 
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::util::{push_all, reap, tcp_pair};
 use crate::{skip, test};
 
@@ -29,12 +29,12 @@ const SEND: Req = Req::Op(opcode::Send::CODE, "SEND");
 pub fn tests() -> Vec<Test> {
     vec![
         test!(socket_tcp_and_udp, requires = [SOCKET]),
-        test!(socket_direct_descriptor, requires = [SOCKET, CONNECT]),
+        test!(socket_direct_descriptor, requires = [SOCKET, CONNECT, reg::FILES2]),
         test!(bind_and_listen, requires = [BIND, LISTEN]),
         test!(connect_to_listener, requires = [CONNECT]),
         test!(accept_carries_data_both_ways, requires = [ACCEPT]),
-        test!(accept_multishot_until_shutdown, requires = [ACCEPT]),
-        test!(accept_into_fixed_slot, requires = [ACCEPT, SEND]),
+        test!(accept_multishot_until_shutdown, requires = [ACCEPT, reg::FILES2]),
+        test!(accept_into_fixed_slot, requires = [ACCEPT, SEND, reg::FILES2]),
         test!(accept_dontwait_and_poll_first, requires = [ACCEPT]),
         test!(shutdown_write_gives_peer_eof, requires = [SHUTDOWN]),
     ]

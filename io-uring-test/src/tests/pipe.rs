@@ -9,7 +9,7 @@ use anyhow::ensure;
 use uring_core::types::{DestinationSlot, Fd, Fixed};
 use uring_core::{cqueue, opcode, squeue, Errno};
 
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::{one, pipe, tempfile};
 use crate::util::{push_all, reap};
@@ -29,11 +29,12 @@ pub fn tests() -> Vec<Test> {
             requires = [
                 Req::Op(opcode::Pipe::CODE, "PIPE"),
                 Req::Op(opcode::Read::CODE, "READ"),
-                Req::Op(opcode::Write::CODE, "WRITE")
+                Req::Op(opcode::Write::CODE, "WRITE"),
+                reg::FILES2
             ]
         ),
-        test!(splice_file_to_pipe_and_back, requires = [Req::Op(opcode::Splice::CODE, "SPLICE")]),
-        test!(tee_duplicates_pipe_data, requires = [Req::Op(opcode::Tee::CODE, "TEE")]),
+        test!(splice_file_to_pipe_and_back, requires = [Req::Op(opcode::Splice::CODE, "SPLICE"), reg::FILES]),
+        test!(tee_duplicates_pipe_data, requires = [Req::Op(opcode::Tee::CODE, "TEE"), reg::FILES]),
     ]
 }
 

@@ -13,7 +13,7 @@ use anyhow::{bail, ensure, Context};
 use uring_core::types::{EpollEvent, Fd, Fixed, SubmitArgs, Timespec};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::push_all;
 
@@ -32,7 +32,7 @@ pub fn tests() -> Vec<Test> {
         test!(poll_remove_cancels_an_armed_poll, requires = [POLL_ADD, POLL_REMOVE]),
         test!(poll_update_changes_mask_and_user_data, requires = [POLL_ADD, POLL_REMOVE]),
         test!(epoll_ctl_and_epoll_wait, requires = [EPOLL_CTL, EPOLL_WAIT]),
-        test!(epoll_wait_on_a_registered_epoll_fd, requires = [EPOLL_CTL, EPOLL_WAIT]),
+        test!(epoll_wait_on_a_registered_epoll_fd, requires = [EPOLL_CTL, EPOLL_WAIT, reg::FILES]),
     ]
 }
 

@@ -3,11 +3,11 @@
 use anyhow::ensure;
 use uring_core::{cqueue, opcode, squeue, Probe};
 
-use crate::harness::{Ctx, Test};
+use crate::harness::{reg, Ctx, Test};
 use crate::test;
 
 pub fn tests() -> Vec<Test> {
-    vec![test!(probe_lists_all_ops)]
+    vec![test!(probe_lists_all_ops, requires = [reg::PROBE])]
 }
 
 /// The opcodes Linux 6.18 has: 0 (NOP) through 62 (PIPE).

@@ -10,24 +10,39 @@ use uring_core::register::Restriction;
 use uring_core::types::{CancelBuilder, Fd, Napi, NapiTracking, Timespec};
 use uring_core::{opcode, squeue, Errno, IoUring};
 
-use crate::harness::{Ctx, Test};
+use crate::harness::{reg, Ctx, Test};
 use crate::test_once;
 use crate::util::{nop, pipe, push_all, reap};
 
 pub fn tests() -> Vec<Test> {
     vec![
-        test_once!(eventfd_counts_each_completion),
-        test_once!(eventfd_async_signals_only_worker_completions),
-        test_once!(personality_ids_are_checked_by_the_kernel),
-        test_once!(restricted_ring_refuses_what_it_does_not_allow),
-        test_once!(iowq_affinity_pins_the_workers),
-        test_once!(iowq_max_workers_reports_previous_limits),
-        test_once!(sync_cancel_cancels_and_waits),
-        test_once!(clock_accepts_monotonic_and_boottime_only),
-        test_once!(napi_settings_round_trip),
-        test_once!(tagged_files_post_their_tag_when_replaced),
-        test_once!(registered_ring_fd_is_used_by_every_submitter),
-        test_once!(buf_ring_plain_mapped_and_incremental),
+        test_once!(eventfd_counts_each_completion, requires = [reg::EVENTFD, reg::UNREGISTER_EVENTFD]),
+        test_once!(
+            eventfd_async_signals_only_worker_completions,
+            requires = [reg::EVENTFD_ASYNC, reg::UNREGISTER_EVENTFD]
+        ),
+        test_once!(
+            personality_ids_are_checked_by_the_kernel,
+            requires = [reg::PERSONALITY, reg::UNREGISTER_PERSONALITY]
+        ),
+        test_once!(
+            restricted_ring_refuses_what_it_does_not_allow,
+            requires = [reg::ENABLE_RINGS, reg::PERSONALITY, reg::PROBE, reg::RESTRICTIONS]
+        ),
+        test_once!(iowq_affinity_pins_the_workers, requires = [reg::IOWQ_AFF, reg::UNREGISTER_IOWQ_AFF]),
+        test_once!(iowq_max_workers_reports_previous_limits, requires = [reg::IOWQ_MAX_WORKERS]),
+        test_once!(sync_cancel_cancels_and_waits, requires = [reg::SYNC_CANCEL]),
+        test_once!(clock_accepts_monotonic_and_boottime_only, requires = [reg::CLOCK]),
+        test_once!(napi_settings_round_trip, requires = [reg::NAPI, reg::UNREGISTER_NAPI]),
+        test_once!(
+            tagged_files_post_their_tag_when_replaced,
+            requires = [reg::FILES2, reg::FILES_UPDATE, reg::FILES_UPDATE2, reg::UNREGISTER_FILES]
+        ),
+        test_once!(registered_ring_fd_is_used_by_every_submitter, requires = [reg::RING_FDS, reg::UNREGISTER_RING_FDS]),
+        test_once!(
+            buf_ring_plain_mapped_and_incremental,
+            requires = [reg::PBUF_RING, reg::PBUF_STATUS, reg::UNREGISTER_PBUF_RING]
+        ),
     ]
 }
 

@@ -8,7 +8,7 @@ use anyhow::{ensure, Context};
 use uring_core::types::{iovec, Fd, Fixed};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::{pipe, push_all, reap, tempfile, BufRing, Pages};
 
@@ -24,7 +24,7 @@ pub fn tests() -> Vec<Test> {
         ),
         test!(
             write_read_fixed_files,
-            requires = [Req::Op(opcode::Write::CODE, "WRITE"), Req::Op(opcode::Read::CODE, "READ")]
+            requires = [Req::Op(opcode::Write::CODE, "WRITE"), Req::Op(opcode::Read::CODE, "READ"), reg::FILES]
         ),
         test!(
             writev_readv_scatter_at_offset,
@@ -32,15 +32,22 @@ pub fn tests() -> Vec<Test> {
         ),
         test!(
             write_read_fixed_buffers,
-            requires =
-                [Req::Op(opcode::WriteFixed::CODE, "WRITE_FIXED"), Req::Op(opcode::ReadFixed::CODE, "READ_FIXED")]
+            requires = [
+                Req::Op(opcode::WriteFixed::CODE, "WRITE_FIXED"),
+                Req::Op(opcode::ReadFixed::CODE, "READ_FIXED"),
+                reg::BUFFERS,
+                reg::FILES
+            ]
         ),
         test!(
             writev_readv_fixed_buffers,
-            requires =
-                [Req::Op(opcode::WritevFixed::CODE, "WRITEV_FIXED"), Req::Op(opcode::ReadvFixed::CODE, "READV_FIXED")]
+            requires = [
+                Req::Op(opcode::WritevFixed::CODE, "WRITEV_FIXED"),
+                Req::Op(opcode::ReadvFixed::CODE, "READV_FIXED"),
+                reg::BUFFERS
+            ]
         ),
-        test!(read_multi_from_pipe, requires = [Req::Op(opcode::ReadMulti::CODE, "READ_MULTISHOT")]),
+        test!(read_multi_from_pipe, requires = [Req::Op(opcode::ReadMulti::CODE, "READ_MULTISHOT"), reg::FILES]),
         test!(read_multi_errors, requires = [Req::Op(opcode::ReadMulti::CODE, "READ_MULTISHOT")]),
     ]
 }

@@ -14,7 +14,7 @@ use uring_core::types::{iovec, Fd, Fixed, MsgHdr};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use super::net::{local_addr, raw_socket, sockaddr_in, v4};
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::tcp_pair;
 use crate::util::{push_all, reap};
@@ -36,7 +36,7 @@ pub fn tests() -> Vec<Test> {
         test!(send_vectorized_in_order, requires = [SEND]),
         test!(send_bundle_from_buffer_ring, requires = [SEND]),
         test!(send_zc_result_then_notification, requires = [SEND_ZC]),
-        test!(send_zc_registered_buffer, requires = [SEND_ZC]),
+        test!(send_zc_registered_buffer, requires = [SEND_ZC, reg::BUFFERS]),
         test!(sendmsg_zc_result_then_notification, requires = [SENDMSG_ZC]),
     ]
 }

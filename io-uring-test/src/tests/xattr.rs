@@ -11,7 +11,7 @@ use uring_core::types::{Fd, Fixed};
 use uring_core::{cqueue, opcode, squeue, Errno};
 
 use super::fs::{cstr, run1, TempDir};
-use crate::harness::{Ctx, Req, Test};
+use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 
 pub fn tests() -> Vec<Test> {
@@ -22,7 +22,11 @@ pub fn tests() -> Vec<Test> {
         ),
         test!(
             xattr_by_fd,
-            requires = [Req::Op(opcode::FSetXattr::CODE, "FSETXATTR"), Req::Op(opcode::FGetXattr::CODE, "FGETXATTR")]
+            requires = [
+                Req::Op(opcode::FSetXattr::CODE, "FSETXATTR"),
+                Req::Op(opcode::FGetXattr::CODE, "FGETXATTR"),
+                reg::FILES
+            ]
         ),
     ]
 }

@@ -1,0 +1,281 @@
+//! Register calls that act on the ring itself or need none: query,
+//! send-msg-ring, resize, memory regions and registered waits, zcrx, and
+//! the two ops after 6.18 (zcrx ctrl, BPF filter).
+
+use std::io::Write;
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context};
+use uring_core::register;
+use uring_core::types::{
+    io_uring_region_desc, io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg, Fd, MemRegionFlags, RegWait, Timespec,
+    ZcrxCtrl, IORING_MEM_REGION_TYPE_USER,
+};
+use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+
+use crate::harness::{reg, Ctx, Req, Test};
+use crate::test_once;
+use crate::util::{nop, pipe, push_all, reap, Pages};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        test_once!(query_answers_with_and_without_a_ring, requires = [reg::QUERY]),
+        test_once!(
+            send_msg_ring_posts_without_a_ring,
+            requires = [reg::SEND_MSG_RING, Req::Op(opcode::MsgRingData::CODE, "MSG_RING")]
+        ),
+        test_once!(
+            resize_keeps_queued_inflight_and_unreaped_work,
+            requires = [reg::RESIZE_RINGS, Req::Op(opcode::Read::CODE, "READ")]
+        ),
+        test_once!(wait_region_carries_the_timeout, requires = [reg::MEM_REGION]),
+        test_once!(user_memory_wait_region, requires = [reg::MEM_REGION]),
+        test_once!(zcrx_ifq_refused_without_a_capable_nic, requires = [reg::ZCRX_IFQ_REFUSAL]),
+        test_once!(zcrx_ctrl_on_unknown_instance, requires = [reg::ZCRX_CTRL]),
+        test_once!(bpf_filter_rejects_a_null_descriptor, requires = [reg::BPF_FILTER]),
+    ]
+}
+
+fn query_answers_with_and_without_a_ring(ctx: &Ctx) -> anyhow::Result<()> {
+    let bare = register::query_opcodes().context("query on fd -1")?;
+    let ring = IoUring::new(4)?;
+    let through_ring = ring.submitter().register_query_opcodes().context("query on the ring fd")?;
+    ensure!(bare == through_ring, "the two forms disagree: {bare:?} vs {through_ring:?}");
+    // Cross-check with what the probe and the ring parameters say.
+    let probe_ops = u32::from(ctx.probe.last_op()) + 1;
+    ensure!(bare.nr_request_opcodes == probe_ops, "query says {} SQE ops, probe {probe_ops}", bare.nr_request_opcodes);
+    ensure!(bare.nr_register_opcodes >= 36, "6.18 has register ops 0..35, query says {}", bare.nr_register_opcodes);
+    let features = u64::from(ring.params().features());
+    ensure!(
+        bare.feature_flags & features == features,
+        "ring features {features:#x} not all in the query's {:#x}",
+        bare.feature_flags
+    );
+    ensure!(bare.sqe_flags & 0x7f == 0x7f, "IOSQE flags 0..6 all exist: {:#x}", bare.sqe_flags);
+    ensure!(bare.nr_query_opcodes >= 1);
+    // The other two queries exist as ops only on newer kernels: each entry
+    // carries its own result.
+    for (name, r) in [("zcrx", register::query_zcrx().map(drop)), ("scq", register::query_scq().map(drop))] {
+        match r {
+            Ok(()) => ensure!(bare.nr_query_opcodes >= 2, "{name} answered though only 1 query op"),
+            Err(Errno::OPNOTSUPP) => {}
+            Err(e) => bail!("query {name}: {e}"),
+        }
+    }
+    Ok(())
+}
+
+fn send_msg_ring_posts_without_a_ring(_: &Ctx) -> anyhow::Result<()> {
+    let mut target = IoUring::new(4)?;
+    let msg = opcode::MsgRingData::new(Fd(target.as_raw_fd()), 1234, 0xfeed.into(), None).build();
+    register::send_msg_ring(&msg).context("send_msg_ring")?;
+    // The completion is there at once, without anyone entering the target.
+    let cqes: Vec<cqueue::Entry> = target.completion().collect();
+    ensure!(cqes.len() == 1, "target has {} completions", cqes.len());
+    ensure!(cqes[0].user_data_u64() == 0xfeed && cqes[0].raw_result() == 1234, "got {:?}", cqes[0]);
+    // Only MSG_RING data entries are accepted.
+    let err = register::send_msg_ring(&opcode::Nop::new().build()).expect_err("a NOP is not a message");
+    ensure!(err == Errno::INVAL, "NOP: {err}");
+    let fixed = opcode::MsgRingData::new(Fd(0), 1, 1.into(), None).build().flags(squeue::Flags::FIXED_FILE);
+    ensure!(register::send_msg_ring(&fixed) == Err(Errno::INVAL), "a fixed target needs a ring");
+    Ok(())
+}
+
+fn resize_keeps_queued_inflight_and_unreaped_work(_: &Ctx) -> anyhow::Result<()> {
+    // Only DEFER_TASKRUN rings can be resized.
+    let mut plain = IoUring::new(8)?;
+    ensure!(plain.resize_rings(16, 0) == Err(Errno::INVAL), "resize of a plain ring");
+    let mut ring: IoUring = IoUring::builder().setup_single_issuer().setup_defer_taskrun().setup_cqsize(16).build(8)?;
+    let (rd, mut wr) = pipe()?;
+    let mut bufs = [[0u8; 4]; 3];
+    // In flight: three reads of an empty pipe.
+    let reads: Vec<squeue::Entry> = bufs
+        .iter_mut()
+        .enumerate()
+        .map(|(i, b)| opcode::Read::new(Fd(rd.as_raw_fd()), b.as_mut_ptr(), 4).build().user_data(100 + i as u64))
+        .collect();
+    push_all(&mut ring, &reads)?;
+    // Completed but not reaped: four NOPs.
+    push_all(&mut ring, &[nop(1), nop(2), nop(3), nop(4)])?;
+    // Queued but not submitted: two NOPs.
+    {
+        let mut sq = ring.submission();
+        for ud in [5, 6] {
+            // SAFETY: NOPs name no memory.
+            unsafe { sq.push(&nop(ud)) }.map_err(|_| anyhow::anyhow!("SQ full"))?;
+        }
+    }
+    // The unreaped completions do not fit a CQ of 2.
+    ensure!(ring.resize_rings(2, 2) == Err(Errno::OVERFLOW), "shrinking below the unreaped completions");
+    ring.resize_rings(64, 256).context("resize to 64/256")?;
+    ensure!(ring.params().sq_entries() == 64 && ring.params().cq_entries() == 256, "{:?}", ring.params());
+    let sq_cap = ring.submission().capacity();
+    let caps = (sq_cap, ring.completion().capacity());
+    ensure!(caps == (64, 256), "queue capacities after resize: {caps:?}");
+    ensure!(ring.submission().len() == 2, "queued entries kept: {}", ring.submission().len());
+    // Now fill more than the old SQ held, then let the reads finish.
+    let more: Vec<squeue::Entry> = (7..27).map(nop).collect();
+    push_all(&mut ring, &more)?;
+    wr.write_all(b"abcdefghijkl")?;
+    let cqes = reap(&mut ring, 3 + 4 + 2 + 20)?;
+    let mut seen: Vec<u64> = cqes.iter().map(|c| c.user_data_u64()).collect();
+    seen.sort_unstable();
+    let mut want: Vec<u64> = (1..27).chain(100..103).collect();
+    want.sort_unstable();
+    ensure!(seen == want, "completions after resize: {seen:?}");
+    let mut got: Vec<u8> = Vec::new();
+    for c in cqes.iter().filter(|c| c.user_data_u64() >= 100) {
+        ensure!(c.result() == Ok(4), "read {}: {:?}", c.user_data_u64(), c.result());
+        got.extend_from_slice(&bufs[(c.user_data_u64() - 100) as usize]);
+    }
+    // The reads may finish in any order, but together they saw every byte once.
+    got.sort_unstable();
+    ensure!(got == b"abcdefghijkl", "read bytes {got:?}");
+
+    // Rings without an SQ index array and with 32-byte CQEs lay out
+    // differently; queued work survives there too.
+    let mut ring: IoUring<squeue::Entry, cqueue::Entry32> =
+        IoUring::builder().setup_single_issuer().setup_defer_taskrun().setup_no_sqarray().build(4)?;
+    push_all(&mut ring, &[nop(1), nop(2), nop(3)])?;
+    ring.resize_rings(32, 0).context("resize a NO_SQARRAY/CQE32 ring")?;
+    ensure!(ring.params().cq_entries() == 64, "CQ defaults to twice the SQ: {}", ring.params().cq_entries());
+    let more: Vec<squeue::Entry> = (4..40).map(nop).collect();
+    push_all(&mut ring, &more)?;
+    let seen: Vec<u64> = reap(&mut ring, 39)?.iter().map(|c| c.user_data_u64()).collect();
+    crate::util::check_each_once(40, seen.iter().copied().chain([0]))?;
+    Ok(())
+}
+
+/// A ring that starts disabled, so a wait region can be registered.
+fn disabled_ring() -> anyhow::Result<IoUring> {
+    Ok(IoUring::builder().setup_r_disabled().build(8)?)
+}
+
+/// Checks that a wait with entry `index` times out after about `ms` and
+/// that a wait with a completion ready returns at once.
+fn check_reg_wait(ring: &mut IoUring, index: u32, ms: u64) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let r = ring.submitter().submit_with_reg_wait(1, index);
+    let took = start.elapsed();
+    ensure!(r == Err(Errno::TIME), "empty wait with a {ms} ms timeout: {r:?}");
+    ensure!(
+        took >= Duration::from_millis(ms * 3 / 4) && took < Duration::from_secs(5),
+        "timed out after {took:?}, wanted {ms} ms"
+    );
+    push_all(ring, &[nop(9)])?;
+    let start = Instant::now();
+    ring.submitter().submit_with_reg_wait(1, index).context("wait with a completion ready")?;
+    ensure!(start.elapsed() < Duration::from_millis(ms / 2 + 1), "a ready completion still waited");
+    let c = ring.completion().next().context("no completion")?;
+    ensure!(c.user_data_u64() == 9);
+    Ok(())
+}
+
+fn wait_region_carries_the_timeout(_: &Ctx) -> anyhow::Result<()> {
+    // An enabled ring refuses a wait region.
+    let live = IoUring::new(4)?;
+    let e = live.submitter().register_wait_region(4).expect_err("enabled ring");
+    ensure!(e == Errno::INVAL, "enabled ring: {e}");
+
+    let mut ring = disabled_ring()?;
+    let mut region = ring.submitter().register_wait_region(4).context("register_wait_region")?;
+    ensure!(region.len() == 4096 / 64, "a page holds 64 entries, got {}", region.len());
+    // One region per ring.
+    ensure!(ring.submitter().register_wait_region(4).map(drop) == Err(Errno::BUSY), "second region");
+    ring.submitter().register_enable_rings()?;
+    region.set(0, RegWait::new().timeout(Timespec::new().nsec(200_000_000)))?;
+    region.set(3, RegWait::new().timeout(Timespec::new().nsec(30_000_000)))?;
+    ensure!(region.set(64, RegWait::new()) == Err(Errno::INVAL), "index past the region");
+    ensure!(region.get(3) == Some(RegWait::new().timeout(Timespec::new().nsec(30_000_000))));
+    // Each index carries its own timeout.
+    check_reg_wait(&mut ring, 3, 30)?;
+    check_reg_wait(&mut ring, 0, 200)?;
+    // Past the end of the region the kernel refuses.
+    let r = ring.submitter().submit_with_reg_wait(1, 64);
+    ensure!(r == Err(Errno::FAULT), "index past the region: {r:?}");
+    // A ring without a region refuses the flag.
+    let r = live.submitter().submit_with_reg_wait(1, 0);
+    ensure!(r == Err(Errno::INVAL) || r == Err(Errno::FAULT), "ring without a region: {r:?}");
+    Ok(())
+}
+
+fn user_memory_wait_region(_: &Ctx) -> anyhow::Result<()> {
+    let mut ring = disabled_ring()?;
+    let mut mem = Pages::new(4096)?;
+    let mut desc = io_uring_region_desc {
+        user_addr: mem.ptr as u64,
+        size: 4096,
+        flags: IORING_MEM_REGION_TYPE_USER,
+        ..Default::default()
+    };
+    // SAFETY: `mem` stays mapped until after the ring is dropped (the
+    // explicit `drop(ring)` below comes first).
+    unsafe { ring.submitter().register_mem_region(&mut desc, MemRegionFlags::REG_WAIT_ARG) }
+        .context("register_mem_region (user memory)")?;
+    ring.submitter().register_enable_rings()?;
+    let wait = RegWait::new().timeout(Timespec::new().nsec(40_000_000));
+    // SAFETY: entry 2 lies inside the page; the kernel reads it only
+    // during waits on this thread.
+    unsafe { mem.ptr.cast::<RegWait>().add(2).write(wait) };
+    check_reg_wait(&mut ring, 2, 40)?;
+    drop(ring);
+    let _ = mem.bytes();
+    Ok(())
+}
+
+fn zcrx_ifq_refused_without_a_capable_nic(_: &Ctx) -> anyhow::Result<()> {
+    let ring: IoUring<squeue::Entry, cqueue::Entry32> =
+        IoUring::builder().setup_single_issuer().setup_defer_taskrun().build(8)?;
+    let area_mem = Pages::new(64 * 4096)?;
+    let rq_mem = Pages::new(4 * 4096)?;
+    let mut area = io_uring_zcrx_area_reg { addr: area_mem.ptr as u64, len: 64 * 4096, ..Default::default() };
+    let mut region = io_uring_region_desc {
+        user_addr: rq_mem.ptr as u64,
+        size: 4 * 4096,
+        flags: IORING_MEM_REGION_TYPE_USER,
+        ..Default::default()
+    };
+    let mut reg = io_uring_zcrx_ifq_reg {
+        if_idx: 1, // loopback
+        if_rxq: 0,
+        rq_entries: 64,
+        area_ptr: std::ptr::from_mut(&mut area) as u64,
+        region_ptr: std::ptr::from_mut(&mut region) as u64,
+        ..Default::default()
+    };
+    // SAFETY: area and region point at pages that outlive the rings (they
+    // are dropped explicitly before the pages, at the end).
+    let r = unsafe { ring.submitter().register_ifq(&mut reg) };
+    println!("    register_ifq on lo: {r:?}");
+    match r {
+        Err(Errno::OPNOTSUPP) | Err(Errno::INVAL) => {}
+        Ok(()) => bail!("loopback accepted as a zero-copy receive queue"),
+        Err(e) => bail!("unexpected refusal: {e}"),
+    }
+    // A ring without 32-byte CQEs is refused before any device is looked at.
+    let small: IoUring = IoUring::builder().setup_single_issuer().setup_defer_taskrun().build(8)?;
+    reg.if_idx = u32::MAX;
+    // SAFETY: as above.
+    let r = unsafe { small.submitter().register_ifq(&mut reg) };
+    ensure!(r == Err(Errno::INVAL), "16-byte CQE ring: {r:?}");
+    drop((ring, small));
+    drop((area_mem, rq_mem));
+    Ok(())
+}
+
+fn zcrx_ctrl_on_unknown_instance(_: &Ctx) -> anyhow::Result<()> {
+    let ring = IoUring::new(4)?;
+    let mut ctrl = ZcrxCtrl::flush_rq(12345);
+    let r = ring.submitter().register_zcrx_ctrl(&mut ctrl);
+    ensure!(matches!(r, Err(Errno::NOENT | Errno::INVAL)), "flush of an unknown zcrx id: {r:?}");
+    Ok(())
+}
+
+fn bpf_filter_rejects_a_null_descriptor(_: &Ctx) -> anyhow::Result<()> {
+    let ring = IoUring::new(4)?;
+    // SAFETY: a null descriptor: the kernel reads nothing and refuses.
+    let r = unsafe { ring.submitter().register_bpf_filter(std::ptr::null(), 1) };
+    ensure!(matches!(r, Err(Errno::FAULT | Errno::INVAL)), "null BPF filter: {r:?}");
+    Ok(())
+}
