@@ -228,3 +228,15 @@ pub fn tcp_pair() -> anyhow::Result<(TcpStream, TcpStream)> {
     }
     Ok((client, server))
 }
+
+/// Passes `r` on, except `ENOSYS`, which ends the test as skipped: the
+/// build cannot express the call (the rustix fallback has no fd -1 and no
+/// `argsz` 64; a kernel with io_uring never answers ENOSYS to these).
+pub fn unless_inexpressible<T>(r: Result<T, uring_core::Errno>, what: &str) -> anyhow::Result<T> {
+    match r {
+        Err(uring_core::Errno::NOSYS) => Err(anyhow::Error::new(crate::harness::Skip(format!(
+            "{what}: ENOSYS, this build cannot express the call (rustix fallback)"
+        )))),
+        r => r.with_context(|| what.to_string()),
+    }
+}
