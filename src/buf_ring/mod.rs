@@ -74,21 +74,25 @@
 //! Every `unsafe` block of this module names the one it relies on.
 //!
 //! - **B1 (kernel writes)**: the kernel writes a buffer only while it is
-//!   InRing, and in incremental mode only at or after `off`. This holds
-//!   because `take` reads the kernel's rules below from completions that,
+//!   InRing, and in incremental mode only at or after `off`. This rests on
+//!   the kernel's rules below, which `take` applies to completions that,
 //!   by the promise of [`register`](BufRing::register), come from this
 //!   group and registration.
 //! - **B2 (readers)**: a [`Picked`] covers bytes of Held buffers, or bytes
 //!   before `off` of an InRing one; every buffer it covers counts it in
 //!   `readers`. A buffer goes back into the ring only when `readers` is 0.
 //!   `Picked` is not `Clone`, and `recycle` takes it by value.
-//! - **B3 (ring slots)**: a bid is in the ring at most once, so at most
-//!   `entries` positions lie between the kernel's head and our tail and the
-//!   slot at our local tail is never one the kernel reads or writes (it
-//!   writes entries in incremental mode, and truncates lengths in bundles).
-//!   We write ring entries only there, field by field through raw pointers,
-//!   never as `&mut`; the tail (bytes 14..16 of entry 0) only as an
-//!   `AtomicU16`.
+//! - **B3 (ring slots)**: every position from the kernel's head to our
+//!   local tail holds a different buffer, one that is InRing (a buffer
+//!   leaves InRing only on a completion saying the kernel is past it). So
+//!   when a buffer that is not InRing is added, fewer than `entries`
+//!   positions are in use, and the slot at our local tail is one the
+//!   kernel neither reads nor writes (it writes entries in incremental
+//!   mode, and cuts the length of a bundle's first one). We write ring
+//!   entries only there, field by field through raw pointers, never as
+//!   `&mut`; the tail (bytes 14..16 of entry 0) only as an `AtomicU16`,
+//!   and only while the ring memory is live (registered; a mapped ring is
+//!   mapped exactly then).
 //! - **B4 (identity)**: a `Picked` carries the address of the slots of the
 //!   `BufRing` that made it and borrows them for `'a`, so no other
 //!   `BufRing` over the same slots can exist while it lives, and a
@@ -113,8 +117,9 @@
 //! ## What the kernel does (6.18, seen by `io-uring-test`)
 //!
 //! - A completion that used a buffer has `F_BUFFER` and the id of the
-//!   ring entry in its flags (B6: here, a position). Without incremental mode each buffer taken from the ring is
-//!   reported by exactly one completion; a result of 0 (a read at end of
+//!   ring entry in its flags (B6: here, a position). Without incremental
+//!   mode each buffer taken from the ring is reported by exactly one
+//!   completion; a result of 0 (a read at end of
 //!   file) still uses a buffer up. A receive at end of stream reports no
 //!   buffer.
 //! - Incremental mode (`IOU_PBUF_RING_INC`, 6.12): a completion's bytes
@@ -150,6 +155,7 @@ pub use slot::{BufSlot, Chunks, Picked};
 
 use core::fmt;
 use core::marker::PhantomData;
+use core::mem::size_of;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicU16, Ordering};
 
@@ -324,9 +330,10 @@ impl<'a> BufRing<'a> {
     ///   used otherwise: through [`unregister`](Self::unregister), or by
     ///   dropping the `IoUring`. As for
     ///   [`SubmissionQueue::push`](crate::SubmissionQueue::push),
-    ///   operations that picked a buffer must also have completed by then
-    ///   (or the ring be gone), and those of an earlier registration of this
-    ///   `BufRing` before this one.
+    ///   operations that picked a buffer must have completed by then too
+    ///   (or the ring be gone); and those that picked one from an earlier
+    ///   registration of this `BufRing` must have completed before this
+    ///   call.
     /// - **Completions**: [`take`](Self::take) and
     ///   [`take_bundle`](Self::take_bundle) get only completions of
     ///   operations that selected from this registration of `bgid` on this
@@ -334,7 +341,8 @@ impl<'a> BufRing<'a> {
     ///   the others to `take`, each completion once. A completion carries
     ///   no group id; this promise is what lets `take` trust its buffer id
     ///   and result. (A completion passed again is refused, but only
-    ///   until 65536 more buffers have been added: B6.)
+    ///   until 65536 more buffers have been added: see B6 in the
+    ///   [module docs](self).)
     /// - **Incremental mode**: at most one operation that selects from the
     ///   group is in flight at a time (e.g. one multishot receive, re-armed
     ///   when it ends), and its completions reach `take*` in the order the
@@ -347,8 +355,9 @@ impl<'a> BufRing<'a> {
         let inc = if self.inc_next { sys::IOU_PBUF_RING_INC } else { 0 };
         match &mut self.memory {
             RingMemory::Caller(base) => {
-                // SAFETY: `base` is entry 0 of the caller's ring, which the
-                // kernel does not use while we are not registered.
+                // SAFETY: `base` is entry 0 of the caller's ring, borrowed
+                // for `'a`; the kernel does not use it while we are not
+                // registered (B3).
                 unsafe { tail_word(*base) }.store(0, Ordering::Relaxed);
                 // SAFETY: the ring memory is ours for `'a`; its lifetime and
                 // that of the buffers are the caller's promise, and we write
@@ -407,6 +416,10 @@ impl<'a> BufRing<'a> {
     /// recycled; a later [`register`](Self::register) puts every buffer
     /// back. Fails with `EINVAL` when not registered or when `submitter`
     /// belongs to another ring.
+    ///
+    /// Dropping the `IoUring` also ends the registration, but this
+    /// `BufRing` cannot see that and still counts itself registered; to
+    /// use the memory with another ring, make a new `BufRing` over it.
     pub fn unregister(&mut self, submitter: &Submitter<'_>) -> Result<()> {
         self.check_ring(submitter)?;
         submitter.unregister_buf_ring(self.bgid)?;
@@ -512,8 +525,8 @@ impl<'a> BufRing<'a> {
     /// not registered.
     pub fn advance(&mut self) {
         if let Some(base) = self.ring_base() {
-            // SAFETY: registered, so `base` is live ring memory. Release
-            // orders the entries written by `push` before the tail.
+            // SAFETY: registered, so `base` is live ring memory (B3).
+            // Release orders the entries written by `push` before the tail.
             unsafe { tail_word(base) }.store(self.tail, Ordering::Release);
             self.published = self.tail;
         }

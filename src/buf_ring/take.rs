@@ -26,8 +26,9 @@ impl<'a> BufRing<'a> {
     /// `Ok(None)` when the completion used no buffer: no `F_BUFFER`, or, in
     /// incremental mode, a result of 0 (the kernel consumed nothing).
     /// Errors, with the bookkeeping unchanged:
-    /// - the completion's own error when it failed (the buffer stays in the
-    ///   ring's count; see the module docs on failed completions);
+    /// - the completion's own error when it failed (the buffer is still
+    ///   counted as in the ring: see the [module docs](super) on failed
+    ///   completions);
     /// - `EALREADY` when no buffer is in the ring at the position the
     ///   completion names: it was taken before (a clone), or is not this
     ///   ring's;
