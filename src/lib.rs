@@ -33,6 +33,8 @@
 //!   write the buffers an entry names, so they must outlive its completion.
 //! - [`Submitter`] enters the kernel: submit, wait, register.
 //! - [`CompletionQueue`] yields [`cqueue::Entry`] results.
+//! - [`buf_ring::BufRing`] is a provided-buffer ring: the kernel picks its
+//!   buffers for receives, and completions turn into safe reads of them.
 //! - [`Probe`] tells which operations the running kernel supports.
 //! - [`ring::Unavailable`] tells why io_uring cannot be used here, when it
 //!   cannot, so an executor can fall back.
@@ -46,6 +48,7 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+pub mod buf_ring;
 pub mod cqueue;
 pub mod opcode;
 pub mod register;

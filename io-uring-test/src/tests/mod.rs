@@ -1,6 +1,7 @@
 //! Every test, by family; each file exports its list. The opcode families
 //! mirror `src/opcode/` file by file.
 
+mod buf_ring;
 mod buffers;
 mod cancel;
 mod cmd;
@@ -42,6 +43,7 @@ pub fn all() -> Vec<Test> {
         send::tests(),
         recv::tests(),
         buffers::tests(),
+        buf_ring::tests(),
         cmd::tests(),
         poll::tests(),
         timeout::tests(),
