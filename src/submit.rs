@@ -259,7 +259,10 @@ impl<'a> Submitter<'a> {
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
-    /// meaningful with SQPOLL).
+    /// meaningful with SQPOLL). The wait is interruptible: it can return
+    /// while the SQ is still full (a signal, or task work queued for this
+    /// thread; it returned early once in our runs on 6.18), so check for
+    /// room and call again.
     pub fn squeue_wait(&self) -> Result<usize> {
         // SAFETY: no argument; nothing is submitted.
         unsafe { self.enter_raw(0, 0, sys::ENTER_SQ_WAIT, ptr::null(), 0) }

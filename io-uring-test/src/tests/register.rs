@@ -107,7 +107,15 @@ fn eventfd_async_signals_only_worker_completions(_: &Ctx) -> anyhow::Result<()> 
     let e: squeue::Entry = opcode::Nop::new().build().flags(squeue::Flags::ASYNC).user_data(2);
     push_all(&mut ring, &[e])?;
     reap(&mut ring, 1)?;
-    ensure!(eventfd_take(&efd) == 1, "a worker completion did not signal");
+    // The worker posts the completion first and signals after it, so the
+    // signal may trail the CQE we just reaped: wait for it (at most 2 s).
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut signals = eventfd_take(&efd);
+    while signals == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+        signals = eventfd_take(&efd);
+    }
+    ensure!(signals == 1, "a worker completion signalled {signals} times");
     ring.submitter().unregister_eventfd()?;
     Ok(())
 }

@@ -382,8 +382,17 @@ fn squeue_wait_returns_with_room<S: squeue::EntryMarker, C: cqueue::EntryMarker>
     // SAFETY: NOPs name no memory.
     unsafe { ring.submission().push_multiple(&all) }.map_err(|e| anyhow::anyhow!("{e}"))?;
     ring.submit()?;
-    ring.submitter().squeue_wait()?; // returns once the kernel thread made room
-    ensure!(ring.submission().len() < cap, "SQ still full after squeue_wait");
+    // Returns once the kernel thread made room, or early when the wait is
+    // interrupted (a signal, or task work pending for this thread), so it
+    // is called until there is room; a wait that never ends fails the run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        ring.submitter().squeue_wait()?;
+        if ring.submission().len() < cap {
+            break;
+        }
+        ensure!(std::time::Instant::now() < deadline, "SQ still full 5 s after squeue_wait");
+    }
     reap(&mut ring, cap)?;
     Ok(())
 }
