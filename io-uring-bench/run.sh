@@ -13,7 +13,7 @@
 # one.
 #
 # Wall ns/op: bench-one's own figure for an N2 run (its timed loop only),
-# the median of REPEAT runs; sys ns/op likewise, from getrusage around the
+# the median of REPEAT runs (in rounds over all pairs); sys ns/op likewise, from getrusage around the
 # timed loop (all threads, so an SQPOLL thread's time counts).
 #
 # Usage: io-uring-bench/run.sh   (from anywhere; takes a few minutes)
@@ -21,7 +21,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 BENCH_DIR=io-uring-bench
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}
 NOP_N1=${NOP_N1:-200000}
 NOP_N2=${NOP_N2:-2200000}
 READ_N1=${READ_N1:-50000}
@@ -66,7 +66,7 @@ count() {
 		awk -F, '$3 ~ /^instructions:u/ { u = $1 } $3 ~ /^instructions:k/ { k = $1 }
 			END { if (u !~ /^[0-9]+$/ || k !~ /^[0-9]+$/) exit 1; print u, k }' "$out"
 	else
-		echo "valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null bench-one ${args[*]}" >>"$COMMANDS"
+		echo "valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null --log-file=OUT bench-one ${args[*]}" >>"$COMMANDS"
 		valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null --log-file="$out" \
 			"$BIN" "${args[@]}" >/dev/null 2>"$TMP/err" || { cat "$TMP/err" "$out" >&2; return 1; }
 		awk '/I +refs:/ { gsub(/,/, "", $NF); u = $NF } END { if (u !~ /^[0-9]+$/) exit 1; print u, "-" }' "$out"
@@ -79,34 +79,58 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 CSV=$BENCH_DIR/results.csv
 echo "workload,lib,user_instr_per_op,kernel_instr_per_op,wall_ns_per_op,sys_ns_per_op" >"$TMP/csv"
 START=$(date +%s)
+
+ops() {
+	case $1 in
+	read-4k*) echo "$READ_N1 $READ_N2" ;;
+	*) echo "$NOP_N1 $NOP_N2" ;;
+	esac
+}
+
+# Instructions: each pair at N1 and N2 ops.
+UINSTR=()
+KINSTR=()
+i=0
 for pair in "${PAIRS[@]}"; do
 	read -r lib workload <<<"$pair"
-	case $workload in
-	read-4k*) n1=$READ_N1 n2=$READ_N2 ;;
-	*) n1=$NOP_N1 n2=$NOP_N2 ;;
-	esac
-	log "run.sh: $lib $workload"
+	read -r n1 n2 <<<"$(ops "$workload")"
+	log "run.sh: counting $lib $workload"
 	c1=$(count "$lib" "$workload" "$n1")
 	c2=$(count "$lib" "$workload" "$n2")
 	read -r u1 k1 <<<"$c1"
 	read -r u2 k2 <<<"$c2"
-	user=$(awk -v a="$u1" -v b="$u2" -v n="$((n2 - n1))" 'BEGIN { printf "%.2f", (b - a) / n }')
-	kernel=
+	UINSTR[i]=$(awk -v a="$u1" -v b="$u2" -v n="$((n2 - n1))" 'BEGIN { printf "%.2f", (b - a) / n }')
+	KINSTR[i]=
 	if [ "$k1" != - ]; then
-		kernel=$(awk -v a="$k1" -v b="$k2" -v n="$((n2 - n1))" 'BEGIN { printf "%.2f", (b - a) / n }')
+		KINSTR[i]=$(awk -v a="$k1" -v b="$k2" -v n="$((n2 - n1))" 'BEGIN { printf "%.2f", (b - a) / n }')
 	fi
-	: >"$TMP/wall"
-	: >"$TMP/sys"
-	for _ in $(seq "$REPEAT"); do
-		echo "bench-one --lib $lib --workload $workload --ops $n2" >>"$COMMANDS"
+	i=$((i + 1))
+done
+
+# Wall clock: REPEAT rounds over all pairs, so that a change in the load
+# the machine carries spreads over every library instead of hitting one.
+for round in $(seq "$REPEAT"); do
+	log "run.sh: wall clock, round $round of $REPEAT"
+	i=0
+	for pair in "${PAIRS[@]}"; do
+		read -r lib workload <<<"$pair"
+		read -r _ n2 <<<"$(ops "$workload")"
+		if [ "$round" = 1 ]; then
+			echo "bench-one --lib $lib --workload $workload --ops $n2" >>"$COMMANDS.wall"
+		fi
 		"$BIN" --lib "$lib" --workload "$workload" --ops "$n2" >"$TMP/line" 2>"$TMP/err" ||
 			{ cat "$TMP/err" >&2; exit 1; }
-		awk '{ print $4 }' "$TMP/line" >>"$TMP/wall"
-		awk '$2 == "cpu" { print $6 }' "$TMP/err" >>"$TMP/sys"
+		awk '{ print $4 }' "$TMP/line" >>"$TMP/wall.$i"
+		awk '$2 == "cpu" { print $6 }' "$TMP/err" >>"$TMP/sys.$i"
+		i=$((i + 1))
 	done
-	wall=$(median <"$TMP/wall")
-	sys=$(median <"$TMP/sys")
-	echo "$workload,$lib,$user,$kernel,$wall,$sys" >>"$TMP/csv"
+done
+
+i=0
+for pair in "${PAIRS[@]}"; do
+	read -r lib workload <<<"$pair"
+	echo "$workload,$lib,${UINSTR[i]},${KINSTR[i]},$(median <"$TMP/wall.$i"),$(median <"$TMP/sys.$i")" >>"$TMP/csv"
+	i=$((i + 1))
 done
 ELAPSED=$(($(date +%s) - START))
 cp "$TMP/csv" "$CSV"
@@ -134,7 +158,7 @@ fi
 	echo "- kernel: $(uname -sr)"
 	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- rustc: $(rustc --version)"
-	echo "- uring-core: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (src modified)')"
+	echo "- uring-core: src/ as of commit $(git log -1 --format=%h -- src 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (with uncommitted changes)'), measured from $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "- instruction counter: $counter_note"
 	echo "- run time of run.sh's measurements: ${ELAPSED} s"
 	echo
@@ -147,7 +171,8 @@ fi
 	echo "- **user instr/op**, **kernel instr/op**: (count(N2) - count(N1)) / (N2 - N1) with"
 	echo "  N1 = $NOP_N1 and N2 = $NOP_N2 ops for the NOP workloads, N1 = $READ_N1 and"
 	echo "  N2 = $READ_N2 for read-4k; counted over the whole process, so setup cancels out."
-	echo "- **wall ns/op**: bench-one's timed loop over N2 ops, median of $REPEAT runs."
+	echo "- **wall ns/op**: bench-one's timed loop over N2 ops, median of $REPEAT runs (taken in"
+	echo "  rounds over all rows, so that load from elsewhere spreads over every library)."
 	echo "- **sys ns/op**: system CPU time per op over the same runs (getrusage; median)."
 	echo "- **user instr / best of io-uring, rustix-uring**: this row's user instr/op over the"
 	echo "  lower of io-uring's and rustix-uring's in the same workload (for a \`-fast\` row,"
@@ -174,10 +199,16 @@ fi
 	echo "\`\`\`"
 	echo
 	echo "which built \`cargo build --release -p io-uring-bench --bins\` and ran, with"
-	echo "\`bench-one\` = \`$(realpath --relative-to=. "$BIN")\`:"
+	echo "\`bench-one\` = \`$(realpath --relative-to=. "$BIN")\`, to count instructions:"
 	echo
 	echo "\`\`\`sh"
 	cat "$COMMANDS"
+	echo "\`\`\`"
+	echo
+	echo "and for the wall clock, $REPEAT rounds of:"
+	echo
+	echo "\`\`\`sh"
+	cat "$COMMANDS.wall"
 	echo "\`\`\`"
 	echo
 	echo "The criterion benchmarks (same workloads, one run for all three libraries):"

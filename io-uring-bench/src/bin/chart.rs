@@ -203,11 +203,18 @@ fn svg(rows: &[Row]) -> String {
     // Bars.
     for (g, group) in groups.iter().enumerate() {
         let gx = left + group_gap + g as f64 * (group_w + group_gap);
-        for (s, name) in series.iter().enumerate() {
-            let Some(v) = rows.iter().find(|r| r.base() == *group && r.series() == *name).and_then(|r| r.user) else {
-                continue;
-            };
-            let x = gx + s as f64 * (bar_w + bar_gap);
+        // The bars this group has, side by side and centred in its slot.
+        let bars: Vec<(usize, f64)> = series
+            .iter()
+            .enumerate()
+            .filter_map(|(s, name)| {
+                rows.iter().find(|r| r.base() == *group && r.series() == *name).and_then(|r| r.user).map(|v| (s, v))
+            })
+            .collect();
+        let offset = (series.len() - bars.len()) as f64 * (bar_w + bar_gap) / 2.0;
+        for (i, &(s, v)) in bars.iter().enumerate() {
+            let name = &series[s];
+            let x = gx + offset + i as f64 * (bar_w + bar_gap);
             let (by, bh) = (y(v), top + plot_h - y(v));
             let _ = writeln!(
                 out,
