@@ -23,8 +23,10 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// are unaffected. The kernel resizes only rings set up with
     /// `DEFER_TASKRUN` (else `EINVAL`), refuses rings with caller memory
     /// (`NO_MMAP`, here `EINVAL` before any syscall) and answers `EOVERFLOW`
-    /// when the unreaped completions do not fit the new CQ. On error the
-    /// ring is unchanged.
+    /// when the unreaped completions do not fit the new CQ. When the kernel
+    /// refuses, the ring is unchanged; should mapping the new rings fail
+    /// after it agreed (`ENOMEM`), the error is returned and the ring, whose
+    /// views still show the old rings, must be dropped.
     pub fn resize_rings(&mut self, sq_entries: u32, cq_entries: u32) -> Result<()> {
         if matches!(self.memory, RingMemory::Caller) {
             return Err(Errno::INVAL);
@@ -74,9 +76,6 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         // identity map is right for the entries it kept.
         let (sq, cqi) = unsafe { Self::views(&p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
         let memory = RingMemory::Mapped { rings, cq, sqes };
-        if self.dontfork {
-            memory.dontfork()?;
-        }
         self.sq = sq;
         self.cq = cqi;
         self.params.0.sq_entries = p.sq_entries;
@@ -85,6 +84,11 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         self.params.0.cq_off = p.cq_off;
         // Dropping the old mappings last: the views now point at the new ones.
         self.memory = memory;
+        if self.dontfork {
+            // The ring is consistent already; a failure here only means a
+            // child would inherit the new mappings.
+            self.memory.dontfork()?;
+        }
         Ok(())
     }
 }
