@@ -211,12 +211,10 @@ pub struct Summary {
     pub skipped: usize,
     /// Opcodes required by at least one test that passed.
     pub ops_exercised: BTreeSet<u8>,
-    /// Register opcodes required by a passing test, with their names.
-    pub register_exercised: BTreeMap<u8, &'static str>,
-    /// Register opcodes whose passing tests could only check a refusal.
-    pub register_refusal_only: BTreeSet<u8>,
-    /// Register opcodes a passing test used for real.
-    register_full: BTreeSet<u8>,
+    /// Register opcodes a passing test used for real, with their names.
+    pub register_used: BTreeMap<u8, &'static str>,
+    /// Register opcodes a passing test could only see refused.
+    pub register_refused: BTreeMap<u8, &'static str>,
 }
 
 impl Summary {
@@ -238,18 +236,19 @@ impl Summary {
     /// (all the kernel has) that a passing test exercised, which none did,
     /// and which were exercised only by checking the kernel's refusal.
     pub fn register_coverage(&self, register_ops: u32) -> String {
+        let exercised = |op: &u8| self.register_used.contains_key(op) || self.register_refused.contains_key(op);
         let all = 0..register_ops.min(256) as u8;
-        let done = all.clone().filter(|op| self.register_exercised.contains_key(op)).count();
+        let done = all.clone().filter(exercised).count();
         let mut line = format!("register ops exercised: {done}/{register_ops}");
-        let missing: Vec<String> =
-            all.filter(|op| !self.register_exercised.contains_key(op)).map(|op| op.to_string()).collect();
+        let missing: Vec<String> = all.filter(|op| !exercised(op)).map(|op| op.to_string()).collect();
         if !missing.is_empty() {
             let _ = write!(line, " (not exercised: {})", missing.join(", "));
         }
         let refused: Vec<String> = self
-            .register_refusal_only
+            .register_refused
             .iter()
-            .filter_map(|op| self.register_exercised.get(op).map(|name| format!("{op} {name}")))
+            .filter(|(op, _)| !self.register_used.contains_key(op))
+            .map(|(op, name)| format!("{op} {name}"))
             .collect();
         if !refused.is_empty() {
             let _ = write!(line, "; only the kernel's refusal checked, no hardware for: {}", refused.join(", "));
@@ -264,15 +263,10 @@ impl Summary {
                     self.ops_exercised.insert(op);
                 }
                 Req::Register(op, name) => {
-                    self.register_exercised.insert(op, name);
-                    self.register_refusal_only.remove(&op);
-                    self.register_full.insert(op);
+                    self.register_used.insert(op, name);
                 }
                 Req::RegisterRefusal(op, name) => {
-                    self.register_exercised.insert(op, name);
-                    if !self.register_full.contains(&op) {
-                        self.register_refusal_only.insert(op);
-                    }
+                    self.register_refused.insert(op, name);
                 }
             }
         }

@@ -153,21 +153,25 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         if p.flags & size_flags != entry_flags || p.flags & sys::SETUP_NO_MMAP != 0 {
             return Err(Errno::INVAL);
         }
-        let (sq_len, cq_len, sqes_len) = ring_sizes::<S, C>(&p);
-        let rings_len = if p.features & sys::FEAT_SINGLE_MMAP != 0 { sq_len.max(cq_len) } else { sq_len };
-        let rings = Mmap::new(fd.as_fd(), sys::OFF_SQ_RING, rings_len)?;
-        let cq = if p.features & sys::FEAT_SINGLE_MMAP != 0 {
-            None
-        } else {
-            Some(Mmap::new(fd.as_fd(), sys::OFF_CQ_RING, cq_len)?)
-        };
-        let sqes = Mmap::new(fd.as_fd(), sys::OFF_SQES, sqes_len)?;
+        let (sq, cqi, memory) = Self::map(fd.as_fd(), &p)?;
+        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index: RingIndex::new(), dontfork: false, memory, fd })
+    }
+
+    /// Maps the SQ ring, the CQ ring (unless FEAT_SINGLE_MMAP puts both in
+    /// one mapping) and the SQE array of `fd` as the kernel-filled `p`
+    /// lays them out, and builds the queue views over them.
+    fn map(fd: BorrowedFd<'_>, p: &Params) -> Result<(squeue::Inner<S>, cqueue::Inner<C>, RingMemory)> {
+        let (sq_len, cq_len, sqes_len) = ring_sizes::<S, C>(p);
+        let single = p.features & sys::FEAT_SINGLE_MMAP != 0;
+        let rings = Mmap::new(fd, sys::OFF_SQ_RING, if single { sq_len.max(cq_len) } else { sq_len })?;
+        let cq = if single { None } else { Some(Mmap::new(fd, sys::OFF_CQ_RING, cq_len)?) };
+        let sqes = Mmap::new(fd, sys::OFF_SQES, sqes_len)?;
         let cq_base = cq.as_ref().map_or(rings.as_ptr(), Mmap::as_ptr);
         // SAFETY: the three mappings have the sizes the kernel's offsets
-        // call for (`ring_sizes`) and live in `memory` as long as the ring (R1, R2).
-        let (sq, cqi) = unsafe { Self::views(&p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
-        let memory = RingMemory::Mapped { rings, cq, sqes };
-        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index: RingIndex::new(), dontfork: false, memory, fd })
+        // call for (`ring_sizes`) and are returned in the `RingMemory` that
+        // the caller keeps as long as the views (R1, R2).
+        let (sq, cqi) = unsafe { Self::views(p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
+        Ok((sq, cqi, RingMemory::Mapped { rings, cq, sqes }))
     }
 
     /// Builds the queue views over ring memory and, unless the ring has no

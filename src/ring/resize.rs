@@ -8,8 +8,7 @@
 use rustix::fd::AsFd;
 use rustix::io::{Errno, Result};
 
-use super::{ring_sizes, IoUring, RingMemory};
-use crate::sys::mmap::Mmap;
+use super::{IoUring, RingMemory};
 use crate::sys::{self, Params};
 use crate::{cqueue, squeue};
 
@@ -45,43 +44,31 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         }
         // SAFETY: `p` is a valid io_uring_params the kernel reads and fills
         // (nr_args 1). Until we remap below, the old mappings keep the
-        // old rings alive and our views keep pointing at them; no view
+        // old rings alive (R1) and our views keep pointing at them; no view
         // exists now (`&mut self`), so nothing reads them in between.
         unsafe { self.submitter().register_raw(sys::REGISTER_RESIZE_RINGS, core::ptr::from_mut(&mut p).cast(), 1) }?;
-        // The kernel fills in the flags of the ring as set up, not ours.
-        p.flags = self.params.0.flags;
-        p.features = self.params.0.features;
-        p.sq_thread_cpu = self.params.0.sq_thread_cpu;
-        p.sq_thread_idle = self.params.0.sq_thread_idle;
-        p.wq_fd = self.params.0.wq_fd;
+        // The kernel answers with the new sizes and offsets; everything
+        // else about the ring is as set up.
+        let mut new = self.params.0;
+        new.sq_entries = p.sq_entries;
+        new.cq_entries = p.cq_entries;
+        new.sq_off = p.sq_off;
+        new.cq_off = p.cq_off;
         if has_array {
             // Checked above to be the kernel's rule on this kernel.
-            p.sq_off.array = sq_array_offset::<C>(&p).ok_or(Errno::OVERFLOW)?;
+            new.sq_off.array = sq_array_offset::<C>(&new).ok_or(Errno::OVERFLOW)?;
         }
-        let (sq_len, cq_len, sqes_len) = ring_sizes::<S, C>(&p);
-        let single = p.features & sys::FEAT_SINGLE_MMAP != 0;
-        let fd = self.fd.as_fd();
         // Should a mapping fail after the kernel resized, the old views
         // still point at the old rings, which the old mappings keep alive:
         // no memory error, but the ring is unusable; the caller gets the
-        // error (ENOMEM and the like) and should drop it.
-        let rings = Mmap::new(fd, sys::OFF_SQ_RING, if single { sq_len.max(cq_len) } else { sq_len })?;
-        let cq = if single { None } else { Some(Mmap::new(fd, sys::OFF_CQ_RING, cq_len)?) };
-        let sqes = Mmap::new(fd, sys::OFF_SQES, sqes_len)?;
-        let cq_base = cq.as_ref().map_or(rings.as_ptr(), Mmap::as_ptr);
-        // SAFETY: fresh mappings of the sizes the new offsets call for,
-        // stored in `self.memory` below so they live as long as the views
-        // (R1, R2). Building the views refills the SQ index array, which
-        // the kernel allocated zeroed; it copied SQEs slot by slot, so the
-        // identity map is right for the entries it kept.
-        let (sq, cqi) = unsafe { Self::views(&p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
-        let memory = RingMemory::Mapped { rings, cq, sqes };
+        // error (ENOMEM and the like) and should drop it. Building the views
+        // refills the SQ index array, which the kernel allocated zeroed; it
+        // copied SQEs slot by slot, so the identity map is right for the
+        // entries it kept.
+        let (sq, cqi, memory) = Self::map(self.fd.as_fd(), &new)?;
         self.sq = sq;
         self.cq = cqi;
-        self.params.0.sq_entries = p.sq_entries;
-        self.params.0.cq_entries = p.cq_entries;
-        self.params.0.sq_off = p.sq_off;
-        self.params.0.cq_off = p.cq_off;
+        self.params.0 = new;
         // Dropping the old mappings last: the views now point at the new ones.
         self.memory = memory;
         if self.dontfork {
