@@ -114,26 +114,17 @@ impl<'a> Submitter<'a> {
     }
 
     /// The flags a submit needs beyond `extra`, or `None` when an SQPOLL
-    /// ring needs no kernel entry at all (see [`flags_for_submit`]).
-    ///
-    /// Under SQPOLL a `SeqCst` fence separates the tail the caller published
-    /// from the read of NEED_WAKEUP (R4): without it the store may be
-    /// ordered after the load, and the kernel thread may go to sleep on an
-    /// SQ it saw as empty while we see it awake.
+    /// ring needs no kernel entry at all (see [`enter_flags`]).
     #[inline]
     fn enter_flags(&self, want: usize, extra: u32) -> Option<u32> {
-        let setup = self.params.setup_flags();
-        if setup & sys::SETUP_SQPOLL != 0 {
-            atomic::fence(Ordering::SeqCst);
-        }
-        flags_for_submit(want, setup, self.sq_flags(), extra)
+        enter_flags(self.params.setup_flags(), self.sq_flags, want, extra)
     }
 
     /// `io_uring_enter` on this ring.
     ///
     /// # Safety
     /// `arg` and `argsz` must match what `flags` tells the kernel.
-    #[inline]
+    #[inline(always)]
     pub(crate) unsafe fn enter_raw(
         &self,
         to_submit: u32,
@@ -142,23 +133,8 @@ impl<'a> Submitter<'a> {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<usize> {
-        if let Some(index) = self.ring_index.get() {
-            let flags = flags | sys::ENTER_REGISTERED_RING;
-            // SAFETY: R1 and `push`'s contract, as for the fd below; the
-            // index names this ring in the thread that registered it. On another thread the kernel finds no ring there
-            // (EBADF, or EINVAL without any registered ring) and nothing was
-            // submitted, so the call is repeated through the fd; so it is
-            // when the rustix fallback cannot pass an index (ENOSYS).
-            match unsafe { sys::syscall::enter(index, to_submit, min_complete, flags, arg, argsz) } {
-                Err(rustix::io::Errno::BADF | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {}
-                r => return r.map(|n| n as usize),
-            }
-        }
-        let fd = self.fd.as_raw_fd() as u32;
-        // SAFETY: the fd is this ring's (R1); entries published to the SQ
-        // were pushed under `push`'s contract; `arg` is the caller's promise.
-        let n = unsafe { sys::syscall::enter(fd, to_submit, min_complete, flags, arg, argsz) }?;
-        Ok(n as usize)
+        // SAFETY: forwarded from the caller.
+        unsafe { enter_ring(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) }
     }
 
     /// Raw `io_uring_enter` with an optional kernel signal mask.
@@ -228,15 +204,21 @@ impl<'a> Submitter<'a> {
     /// Submits the entries published to the SQ and waits until at least
     /// `want` completions are in the CQ. Returns how many entries the kernel
     /// consumed (under SQPOLL, how many were waiting for it).
-    #[inline]
+    #[inline(always)]
     pub fn submit_and_wait(&self, want: usize) -> Result<usize> {
         let len = self.sq_len();
-        match self.enter_flags(want, 0) {
-            None => Ok(len as usize),
-            // SAFETY: no extra argument; the SQ holds entries pushed under
-            // `push`'s contract.
-            Some(flags) => unsafe { self.enter_raw(len, saturate(want), flags, ptr::null(), 0) },
+        let (setup, sq_flags) = (self.params.setup_flags(), self.sq_flags());
+        // The common case, inlined: a ring without SQPOLL or IOPOLL, and no
+        // overflow or task work flagged. Then the flags depend on `want`
+        // alone; everything else takes the general path, out of line.
+        if (setup & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL)) | (sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN)) != 0
+        {
+            return submit_and_wait_general(self.fd, self.ring_index, setup, self.sq_flags, len, want);
         }
+        let flags = if want > 0 { sys::ENTER_GETEVENTS } else { 0 };
+        // SAFETY: no extra argument; the SQ holds entries pushed under
+        // `push`'s contract.
+        unsafe { self.enter_raw(len, saturate(want), flags, ptr::null(), 0) }
     }
 
     /// As [`submit_and_wait`](Self::submit_and_wait), with a timeout, a
@@ -277,6 +259,105 @@ impl<'a> Submitter<'a> {
         // SAFETY: the fd is this ring's (R1); `arg` is the caller's promise.
         unsafe { sys::syscall::register(self.fd.as_raw_fd(), opcode, arg, nr_args) }
     }
+}
+
+/// The flags a submit needs beyond `extra`, or `None` when an SQPOLL ring
+/// needs no kernel entry at all (see [`flags_for_submit`]); `sq_flags` is
+/// the ring's shared SQ flags word.
+///
+/// Under SQPOLL a `SeqCst` fence separates the tail the caller published
+/// from the read of NEED_WAKEUP (R4): without it the store may be ordered
+/// after the load, and the kernel thread may go to sleep on an SQ it saw as
+/// empty while we see it awake.
+#[inline]
+fn enter_flags(setup: u32, sq_flags: *const AtomicU32, want: usize, extra: u32) -> Option<u32> {
+    if setup & sys::SETUP_SQPOLL != 0 {
+        atomic::fence(Ordering::SeqCst);
+    }
+    // SAFETY: live shared word of the borrowed ring (R1-R3).
+    let sq_flags = unsafe { (*sq_flags).load(Ordering::Relaxed) };
+    flags_for_submit(want, setup, sq_flags, extra)
+}
+
+/// [`Submitter::submit_and_wait`] for SQPOLL and IOPOLL rings and flagged
+/// overflow or task work. Out of line, and given the few values it needs
+/// rather than the `Submitter`, so that the inlined common case neither
+/// grows nor has to build a `Submitter` in memory.
+#[inline(never)]
+fn submit_and_wait_general(
+    fd: &OwnedFd,
+    ring_index: &RingIndex,
+    setup: u32,
+    sq_flags: *const AtomicU32,
+    len: u32,
+    want: usize,
+) -> Result<usize> {
+    match enter_flags(setup, sq_flags, want, 0) {
+        None => Ok(len as usize),
+        // SAFETY: no extra argument; the SQ holds entries pushed under
+        // `push`'s contract.
+        Some(flags) => unsafe { enter_ring(fd, ring_index, len, saturate(want), flags, ptr::null(), 0) },
+    }
+}
+
+/// `io_uring_enter` on the ring `fd`, through its registered index when it
+/// has one.
+///
+/// # Safety
+/// `arg` and `argsz` must match what `flags` tells the kernel; `fd` and
+/// `ring_index` are one ring's, whose published SQ entries were pushed under
+/// `push`'s contract.
+#[inline(always)]
+unsafe fn enter_ring(
+    fd: &OwnedFd,
+    ring_index: &RingIndex,
+    to_submit: u32,
+    min_complete: u32,
+    flags: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Result<usize> {
+    let n = match ring_index.get() {
+        // SAFETY: R1 and the caller's promise; the index names this ring in
+        // the thread that registered it.
+        Some(index) => match unsafe {
+            sys::syscall::enter(index, to_submit, min_complete, flags | sys::ENTER_REGISTERED_RING, arg, argsz)
+        } {
+            Ok(n) => n,
+            // SAFETY: forwarded from the caller.
+            Err(e) => return unsafe { enter_retry_by_fd(e, fd, to_submit, min_complete, flags, arg, argsz) },
+        },
+        // SAFETY: the fd is this ring's (R1); the rest is the caller's promise.
+        None => unsafe { sys::syscall::enter(fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) }?,
+    };
+    Ok(n as usize)
+}
+
+/// After an enter through the registered index failed with `e`: on another
+/// thread the kernel finds no ring at that index (EBADF, or EINVAL without
+/// any registered ring) and nothing was submitted, so the call is repeated
+/// through the fd; so it is when the rustix fallback cannot pass an index
+/// (ENOSYS). Other errors are the call's.
+///
+/// # Safety
+/// As for [`enter_ring`].
+#[cold]
+#[inline(never)]
+unsafe fn enter_retry_by_fd(
+    e: rustix::io::Errno,
+    fd: &OwnedFd,
+    to_submit: u32,
+    min_complete: u32,
+    flags: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Result<usize> {
+    if !matches!(e, rustix::io::Errno::BADF | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) {
+        return Err(e);
+    }
+    // SAFETY: as in `enter_ring`.
+    let n = unsafe { sys::syscall::enter(fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) }?;
+    Ok(n as usize)
 }
 
 /// Decides the `io_uring_enter` flags of a submit, from the ring's setup

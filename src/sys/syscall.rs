@@ -66,11 +66,23 @@ pub(crate) unsafe fn register(fd: i32, opcode: u32, arg: *const c_void, nr_args:
 ))]
 #[inline(always)]
 fn decode(ret: isize) -> Result<u32> {
-    if (-4095..0).contains(&ret) {
-        Err(Errno::from_raw_os_error(-ret as i32))
-    } else {
+    // As unsigned numbers, the error values are the top 4095.
+    if (ret as usize) < (-4095isize) as usize {
         Ok(ret as u32)
+    } else {
+        Err(errno(ret))
     }
+}
+
+/// The `Errno` of an error return; out of line, off the hot path.
+#[cfg(all(
+    not(uring_core_rustix_fallback),
+    any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")
+))]
+#[cold]
+#[inline(never)]
+fn errno(ret: isize) -> Errno {
+    Errno::from_raw_os_error(-ret as i32)
 }
 
 #[cfg(all(
