@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use uring_core::{cqueue, squeue, Builder, IoUring, Probe};
@@ -311,10 +312,48 @@ fn run_one(test: &Test, ctx: &Ctx) -> Outcome {
     }
 }
 
+/// The test running now and since when, for the watchdog.
+static CURRENT: Mutex<Option<(String, Instant)>> = Mutex::new(None);
+
+/// How long one test may run before the watchdog ends the whole run:
+/// `URING_TEST_TIMEOUT_SECS`, else 300 s (times `URING_STRESS_SCALE`).
+fn watchdog_limit() -> Duration {
+    let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let secs = var("URING_TEST_TIMEOUT_SECS").unwrap_or(300 * var("URING_STRESS_SCALE").unwrap_or(1).max(1));
+    Duration::from_secs(secs)
+}
+
+/// Starts the watchdog thread: a test that hangs (a completion that never
+/// comes, a lost wake-up) ends the run with exit code 3, naming the test
+/// and printing the kernel stacks of the process's threads, instead of
+/// hanging CI until its own time limit.
+fn start_watchdog() {
+    let limit = watchdog_limit();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some((name, since)) = current {
+            if since.elapsed() > limit {
+                println!("WATCHDOG: {name} still running after {limit:?}; kernel stacks:");
+                if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+                    for t in tasks.flatten() {
+                        let stack = std::fs::read_to_string(t.path().join("stack")).unwrap_or_default();
+                        println!("  task {}:\n{stack}", t.file_name().to_string_lossy());
+                    }
+                }
+                std::process::exit(3);
+            }
+        }
+    });
+}
+
 /// Runs the selected tests on the selected flavours, printing one line per
 /// test and the summary line last.
 pub fn run(tests: &[Test], opts: &Options, probe: &Probe, register_ops: Option<u32>) -> Summary {
     let mut sum = Summary::default();
+    if !opts.list {
+        start_watchdog();
+    }
     let flavours: Vec<&Flavour> =
         FLAVOURS.iter().filter(|f| opts.flavour.as_deref().is_none_or(|n| n == f.name)).collect();
     for (i, flavour) in flavours.iter().enumerate() {
@@ -337,8 +376,11 @@ pub fn run(tests: &[Test], opts: &Options, probe: &Probe, register_ops: Option<u
         println!("flavour {} ({} tests)", flavour.name, selected.len());
         for t in selected {
             let start = Instant::now();
+            *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((format!("{} [{}]", t.name, flavour.name), start));
             let outcome = run_one(t, &ctx);
             let took = start.elapsed();
+            *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
             let mut line = format!("  {} [{}] ... ", t.name, flavour.name);
             match outcome {
                 Outcome::Pass => {

@@ -22,6 +22,7 @@ mod ring;
 mod rw;
 mod send;
 mod setup;
+mod stress;
 mod timeout;
 mod xattr;
 
@@ -53,6 +54,7 @@ pub fn all() -> Vec<Test> {
         register::tests(),
         register_rsrc::tests(),
         register_ring::tests(),
+        stress::tests(),
     ]
     .into_iter()
     .flatten()

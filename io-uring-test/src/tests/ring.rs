@@ -114,18 +114,33 @@ where
     S: squeue::EntryMarker + Send,
     C: cqueue::EntryMarker + Send,
 {
-    const N: u64 = 1_000_000;
     let mut ring = ctx.ring::<S, C>(256)?;
+    split_nops(&mut ring, 1_000_000, Duration::from_secs(60)).map(drop)
+}
+
+/// Sends `n` NOPs through `split()`: this thread pushes and submits, a
+/// second one reaps; every user data must come back exactly once, within
+/// `limit`. Returns the time it took.
+pub(super) fn split_nops<S, C>(
+    ring: &mut uring_core::IoUring<S, C>,
+    n: u64,
+    limit: Duration,
+) -> anyhow::Result<Duration>
+where
+    S: squeue::EntryMarker + Send,
+    C: cqueue::EntryMarker + Send,
+{
     let cq_cap = u64::from(ring.params().cq_entries());
     let reaped = AtomicU64::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let start = Instant::now();
+    let deadline = start + limit;
     let (submitter, mut sq, mut cq) = ring.split();
     let seen = std::thread::scope(|s| -> anyhow::Result<Vec<u8>> {
         let reaper = s.spawn(|| -> anyhow::Result<Vec<u8>> {
-            let mut seen = vec![0u8; N as usize];
+            let mut seen = vec![0u8; n as usize];
             let mut count = 0u64;
-            while count < N {
+            while count < n {
                 cq.sync();
                 let before = count;
                 for cqe in &mut cq {
@@ -147,9 +162,9 @@ where
         });
         let mut next = 0u64;
         let result = (|| -> anyhow::Result<()> {
-            while next < N {
+            while next < n {
                 let in_flight = next - reaped.load(Ordering::Acquire);
-                let room = (cq_cap - in_flight).min(N - next).min(64);
+                let room = (cq_cap - in_flight).min(n - next).min(64);
                 for _ in 0..room {
                     // SAFETY: NOPs name no memory.
                     if unsafe { sq.push(&nop(next)) }.is_err() {
@@ -176,7 +191,7 @@ where
     if let Some((ud, &c)) = seen.iter().enumerate().find(|(_, &c)| c != 1) {
         bail!("user_data {ud} seen {c} times");
     }
-    Ok(())
+    Ok(start.elapsed())
 }
 
 fn cq_overflow_recovered<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
@@ -358,7 +373,13 @@ fn raw_enter_forms_submit_and_wait<S: squeue::EntryMarker, C: cqueue::EntryMarke
         // SAFETY: NOPs name no memory.
         unsafe { ring.submission().push(&nop(form)) }?;
         let submitter = ring.submitter();
-        let getevents = IoringEnterFlags::GETEVENTS;
+        // Under SQPOLL a raw enter must also wake the kernel thread: it may
+        // have gone idle since the last form (on a loaded machine 50 ms pass
+        // quickly), and then nobody would consume the NOP we wait for.
+        let getevents = match ctx.flavour.sqpoll {
+            true => IoringEnterFlags::GETEVENTS | IoringEnterFlags::SQ_WAKEUP,
+            false => IoringEnterFlags::GETEVENTS,
+        };
         // SAFETY: the arguments match the flags; the SQ holds one NOP.
         let n = unsafe {
             match form {
