@@ -15,7 +15,7 @@
 use std::error::Error;
 use std::fs::File;
 use std::io::{Read as _, Write as _};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::time::Duration;
 
 use rustix::buffer::spare_capacity;
@@ -62,9 +62,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut rx = File::from(rx);
 
     let ep = epoll::create(epoll::CreateFlags::CLOEXEC)?;
-    for (fd, token) in [(efd.as_raw_fd(), RING), (timer.as_raw_fd(), TIMER), (rx.as_raw_fd(), PIPE)] {
-        // SAFETY: all three fds stay open for the rest of `main`.
-        let fd = unsafe { rustix::fd::BorrowedFd::borrow_raw(fd) };
+    for (fd, token) in [(efd.as_fd(), RING), (timer.as_fd(), TIMER), (rx.as_fd(), PIPE)] {
         epoll::add(&ep, fd, epoll::EventData::new_u64(token), epoll::EventFlags::IN)?;
     }
 
