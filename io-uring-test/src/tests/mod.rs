@@ -1,6 +1,7 @@
 //! Every test, by family; each file exports its list. The opcode families
 //! mirror `src/opcode/` file by file.
 
+mod bad_input;
 mod buf_ring;
 mod buffers;
 mod cancel;
@@ -54,6 +55,7 @@ pub fn all() -> Vec<Test> {
         register::tests(),
         register_rsrc::tests(),
         register_ring::tests(),
+        bad_input::tests(),
         stress::tests(),
     ]
     .into_iter()
