@@ -50,6 +50,9 @@
 
 pub mod buf_ring;
 pub mod cqueue;
+#[cfg(feature = "fuzz-hooks")]
+#[doc(hidden)]
+pub mod fuzz_hooks;
 pub mod opcode;
 pub mod register;
 pub mod ring;
