@@ -427,12 +427,18 @@ impl<'a> BufRing<'a> {
     pub fn unregister(&mut self, submitter: &Submitter<'_>) -> Result<()> {
         self.check_ring(submitter)?;
         submitter.unregister_buf_ring(self.bgid)?;
+        self.end();
+        Ok(())
+    }
+
+    /// The bookkeeping side of `unregister`: the ring memory is no longer
+    /// ours to write (a mapped ring goes away).
+    fn end(&mut self) {
         self.registered = None;
         self.last = None;
         if let RingMemory::Mapped(map) = &mut self.memory {
             *map = None;
         }
-        Ok(())
     }
 
     /// `EINVAL` unless registered with the ring of `submitter`.
