@@ -13,8 +13,11 @@ pub mod recvmsg_out;
 
 use std::path::{Path, PathBuf};
 
+/// A fuzz target: panics when a property does not hold for the input.
+pub type Target = fn(&[u8]);
+
 /// The targets, by the name of their binary and corpus directory.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("buf_ring", buf_ring::run),
     ("cqe_flags", cqe_flags::run),
     ("probe", probe::run),
@@ -99,7 +102,7 @@ pub fn corpus_files(target: &str) -> Vec<PathBuf> {
 /// The `main` of a target binary built without libFuzzer: runs `target`
 /// on every file named on the command line (directories: every file in
 /// them) and says how many it ran.
-pub fn replay_args(target: fn(&[u8])) {
+pub fn replay_args(target: Target) {
     let mut count = 0usize;
     for arg in std::env::args_os().skip(1) {
         let path = PathBuf::from(arg);
