@@ -48,8 +48,12 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+mod auto_traits;
 pub mod buf_ring;
 pub mod cqueue;
+#[cfg(feature = "fuzz-hooks")]
+#[doc(hidden)]
+pub mod fuzz_hooks;
 pub mod opcode;
 pub mod register;
 pub mod ring;

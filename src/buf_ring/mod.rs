@@ -107,7 +107,9 @@
 //!   kernel reports in the completion, is the entry's ring position (a
 //!   `u16`), not the buffer's index; `slots[i].at` records which buffer
 //!   was last written into ring slot `i`. `take` accepts a completion only
-//!   when that buffer is InRing *at that position*. A completion passed a
+//!   when a buffer is InRing *at that position*: normally the one `at`
+//!   names, but completions may come out of order, after the slot was
+//!   written again, and then the buffer is searched for. A completion passed a
 //!   second time names a position its buffer has left, and is refused,
 //!   even after the buffer was recycled into the ring again; only after
 //!   65536 more adds could a position come round to an InRing buffer
@@ -146,6 +148,8 @@
 //!   of the buffer are attributed to the wrong offset. Use incremental mode
 //!   with sockets and pipes.
 
+#[cfg(feature = "fuzz-hooks")]
+mod fuzz_hooks;
 mod slot;
 mod take;
 #[cfg(test)]
@@ -423,12 +427,18 @@ impl<'a> BufRing<'a> {
     pub fn unregister(&mut self, submitter: &Submitter<'_>) -> Result<()> {
         self.check_ring(submitter)?;
         submitter.unregister_buf_ring(self.bgid)?;
+        self.end();
+        Ok(())
+    }
+
+    /// The bookkeeping side of `unregister`: the ring memory is no longer
+    /// ours to write (a mapped ring goes away).
+    fn end(&mut self) {
         self.registered = None;
         self.last = None;
         if let RingMemory::Mapped(map) = &mut self.memory {
             *map = None;
         }
-        Ok(())
     }
 
     /// `EINVAL` unless registered with the ring of `submitter`.

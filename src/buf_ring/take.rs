@@ -76,13 +76,8 @@ impl<'a> BufRing<'a> {
         if more && !self.inc {
             return Err(Errno::INVAL);
         }
-        // The wire id is a ring position (B6): the buffer written there
-        // must still be InRing at exactly that position.
-        let bid = self.slot(wire & self.mask)?.at;
+        let bid = self.find(wire)?;
         let first = self.slot(bid)?;
-        if first.state != State::InRing || first.pos != wire {
-            return Err(Errno::ALREADY);
-        }
         if res == 0 && (bundle || self.inc) {
             // A bundle counts no segment for 0 bytes; an incremental buffer
             // is consumed only by the bytes put in it.
@@ -122,6 +117,31 @@ impl<'a> BufRing<'a> {
             return Err(Errno::INVAL);
         }
         Ok(Some(Plan { bid, nbufs: nbufs as u16, off, len: res, more, last_end }))
+    }
+
+    /// The buffer InRing at ring position `wire` (B6): normally the one
+    /// last written into its ring slot. Completions may come out of order
+    /// (an io-wq read that picked its buffer first can finish last), and
+    /// by then buffers recycled in between may have been written into that
+    /// slot; so when the slot names another buffer, the one InRing at
+    /// `wire` is searched for. `EALREADY` when there is none, or more than
+    /// one (a buffer lost to a failed completion 65536 positions back).
+    fn find(&self, wire: u16) -> Result<u16> {
+        let bid = self.slot(wire & self.mask)?.at;
+        let at = self.slot(bid)?;
+        if at.state == State::InRing && at.pos == wire {
+            return Ok(bid);
+        }
+        let mut found = None;
+        for (bid, slot) in self.slots.iter().enumerate() {
+            if slot.state == State::InRing && slot.pos == wire {
+                if found.is_some() {
+                    return Err(Errno::ALREADY);
+                }
+                found = Some(bid as u16);
+            }
+        }
+        found.ok_or(Errno::ALREADY)
     }
 
     /// Applies a checked plan: every buffer gets a reader; the last stays
