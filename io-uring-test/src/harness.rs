@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use uring_core::{cqueue, squeue, Builder, IoUring, Probe};
@@ -311,10 +312,56 @@ fn run_one(test: &Test, ctx: &Ctx) -> Outcome {
     }
 }
 
+/// How long one test may take before the watchdog ends the run: far above
+/// any test's own deadlines, so only a wait that can never end trips it.
+/// `IO_URING_TEST_HANG_SECS` overrides it (an emulated machine is slower).
+fn hang_limit() -> Duration {
+    let secs = std::env::var("IO_URING_TEST_HANG_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(120);
+    Duration::from_secs(secs)
+}
+
+/// The test now running (its result-line prefix, when it started) and the
+/// counts so far, for the watchdog.
+static RUNNING: Mutex<Option<(String, Instant, usize, usize, usize)>> = Mutex::new(None);
+
+/// Starts a thread that, if one test runs longer than [`hang_limit`], prints
+/// that test as FAILED and the summary line, and exits with status 1: a
+/// test blocked in a wait that never returns (a completion an older kernel
+/// never posts) must show up as a failure with its name, not as a harness
+/// that never ends.
+fn start_watchdog() {
+    let limit = hang_limit();
+    std::thread::spawn(move || {
+        // Signals sent to the process are for the tests' threads.
+        // SAFETY: `set` is a valid sigset_t, filled before use; this only
+        // changes the calling thread's mask.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut set);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((line, start, passed, failed, skipped)) = running.as_ref() {
+                if start.elapsed() > limit {
+                    println!("{line}FAILED: still running after {} s; the harness stops here", limit.as_secs());
+                    println!("{passed} passed, {} failed, {skipped} skipped", failed + 1);
+                    let _ = std::io::Write::flush(&mut std::io::stdout());
+                    std::process::exit(1);
+                }
+            }
+        }
+    });
+}
+
 /// Runs the selected tests on the selected flavours, printing one line per
 /// test and the summary line last.
 pub fn run(tests: &[Test], opts: &Options, probe: &Probe, register_ops: Option<u32>) -> Summary {
     let mut sum = Summary::default();
+    if !opts.list {
+        start_watchdog();
+    }
     let flavours: Vec<&Flavour> =
         FLAVOURS.iter().filter(|f| opts.flavour.as_deref().is_none_or(|n| n == f.name)).collect();
     for (i, flavour) in flavours.iter().enumerate() {
@@ -336,10 +383,13 @@ pub fn run(tests: &[Test], opts: &Options, probe: &Probe, register_ops: Option<u
         }
         println!("flavour {} ({} tests)", flavour.name, selected.len());
         for t in selected {
+            let mut line = format!("  {} [{}] ... ", t.name, flavour.name);
             let start = Instant::now();
+            *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((line.clone(), start, sum.passed, sum.failed, sum.skipped));
             let outcome = run_one(t, &ctx);
             let took = start.elapsed();
-            let mut line = format!("  {} [{}] ... ", t.name, flavour.name);
+            *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = None;
             match outcome {
                 Outcome::Pass => {
                     sum.passed += 1;
