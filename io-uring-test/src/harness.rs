@@ -312,36 +312,53 @@ fn run_one(test: &Test, ctx: &Ctx) -> Outcome {
     }
 }
 
-/// The test running now and since when, for the watchdog.
-static CURRENT: Mutex<Option<(String, Instant)>> = Mutex::new(None);
-
-/// How long one test may run before the watchdog ends the whole run:
-/// `URING_TEST_TIMEOUT_SECS`, else 300 s (times `URING_STRESS_SCALE`).
-fn watchdog_limit() -> Duration {
+/// How long one test may take before the watchdog ends the run: far above
+/// any test's own deadlines, so only a wait that can never end trips it.
+/// `IO_URING_TEST_HANG_SECS` overrides it (an emulated machine is slower);
+/// the default is 300 s times `URING_STRESS_SCALE`.
+fn hang_limit() -> Duration {
     let var = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
-    let secs = var("URING_TEST_TIMEOUT_SECS").unwrap_or(300 * var("URING_STRESS_SCALE").unwrap_or(1).max(1));
+    let secs = var("IO_URING_TEST_HANG_SECS").unwrap_or(300 * var("URING_STRESS_SCALE").unwrap_or(1).max(1));
     Duration::from_secs(secs)
 }
 
-/// Starts the watchdog thread: a test that hangs (a completion that never
-/// comes, a lost wake-up) ends the run with exit code 3, naming the test
-/// and printing the kernel stacks of the process's threads, instead of
-/// hanging CI until its own time limit.
+/// The test now running (its result-line prefix, when it started) and the
+/// counts so far, for the watchdog.
+static RUNNING: Mutex<Option<(String, Instant, usize, usize, usize)>> = Mutex::new(None);
+
+/// Starts a thread that, if one test runs longer than [`hang_limit`], prints
+/// that test as FAILED, the kernel stacks of the process's threads (where
+/// each one waits) and the summary line, and exits with status 3: a test
+/// blocked in a wait that never returns (a completion an older kernel never
+/// posts, a lost wake-up) shows up as a failure with its name, not as a
+/// harness that never ends.
 fn start_watchdog() {
-    let limit = watchdog_limit();
-    std::thread::spawn(move || loop {
-        std::thread::sleep(Duration::from_secs(1));
-        let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some((name, since)) = current {
-            if since.elapsed() > limit {
-                println!("WATCHDOG: {name} still running after {limit:?}; kernel stacks:");
-                if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
-                    for t in tasks.flatten() {
-                        let stack = std::fs::read_to_string(t.path().join("stack")).unwrap_or_default();
-                        println!("  task {}:\n{stack}", t.file_name().to_string_lossy());
+    let limit = hang_limit();
+    std::thread::spawn(move || {
+        // Signals sent to the process are for the tests' threads.
+        // SAFETY: `set` is a valid sigset_t, filled before use; this only
+        // changes the calling thread's mask.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigfillset(&mut set);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            let running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((line, start, passed, failed, skipped)) = running.as_ref() {
+                if start.elapsed() > limit {
+                    println!("{line}FAILED: still running after {} s; the harness stops here", limit.as_secs());
+                    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+                        for t in tasks.flatten() {
+                            let stack = std::fs::read_to_string(t.path().join("stack")).unwrap_or_default();
+                            println!("    kernel stack of task {}:\n{stack}", t.file_name().to_string_lossy());
+                        }
                     }
+                    println!("{passed} passed, {} failed, {skipped} skipped", failed + 1);
+                    let _ = std::io::Write::flush(&mut std::io::stdout());
+                    std::process::exit(3);
                 }
-                std::process::exit(3);
             }
         }
     });
@@ -375,13 +392,13 @@ pub fn run(tests: &[Test], opts: &Options, probe: &Probe, register_ops: Option<u
         }
         println!("flavour {} ({} tests)", flavour.name, selected.len());
         for t in selected {
+            let mut line = format!("  {} [{}] ... ", t.name, flavour.name);
             let start = Instant::now();
-            *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((format!("{} [{}]", t.name, flavour.name), start));
+            *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((line.clone(), start, sum.passed, sum.failed, sum.skipped));
             let outcome = run_one(t, &ctx);
             let took = start.elapsed();
-            *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            let mut line = format!("  {} [{}] ... ", t.name, flavour.name);
+            *RUNNING.lock().unwrap_or_else(|p| p.into_inner()) = None;
             match outcome {
                 Outcome::Pass => {
                     sum.passed += 1;

@@ -188,7 +188,12 @@ fn recv_multi_len_caps_each_completion<S: squeue::EntryMarker, C: cqueue::EntryM
     wait_inq(fd.0, 12)?;
     let r = opcode::RecvMulti::new(fd, 3).len(5).build().user_data(1);
     push_all(&mut ring, &[S::from(r)])?;
-    let c = reap(&mut ring, 3)?;
+    let mut c = reap(&mut ring, 1)?;
+    if c[0].result() == Err(Errno::INVAL) && !cqueue::more(c[0].flags()) {
+        // Before 6.16 a multishot RECV had to have len 0.
+        skip!("kernel refuses a length cap on multishot RECV (needs 6.16)");
+    }
+    c.extend(reap(&mut ring, 2)?);
     check_buffer_cqe(&c[0], 5, 0, true)?;
     check_buffer_cqe(&c[1], 5, 1, true)?;
     ensure!(&mem[..5] == b"abcde" && &mem[16..21] == b"fghij", "buffers hold {mem:?}");
