@@ -424,11 +424,8 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         if !self.room_for(1) {
             return Err(PushError);
         }
-        let slot = (self.tail & self.ring_mask) as usize;
-        // SAFETY: `slot` is inside the SQE array (R2, R5: masked index) and
-        // free (room_for checked tail - head < entries).
-        unsafe { copy_entry(entry, self.sqes.add(slot)) };
-        self.tail = self.tail.wrapping_add(1);
+        // SAFETY: room_for(1) found a free slot.
+        unsafe { self.write_next(entry) };
         Ok(())
     }
 
@@ -442,12 +439,23 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
             return Err(PushError);
         }
         for entry in entries {
-            let slot = (self.tail & self.ring_mask) as usize;
-            // SAFETY: as in `push`; room_for covered all of `entries`.
-            unsafe { copy_entry(entry, self.sqes.add(slot)) };
-            self.tail = self.tail.wrapping_add(1);
+            // SAFETY: room_for covered all of `entries`.
+            unsafe { self.write_next(entry) };
         }
         Ok(())
+    }
+
+    /// Copies `entry` into the slot at the local tail and advances it.
+    ///
+    /// # Safety
+    /// The slot must be free: `tail - head < ring_entries`.
+    #[inline(always)]
+    unsafe fn write_next(&mut self, entry: &E) {
+        let slot = (self.tail & self.ring_mask) as usize;
+        // SAFETY: `slot` is inside the SQE array (R2, R5: masked index) and
+        // free (the caller's promise), so no kernel read of it is pending.
+        unsafe { copy_entry(entry, self.sqes.add(slot)) };
+        self.tail = self.tail.wrapping_add(1);
     }
 }
 

@@ -98,11 +98,20 @@ impl<'a> Submitter<'a> {
         Submitter { fd, params, ring_index, sq_head: sq.head, sq_tail: sq.tail, sq_flags: sq.flags }
     }
 
-    /// The kernel-written SQ flags word.
+    /// The kernel-written SQ flags word, as a reference for the length of
+    /// the ring borrow.
+    #[inline]
+    fn sq_flags_word(&self) -> &'a AtomicU32 {
+        // SAFETY: the word lies in the SQ ring, mapped for as long as the
+        // ring borrowed for 'a lives (R1, R2), and is only ever accessed
+        // atomically (R3).
+        unsafe { &*self.sq_flags }
+    }
+
+    /// The kernel-written SQ flags word's value.
     #[inline]
     fn sq_flags(&self) -> u32 {
-        // SAFETY: live shared word of the borrowed ring (R1-R3).
-        unsafe { (*self.sq_flags).load(Ordering::Relaxed) }
+        self.sq_flags_word().load(Ordering::Relaxed)
     }
 
     /// Entries published in the shared SQ and not yet consumed.
@@ -117,7 +126,7 @@ impl<'a> Submitter<'a> {
     /// ring needs no kernel entry at all (see [`enter_flags`]).
     #[inline]
     fn enter_flags(&self, want: usize, extra: u32) -> Option<u32> {
-        enter_flags(self.params.setup_flags(), self.sq_flags, want, extra)
+        enter_flags(self.params.setup_flags(), self.sq_flags_word(), want, extra)
     }
 
     /// `io_uring_enter` on this ring.
@@ -213,7 +222,7 @@ impl<'a> Submitter<'a> {
         // alone; everything else takes the general path, out of line.
         if (setup & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL)) | (sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN)) != 0
         {
-            return submit_and_wait_general(self.fd, self.ring_index, setup, self.sq_flags, len, want);
+            return submit_and_wait_general(self.fd, self.ring_index, setup, self.sq_flags_word(), len, want);
         }
         let flags = if want > 0 { sys::ENTER_GETEVENTS } else { 0 };
         // SAFETY: no extra argument; the SQ holds entries pushed under
@@ -270,13 +279,11 @@ impl<'a> Submitter<'a> {
 /// after the load, and the kernel thread may go to sleep on an SQ it saw as
 /// empty while we see it awake.
 #[inline]
-fn enter_flags(setup: u32, sq_flags: *const AtomicU32, want: usize, extra: u32) -> Option<u32> {
+fn enter_flags(setup: u32, sq_flags: &AtomicU32, want: usize, extra: u32) -> Option<u32> {
     if setup & sys::SETUP_SQPOLL != 0 {
         atomic::fence(Ordering::SeqCst);
     }
-    // SAFETY: live shared word of the borrowed ring (R1-R3).
-    let sq_flags = unsafe { (*sq_flags).load(Ordering::Relaxed) };
-    flags_for_submit(want, setup, sq_flags, extra)
+    flags_for_submit(want, setup, sq_flags.load(Ordering::Relaxed), extra)
 }
 
 /// [`Submitter::submit_and_wait`] for SQPOLL and IOPOLL rings and flagged
@@ -288,7 +295,7 @@ fn submit_and_wait_general(
     fd: &OwnedFd,
     ring_index: &RingIndex,
     setup: u32,
-    sq_flags: *const AtomicU32,
+    sq_flags: &AtomicU32,
     len: u32,
     want: usize,
 ) -> Result<usize> {
@@ -327,10 +334,28 @@ unsafe fn enter_ring(
             // SAFETY: forwarded from the caller.
             Err(e) => return unsafe { enter_retry_by_fd(e, fd, to_submit, min_complete, flags, arg, argsz) },
         },
-        // SAFETY: the fd is this ring's (R1); the rest is the caller's promise.
-        None => unsafe { sys::syscall::enter(fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) }?,
+        // SAFETY: forwarded from the caller.
+        None => unsafe { enter_by_fd(fd, to_submit, min_complete, flags, arg, argsz) }?,
     };
     Ok(n as usize)
+}
+
+/// `io_uring_enter` through the ring's fd.
+///
+/// # Safety
+/// As for [`enter_ring`].
+#[inline(always)]
+unsafe fn enter_by_fd(
+    fd: &OwnedFd,
+    to_submit: u32,
+    min_complete: u32,
+    flags: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Result<u32> {
+    // SAFETY: the fd is this ring's (R1); `arg` and the published entries
+    // are the caller's promise.
+    unsafe { sys::syscall::enter(fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) }
 }
 
 /// After an enter through the registered index failed with `e`: on another
@@ -355,9 +380,8 @@ unsafe fn enter_retry_by_fd(
     if !matches!(e, rustix::io::Errno::BADF | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) {
         return Err(e);
     }
-    // SAFETY: as in `enter_ring`.
-    let n = unsafe { sys::syscall::enter(fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) }?;
-    Ok(n as usize)
+    // SAFETY: forwarded from the caller.
+    unsafe { enter_by_fd(fd, to_submit, min_complete, flags, arg, argsz) }.map(|n| n as usize)
 }
 
 /// Decides the `io_uring_enter` flags of a submit, from the ring's setup
