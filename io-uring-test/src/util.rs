@@ -59,7 +59,9 @@ pub fn reap<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
-        out.extend(ring.completion().map(Into::into));
+        // Exactly `n`: completions beyond them stay in the CQ for the caller.
+        let want = n - out.len();
+        out.extend(ring.completion().take(want).map(Into::into));
         if out.len() >= n {
             break;
         }
@@ -247,5 +249,32 @@ pub fn unless_inexpressible<T>(r: Result<T, uring_core::Errno>, what: &str) -> a
             "{what}: ENOSYS, this build cannot express the call (rustix fallback)"
         )))),
         r => r.with_context(|| what.to_string()),
+    }
+}
+
+/// Pushes one entry and submits it.
+pub fn push_submit(ring: &mut IoUring, e: &squeue::Entry) -> anyhow::Result<()> {
+    // SAFETY: the callers' entries name only memory that outlives the ring
+    // (buffer groups, sockets, listeners declared before it).
+    unsafe { ring.submission().push(e) }.map_err(|_| anyhow::anyhow!("SQ full"))?;
+    ring.submit().context("submit")?;
+    Ok(())
+}
+
+/// xorshift64: the same pseudo-random sequence on every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
     }
 }

@@ -14,7 +14,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use super::recv::wait_inq;
 use crate::harness::{Ctx, Req, Test};
-use crate::util::{one, pipe, tcp_pair, Pages};
+use crate::util::{one, pipe, push_submit, tcp_pair, Pages};
 use crate::{skip, test_once};
 
 const RECV: Req = Req::Op(opcode::RecvMulti::CODE, "RECV");
@@ -159,7 +159,7 @@ fn stream(name: &str, mode: Mode) -> anyhow::Result<()> {
         let sender = s.spawn(|| send_all(client, &data, &ends));
         let mut got = Vec::with_capacity(data.len());
         let mut f = Figures::default();
-        one_more(&mut ring, &arm())?;
+        push_submit(&mut ring, &arm())?;
         loop {
             ensure!(start.elapsed() < Duration::from_secs(60), "stuck after {} of {} bytes", got.len(), data.len());
             ring.submit_and_wait(1).context("submit_and_wait")?;
@@ -190,7 +190,7 @@ fn stream(name: &str, mode: Mode) -> anyhow::Result<()> {
             }
             if rearm {
                 f.rearms += 1;
-                one_more(&mut ring, &arm())?;
+                push_submit(&mut ring, &arm())?;
             }
         }
         sender.join().expect("sender thread").context("send")?;
@@ -208,15 +208,6 @@ fn stream(name: &str, mode: Mode) -> anyhow::Result<()> {
     ensure!(f.buffers > 65_536, "only {} buffers went through: the u16 tail never wrapped", f.buffers);
     ensure!(group.available(&ring.submitter())? == ENTRIES, "not every buffer is back in the ring");
     group.unregister(&ring.submitter())?;
-    Ok(())
-}
-
-/// Pushes and submits one entry.
-fn one_more(ring: &mut IoUring, e: &squeue::Entry) -> anyhow::Result<()> {
-    // SAFETY: the receive names no memory but the group's (the caller's
-    // register promise).
-    unsafe { ring.submission().push(e) }.map_err(|_| anyhow::anyhow!("SQ full"))?;
-    ring.submit().context("submit")?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use uring_core::types::{SubmitArgs, Timespec};
 use uring_core::{cqueue, squeue, Errno};
 
 use crate::harness::{Ctx, Test};
-use crate::util::{check_each_once, nop, push_all, reap};
+use crate::util::{check_each_once, nop, push_all, reap, Rng};
 use crate::{skip, test, test_once};
 
 pub fn tests() -> Vec<Test> {
@@ -293,12 +293,9 @@ fn sqpoll_idle_then_wakeup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: 
 /// NEED_WAKEUP a wake-up can be lost and the NOP never completes.
 fn sqpoll_wakeup_race<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     let mut ring = sqpoll_ring::<S, C>(ctx, 1)?;
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for i in 0..400u64 {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        std::thread::sleep(Duration::from_micros(500 + rng % 1500));
+        std::thread::sleep(Duration::from_micros(500 + rng.below(1500)));
         // SAFETY: NOPs name no memory.
         unsafe { ring.submission().push(&nop(i)) }?;
         ring.submit()?;

@@ -16,7 +16,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 use super::buf_ring::{check_stream_prefix, messages, ring_entries};
 use super::ring::split_nops;
 use crate::harness::{Ctx, Req, Test};
-use crate::util::{nop, Pages};
+use crate::util::{nop, push_submit, tcp_pair, Pages, Rng};
 use crate::{skip, test_once};
 
 const RECV: Req = Req::Op(opcode::RecvMulti::CODE, "RECV");
@@ -39,22 +39,6 @@ pub fn tests() -> Vec<Test> {
 /// The `URING_STRESS_SCALE` multiplier (at least 1).
 fn scale() -> u64 {
     std::env::var("URING_STRESS_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1)
-}
-
-/// xorshift64: the same pseudo-random sequence on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 // ---------------------------------------------------------------------
@@ -171,7 +155,7 @@ fn stress_multishot_recv_cancelled_while_flowing(_: &Ctx) -> anyhow::Result<()> 
     // SAFETY: the memory outlives the ring (declared before it); only the
     // multishot receive below selects from this group, one at a time.
     unsafe { group.register(&ring.submitter(), BGID) }.context("register")?;
-    let (client, server) = tcp_pair_plain()?;
+    let (client, server) = tcp_pair()?;
     let fd = Fd(server.as_raw_fd());
     let stop = AtomicBool::new(false);
     let start = Instant::now();
@@ -267,14 +251,6 @@ fn stress_multishot_recv_cancelled_while_flowing(_: &Ctx) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// A loopback pair without read timeouts.
-fn tcp_pair_plain() -> anyhow::Result<(TcpStream, TcpStream)> {
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
-    let client = TcpStream::connect(listener.local_addr()?)?;
-    let (server, _) = listener.accept()?;
-    Ok((client, server))
-}
-
 /// Writes `data` in chunks of up to 1500 bytes with a short pause after
 /// each, so that the receive is usually armed and waiting when its cancel
 /// arrives; stops at `stop` or the end. Returns the bytes written.
@@ -294,14 +270,6 @@ fn send_until(mut client: TcpStream, data: &[u8], stop: &AtomicBool) -> u64 {
     }
     let _ = client.shutdown(Shutdown::Write);
     sent
-}
-
-fn push_submit(ring: &mut IoUring, e: &squeue::Entry) -> anyhow::Result<()> {
-    // SAFETY: the entries pushed here name only the buffer group, the
-    // socket and the listener, all alive until the ring is dropped.
-    unsafe { ring.submission().push(e) }.map_err(|_| anyhow::anyhow!("SQ full"))?;
-    ring.submit().context("submit")?;
-    Ok(())
 }
 
 /// A multishot accept, cancelled again and again while clients keep
