@@ -12,7 +12,7 @@ use uring_core::{opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Test};
 use crate::test_once;
-use crate::util::{nop, pipe, push_all, reap};
+use crate::util::{needs_kernel, nop, pipe, push_all, reap};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -302,6 +302,10 @@ fn napi_settings_round_trip(_: &Ctx) -> anyhow::Result<()> {
 }
 
 fn tagged_files_post_their_tag_when_replaced(_: &Ctx) -> anyhow::Result<()> {
+    // On 6.1 the tag of a replaced file came only after later submissions,
+    // about a second on, and unregister posted none; resource nodes were
+    // reworked in 6.4.
+    needs_kernel(6, 4, "prompt tag CQEs for replaced and unregistered files")?;
     let mut ring = IoUring::new(8)?;
     let (rx, tx) = pipe()?;
     ring.submitter().register_files2(&[rx.as_raw_fd(), tx.as_raw_fd()], &[0x1111, 0])?;

@@ -12,7 +12,7 @@ use uring_core::{cqueue, opcode, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test_once;
-use crate::util::{one, reap, tempfile, Pages};
+use crate::util::{needs_kernel, one, reap, tempfile, Pages};
 
 const READ_FIXED: Req = Req::Op(opcode::ReadFixed::CODE, "READ_FIXED");
 
@@ -62,6 +62,9 @@ fn tags_posted(ring: &mut IoUring, n: usize) -> anyhow::Result<Vec<u64>> {
 }
 
 fn tagged_buffers_post_their_tags(_: &Ctx) -> anyhow::Result<()> {
+    // On 6.1 unregister posted no tags (the resource nodes were reworked
+    // in 6.4).
+    needs_kernel(6, 4, "tag CQEs for unregistered buffers")?;
     let (file, mut mem, bufs) = setup(b'T', 3)?;
     let mut ring = IoUring::new(8)?;
     // SAFETY: `mem` outlives the ring (declared before it).
