@@ -86,7 +86,7 @@ fn nop_inject_result<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) 
 }
 
 fn nop_file_lookup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
-    needs_kernel(6, 12, "IORING_NOP_FILE")?;
+    needs_kernel(6, 13, "IORING_NOP_FILE")?;
     let mut ring = ctx.ring::<S, C>(8)?;
     let file = file_with(b"x")?;
     let c = one(&mut ring, opcode::Nop::new().fd(Fd(file.as_raw_fd())).build())?;
@@ -109,7 +109,7 @@ fn nop_file_lookup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) ->
 }
 
 fn nop_fixed_file_and_buffer<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
-    needs_kernel(6, 12, "IORING_NOP_FIXED_FILE and IORING_NOP_FIXED_BUFFER")?;
+    needs_kernel(6, 13, "IORING_NOP_FIXED_FILE and IORING_NOP_FIXED_BUFFER")?;
     let file = file_with(b"y")?;
     let mut buf = vec![0u8; 4096];
     let mut ring = ctx.ring::<S, C>(8)?;
