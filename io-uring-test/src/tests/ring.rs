@@ -358,7 +358,14 @@ fn raw_enter_forms_submit_and_wait<S: squeue::EntryMarker, C: cqueue::EntryMarke
         // SAFETY: NOPs name no memory.
         unsafe { ring.submission().push(&nop(form)) }?;
         let submitter = ring.submitter();
-        let getevents = IoringEnterFlags::GETEVENTS;
+        // A raw enter does not look at NEED_WAKEUP: under SQPOLL it must
+        // wake the kernel thread itself, or a thread that went idle never
+        // takes the NOP and the wait never ends (seen on a slow VM).
+        let getevents = if ctx.flavour.sqpoll {
+            IoringEnterFlags::GETEVENTS | IoringEnterFlags::SQ_WAKEUP
+        } else {
+            IoringEnterFlags::GETEVENTS
+        };
         // SAFETY: the arguments match the flags; the SQ holds one NOP.
         let n = unsafe {
             match form {
