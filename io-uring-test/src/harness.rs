@@ -333,9 +333,11 @@ fn hang_limit() -> Duration {
     Duration::from_secs(secs)
 }
 
-/// The test now running (its result-line prefix, when it started) and the
-/// counts so far, for the watchdog.
-static RUNNING: Mutex<Option<(String, Instant, usize, usize, usize)>> = Mutex::new(None);
+/// The test now running, for the watchdog: its result-line prefix, when it
+/// started, and the passed/failed/skipped counts so far.
+type Running = (String, Instant, usize, usize, usize);
+
+static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
 
 /// Starts a thread that, if one test runs longer than [`hang_limit`], prints
 /// that test as FAILED and the summary line, and exits with status 1: a
