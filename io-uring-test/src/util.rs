@@ -278,3 +278,22 @@ impl Rng {
         self.next() % n
     }
 }
+
+/// The running kernel's release as (major, minor), from
+/// /proc/sys/kernel/osrelease; (0, 0) if it cannot be read.
+pub fn kernel_version() -> (u32, u32) {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release.trim().split(['.', '-', '+']).map(|p| p.parse::<u32>().unwrap_or(0));
+    (parts.next().unwrap_or(0), parts.next().unwrap_or(0))
+}
+
+/// Ends the test as skipped if the running kernel is older than
+/// `major.minor`, the release that added `what`. On a kernel that has it,
+/// returns `Ok`, so a refusal there still fails the test.
+pub fn needs_kernel(major: u32, minor: u32, what: &str) -> anyhow::Result<()> {
+    let (have_major, have_minor) = kernel_version();
+    if (have_major, have_minor) < (major, minor) {
+        crate::skip!("{what} needs Linux {major}.{minor}; this is {have_major}.{have_minor}");
+    }
+    Ok(())
+}

@@ -13,7 +13,7 @@ use uring_core::{cqueue, opcode, squeue, Errno};
 use super::poll::{expect_nothing, find, one, pipe, reap_within};
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
-use crate::util::push_all;
+use crate::util::{needs_kernel, push_all};
 
 const ASYNC_CANCEL: Req = Req::Op(opcode::AsyncCancel::CODE, "ASYNC_CANCEL");
 const READ: Req = Req::Op(opcode::Read::CODE, "READ");
@@ -122,6 +122,7 @@ fn async_cancel2_by_user_data_and_fd<S: squeue::EntryMarker, C: cqueue::EntryMar
 }
 
 fn async_cancel2_by_opcode_and_any<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 6, "IORING_ASYNC_CANCEL_OP")?;
     let mut ring = ctx.ring::<S, C>(16)?;
     let (rx, _tx) = pipe()?;
     let mut buf = [0u8; 8];

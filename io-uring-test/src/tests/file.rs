@@ -13,7 +13,7 @@ use uring_core::{cqueue, opcode, squeue, Errno};
 use super::fs::{run1, TempDir};
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
-use crate::util::pipe;
+use crate::util::{needs_kernel, pipe};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -119,6 +119,20 @@ fn fallocate_grows_keeps_size_and_punches<S: squeue::EntryMarker, C: cqueue::Ent
 
 /// Which pages of `file[offset .. offset + pages * PAGE]` are in the page
 /// cache, by mincore(2) on an untouched shared mapping.
+/// Skips a page-cache test on tmpfs, where the cached pages are the file
+/// itself: DONTNEED succeeds and keeps them (as under the old-kernel VM,
+/// whose only file system is tmpfs).
+fn skip_on_tmpfs(file: &File) -> anyhow::Result<()> {
+    // SAFETY: `st` is a plain C struct, written by fstatfs before it is read.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a live fd and a pointer to a statfs buffer.
+    ensure!(unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) } == 0, "fstatfs");
+    if st.f_type == libc::TMPFS_MAGIC {
+        crate::skip!("the temp dir is on tmpfs, which cannot drop a file's pages");
+    }
+    Ok(())
+}
+
 fn resident(file: &File, offset: u64, pages: usize) -> anyhow::Result<Vec<bool>> {
     let len = pages * PAGE;
     // SAFETY: a fresh read-only shared mapping of a file we own; nothing
@@ -143,6 +157,7 @@ fn fadvise_dontneed_drops_cached_pages<S: squeue::EntryMarker, C: cqueue::EntryM
     let mut ring = ctx.ring::<S, C>(8)?;
     let t = TempDir::new("fadvise")?;
     let file = rw_file(&t, "f")?;
+    skip_on_tmpfs(&file)?;
     // One write per page: a single 16 KiB write may land in one large
     // folio, which a DONTNEED of part of it cannot drop.
     for p in 0..4 {
@@ -174,10 +189,12 @@ fn fadvise_dontneed_drops_cached_pages<S: squeue::EntryMarker, C: cqueue::EntryM
 }
 
 fn fadvise_len64_reaches_beyond_4gib<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 12, "a 64-bit FADVISE length (in addr)")?;
     let mut ring = ctx.ring::<S, C>(8)?;
     let t = TempDir::new("fadvise64")?;
     // A sparse file with a cached page at 0 and one just past 4 GiB.
     let file = rw_file(&t, "big")?;
+    skip_on_tmpfs(&file)?;
     file.write_all_at(&[2u8; PAGE], 0)?;
     file.write_all_at(&[3u8; PAGE], BEYOND_U32)?;
     file.sync_all()?;
@@ -272,6 +289,7 @@ fn madvise_dontneed_zeroes_anonymous_pages<S: squeue::EntryMarker, C: cqueue::En
 }
 
 fn madvise_len64_reaches_beyond_4gib<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 12, "a 64-bit MADVISE length (in off)")?;
     let mut ring = ctx.ring::<S, C>(8)?;
     let total = BEYOND_U32 as usize + PAGE;
     let m = match Anon::new(total) {

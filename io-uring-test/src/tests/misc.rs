@@ -11,7 +11,7 @@ use uring_core::types::{iovec, Fd, Fixed};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
-use crate::util::{one, push_all, reap};
+use crate::util::{needs_kernel, one, push_all, reap};
 use crate::{skip, test, test_once};
 
 const NOP: Req = Req::Op(opcode::Nop::CODE, "NOP");
@@ -64,6 +64,7 @@ fn file_with(content: &[u8]) -> anyhow::Result<std::fs::File> {
 }
 
 fn nop_inject_result<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 10, "IORING_NOP_INJECT_RESULT")?;
     let mut ring = ctx.ring::<S, C>(8)?;
     let c = one(&mut ring, opcode::Nop::new().inject_result(4242).build().user_data(1))?;
     ensure!(c.result() == Ok(4242) && c.user_data_u64() == 1, "injected 4242: {c:?}");
@@ -85,6 +86,7 @@ fn nop_inject_result<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) 
 }
 
 fn nop_file_lookup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 13, "IORING_NOP_FILE")?;
     let mut ring = ctx.ring::<S, C>(8)?;
     let file = file_with(b"x")?;
     let c = one(&mut ring, opcode::Nop::new().fd(Fd(file.as_raw_fd())).build())?;
@@ -107,6 +109,7 @@ fn nop_file_lookup<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) ->
 }
 
 fn nop_fixed_file_and_buffer<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 13, "IORING_NOP_FIXED_FILE and IORING_NOP_FIXED_BUFFER")?;
     let file = file_with(b"y")?;
     let mut buf = vec![0u8; 4096];
     let mut ring = ctx.ring::<S, C>(8)?;
@@ -142,6 +145,7 @@ fn nop_fixed_file_and_buffer<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx
 }
 
 fn nop_cqe32_payload<S: squeue::EntryMarker, C: cqueue::EntryMarker + 'static>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 18, "IORING_NOP_CQE32")?;
     let mut ring = ctx.ring::<S, C>(8)?;
     let nop = opcode::Nop::new().cqe32_payload(0x0123_4567_89ab_cdef, u64::MAX - 1).inject_result(17);
     push_all(&mut ring, &[S::from(nop.build().user_data(1))])?;

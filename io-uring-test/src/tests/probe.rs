@@ -5,6 +5,7 @@ use uring_core::{cqueue, opcode, squeue, Probe};
 
 use crate::harness::{reg, Ctx, Test};
 use crate::test;
+use crate::util::kernel_version;
 
 pub fn tests() -> Vec<Test> {
     vec![test!(probe_lists_all_ops, requires = [reg::PROBE])]
@@ -19,7 +20,9 @@ fn probe_lists_all_ops<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx
     ensure!(!probe.is_supported(opcode::Nop::CODE), "an empty probe claims NOP");
     ring.submitter().register_probe(&mut probe)?;
     ensure!(probe.is_supported(opcode::Nop::CODE), "NOP not supported");
-    ensure!(probe.is_supported(uring_core::types::IoringOp::Listen), "LISTEN (57) not supported");
+    // LISTEN (57) came in 6.11; older kernels end before it.
+    let has_listen = probe.is_supported(uring_core::types::IoringOp::Listen);
+    ensure!(has_listen == (kernel_version() >= (6, 11)), "LISTEN (57) supported: {has_listen}");
     let ops: Vec<u8> = probe.supported().collect();
     if probe.last_op() >= LAST_OP_6_18 {
         let want: Vec<u8> = (0..=LAST_OP_6_18).collect();

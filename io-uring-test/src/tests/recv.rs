@@ -193,7 +193,9 @@ fn recv_multi_len_caps_each_completion<S: squeue::EntryMarker, C: cqueue::EntryM
         // Before 6.16 a multishot RECV had to have len 0.
         skip!("kernel refuses a length cap on multishot RECV (needs 6.16)");
     }
-    c.extend(reap(&mut ring, 2)?);
+    if c.len() < 3 {
+        c.extend(reap(&mut ring, 3 - c.len())?);
+    }
     check_buffer_cqe(&c[0], 5, 0, true)?;
     check_buffer_cqe(&c[1], 5, 1, true)?;
     ensure!(&mem[..5] == b"abcde" && &mem[16..21] == b"fghij", "buffers hold {mem:?}");

@@ -7,7 +7,7 @@ use uring_core::ring::Unavailable;
 use uring_core::{cqueue, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Test};
-use crate::util::{check_each_once, nop, push_all, reap};
+use crate::util::{check_each_once, needs_kernel, nop, push_all, reap};
 use crate::{skip, test, test_once};
 
 pub fn tests() -> Vec<Test> {
@@ -98,6 +98,7 @@ fn setup_flags_are_in_force<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx:
 }
 
 fn no_sqarray_ring_runs_batches<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 6, "IORING_SETUP_NO_SQARRAY")?;
     let mut ring = ctx.builder::<S, C>().setup_no_sqarray().build(8).context("NO_SQARRAY setup")?;
     ensure!(ring.params().is_setup_no_sqarray(), "NO_SQARRAY not in force");
     // If the (absent) index array were filled at its offset 0, the ring
@@ -140,6 +141,7 @@ impl Drop for AnonMap {
 }
 
 fn no_mmap_with_caller_memory<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(6, 5, "IORING_SETUP_NO_MMAP")?;
     let (rings_len, sqes_len) = ctx.builder::<S, C>().no_mmap_sizes(16);
     let rings = AnonMap::new(rings_len)?;
     let sqes = AnonMap::new(sqes_len)?;
@@ -170,6 +172,7 @@ fn iopoll_ring_completes_nop<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx
     // On an IOPOLL ring completions are only reaped by polling inside
     // io_uring_enter(GETEVENTS); submit() must therefore always poll.
     run_nops(&mut ring, 20)?;
+    needs_kernel(6, 13, "IORING_SETUP_HYBRID_IOPOLL")?;
     let mut hybrid = ctx.builder::<S, C>();
     hybrid.setup_iopoll().setup_hybrid_iopoll();
     let mut ring = hybrid.build(8).context("HYBRID_IOPOLL")?;

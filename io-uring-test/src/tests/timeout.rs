@@ -13,7 +13,7 @@ use uring_core::{cqueue, opcode, squeue, Errno};
 use super::poll::{expect_nothing, find, one, pipe, reap_at_least, reap_within, sq_drained};
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
-use crate::util::push_all;
+use crate::util::{needs_kernel, push_all};
 
 const TIMEOUT: Req = Req::Op(opcode::Timeout::CODE, "TIMEOUT");
 const TIMEOUT_REMOVE: Req = Req::Op(opcode::TimeoutRemove::CODE, "TIMEOUT_REMOVE");
@@ -88,6 +88,7 @@ fn timeout_completes_after_count<S: squeue::EntryMarker, C: cqueue::EntryMarker>
 fn timeout_multishot_fires_count_times<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ctx: &Ctx,
 ) -> anyhow::Result<()> {
+    needs_kernel(6, 4, "IORING_TIMEOUT_MULTISHOT")?;
     let mut ring = ctx.ring::<S, C>(16)?;
     let ts = ms(5);
     let start = Instant::now();

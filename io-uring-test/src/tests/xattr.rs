@@ -13,6 +13,7 @@ use uring_core::{cqueue, opcode, squeue, Errno};
 use super::fs::{cstr, run1, TempDir};
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
+use crate::util::kernel_version;
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -127,10 +128,17 @@ fn xattr_by_fd<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> any
     let e = opcode::FSetXattr::new(Fixed(0), c"user.fixed".as_ptr(), b"yes".as_ptr().cast(), 3)
         .flags(XattrFlags::CREATE)
         .build();
-    ensure!(run1(&mut ring, e)? == Ok(0), "fsetxattr via Fixed(0)");
-    ensure!(sys_getxattr(&path, c"user.fixed")? == b"yes", "value set via Fixed(0)");
-    let e = opcode::FGetXattr::new(Fixed(0), c"user.fixed".as_ptr(), buf.as_mut_ptr().cast(), 8).build();
-    ensure!(run1(&mut ring, e)? == Ok(3) && &buf[..3] == b"yes", "fgetxattr via Fixed(0)");
+    let r = run1(&mut ring, e)?;
+    if r == Err(Errno::BADF) && kernel_version() < (6, 18) {
+        // 6.12 refuses registered files for the xattr ops (EBADF, checked
+        // in our runs); 6.18 takes them. The release between is not known.
+        ensure!(sys_getxattr(&path, c"user.fixed").is_err(), "a refused fsetxattr set the value");
+    } else {
+        ensure!(r == Ok(0), "fsetxattr via Fixed(0): {r:?}");
+        ensure!(sys_getxattr(&path, c"user.fixed")? == b"yes", "value set via Fixed(0)");
+        let e = opcode::FGetXattr::new(Fixed(0), c"user.fixed".as_ptr(), buf.as_mut_ptr().cast(), 8).build();
+        ensure!(run1(&mut ring, e)? == Ok(3) && &buf[..3] == b"yes", "fgetxattr via Fixed(0)");
+    }
     // Errors: missing attribute, short buffer, bad fd, unknown namespace.
     let e = opcode::FGetXattr::new(fd, c"user.absent".as_ptr(), buf.as_mut_ptr().cast(), 8).build();
     ensure!(run1(&mut ring, e)? == Err(Errno::NODATA), "missing attribute");
