@@ -32,10 +32,11 @@ assert_not_impl_any!(CompletionQueue<'static>: Sync);
 // promise of the unsafe `status`).
 assert_impl_all!(CompletionStatus: Send, Sync);
 
-// Raw pointers to the SQ words, as rustix-uring 0.6 has it (API contract
-// A8). Widening to Send + Sync would be sound (`&IoUring` is Sync, so any
-// thread can already make its own Submitter) but is not decided yet.
-assert_not_impl_any!(Submitter<'static>: Send, Sync);
+// Atomic loads of SQ words and syscalls only, borrowed from a Sync ring:
+// `&IoUring` is Sync, so any thread can already make its own Submitter.
+// rustix-uring 0.6 and io-uring have it !Send (API contract A8); Send + Sync
+// is a compatible widening, and lets an executor keep one in a Send future.
+assert_impl_all!(Submitter<'static>: Send, Sync);
 
 // Entries are plain bytes: pointers in them are addresses for the kernel,
 // only dereferenced under `push`'s contract.

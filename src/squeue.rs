@@ -415,10 +415,30 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// Copies `entry` into the next free slot.
     ///
     /// # Safety
-    /// Every buffer, fd and pointer the entry names must stay valid, and be
-    /// used in the way the operation says (written by reads, only read by
-    /// writes), until its completion is reaped or the ring is gone; the
-    /// kernel acts on them without Rust's knowledge.
+    /// Every buffer, fd and pointer the entry names must stay valid until
+    /// the operation is over: until its last completion is reaped (for a
+    /// multishot operation, the one without `IORING_CQE_F_MORE`; with
+    /// `IOSQE_CQE_SKIP_SUCCESS`, which posts nothing on success, until a
+    /// later completion shows it is over, such as that of the next member
+    /// of its link chain). Until then the program must not write memory
+    /// the kernel reads, nor read or write memory it writes: the kernel
+    /// acts on them without Rust's knowledge.
+    ///
+    /// Dropping the ring does not end that duty early: after the ring fd
+    /// closes, the kernel cancels what is still in flight in the background,
+    /// and an operation already running in a kernel worker thread (a
+    /// blocking file read, say) can still write its buffer then. Memory of
+    /// operations whose completions were never reaped must be leaked, or
+    /// kept until the operations are known to be over (an
+    /// [`AsyncCancel`](crate::opcode::AsyncCancel) and the completions it
+    /// leads to, or [`Submitter::register_sync_cancel`](crate::Submitter::register_sync_cancel)).
+    ///
+    /// A registered buffer counts as memory the entry names: the range a
+    /// `ReadFixed` or `WriteFixed` uses must stay valid until its
+    /// completion, even if the buffer is unregistered meanwhile (the kernel
+    /// keeps the pages pinned, and writes into them). A registered file
+    /// slot may be replaced at any time: the kernel holds its own reference
+    /// to the file it looked up.
     #[inline]
     pub unsafe fn push(&mut self, entry: &E) -> Result<(), PushError> {
         if !self.room_for(1) {

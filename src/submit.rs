@@ -53,6 +53,16 @@ pub struct Submitter<'a> {
     sq_flags: *const AtomicU32,
 }
 
+// SAFETY: a Submitter is shared references into the ring plus pointers to
+// three SQ words that live as long as the ring it borrows (R1, R2). It only
+// loads those words atomically (R3) and makes syscalls, which the kernel
+// serialises; it never writes ring memory. `&IoUring` is already Sync, so
+// any thread can make its own Submitter: moving or sharing one adds nothing.
+unsafe impl Send for Submitter<'_> {}
+// SAFETY: as above; every method takes `&self` or (registering the ring fd,
+// which writes only the atomic `RingIndex`) `&mut self`.
+unsafe impl Sync for Submitter<'_> {}
+
 /// The ring's index in the registering thread's registered-ring table
 /// (`IORING_REGISTER_RING_FDS`), shared by every [`Submitter`] of the ring.
 ///

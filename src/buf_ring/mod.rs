@@ -110,11 +110,15 @@
 //!   when a buffer is InRing *at that position*: normally the one `at`
 //!   names, but completions may come out of order, after the slot was
 //!   written again, and then the buffer is searched for. A completion passed a
-//!   second time names a position its buffer has left, and is refused,
-//!   even after the buffer was recycled into the ring again; only after
-//!   65536 more adds could a position come round to an InRing buffer
-//!   again, which is why passing each completion once is part of
-//!   `register`'s promise rather than left to this check.
+//!   second time usually names a position its buffer has left, and is
+//!   refused, even after the buffer was recycled into the ring again. Not
+//!   always: after 65536 more adds a position comes round to an InRing
+//!   buffer again, and in incremental mode a completion with `F_BUF_MORE`
+//!   leaves its buffer InRing at the same position, so passing it again
+//!   would be taken as the next piece. That is why passing each completion
+//!   once is part of `register`'s promise rather than left to this check
+//!   (in incremental mode, breaking it could hand out bytes the kernel
+//!   will still write).
 //!
 //! ## What the kernel does (6.18, seen by `io-uring-test`)
 //!
@@ -329,13 +333,18 @@ impl<'a> BufRing<'a> {
     /// mode before 6.12).
     ///
     /// # Safety
-    /// - **Memory**: the registration must end before the memory this
-    ///   `BufRing` was made from (ring entries, buffers) goes away or is
-    ///   used otherwise: through [`unregister`](Self::unregister), or by
-    ///   dropping the `IoUring`. As for
-    ///   [`SubmissionQueue::push`](crate::SubmissionQueue::push),
-    ///   operations that picked a buffer must have completed by then too
-    ///   (or the ring be gone); and those that picked one from an earlier
+    /// - **Memory**: the memory this `BufRing` was made from (ring
+    ///   entries, buffers) must stay valid and be used for nothing else
+    ///   until the registration has ended through
+    ///   [`unregister`](Self::unregister) and, as for
+    ///   [`SubmissionQueue::push`](crate::SubmissionQueue::push), every
+    ///   operation that selected from the group has had its last
+    ///   completion reaped. Dropping the `IoUring` does not end the
+    ///   registration at once: the kernel tears the ring down in the
+    ///   background (and keeps a ring whose fd was registered with
+    ///   `register_ring_fd` until the registering thread exits), so the
+    ///   memory of a group still registered when its ring is dropped must
+    ///   be leaked. Operations that picked a buffer from an earlier
     ///   registration of this `BufRing` must have completed before this
     ///   call.
     /// - **Completions**: [`take`](Self::take) and
@@ -344,9 +353,9 @@ impl<'a> BufRing<'a> {
     ///   ring, bundle completions (`RECVSEND_BUNDLE`) to `take_bundle` and
     ///   the others to `take`, each completion once. A completion carries
     ///   no group id; this promise is what lets `take` trust its buffer id
-    ///   and result. (A completion passed again is refused, but only
-    ///   until 65536 more buffers have been added: see B6 in the
-    ///   [module docs](self).)
+    ///   and result. (A completion passed again is usually refused, but
+    ///   not after 65536 more buffers have been added, nor in incremental
+    ///   mode with `F_BUF_MORE`: see B6 in the [module docs](self).)
     /// - **Incremental mode**: at most one operation that selects from the
     ///   group is in flight at a time (e.g. one multishot receive, re-armed
     ///   when it ends), and its completions reach `take*` in the order the

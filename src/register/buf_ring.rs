@@ -19,8 +19,10 @@ impl Submitter<'_> {
     /// `ring_addr` must point to `ring_entries` [`BufRingEntry`]s
     /// (`ring_entries * 16` bytes) that stay valid and are not otherwise
     /// mutated except through the tail protocol, until the group is
-    /// unregistered or the ring is dropped; every buffer published in it
-    /// must stay valid while the kernel may write to it.
+    /// unregistered (dropping the ring ends the registration only when the
+    /// kernel tears the ring down, in the background) and every operation
+    /// that selected a buffer from it has completed; every buffer published
+    /// in it must stay valid while the kernel may write to it.
     ///
     /// [`BufRingEntry`]: crate::types::BufRingEntry
     pub unsafe fn register_buf_ring(&self, ring_addr: *mut c_void, ring_entries: u16, bgid: u16) -> Result<()> {

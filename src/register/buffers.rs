@@ -32,8 +32,10 @@ impl Submitter<'_> {
     ///
     /// # Safety
     /// Each buffer must stay valid (not freed, not unmapped) until it is
-    /// unregistered or the ring is dropped: fixed reads and writes access it
-    /// through the kernel's pinned pages.
+    /// unregistered or the ring is dropped, and beyond that until every
+    /// fixed read or write using it has completed (see
+    /// [`SubmissionQueue::push`](crate::SubmissionQueue::push)): they
+    /// access it through the kernel's pinned pages.
     pub unsafe fn register_buffers(&self, bufs: &[iovec]) -> Result<()> {
         let nr = u32::try_from(bufs.len()).map_err(|_| rustix::io::Errno::INVAL)?;
         // SAFETY: the kernel reads `nr` iovecs; their memory is the caller's

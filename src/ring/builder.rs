@@ -176,7 +176,11 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     ///
     /// # Safety
     /// Both regions must be valid for reads and writes, not used for
-    /// anything else, and outlive the [`IoUring`] built from this builder.
+    /// anything else, and outlive the ring in the kernel: the [`IoUring`]
+    /// built from this builder and, if its fd was registered with
+    /// [`register_ring_fd`](crate::Submitter::register_ring_fd) and not
+    /// unregistered, the registering thread (the kernel keeps a registered
+    /// ring alive until that thread exits).
     pub unsafe fn setup_no_mmap(
         &mut self,
         rings: *mut u8,

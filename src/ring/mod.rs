@@ -272,16 +272,22 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     }
 }
 
-/// Byte sizes of the SQ ring, the CQ ring and the SQE array for `p`.
+/// Byte sizes of the SQ ring, the CQ ring and the SQE array for `p`: each
+/// ring's size reaches past the last word or array the kernel's offsets
+/// place in it, whatever their order (R2 rests on this; the kernel's
+/// offsets are used as given, never assumed to be in a known order).
 fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
-    let sq_len = if p.flags & sys::SETUP_NO_SQARRAY != 0 {
-        // No index array; the SQ words sit in the shared header, which the
-        // CQ size covers (FEAT_SINGLE_MMAP is implied by NO_SQARRAY's 6.6+).
-        (p.sq_off.dropped as usize) + 4
-    } else {
-        p.sq_off.array as usize + p.sq_entries as usize * size_of::<u32>()
-    };
-    let cq_len = p.cq_off.cqes as usize + p.cq_entries as usize * size_of::<C>();
+    let word_end = |off: u32| off as usize + size_of::<u32>();
+    let o = &p.sq_off;
+    let mut sq_len =
+        [o.head, o.tail, o.ring_mask, o.ring_entries, o.flags, o.dropped].map(word_end).into_iter().max().unwrap_or(0);
+    if p.flags & sys::SETUP_NO_SQARRAY == 0 {
+        sq_len = sq_len.max(o.array as usize + p.sq_entries as usize * size_of::<u32>());
+    }
+    let o = &p.cq_off;
+    let cq_words =
+        [o.head, o.tail, o.ring_mask, o.ring_entries, o.overflow, o.flags].map(word_end).into_iter().max().unwrap_or(0);
+    let cq_len = cq_words.max(o.cqes as usize + p.cq_entries as usize * size_of::<C>());
     let sqes_len = p.sq_entries as usize * size_of::<S>();
     (sq_len, cq_len, sqes_len)
 }
@@ -325,6 +331,13 @@ mod tests {
         p.flags = sys::SETUP_NO_SQARRAY;
         p.sq_off.array = 0;
         assert_eq!(ring_sizes::<squeue::Entry, cqueue::Entry>(&p).0, 36, "no index array to map");
+        // The kernel puts the SQ flags after `dropped` (6.18: 36 and 32),
+        // so the last word, not `dropped`, decides the length.
+        p.sq_off.flags = 36;
+        assert_eq!(ring_sizes::<squeue::Entry, cqueue::Entry>(&p).0, 40, "the flags word after dropped");
+        // A CQ word past the CQE array still lies inside the mapping.
+        p.cq_off.flags = 400;
+        assert_eq!(ring_sizes::<squeue::Entry, cqueue::Entry>(&p).1, 404);
     }
 
     #[test]

@@ -237,7 +237,8 @@ mod imp {
         if fd < 0 {
             return Err(Errno::NOSYS);
         }
-        // SAFETY: `fd` is an open ring fd supplied by the crate.
+        // SAFETY: `fd` is a ring fd supplied by the crate, not negative
+        // (checked above); rustix only passes the number on.
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
         // rustix ORs the opcode and the flag bits, so opcode 0 plus the whole
         // value as "flags" reaches the kernel as `opcode`, including opcodes
