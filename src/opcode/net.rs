@@ -72,7 +72,7 @@ impl Socket {
 }
 
 /// Binds a socket to an address, like `bind(2)`
-/// (`IORING_OP_BIND`, 6.11; `io_uring_prep_bind(3)`).
+/// (`IORING_OP_BIND`, 6.11; no man page; kernel: `io_uring/net.c`).
 #[derive(Debug)]
 pub struct Bind {
     fd: Target,
@@ -102,7 +102,7 @@ impl Bind {
 }
 
 /// Marks a socket as accepting connections, like `listen(2)`
-/// (`IORING_OP_LISTEN`, 6.11; `io_uring_prep_listen(3)`).
+/// (`IORING_OP_LISTEN`, 6.11; no man page; kernel: `io_uring/net.c`).
 #[derive(Debug)]
 pub struct Listen {
     fd: Target,

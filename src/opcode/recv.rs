@@ -127,7 +127,7 @@ impl RecvMulti {
 /// Receives once into as many provided buffers of `buf_group` as the
 /// queued data needs, in a single CQE
 /// (`IORING_OP_RECV` with `IORING_RECVSEND_BUNDLE`, 6.10;
-/// `io_uring_prep_recv(3)`).
+/// `io_uring_prep_recv(3)` for the receive, which predates bundles).
 ///
 /// The CQE names the first buffer; the result spans that buffer and the
 /// ones after it in provision order; the kernel decides how many buffers
@@ -166,7 +166,8 @@ impl RecvBundle {
 
 /// [`RecvMulti`] whose every CQE may span several provided buffers, as
 /// [`RecvBundle`] (`IORING_OP_RECV` with `IORING_RECV_MULTISHOT |
-/// IORING_RECVSEND_BUNDLE`, 6.10; `io_uring_prep_recv_multishot(3)`).
+/// IORING_RECVSEND_BUNDLE`, 6.10; `io_uring_prep_recv_multishot(3)` for
+/// the multishot receive, which predates bundles).
 #[derive(Debug)]
 pub struct RecvMultiBundle {
     fd: Target,
@@ -301,8 +302,7 @@ impl RecvMsgMulti {
 
 /// Zero-copy receive: the NIC writes packet data straight into a memory
 /// area registered with a zcrx interface queue, and each CQE says where
-/// (`IORING_OP_RECV_ZC`, 6.15; `io_uring_prep_rw(3)` with
-/// `IORING_OP_RECV_ZC`).
+/// (`IORING_OP_RECV_ZC`, 6.15; no man page; kernel: `io_uring/net.c`).
 ///
 /// Always multishot. The ring must be set up with `DEFER_TASKRUN` and
 /// 32-byte CQEs, and an ifq registered

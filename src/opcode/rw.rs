@@ -193,8 +193,8 @@ impl WriteFixed {
 }
 
 /// Reads repeatedly from a pollable file into provided buffers, posting one
-/// completion per chunk (`IORING_OP_READ_MULTISHOT`, 6.7;
-/// `io_uring_prep_read_multishot(3)`).
+/// completion per chunk (`IORING_OP_READ_MULTISHOT`, 6.7; no man page;
+/// kernel: `io_uring/rw.c`).
 ///
 /// Always sets `IOSQE_BUFFER_SELECT` (and keeps `IOSQE_FIXED_FILE` for a
 /// [`Fixed`](crate::types::Fixed) file). Each completion names its buffer
@@ -239,8 +239,8 @@ impl ReadMulti {
 }
 
 /// Reads into `len` iovecs that all lie inside one registered buffer,
-/// like `preadv2(2)` (`IORING_OP_READV_FIXED`, 6.15;
-/// `io_uring_prep_readv_fixed(3)`).
+/// like `preadv2(2)` (`IORING_OP_READV_FIXED`, 6.15; no man page; kernel:
+/// `io_uring/rw.c`).
 ///
 /// Every iovec must lie inside the buffer registered at `buf_index`;
 /// otherwise the completion fails with `EFAULT`.
@@ -287,8 +287,8 @@ impl ReadvFixed {
 }
 
 /// Writes `len` iovecs that all lie inside one registered buffer, like
-/// `pwritev2(2)` (`IORING_OP_WRITEV_FIXED`, 6.15;
-/// `io_uring_prep_writev_fixed(3)`).
+/// `pwritev2(2)` (`IORING_OP_WRITEV_FIXED`, 6.15; no man page; kernel:
+/// `io_uring/rw.c`).
 ///
 /// Every iovec must lie inside the buffer registered at `buf_index`.
 #[derive(Debug)]

@@ -21,7 +21,7 @@ fn set_dest(sqe: &mut Sqe, dest_addr: *const SocketAddrStorage, dest_addr_len: S
 
 /// Sends `len` bytes from `buf` on a socket, like `send(2)`, or like
 /// `sendto(2)` with a destination address
-/// (`IORING_OP_SEND`, 5.6; `io_uring_prep_send(3)`, `io_uring_prep_sendto(3)`).
+/// (`IORING_OP_SEND`, 5.6; `io_uring_prep_send(3)`).
 ///
 /// [`Send::vectored`] sends an iovec array instead, like `sendmsg(2)`
 /// without a `msghdr` (`IORING_SEND_VECTORIZED`, 6.17).
@@ -98,7 +98,8 @@ impl Send {
 /// Sends data from provided buffers of `buf_group`, taking as many
 /// buffers as are queued (a bundle) in one go
 /// (`IORING_OP_SEND` with `IOSQE_BUFFER_SELECT` and
-/// `IORING_RECVSEND_BUNDLE`, 6.10; `io_uring_prep_send_bundle(3)`).
+/// `IORING_RECVSEND_BUNDLE`, 6.10; `io_uring_prep_send(3)` for the send,
+/// which predates bundles).
 ///
 /// The completion reports the bytes sent and, in its flags, the first
 /// buffer id used; the bundle covers the following buffer ids in ring
@@ -275,7 +276,7 @@ impl SendZc {
 
 /// Sends a message described by a `msghdr` without copying its data, like
 /// `sendmsg(2)` with `MSG_ZEROCOPY`
-/// (`IORING_OP_SENDMSG_ZC`, 6.1; `io_uring_prep_sendmsg_zc(3)`).
+/// (`IORING_OP_SENDMSG_ZC`, 6.1; no man page; kernel: `io_uring/net.c`).
 ///
 /// Completes like [`SendZc`]: the result with `F_MORE`, then an `F_NOTIF`
 /// notification when the buffers may be reused.

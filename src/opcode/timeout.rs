@@ -134,7 +134,7 @@ impl TimeoutUpdate {
 /// Bounds the time of the operation it is linked to: submitted right after
 /// an entry carrying `IO_LINK`, it cancels that operation if it has not
 /// completed within `timespec` (`IORING_OP_LINK_TIMEOUT`, 5.5;
-/// `io_uring_prep_link_timeout(3)`).
+/// `io_uring_enter(2)`).
 ///
 /// Completes with `-ETIME` when it fired (the operation then gets
 /// `-ECANCELED`, or `-EINTR` if it could not be stopped cleanly) and with
