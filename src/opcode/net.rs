@@ -199,7 +199,8 @@ impl Accept {
 
     setters! {
         /// Install the connection in this registered-file slot instead of
-        /// returning an fd (default `None`: a plain fd).
+        /// returning an fd (direct descriptors: 5.15; default `None`: a plain
+        /// fd).
         file_index: Option<DestinationSlot>;
         /// `SOCK_NONBLOCK` / `SOCK_CLOEXEC` for the new socket, as for
         /// `accept4(2)` (default none).

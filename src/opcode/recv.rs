@@ -4,7 +4,7 @@
 //! The `ioprio` word of these operations holds io_uring's own receive
 //! flags, typed as [`IoringRecvFlags`]: the builders that take a raw
 //! `ioprio: u16` accept `IoringRecvFlags::POLL_FIRST.bits()`
-//! (`IORING_RECVSEND_POLL_FIRST`: skip the first non-blocking attempt and
+//! (`IORING_RECVSEND_POLL_FIRST`, 5.19: skip the first non-blocking attempt and
 //! wait for readiness straight away, a good bet when data is not expected
 //! yet). The multishot and bundle flags are set by the builders that need
 //! them.
@@ -64,10 +64,11 @@ impl Recv {
     setters! {
         /// `MSG_*` flags, as for `recv(2)` (default none).
         flags: RecvFlags;
-        /// The provided-buffer group to pick from with `BUFFER_SELECT` (default 0).
+        /// The provided-buffer group to pick from with `BUFFER_SELECT`
+        /// (`IOSQE_BUFFER_SELECT`, 5.7; default 0).
         buf_group: u16;
         /// io_uring receive flags, e.g. `IoringRecvFlags::POLL_FIRST.bits()`
-        /// (default 0).
+        /// (`IORING_RECVSEND_POLL_FIRST`, 5.19; default 0).
         ioprio: u16;
     }
 
@@ -225,12 +226,13 @@ impl RecvMsg {
 
     setters! {
         /// io_uring receive flags, e.g. `IoringRecvFlags::POLL_FIRST.bits()`
-        /// (default 0).
+        /// (`IORING_RECVSEND_POLL_FIRST`, 5.19; default 0).
         ioprio: u16;
         /// `MSG_*` flags, as for `recvmsg(2)` (default none).
         flags: RecvFlags;
         /// The provided-buffer group to pick from with `BUFFER_SELECT`
-        /// (default 0); `msg` then needs exactly one iovec.
+        /// (`IOSQE_BUFFER_SELECT`, 5.7; default 0); `msg` then needs exactly
+        /// one iovec.
         buf_group: u16;
     }
 

@@ -42,7 +42,8 @@ impl Readv {
         offset: u64;
         /// `RWF_*` flags, as for `preadv2(2)` (default none).
         rw_flags: RwFlags;
-        /// The provided-buffer group to pick from with `BUFFER_SELECT` (default 0).
+        /// The provided-buffer group to pick from with `BUFFER_SELECT`
+        /// (`IOSQE_BUFFER_SELECT`, 5.7; default 0).
         buf_group: u16;
     }
 
@@ -367,7 +368,8 @@ impl Read {
         ioprio: u16;
         /// `RWF_*` flags, as for `preadv2(2)` (default none).
         rw_flags: RwFlags;
-        /// The provided-buffer group to pick from with `BUFFER_SELECT` (default 0).
+        /// The provided-buffer group to pick from with `BUFFER_SELECT`
+        /// (`IOSQE_BUFFER_SELECT`, 5.7; default 0).
         buf_group: u16;
     }
 

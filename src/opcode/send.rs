@@ -76,8 +76,9 @@ impl Send {
         /// is 16 bits wide; larger values are sent as `u16::MAX`, which
         /// fails with `EINVAL`.
         dest_addr_len: SocketAddrLen;
-        /// The send `ioprio` bits, e.g. `IORING_RECVSEND_POLL_FIRST` (1):
-        /// wait for room in the socket before the first attempt (default 0).
+        /// The send `ioprio` bits, e.g. `IORING_RECVSEND_POLL_FIRST` (1,
+        /// 5.19): wait for room in the socket before the first attempt
+        /// (default 0).
         ioprio: u16;
     }
 
@@ -166,7 +167,8 @@ impl SendMsg {
     }
 
     setters! {
-        /// The send `ioprio` bits, e.g. `IORING_RECVSEND_POLL_FIRST` (default 0).
+        /// The send `ioprio` bits, e.g. `IORING_RECVSEND_POLL_FIRST` (5.19;
+        /// default 0).
         ioprio: u16;
         /// `MSG_*` flags, as for `sendmsg(2)` (default none).
         flags: SendFlags;
@@ -192,8 +194,8 @@ impl SendMsg {
 /// the result carries `F_MORE`.
 ///
 /// [`SendZc::vectored`] sends an iovec array instead
-/// (`IORING_SEND_VECTORIZED`; accepted by 6.18, but not together with
-/// `buf_index`: that combination fails with `EINVAL`).
+/// (`IORING_SEND_VECTORIZED`, 6.17; accepted by 6.18, but not together
+/// with `buf_index`: that combination fails with `EINVAL`).
 #[derive(Debug)]
 pub struct SendZc {
     fd: Target,
@@ -250,7 +252,7 @@ impl SendZc {
         dest_addr_len: SocketAddrLen;
         /// `MSG_*` flags, as for `send(2)` (default none).
         flags: SendFlags;
-        /// Zero-copy `ioprio` bits: `POLL_FIRST`, `ZC_REPORT_USAGE` (the
+        /// Zero-copy `ioprio` bits: `POLL_FIRST`, `ZC_REPORT_USAGE` (6.2; the
         /// notification's result says whether the data was copied after
         /// all) (default none).
         zc_flags: IoringSendFlags;
@@ -300,7 +302,7 @@ impl SendMsgZc {
 
     setters! {
         /// Zero-copy `ioprio` bits: `IORING_RECVSEND_POLL_FIRST` (1),
-        /// `IORING_SEND_ZC_REPORT_USAGE` (8) (default 0).
+        /// `IORING_SEND_ZC_REPORT_USAGE` (8, 6.2) (default 0).
         ioprio: u16;
         /// `MSG_*` flags, as for `sendmsg(2)` (default none).
         flags: SendFlags;

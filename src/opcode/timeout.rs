@@ -42,7 +42,8 @@ impl Timeout {
         /// posted (default 0: time only). With `MULTISHOT`, the number of
         /// expirations (0: until removed).
         count: u32;
-        /// Clock, absolute time, `ETIME_SUCCESS`, `MULTISHOT` (default none).
+        /// Clock (`BOOTTIME`/`REALTIME`, 5.15), absolute time,
+        /// `ETIME_SUCCESS` (5.16), `MULTISHOT` (6.4) (default none).
         flags: TimeoutFlags;
     }
 
@@ -115,8 +116,8 @@ impl TimeoutUpdate {
     }
 
     setters! {
-        /// `ABS`, a clock, or `LINK_TIMEOUT_UPDATE` (default none);
-        /// `IORING_TIMEOUT_UPDATE` is always added.
+        /// `ABS`, a clock (5.15), or `LINK_TIMEOUT_UPDATE` (5.15) (default
+        /// none); `IORING_TIMEOUT_UPDATE` is always added.
         flags: TimeoutFlags;
     }
 
@@ -156,7 +157,7 @@ impl LinkTimeout {
     }
 
     setters! {
-        /// `ABS` or a clock (default none).
+        /// `ABS` or a clock (`BOOTTIME`/`REALTIME`, 5.15) (default none).
         flags: TimeoutFlags;
     }
 
