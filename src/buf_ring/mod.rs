@@ -326,7 +326,10 @@ impl<'a> BufRing<'a> {
 
     /// Registers the ring as buffer group `bgid` of the ring `submitter`
     /// belongs to, and hands every buffer not read through a [`Picked`] to
-    /// the kernel (added and published).
+    /// the kernel (added and published) (`IORING_REGISTER_PBUF_RING`, 5.19;
+    /// a [`new_mapped`](Self::new_mapped) ring needs 6.4, and
+    /// [`incremental`](Self::incremental) mode 6.12;
+    /// `io_uring_register_buf_ring(3)`).
     ///
     /// Fails with `EBUSY` when already registered; the kernel refuses a
     /// group id in use (`EEXIST`) and unknown flags (`EINVAL`, incremental
@@ -420,9 +423,9 @@ impl<'a> BufRing<'a> {
         self.advance();
     }
 
-    /// Unregisters the group (`IORING_UNREGISTER_PBUF_RING`) through a
-    /// [`Submitter`] of the ring it was registered with, and unmaps a
-    /// kernel-allocated ring.
+    /// Unregisters the group (`IORING_UNREGISTER_PBUF_RING`, 5.19;
+    /// `io_uring_unregister_buf_ring(3)`) through a [`Submitter`] of the
+    /// ring it was registered with, and unmaps a kernel-allocated ring.
     ///
     /// Buffers stay as they are: completions that arrive later (from
     /// operations still in flight) can still be taken, and `Picked`s
@@ -559,17 +562,19 @@ impl<'a> BufRing<'a> {
         cq.sync();
     }
 
-    /// The kernel's head (`IORING_REGISTER_PBUF_STATUS`, 6.8): the ring
-    /// position it takes a buffer from next. Fails with `EINVAL` when not
-    /// registered with the ring of `submitter`.
+    /// The kernel's head (`IORING_REGISTER_PBUF_STATUS`, 6.8; no man page;
+    /// kernel: `io_uring/kbuf.c`): the ring position it takes a buffer from
+    /// next. Fails with `EINVAL` when not registered with the ring of
+    /// `submitter`.
     pub fn kernel_head(&self, submitter: &Submitter<'_>) -> Result<u16> {
         self.check_ring(submitter)?;
         submitter.register_buf_status(self.bgid)
     }
 
     /// How many buffers the kernel can take right now: published tail
-    /// minus [`kernel_head`](Self::kernel_head). In incremental mode a
-    /// partly used buffer counts.
+    /// minus [`kernel_head`](Self::kernel_head), so it needs
+    /// `IORING_REGISTER_PBUF_STATUS` (6.8; no man page; kernel:
+    /// `io_uring/kbuf.c`). In incremental mode a partly used buffer counts.
     pub fn available(&self, submitter: &Submitter<'_>) -> Result<u16> {
         Ok(self.published.wrapping_sub(self.kernel_head(submitter)?))
     }

@@ -39,9 +39,10 @@ impl AsyncCancel {
 }
 
 /// Cancels in-flight operations chosen by a [`CancelBuilder`]: by
-/// `user_data`, file, opcode or any, the first match or all of them
+/// `user_data`, file (a registered one: 6.0), opcode (6.6) or any, the
+/// first match or all of them
 /// (`IORING_OP_ASYNC_CANCEL` with `IORING_ASYNC_CANCEL_*`, 5.19;
-/// `io_uring_prep_cancel(3)`, `io_uring_prep_cancel_fd(3)`).
+/// `io_uring_prep_cancel(3)`, which also describes `io_uring_prep_cancel_fd`).
 ///
 /// Completes like [`AsyncCancel`] when it targets the first match; with
 /// [`CancelBuilder::all`] or [`CancelBuilder::any`] the result is the

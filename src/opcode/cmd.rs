@@ -49,7 +49,7 @@ fn split_cmd80(mut sqe: Sqe, cmd: &[u8; 80]) -> Entry128 {
 }
 
 /// Sends command `cmd_op` with a 16-byte payload to the driver behind `fd`
-/// (`IORING_OP_URING_CMD`, 5.19; `io_uring_prep_uring_cmd(3)`).
+/// (`IORING_OP_URING_CMD`, 5.19; no man page; kernel: `io_uring/uring_cmd.c`).
 ///
 /// Fits a normal 64-byte SQE. `buf_index` names a registered buffer for the
 /// driver to use (`IORING_URING_CMD_FIXED`); `addr` and the payload are
@@ -92,8 +92,8 @@ impl UringCmd16 {
 }
 
 /// [`UringCmd16`] with an 80-byte payload, for rings set up with 128-byte
-/// SQEs (`IORING_SETUP_SQE128`) (`IORING_OP_URING_CMD`, 5.19;
-/// `io_uring_prep_uring_cmd(3)`).
+/// SQEs (`IORING_SETUP_SQE128`) (`IORING_OP_URING_CMD`, 5.19; no man page;
+/// kernel: `io_uring/uring_cmd.c`).
 #[derive(Debug)]
 pub struct UringCmd80 {
     fd: Target,
@@ -132,7 +132,7 @@ impl UringCmd80 {
 
 /// [`UringCmd80`] as its own opcode, which marks the SQE as 128 bytes, so
 /// that rings with mixed SQE sizes (`IORING_SETUP_SQE_MIXED`) can carry it
-/// (`IORING_OP_URING_CMD128`, 6.19).
+/// (`IORING_OP_URING_CMD128`, 6.19; no man page; kernel: `io_uring/uring_cmd.c`).
 ///
 /// Kernels before 6.19 reject the opcode with `-EINVAL`.
 #[derive(Debug)]
@@ -185,7 +185,7 @@ fn sock_cmd(fd: Target, cmd_op: u32, level: u32, optname: u32, optval: u64, optl
 
 /// Sets a socket option, like `setsockopt(2)`
 /// (`IORING_OP_URING_CMD` with `SOCKET_URING_OP_SETSOCKOPT`, 6.7;
-/// `io_uring_prep_cmd_sock(3)`).
+/// no man page; kernel: `io_uring/cmd_net.c`).
 ///
 /// Completes with 0. `optval[..optlen]` must stay valid until the CQE.
 #[derive(Debug)]
@@ -223,7 +223,7 @@ impl SetSockOpt {
 
 /// Reads a socket option, like `getsockopt(2)`
 /// (`IORING_OP_URING_CMD` with `SOCKET_URING_OP_GETSOCKOPT`, 6.7;
-/// `io_uring_prep_cmd_sock(3)`).
+/// no man page; kernel: `io_uring/cmd_net.c`).
 ///
 /// Completes with the number of bytes written to `optval` (the option's
 /// length, at most `optlen`). Only `SOL_SOCKET` options are supported:
@@ -265,7 +265,7 @@ impl GetSockOpt {
 
 /// Asks how many received bytes are waiting to be read on a socket, like
 /// `ioctl(fd, SIOCINQ)` (`IORING_OP_URING_CMD` with
-/// `SOCKET_URING_OP_SIOCINQ`, 6.7; `io_uring_prep_cmd_sock(3)`).
+/// `SOCKET_URING_OP_SIOCINQ`, 6.7; no man page; kernel: `io_uring/cmd_net.c`).
 ///
 /// Completes with the byte count. Protocols without an `ioctl` hook (Unix
 /// sockets, for one) give `-EOPNOTSUPP`.
@@ -294,7 +294,7 @@ impl SiocInq {
 /// Asks how many sent bytes are still queued on a socket (for TCP: not
 /// yet acknowledged by the peer), like `ioctl(fd, SIOCOUTQ)`
 /// (`IORING_OP_URING_CMD` with `SOCKET_URING_OP_SIOCOUTQ`, 6.7;
-/// `io_uring_prep_cmd_sock(3)`).
+/// no man page; kernel: `io_uring/cmd_net.c`).
 ///
 /// Completes with the byte count; `-EOPNOTSUPP` as for [`SiocInq`].
 #[derive(Debug)]

@@ -132,8 +132,7 @@ impl Fallocate {
 }
 
 /// Declares how a byte range of a file will be accessed, like
-/// `posix_fadvise(2)` (`IORING_OP_FADVISE`, 5.6; `io_uring_prep_fadvise(3)`,
-/// `io_uring_prep_fadvise64(3)`).
+/// `posix_fadvise(2)` (`IORING_OP_FADVISE`, 5.6; `io_uring_prep_fadvise(3)`).
 ///
 /// `len` 0 means "to the end of the file". For ranges of 4 GiB or more,
 /// [`len64`](Self::len64) carries a 64-bit length.
@@ -178,8 +177,7 @@ impl Fadvise {
 }
 
 /// Gives advice about a range of the caller's memory, like `madvise(2)`
-/// (`IORING_OP_MADVISE`, 5.6; `io_uring_prep_madvise(3)`,
-/// `io_uring_prep_madvise64(3)`).
+/// (`IORING_OP_MADVISE`, 5.6; `io_uring_prep_madvise(3)`).
 ///
 /// The advice number is passed as is: `Advice::Normal` ..
 /// `Advice::DontNeed` equal `MADV_NORMAL` .. `MADV_DONTNEED` on most
@@ -227,7 +225,7 @@ impl Madvise {
 }
 
 /// Sets a file's size, like `ftruncate(2)` (`IORING_OP_FTRUNCATE`, 6.9;
-/// `io_uring_prep_ftruncate(3)`).
+/// no man page; kernel: `io_uring/truncate.c`).
 #[derive(Debug)]
 pub struct Ftruncate {
     fd: Target,

@@ -44,7 +44,7 @@ impl OpenAt {
 
     setters! {
         /// Open into this registered-file slot instead of returning an fd
-        /// (default `None`: a plain fd).
+        /// (direct descriptors: 5.15; default `None`: a plain fd).
         file_index: Option<DestinationSlot>;
         /// `O_*` flags, as for `openat(2)` (default none: `O_RDONLY`).
         flags: OFlags;
@@ -90,7 +90,7 @@ impl OpenAt2 {
 
     setters! {
         /// Open into this registered-file slot instead of returning an fd
-        /// (default `None`: a plain fd).
+        /// (direct descriptors: 5.15; default `None`: a plain fd).
         file_index: Option<DestinationSlot>;
     }
 
@@ -110,7 +110,7 @@ impl OpenAt2 {
 /// registered-file table (`IORING_OP_CLOSE`, 5.6; `io_uring_prep_close(3)`,
 /// `io_uring_prep_close_direct(3)`).
 ///
-/// A slot is named by `file_index` (slot + 1) with `fd` 0, not by
+/// A slot (5.15) is named by `file_index` (slot + 1) with `fd` 0, not by
 /// `IOSQE_FIXED_FILE`. `Fixed(u32::MAX)` has no such encoding; it is sent
 /// as `fd` -1, which the kernel fails with EBADF.
 #[derive(Debug)]

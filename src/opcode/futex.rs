@@ -27,7 +27,7 @@ fn futex_sqe(
 }
 
 /// Sleeps until the futex at `futex` is woken, like `futex_wait(2)`
-/// (`IORING_OP_FUTEX_WAIT`, 6.7; `io_uring_prep_futex_wait(3)`).
+/// (`IORING_OP_FUTEX_WAIT`, 6.7; no man page; kernel: `io_uring/futex.c`).
 ///
 /// If the futex no longer holds `val` when the request is armed it
 /// completes at once with `EAGAIN`. Only wakes whose bitset shares a bit
@@ -67,8 +67,8 @@ impl FutexWait {
 }
 
 /// Wakes up to `val` waiters of the futex at `futex`, like
-/// `futex_wake(2)` (`IORING_OP_FUTEX_WAKE`, 6.7;
-/// `io_uring_prep_futex_wake(3)`).
+/// `futex_wake(2)` (`IORING_OP_FUTEX_WAKE`, 6.7; no man page; kernel:
+/// `io_uring/futex.c`).
 ///
 /// Only waiters whose bitset shares a bit with `mask` are woken.
 /// `futex_flags` must match the waiters' (`FUTEX2_*`). The result is the
@@ -106,7 +106,7 @@ impl FutexWake {
 }
 
 /// Sleeps until any futex of a vector is woken, like `futex_waitv(2)`
-/// (`IORING_OP_FUTEX_WAITV`, 6.7; `io_uring_prep_futex_waitv(3)`).
+/// (`IORING_OP_FUTEX_WAITV`, 6.7; no man page; kernel: `io_uring/futex.c`).
 ///
 /// `futexv` points at `nr_futex` (1 to 128) [`types::FutexWaitV`] entries,
 /// each with its futex, expected value and `FUTEX2_*` flags. If one no

@@ -113,9 +113,9 @@ impl Nop {
     }
 }
 
-/// A NOP carried in a 128-byte submission entry (`IORING_OP_NOP128`, 6.19),
-/// for exercising rings that mix 64- and 128-byte entries. It takes the
-/// same options as [`Nop`].
+/// A NOP carried in a 128-byte submission entry (`IORING_OP_NOP128`, 6.19;
+/// no man page; kernel: `io_uring/nop.c`), for exercising rings that mix
+/// 64- and 128-byte entries. It takes the same options as [`Nop`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Nop128 {
     nop: Nop,
@@ -167,7 +167,7 @@ impl Nop128 {
 }
 
 /// Waits for a child process to change state, like `waitid(2)`
-/// (`IORING_OP_WAITID`, 6.7; `io_uring_prep_waitid(3)`).
+/// (`IORING_OP_WAITID`, 6.7; no man page; kernel: `io_uring/waitid.c`).
 ///
 /// `idtype` is `P_PID`, `P_PGID`, `P_PIDFD` or `P_ALL`, `id` the process,
 /// group or pidfd, `options` the `WEXITED`/`WSTOPPED`/`WNOHANG`/... mask.
@@ -255,7 +255,8 @@ impl FilesUpdate {
 }
 
 /// Turns a registered file into a regular fd of the process
-/// (`IORING_OP_FIXED_FD_INSTALL`, 6.8; `io_uring_prep_fixed_fd_install(3)`).
+/// (`IORING_OP_FIXED_FD_INSTALL`, 6.8; no man page; kernel:
+/// `io_uring/openclose.c`).
 ///
 /// The result is the new fd, which has `O_CLOEXEC` unless `file_flags`
 /// holds `NO_CLOEXEC`. The slot stays registered.

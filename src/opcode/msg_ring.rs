@@ -68,7 +68,8 @@ impl MsgRingData {
 
 /// Moves a registered file of this ring into another ring's file table
 /// (`IORING_OP_MSG_RING` with `IORING_MSG_SEND_FD`, 6.0;
-/// `io_uring_prep_msg_ring_fd(3)`).
+/// `io_uring_prep_msg_ring(3)` describes only data messages, and fd passing
+/// has no man page; kernel: `io_uring/msg_ring.c`).
 ///
 /// The file stays registered here too. Unless `CQE_SKIP` is set, the
 /// target ring gets a CQE with `user_data`. Its result, like that of the

@@ -72,7 +72,7 @@ impl Socket {
 }
 
 /// Binds a socket to an address, like `bind(2)`
-/// (`IORING_OP_BIND`, 6.11; `io_uring_prep_bind(3)`).
+/// (`IORING_OP_BIND`, 6.11; no man page; kernel: `io_uring/net.c`).
 #[derive(Debug)]
 pub struct Bind {
     fd: Target,
@@ -102,7 +102,7 @@ impl Bind {
 }
 
 /// Marks a socket as accepting connections, like `listen(2)`
-/// (`IORING_OP_LISTEN`, 6.11; `io_uring_prep_listen(3)`).
+/// (`IORING_OP_LISTEN`, 6.11; no man page; kernel: `io_uring/net.c`).
 #[derive(Debug)]
 pub struct Listen {
     fd: Target,
@@ -199,7 +199,8 @@ impl Accept {
 
     setters! {
         /// Install the connection in this registered-file slot instead of
-        /// returning an fd (default `None`: a plain fd).
+        /// returning an fd (direct descriptors: 5.15; default `None`: a plain
+        /// fd).
         file_index: Option<DestinationSlot>;
         /// `SOCK_NONBLOCK` / `SOCK_CLOEXEC` for the new socket, as for
         /// `accept4(2)` (default none).

@@ -9,8 +9,8 @@ use crate::sys;
 use crate::types::sealed::{Target, UseFixed};
 use crate::types::DestinationSlot;
 
-/// Creates a pipe, like `pipe2(2)` (`IORING_OP_PIPE`, 6.16;
-/// `io_uring_prep_pipe(3)`).
+/// Creates a pipe, like `pipe2(2)` (`IORING_OP_PIPE`, 6.16; no man page;
+/// kernel: `io_uring/openclose.c`).
 ///
 /// The kernel stores the read end in `fds[0]` and the write end in
 /// `fds[1]`, so `fds` must point at two writable `RawFd`s that live until

@@ -159,7 +159,7 @@ impl PollUpdate {
 }
 
 /// Adds, modifies or removes `fd` in the epoll set `epfd`, like
-/// `epoll_ctl(2)` (`IORING_OP_EPOLL_CTL`, 5.6; `io_uring_prep_epoll_ctl(3)`).
+/// `epoll_ctl(2)` (`IORING_OP_EPOLL_CTL`, 5.6; `io_uring_enter(2)`).
 ///
 /// `op` is `EPOLL_CTL_ADD`, `EPOLL_CTL_MOD` or `EPOLL_CTL_DEL`; `ev` is read
 /// at submission (it may be null for `EPOLL_CTL_DEL`).
@@ -200,7 +200,8 @@ impl EpollCtl {
 }
 
 /// Waits for events on the epoll set `fd`, like `epoll_wait(2)` with no
-/// timeout (`IORING_OP_EPOLL_WAIT`, 6.15; `io_uring_prep_epoll_wait(3)`).
+/// timeout (`IORING_OP_EPOLL_WAIT`, 6.15; no man page; kernel:
+/// `io_uring/epoll.c`).
 ///
 /// Up to `max_events` ready events are written to `events`; the result is
 /// their number. The completion comes when at least one event is ready.

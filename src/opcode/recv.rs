@@ -4,7 +4,7 @@
 //! The `ioprio` word of these operations holds io_uring's own receive
 //! flags, typed as [`IoringRecvFlags`]: the builders that take a raw
 //! `ioprio: u16` accept `IoringRecvFlags::POLL_FIRST.bits()`
-//! (`IORING_RECVSEND_POLL_FIRST`: skip the first non-blocking attempt and
+//! (`IORING_RECVSEND_POLL_FIRST`, 5.19: skip the first non-blocking attempt and
 //! wait for readiness straight away, a good bet when data is not expected
 //! yet). The multishot and bundle flags are set by the builders that need
 //! them.
@@ -64,10 +64,11 @@ impl Recv {
     setters! {
         /// `MSG_*` flags, as for `recv(2)` (default none).
         flags: RecvFlags;
-        /// The provided-buffer group to pick from with `BUFFER_SELECT` (default 0).
+        /// The provided-buffer group to pick from with `BUFFER_SELECT`
+        /// (`IOSQE_BUFFER_SELECT`, 5.7; default 0).
         buf_group: u16;
         /// io_uring receive flags, e.g. `IoringRecvFlags::POLL_FIRST.bits()`
-        /// (default 0).
+        /// (`IORING_RECVSEND_POLL_FIRST`, 5.19; default 0).
         ioprio: u16;
     }
 
@@ -127,7 +128,7 @@ impl RecvMulti {
 /// Receives once into as many provided buffers of `buf_group` as the
 /// queued data needs, in a single CQE
 /// (`IORING_OP_RECV` with `IORING_RECVSEND_BUNDLE`, 6.10;
-/// `io_uring_prep_recv(3)`).
+/// `io_uring_prep_recv(3)` for the receive, which predates bundles).
 ///
 /// The CQE names the first buffer; the result spans that buffer and the
 /// ones after it in provision order; the kernel decides how many buffers
@@ -166,7 +167,8 @@ impl RecvBundle {
 
 /// [`RecvMulti`] whose every CQE may span several provided buffers, as
 /// [`RecvBundle`] (`IORING_OP_RECV` with `IORING_RECV_MULTISHOT |
-/// IORING_RECVSEND_BUNDLE`, 6.10; `io_uring_prep_recv_multishot(3)`).
+/// IORING_RECVSEND_BUNDLE`, 6.10; `io_uring_prep_recv_multishot(3)` for
+/// the multishot receive, which predates bundles).
 #[derive(Debug)]
 pub struct RecvMultiBundle {
     fd: Target,
@@ -224,12 +226,13 @@ impl RecvMsg {
 
     setters! {
         /// io_uring receive flags, e.g. `IoringRecvFlags::POLL_FIRST.bits()`
-        /// (default 0).
+        /// (`IORING_RECVSEND_POLL_FIRST`, 5.19; default 0).
         ioprio: u16;
         /// `MSG_*` flags, as for `recvmsg(2)` (default none).
         flags: RecvFlags;
         /// The provided-buffer group to pick from with `BUFFER_SELECT`
-        /// (default 0); `msg` then needs exactly one iovec.
+        /// (`IOSQE_BUFFER_SELECT`, 5.7; default 0); `msg` then needs exactly
+        /// one iovec.
         buf_group: u16;
     }
 
@@ -301,8 +304,7 @@ impl RecvMsgMulti {
 
 /// Zero-copy receive: the NIC writes packet data straight into a memory
 /// area registered with a zcrx interface queue, and each CQE says where
-/// (`IORING_OP_RECV_ZC`, 6.15; `io_uring_prep_rw(3)` with
-/// `IORING_OP_RECV_ZC`).
+/// (`IORING_OP_RECV_ZC`, 6.15; no man page; kernel: `io_uring/net.c`).
 ///
 /// Always multishot. The ring must be set up with `DEFER_TASKRUN` and
 /// 32-byte CQEs, and an ifq registered

@@ -42,7 +42,8 @@ impl Readv {
         offset: u64;
         /// `RWF_*` flags, as for `preadv2(2)` (default none).
         rw_flags: RwFlags;
-        /// The provided-buffer group to pick from with `BUFFER_SELECT` (default 0).
+        /// The provided-buffer group to pick from with `BUFFER_SELECT`
+        /// (`IOSQE_BUFFER_SELECT`, 5.7; default 0).
         buf_group: u16;
     }
 
@@ -193,8 +194,8 @@ impl WriteFixed {
 }
 
 /// Reads repeatedly from a pollable file into provided buffers, posting one
-/// completion per chunk (`IORING_OP_READ_MULTISHOT`, 6.7;
-/// `io_uring_prep_read_multishot(3)`).
+/// completion per chunk (`IORING_OP_READ_MULTISHOT`, 6.7; no man page;
+/// kernel: `io_uring/rw.c`).
 ///
 /// Always sets `IOSQE_BUFFER_SELECT` (and keeps `IOSQE_FIXED_FILE` for a
 /// [`Fixed`](crate::types::Fixed) file). Each completion names its buffer
@@ -239,8 +240,8 @@ impl ReadMulti {
 }
 
 /// Reads into `len` iovecs that all lie inside one registered buffer,
-/// like `preadv2(2)` (`IORING_OP_READV_FIXED`, 6.15;
-/// `io_uring_prep_readv_fixed(3)`).
+/// like `preadv2(2)` (`IORING_OP_READV_FIXED`, 6.15; no man page; kernel:
+/// `io_uring/rw.c`).
 ///
 /// Every iovec must lie inside the buffer registered at `buf_index`;
 /// otherwise the completion fails with `EFAULT`.
@@ -287,8 +288,8 @@ impl ReadvFixed {
 }
 
 /// Writes `len` iovecs that all lie inside one registered buffer, like
-/// `pwritev2(2)` (`IORING_OP_WRITEV_FIXED`, 6.15;
-/// `io_uring_prep_writev_fixed(3)`).
+/// `pwritev2(2)` (`IORING_OP_WRITEV_FIXED`, 6.15; no man page; kernel:
+/// `io_uring/rw.c`).
 ///
 /// Every iovec must lie inside the buffer registered at `buf_index`.
 #[derive(Debug)]
@@ -367,7 +368,8 @@ impl Read {
         ioprio: u16;
         /// `RWF_*` flags, as for `preadv2(2)` (default none).
         rw_flags: RwFlags;
-        /// The provided-buffer group to pick from with `BUFFER_SELECT` (default 0).
+        /// The provided-buffer group to pick from with `BUFFER_SELECT`
+        /// (`IOSQE_BUFFER_SELECT`, 5.7; default 0).
         buf_group: u16;
     }
 

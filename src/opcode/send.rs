@@ -21,7 +21,7 @@ fn set_dest(sqe: &mut Sqe, dest_addr: *const SocketAddrStorage, dest_addr_len: S
 
 /// Sends `len` bytes from `buf` on a socket, like `send(2)`, or like
 /// `sendto(2)` with a destination address
-/// (`IORING_OP_SEND`, 5.6; `io_uring_prep_send(3)`, `io_uring_prep_sendto(3)`).
+/// (`IORING_OP_SEND`, 5.6; `io_uring_prep_send(3)`).
 ///
 /// [`Send::vectored`] sends an iovec array instead, like `sendmsg(2)`
 /// without a `msghdr` (`IORING_SEND_VECTORIZED`, 6.17).
@@ -76,8 +76,9 @@ impl Send {
         /// is 16 bits wide; larger values are sent as `u16::MAX`, which
         /// fails with `EINVAL`.
         dest_addr_len: SocketAddrLen;
-        /// The send `ioprio` bits, e.g. `IORING_RECVSEND_POLL_FIRST` (1):
-        /// wait for room in the socket before the first attempt (default 0).
+        /// The send `ioprio` bits, e.g. `IORING_RECVSEND_POLL_FIRST` (1,
+        /// 5.19): wait for room in the socket before the first attempt
+        /// (default 0).
         ioprio: u16;
     }
 
@@ -98,7 +99,8 @@ impl Send {
 /// Sends data from provided buffers of `buf_group`, taking as many
 /// buffers as are queued (a bundle) in one go
 /// (`IORING_OP_SEND` with `IOSQE_BUFFER_SELECT` and
-/// `IORING_RECVSEND_BUNDLE`, 6.10; `io_uring_prep_send_bundle(3)`).
+/// `IORING_RECVSEND_BUNDLE`, 6.10; `io_uring_prep_send(3)` for the send,
+/// which predates bundles).
 ///
 /// The completion reports the bytes sent and, in its flags, the first
 /// buffer id used; the bundle covers the following buffer ids in ring
@@ -165,7 +167,8 @@ impl SendMsg {
     }
 
     setters! {
-        /// The send `ioprio` bits, e.g. `IORING_RECVSEND_POLL_FIRST` (default 0).
+        /// The send `ioprio` bits, e.g. `IORING_RECVSEND_POLL_FIRST` (5.19;
+        /// default 0).
         ioprio: u16;
         /// `MSG_*` flags, as for `sendmsg(2)` (default none).
         flags: SendFlags;
@@ -191,8 +194,8 @@ impl SendMsg {
 /// the result carries `F_MORE`.
 ///
 /// [`SendZc::vectored`] sends an iovec array instead
-/// (`IORING_SEND_VECTORIZED`; accepted by 6.18, but not together with
-/// `buf_index`: that combination fails with `EINVAL`).
+/// (`IORING_SEND_VECTORIZED`, 6.17; accepted by 6.18, but not together
+/// with `buf_index`: that combination fails with `EINVAL`).
 #[derive(Debug)]
 pub struct SendZc {
     fd: Target,
@@ -249,7 +252,7 @@ impl SendZc {
         dest_addr_len: SocketAddrLen;
         /// `MSG_*` flags, as for `send(2)` (default none).
         flags: SendFlags;
-        /// Zero-copy `ioprio` bits: `POLL_FIRST`, `ZC_REPORT_USAGE` (the
+        /// Zero-copy `ioprio` bits: `POLL_FIRST`, `ZC_REPORT_USAGE` (6.2; the
         /// notification's result says whether the data was copied after
         /// all) (default none).
         zc_flags: IoringSendFlags;
@@ -275,7 +278,7 @@ impl SendZc {
 
 /// Sends a message described by a `msghdr` without copying its data, like
 /// `sendmsg(2)` with `MSG_ZEROCOPY`
-/// (`IORING_OP_SENDMSG_ZC`, 6.1; `io_uring_prep_sendmsg_zc(3)`).
+/// (`IORING_OP_SENDMSG_ZC`, 6.1; no man page; kernel: `io_uring/net.c`).
 ///
 /// Completes like [`SendZc`]: the result with `F_MORE`, then an `F_NOTIF`
 /// notification when the buffers may be reused.
@@ -299,7 +302,7 @@ impl SendMsgZc {
 
     setters! {
         /// Zero-copy `ioprio` bits: `IORING_RECVSEND_POLL_FIRST` (1),
-        /// `IORING_SEND_ZC_REPORT_USAGE` (8) (default 0).
+        /// `IORING_SEND_ZC_REPORT_USAGE` (8, 6.2) (default 0).
         ioprio: u16;
         /// `MSG_*` flags, as for `sendmsg(2)` (default none).
         flags: SendFlags;

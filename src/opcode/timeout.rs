@@ -42,7 +42,8 @@ impl Timeout {
         /// posted (default 0: time only). With `MULTISHOT`, the number of
         /// expirations (0: until removed).
         count: u32;
-        /// Clock, absolute time, `ETIME_SUCCESS`, `MULTISHOT` (default none).
+        /// Clock (`BOOTTIME`/`REALTIME`, 5.15), absolute time,
+        /// `ETIME_SUCCESS` (5.16), `MULTISHOT` (6.4) (default none).
         flags: TimeoutFlags;
     }
 
@@ -115,8 +116,8 @@ impl TimeoutUpdate {
     }
 
     setters! {
-        /// `ABS`, a clock, or `LINK_TIMEOUT_UPDATE` (default none);
-        /// `IORING_TIMEOUT_UPDATE` is always added.
+        /// `ABS`, a clock (5.15), or `LINK_TIMEOUT_UPDATE` (5.15) (default
+        /// none); `IORING_TIMEOUT_UPDATE` is always added.
         flags: TimeoutFlags;
     }
 
@@ -134,7 +135,7 @@ impl TimeoutUpdate {
 /// Bounds the time of the operation it is linked to: submitted right after
 /// an entry carrying `IO_LINK`, it cancels that operation if it has not
 /// completed within `timespec` (`IORING_OP_LINK_TIMEOUT`, 5.5;
-/// `io_uring_prep_link_timeout(3)`).
+/// `io_uring_enter(2)`).
 ///
 /// Completes with `-ETIME` when it fired (the operation then gets
 /// `-ECANCELED`, or `-EINTR` if it could not be stopped cleanly) and with
@@ -156,7 +157,7 @@ impl LinkTimeout {
     }
 
     setters! {
-        /// `ABS` or a clock (default none).
+        /// `ABS` or a clock (`BOOTTIME`/`REALTIME`, 5.15) (default none).
         flags: TimeoutFlags;
     }
 

@@ -13,7 +13,7 @@ use crate::squeue::Entry;
 use crate::types::sealed::{Target, UseFixed};
 
 /// Sets extended attribute `name` of an open file, like `fsetxattr(2)`
-/// (`IORING_OP_FSETXATTR`, 5.19; `io_uring_prep_fsetxattr(3)`).
+/// (`IORING_OP_FSETXATTR`, 5.19; no man page; kernel: `io_uring/xattr.c`).
 #[derive(Debug)]
 pub struct FSetXattr {
     fd: Target,
@@ -50,7 +50,8 @@ impl FSetXattr {
 }
 
 /// Sets extended attribute `name` of the file at `path`, like
-/// `setxattr(2)` (`IORING_OP_SETXATTR`, 5.19; `io_uring_prep_setxattr(3)`).
+/// `setxattr(2)` (`IORING_OP_SETXATTR`, 5.19; no man page; kernel:
+/// `io_uring/xattr.c`).
 ///
 /// Symbolic links in `path` are followed.
 #[derive(Debug)]
@@ -92,7 +93,8 @@ impl SetXattr {
 }
 
 /// Reads extended attribute `name` of an open file into `value`, like
-/// `fgetxattr(2)` (`IORING_OP_FGETXATTR`, 5.19; `io_uring_prep_fgetxattr(3)`).
+/// `fgetxattr(2)` (`IORING_OP_FGETXATTR`, 5.19; no man page; kernel:
+/// `io_uring/xattr.c`).
 ///
 /// The result is the value's size. With `len` 0 nothing is copied and the
 /// result is the size a buffer needs; a buffer that is too small fails with
@@ -123,8 +125,8 @@ impl FGetXattr {
 }
 
 /// Reads extended attribute `name` of the file at `path` into `value`,
-/// like `getxattr(2)` (`IORING_OP_GETXATTR`, 5.19;
-/// `io_uring_prep_getxattr(3)`).
+/// like `getxattr(2)` (`IORING_OP_GETXATTR`, 5.19; no man page; kernel:
+/// `io_uring/xattr.c`).
 ///
 /// Results as for [`FGetXattr`]. Symbolic links in `path` are followed.
 #[derive(Debug)]

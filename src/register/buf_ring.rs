@@ -13,7 +13,7 @@ use crate::Submitter;
 impl Submitter<'_> {
     /// Registers the buffer ring at `ring_addr` (`ring_entries` entries, a
     /// power of two up to 32768, page-aligned) as buffer group `bgid`
-    /// (`IORING_REGISTER_PBUF_RING`, 5.19).
+    /// (`IORING_REGISTER_PBUF_RING`, 5.19; `io_uring_register_buf_ring(3)`).
     ///
     /// # Safety
     /// `ring_addr` must point to `ring_entries` [`BufRingEntry`]s
@@ -30,8 +30,9 @@ impl Submitter<'_> {
         unsafe { self.register_buf_ring_with_flags(ring_addr, ring_entries, bgid, 0) }
     }
 
-    /// As [`register_buf_ring`](Self::register_buf_ring), with
-    /// `io_uring_buf_reg` flags: `IOU_PBUF_RING_MMAP` (1, 6.4: the kernel
+    /// As [`register_buf_ring`](Self::register_buf_ring)
+    /// (`IORING_REGISTER_PBUF_RING`, 5.19; `io_uring_register_buf_ring(3)`),
+    /// with `io_uring_buf_reg` flags: `IOU_PBUF_RING_MMAP` (1, 6.4: the kernel
     /// allocates the ring, `ring_addr` must be null, map it at
     /// `IORING_OFF_PBUF_RING | bgid << 16`) and `IOU_PBUF_RING_INC` (2,
     /// 6.12: buffers are consumed incrementally, see `cqueue::buffer_more`).
@@ -54,7 +55,8 @@ impl Submitter<'_> {
         Ok(())
     }
 
-    /// Unregisters buffer group `bgid` (`IORING_UNREGISTER_PBUF_RING`, 5.19).
+    /// Unregisters buffer group `bgid` (`IORING_UNREGISTER_PBUF_RING`, 5.19;
+    /// `io_uring_unregister_buf_ring(3)`).
     pub fn unregister_buf_ring(&self, bgid: u16) -> Result<()> {
         let reg = BufReg { bgid, ..BufReg::default() };
         // SAFETY: `reg` names only the group.
@@ -63,8 +65,9 @@ impl Submitter<'_> {
     }
 
     /// The kernel's head of buffer ring `bgid`: the index of the next
-    /// entry it will consume (`IORING_REGISTER_PBUF_STATUS`, 6.8). Entries
-    /// from there to the application's tail are still available.
+    /// entry it will consume (`IORING_REGISTER_PBUF_STATUS`, 6.8; no man
+    /// page; kernel: `io_uring/kbuf.c`). Entries from there to the
+    /// application's tail are still available.
     pub fn register_buf_status(&self, bgid: u16) -> Result<u16> {
         let mut status = BufStatus { buf_group: u32::from(bgid), ..BufStatus::default() };
         // SAFETY: the kernel reads buf_group and writes head in `status`.

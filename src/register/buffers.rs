@@ -28,7 +28,8 @@ pub(super) fn tags_addr(tags: Option<&[u64]>) -> u64 {
 }
 
 impl Submitter<'_> {
-    /// Registers `bufs` as the buffer table (`IORING_REGISTER_BUFFERS`, 5.1).
+    /// Registers `bufs` as the buffer table (`IORING_REGISTER_BUFFERS`, 5.1;
+    /// `io_uring_register_buffers(3)`).
     ///
     /// # Safety
     /// Each buffer must stay valid (not freed, not unmapped) until it is
@@ -45,10 +46,10 @@ impl Submitter<'_> {
     }
 
     /// Registers `bufs` with one tag each (`IORING_REGISTER_BUFFERS2`,
-    /// 5.13). When a tagged buffer leaves the table (update, unregister)
-    /// and the kernel is done with it, a CQE with `user_data` = its tag
-    /// and result 0 is posted; tag 0 posts nothing. `EINVAL` if the
-    /// lengths differ.
+    /// 5.13; `io_uring_register(2)`). When a tagged buffer leaves the table
+    /// (update, unregister) and the kernel is done with it, a CQE with
+    /// `user_data` = its tag and result 0 is posted; tag 0 posts nothing.
+    /// `EINVAL` if the lengths differ.
     ///
     /// # Safety
     /// As for [`register_buffers`](Self::register_buffers).
@@ -64,9 +65,9 @@ impl Submitter<'_> {
     }
 
     /// Replaces buffer slots `offset..offset + bufs.len()`, optionally
-    /// tagging the new ones (`IORING_REGISTER_BUFFERS_UPDATE`, 5.13). An
-    /// iovec with a null base empties its slot. `EINVAL` if the lengths
-    /// differ.
+    /// tagging the new ones (`IORING_REGISTER_BUFFERS_UPDATE`, 5.13;
+    /// `io_uring_register(2)`). An iovec with a null base empties its slot.
+    /// `EINVAL` if the lengths differ.
     ///
     /// # Safety
     /// As for [`register_buffers`](Self::register_buffers).
@@ -82,17 +83,18 @@ impl Submitter<'_> {
     }
 
     /// Copies the whole buffer table of the ring `src_fd` into this ring's
-    /// empty table (`IORING_REGISTER_CLONE_BUFFERS`, 6.12).
+    /// empty table (`IORING_REGISTER_CLONE_BUFFERS`, 6.12; no man page;
+    /// kernel: `io_uring/rsrc.c`).
     pub fn register_buffers_clone(&self, src_fd: RawFd) -> Result<()> {
         self.register_buffers_clone_offset(src_fd, 0, 0, 0, CloneBuffersFlags::empty())
     }
 
     /// Copies `nr` buffers (0 = all) from slot `src_off` of ring `src_fd`
     /// to slot `dst_off` of this ring (`IORING_REGISTER_CLONE_BUFFERS`,
-    /// ranges 6.13). With [`CloneBuffersFlags::DST_REPLACE`] existing
-    /// destination slots may be replaced; with
-    /// [`CloneBuffersFlags::SRC_REGISTERED`] `src_fd` is a registered ring
-    /// index.
+    /// ranges 6.13; no man page; kernel: `io_uring/rsrc.c`). With
+    /// [`CloneBuffersFlags::DST_REPLACE`] (6.13) existing destination slots
+    /// may be replaced; with [`CloneBuffersFlags::SRC_REGISTERED`] (6.12)
+    /// `src_fd` is a registered ring index.
     pub fn register_buffers_clone_offset(
         &self,
         src_fd: RawFd,
@@ -108,7 +110,9 @@ impl Submitter<'_> {
     }
 
     /// Registers a table of `nr` empty buffer slots
-    /// (`IORING_REGISTER_BUFFERS2` with `IORING_RSRC_REGISTER_SPARSE`, 5.19).
+    /// (`IORING_REGISTER_BUFFERS2` with `IORING_RSRC_REGISTER_SPARSE`, 5.19;
+    /// `io_uring_register_buffers(3)`, which describes
+    /// `io_uring_register_buffers_sparse`).
     pub fn register_buffers_sparse(&self, nr: u32) -> Result<()> {
         let reg = RsrcRegister { nr, flags: sys::RSRC_REGISTER_SPARSE, ..Default::default() };
         // SAFETY: `reg` is a valid io_uring_rsrc_register; nr_args is its size.
@@ -118,7 +122,8 @@ impl Submitter<'_> {
         Ok(())
     }
 
-    /// Drops the buffer table (`IORING_UNREGISTER_BUFFERS`, 5.1).
+    /// Drops the buffer table (`IORING_UNREGISTER_BUFFERS`, 5.1;
+    /// `io_uring_unregister_buffers(3)`).
     pub fn unregister_buffers(&self) -> Result<()> {
         // SAFETY: no argument.
         unsafe { self.register_raw(sys::UNREGISTER_BUFFERS, ptr::null(), 0) }?;

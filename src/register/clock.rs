@@ -1,5 +1,5 @@
 //! The clock that waits with a timeout count on
-//! (`IORING_REGISTER_CLOCK`; `io_uring_register_clock(3)`).
+//! (`IORING_REGISTER_CLOCK`, 6.12).
 
 use core::ptr;
 
@@ -13,7 +13,7 @@ impl Submitter<'_> {
     /// Makes timeouts of [`submit_with_args`](Self::submit_with_args) (and
     /// absolute ones, `EnterFlags::ABS_TIMER`) count on `clock`:
     /// `Monotonic` (the default) or `Boottime`; other clocks give `EINVAL`
-    /// (`IORING_REGISTER_CLOCK`, 6.12).
+    /// (`IORING_REGISTER_CLOCK`, 6.12; no man page; kernel: `io_uring/register.c`).
     pub fn register_clock(&self, clock: ClockId) -> Result<()> {
         let reg = ClockRegister { clockid: clock as i32 as u32, resv: [0; 3] };
         // SAFETY: `reg` is a valid io_uring_clock_register; the kernel wants

@@ -13,7 +13,7 @@ use crate::Submitter;
 
 impl Submitter<'_> {
     /// Registers `fds` as the file table; -1 leaves a slot empty
-    /// (`IORING_REGISTER_FILES`, 5.1).
+    /// (`IORING_REGISTER_FILES`, 5.1; `io_uring_register_files(3)`).
     pub fn register_files(&self, fds: &[RawFd]) -> Result<()> {
         let nr = u32::try_from(fds.len()).map_err(|_| rustix::io::Errno::INVAL)?;
         // SAFETY: the kernel reads `nr` i32s from `fds`, which is that long.
@@ -23,7 +23,8 @@ impl Submitter<'_> {
 
     /// Registers a table of `nr` empty slots, to be filled by updates or by
     /// operations that create direct descriptors
-    /// (`IORING_REGISTER_FILES2` with `IORING_RSRC_REGISTER_SPARSE`, 5.19).
+    /// (`IORING_REGISTER_FILES2` with `IORING_RSRC_REGISTER_SPARSE`, 5.19;
+    /// `io_uring_register_files_sparse(3)`).
     pub fn register_files_sparse(&self, nr: u32) -> Result<()> {
         let reg = RsrcRegister { nr, flags: sys::RSRC_REGISTER_SPARSE, ..Default::default() };
         // SAFETY: `reg` is a valid io_uring_rsrc_register; nr_args is its size.
@@ -35,7 +36,8 @@ impl Submitter<'_> {
 
     /// Replaces slots `offset..offset + fds.len()`; -1 empties a slot and
     /// [`SKIP_FILE`](crate::register::SKIP_FILE) keeps it
-    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5). Returns the number updated.
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
+    /// Returns the number updated.
     pub fn register_files_update(&self, offset: u32, fds: &[RawFd]) -> Result<usize> {
         let nr = u32::try_from(fds.len()).map_err(|_| rustix::io::Errno::INVAL)?;
         let up = RsrcUpdate { offset, resv: 0, data: fds.as_ptr() as u64 };
@@ -44,7 +46,8 @@ impl Submitter<'_> {
         Ok(n as usize)
     }
 
-    /// Registers `fds` with one tag each (`IORING_REGISTER_FILES2`, 5.13).
+    /// Registers `fds` with one tag each (`IORING_REGISTER_FILES2`, 5.13;
+    /// `io_uring_register(2)`).
     /// When a tagged file leaves the table and the kernel is done with it,
     /// a CQE with `user_data` = its tag and result 0 is posted; tag 0 posts
     /// nothing. `EINVAL` if the lengths differ.
@@ -59,8 +62,9 @@ impl Submitter<'_> {
     }
 
     /// Replaces slots `offset..offset + fds.len()`, optionally tagging the
-    /// new files (`IORING_REGISTER_FILES_UPDATE2`, 5.13). Returns the number
-    /// updated. `EINVAL` if the lengths differ.
+    /// new files (`IORING_REGISTER_FILES_UPDATE2`, 5.13;
+    /// `io_uring_register(2)`). Returns the number updated. `EINVAL` if the
+    /// lengths differ.
     pub fn register_files_update2(&self, offset: u32, fds: &[RawFd], tags: Option<&[u64]>) -> Result<usize> {
         let nr = count_with_tags(fds, tags)?;
         let up = RsrcUpdate2 { offset, resv: 0, data: fds.as_ptr() as u64, tags: tags_addr(tags), nr, resv2: 0 };
@@ -73,7 +77,8 @@ impl Submitter<'_> {
 
     /// Limits the slots the kernel picks for
     /// [`DestinationSlot::auto_target`](crate::types::DestinationSlot::auto_target)
-    /// to `offset..offset + len` (`IORING_REGISTER_FILE_ALLOC_RANGE`, 6.0).
+    /// to `offset..offset + len` (`IORING_REGISTER_FILE_ALLOC_RANGE`, 6.0;
+    /// `io_uring_register_file_alloc_range(3)`).
     pub fn register_file_alloc_range(&self, offset: u32, len: u32) -> Result<()> {
         let range = FileIndexRange { off: offset, len, resv: 0 };
         // SAFETY: `range` is a valid io_uring_file_index_range; the kernel
@@ -82,7 +87,8 @@ impl Submitter<'_> {
         Ok(())
     }
 
-    /// Drops the file table (`IORING_UNREGISTER_FILES`, 5.1).
+    /// Drops the file table (`IORING_UNREGISTER_FILES`, 5.1;
+    /// `io_uring_unregister_files(3)`).
     pub fn unregister_files(&self) -> Result<()> {
         // SAFETY: no argument.
         unsafe { self.register_raw(sys::UNREGISTER_FILES, ptr::null(), 0) }?;

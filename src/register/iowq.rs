@@ -13,7 +13,7 @@ use crate::Submitter;
 
 impl Submitter<'_> {
     /// Pins the ring's io-wq workers to `cpu_set`
-    /// (`IORING_REGISTER_IOWQ_AFF`, 5.14).
+    /// (`IORING_REGISTER_IOWQ_AFF`, 5.14; `io_uring_register_iowq_aff(3)`).
     pub fn register_iowq_aff(&self, cpu_set: &CpuSet) -> Result<()> {
         // SAFETY: the kernel reads nr_args bytes of CPU mask from `cpu_set`.
         unsafe {
@@ -22,7 +22,8 @@ impl Submitter<'_> {
         Ok(())
     }
 
-    /// Lets io-wq workers run on any CPU again (`IORING_UNREGISTER_IOWQ_AFF`, 5.14).
+    /// Lets io-wq workers run on any CPU again (`IORING_UNREGISTER_IOWQ_AFF`,
+    /// 5.14; `io_uring_unregister_iowq_aff(3)`).
     pub fn unregister_iowq_aff(&self) -> Result<()> {
         // SAFETY: no argument.
         unsafe { self.register_raw(sys::UNREGISTER_IOWQ_AFF, ptr::null(), 0) }?;
@@ -31,7 +32,8 @@ impl Submitter<'_> {
 
     /// Sets the most io-wq workers `[bounded, unbounded]` (0 keeps a
     /// limit) and writes the previous limits back into `max`
-    /// (`IORING_REGISTER_IOWQ_MAX_WORKERS`, 5.15).
+    /// (`IORING_REGISTER_IOWQ_MAX_WORKERS`, 5.15;
+    /// `io_uring_register_iowq_max_workers(3)`).
     pub fn register_iowq_max_workers(&self, max: &mut [u32; 2]) -> Result<()> {
         // SAFETY: the kernel reads and writes two u32s at `max`.
         unsafe { self.register_raw(sys::REGISTER_IOWQ_MAX_WORKERS, max.as_mut_ptr().cast_const().cast(), 2) }?;

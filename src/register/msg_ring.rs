@@ -1,5 +1,5 @@
 //! Posting a completion to a ring without owning one
-//! (`IORING_REGISTER_SEND_MSG_RING`, 6.13; `io_uring_register_sync_msg(3)`).
+//! (`IORING_REGISTER_SEND_MSG_RING`, 6.13).
 
 use core::ptr;
 
@@ -9,7 +9,8 @@ use crate::{squeue, sys};
 
 /// Runs a [`MsgRingData`](crate::opcode::MsgRingData) entry synchronously,
 /// without a ring of one's own: the target ring gets the completion at once
-/// (`IORING_REGISTER_SEND_MSG_RING`, 6.13, issued on fd -1).
+/// (`IORING_REGISTER_SEND_MSG_RING`, 6.13, issued on fd -1; no man page;
+/// kernel: `io_uring/msg_ring.c`).
 ///
 /// Only `MSG_RING` entries that send data are accepted; anything else, and
 /// a fixed target, gives `EINVAL`. The entry's own `user_data` is ignored.

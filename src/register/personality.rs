@@ -1,5 +1,5 @@
 //! Personalities: saved credentials that single operations run under
-//! (`io_uring_register_personality(3)`).
+//! (`IORING_REGISTER_PERSONALITY`, 5.6; `io_uring_register(2)`).
 
 use core::ptr;
 
@@ -11,7 +11,7 @@ use crate::Submitter;
 impl Submitter<'_> {
     /// Saves the calling thread's current credentials and returns their id,
     /// for [`Entry::personality`](crate::squeue::Entry::personality)
-    /// (`IORING_REGISTER_PERSONALITY`, 5.6).
+    /// (`IORING_REGISTER_PERSONALITY`, 5.6; `io_uring_register(2)`).
     ///
     /// Returns the id (rustix-uring 0.6 discarded it, which made the call
     /// useless).
@@ -22,7 +22,8 @@ impl Submitter<'_> {
         u16::try_from(id).map_err(|_| rustix::io::Errno::OVERFLOW)
     }
 
-    /// Forgets personality `personality` (`IORING_UNREGISTER_PERSONALITY`, 5.6).
+    /// Forgets personality `personality` (`IORING_UNREGISTER_PERSONALITY`,
+    /// 5.6; `io_uring_register(2)`).
     pub fn unregister_personality(&self, personality: u16) -> Result<()> {
         // SAFETY: no argument; the id travels in nr_args.
         unsafe { self.register_raw(sys::UNREGISTER_PERSONALITY, ptr::null(), u32::from(personality)) }?;

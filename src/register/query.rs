@@ -111,23 +111,31 @@ fn query<T: QueryOp>(fd: i32) -> Result<T> {
 }
 
 /// Asks the kernel what its io_uring supports, without a ring
-/// (`IORING_REGISTER_QUERY` on fd -1, 6.18; `EINVAL` before).
+/// (`IORING_REGISTER_QUERY` on fd -1, 6.18; `EINVAL` before; no man page;
+/// kernel: `io_uring/query.c`).
 pub fn query_opcodes() -> Result<QueryOpcodes> {
     query(-1)
 }
 
-/// Asks the kernel for its zero-copy receive capabilities, without a ring.
+/// Asks the kernel for its zero-copy receive capabilities, without a ring
+/// (`IORING_REGISTER_QUERY`, 6.18, with `IO_URING_QUERY_ZCRX` on fd -1,
+/// which 6.18 itself answers with `EOPNOTSUPP`; no man page; kernel:
+/// `io_uring/query.c`).
 pub fn query_zcrx() -> Result<QueryZcrx> {
     query(-1)
 }
 
-/// Asks the kernel for the layout of its SQ/CQ header, without a ring.
+/// Asks the kernel for the layout of its SQ/CQ header, without a ring
+/// (`IORING_REGISTER_QUERY`, 6.18, with `IO_URING_QUERY_SCQ` on fd -1,
+/// which 6.18 itself answers with `EOPNOTSUPP`; no man page; kernel:
+/// `io_uring/query.c`).
 pub fn query_scq() -> Result<QueryScq> {
     query(-1)
 }
 
 impl Submitter<'_> {
-    /// [`query_opcodes`] through this ring's fd (6.18).
+    /// [`query_opcodes`] through this ring's fd (`IORING_REGISTER_QUERY`,
+    /// 6.18; no man page; kernel: `io_uring/query.c`).
     pub fn register_query_opcodes(&self) -> Result<QueryOpcodes> {
         query(rustix::fd::AsRawFd::as_raw_fd(self.fd))
     }

@@ -66,7 +66,8 @@ impl WaitRegion {
 }
 
 impl Submitter<'_> {
-    /// Registers a memory region (`IORING_REGISTER_MEM_REGION`, 6.13).
+    /// Registers a memory region (`IORING_REGISTER_MEM_REGION`, 6.13; no
+    /// man page; kernel: `io_uring/register.c`).
     /// With `IORING_MEM_REGION_TYPE_USER` in `region.flags` the memory is
     /// the caller's; otherwise the kernel allocates it and writes
     /// `region.mmap_offset`, where the ring fd maps it.
@@ -84,8 +85,10 @@ impl Submitter<'_> {
     }
 
     /// Has the kernel allocate a region for `entries` wait arguments,
-    /// registers it for waits (`MemRegionFlags::REG_WAIT_ARG`) and maps it.
-    /// The ring must still be disabled (`EINVAL` otherwise).
+    /// registers it for waits (`MemRegionFlags::REG_WAIT_ARG`) and maps it
+    /// (`IORING_REGISTER_MEM_REGION` with `IORING_MEM_REGION_REG_WAIT_ARG`,
+    /// 6.13; no man page; kernel: `io_uring/register.c`). The ring must
+    /// still be disabled (`EINVAL` otherwise).
     pub fn register_wait_region(&self, entries: u32) -> Result<WaitRegion> {
         let page = rustix::param::page_size();
         let bytes = (entries as usize).checked_mul(size_of::<RegWait>()).ok_or(Errno::INVAL)?;

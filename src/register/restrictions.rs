@@ -1,6 +1,7 @@
 //! Restrictions: limit which register calls, opcodes and SQE flags a ring
 //! accepts, set once while the ring is still disabled
-//! (`IORING_SETUP_R_DISABLED`; `io_uring_register_restrictions(3)`).
+//! (`IORING_SETUP_R_DISABLED`; `IORING_REGISTER_RESTRICTIONS` in
+//! `io_uring_register(2)`).
 
 use core::ptr;
 
@@ -81,7 +82,8 @@ impl Restriction {
 
 impl Submitter<'_> {
     /// Installs `res` as the ring's only permitted operations
-    /// (`IORING_REGISTER_RESTRICTIONS`, 5.10). Only on a ring built with
+    /// (`IORING_REGISTER_RESTRICTIONS`, 5.10; `io_uring_register(2)`). Only
+    /// on a ring built with
     /// [`setup_r_disabled`](crate::Builder::setup_r_disabled), and only once.
     pub fn register_restrictions(&self, res: &mut [Restriction]) -> Result<()> {
         let nr = u32::try_from(res.len()).map_err(|_| rustix::io::Errno::INVAL)?;
@@ -93,7 +95,7 @@ impl Submitter<'_> {
 
     /// Starts a ring built with
     /// [`setup_r_disabled`](crate::Builder::setup_r_disabled)
-    /// (`IORING_REGISTER_ENABLE_RINGS`, 5.10).
+    /// (`IORING_REGISTER_ENABLE_RINGS`, 5.10; `io_uring_register(2)`).
     pub fn register_enable_rings(&self) -> Result<()> {
         // SAFETY: no argument.
         unsafe { self.register_raw(sys::REGISTER_ENABLE_RINGS, ptr::null(), 0) }?;

@@ -12,7 +12,8 @@ use crate::Submitter;
 
 impl Submitter<'_> {
     /// Registers the ring fd in the calling thread's registered-ring table
-    /// (`IORING_REGISTER_RING_FDS`, 5.18). From then on every `Submitter`
+    /// (`IORING_REGISTER_RING_FDS`, 5.18; `io_uring_register_ring_fd(3)`).
+    /// From then on every `Submitter`
     /// of this ring enters through the index. `EEXIST` if the ring already
     /// has one.
     ///
@@ -39,7 +40,8 @@ impl Submitter<'_> {
     }
 
     /// Removes the ring from the calling thread's registered-ring table
-    /// (`IORING_UNREGISTER_RING_FDS`, 5.18); enters go through the fd
+    /// (`IORING_UNREGISTER_RING_FDS`, 5.18;
+    /// `io_uring_unregister_ring_fd(3)`); enters go through the fd
     /// again. `EINVAL` if none is registered.
     pub fn unregister_ring_fd(&mut self) -> Result<()> {
         let index = self.ring_index.get().ok_or(Errno::INVAL)?;

@@ -12,7 +12,8 @@ use crate::Submitter;
 impl Submitter<'_> {
     /// Cancels what `builder` selects and waits for the cancellations to
     /// finish, at most `timeout` (`None` waits as long as it takes)
-    /// (`IORING_REGISTER_SYNC_CANCEL`, 6.0).
+    /// (`IORING_REGISTER_SYNC_CANCEL`, 6.0; `io_uring_register_sync_cancel(3)`).
+    /// Cancelling by opcode ([`CancelBuilder::opcode`]) needs 6.6.
     ///
     /// `ENOENT` when nothing matched, `ETIME` when the timeout expired.
     /// The cancelled operations still post their own completions.

@@ -14,7 +14,8 @@ use crate::Submitter;
 
 impl Submitter<'_> {
     /// Registers a zero-copy receive interface queue
-    /// (`IORING_REGISTER_ZCRX_IFQ`, 6.15). The ring must be set up with
+    /// (`IORING_REGISTER_ZCRX_IFQ`, 6.15; no man page; kernel:
+    /// `io_uring/zcrx.c`). The ring must be set up with
     /// `DEFER_TASKRUN` and 32-byte CQEs; the NIC needs header split and
     /// flow steering, and the caller `CAP_NET_ADMIN`. The kernel writes back
     /// `offsets` and `zcrx_id`, hence `&mut`.
@@ -34,8 +35,8 @@ impl Submitter<'_> {
     }
 
     /// Runs a zcrx control op (`IORING_REGISTER_ZCRX_CTRL`, 6.19; `EINVAL`
-    /// before): flush the refill queue, or export the instance as an fd
-    /// (written back into `ctrl`).
+    /// before; no man page; kernel: `io_uring/zcrx.c`): flush the refill
+    /// queue, or export the instance as an fd (written back into `ctrl`).
     pub fn register_zcrx_ctrl(&self, ctrl: &mut ZcrxCtrl) -> Result<u32> {
         // SAFETY: `ctrl` is a valid, writable zcrx_ctrl and names no
         // memory; nr_args is 0 as the kernel wants.
@@ -43,7 +44,8 @@ impl Submitter<'_> {
     }
 
     /// Attaches BPF filters to this ring (`IORING_REGISTER_BPF_FILTER`, 7.0;
-    /// `EINVAL` before). The descriptor is passed as is.
+    /// `EINVAL` before; no man page; kernel: `include/uapi/linux/io_uring.h`).
+    /// The descriptor is passed as is.
     ///
     /// # Safety
     /// `filter` must point to what the running kernel's
@@ -55,7 +57,8 @@ impl Submitter<'_> {
 }
 
 /// Attaches BPF filters to every ring of the calling task
-/// (`IORING_REGISTER_BPF_FILTER` on fd -1, 7.0; `EINVAL` before).
+/// (`IORING_REGISTER_BPF_FILTER` on fd -1, 7.0; `EINVAL` before; no man
+/// page; kernel: `include/uapi/linux/io_uring.h`).
 ///
 /// # Safety
 /// As for [`Submitter::register_bpf_filter`].

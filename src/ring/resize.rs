@@ -16,7 +16,8 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// Resizes the queues to `sq_entries` submission slots and `cq_entries`
     /// completion slots (0: twice the SQ, as at setup), keeping every
     /// submitted-but-unconsumed entry and every unreaped completion
-    /// (`IORING_REGISTER_RESIZE_RINGS`, 6.13; `io_uring_resize_rings(3)`).
+    /// (`IORING_REGISTER_RESIZE_RINGS`, 6.13; no man page; kernel:
+    /// `io_uring/register.c`).
     ///
     /// `&mut self` guarantees no queue view is alive; in-flight operations
     /// are unaffected. The kernel resizes only rings set up with
