@@ -277,16 +277,23 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
 /// place in it, whatever their order (R2 rests on this; the kernel's
 /// offsets are used as given, never assumed to be in a known order).
 fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
-    let word_end = |off: u32| off as usize + size_of::<u32>();
+    // The end of the last u32 word at any of `offs`. A plain loop: the
+    // array-and-iterator form made LLVM call memcpy and memset, which the no_std
+    // binary must not need.
+    fn words_end(offs: &[u32]) -> usize {
+        let mut end = 0;
+        for &off in offs {
+            end = end.max(off as usize + size_of::<u32>());
+        }
+        end
+    }
     let o = &p.sq_off;
-    let mut sq_len =
-        [o.head, o.tail, o.ring_mask, o.ring_entries, o.flags, o.dropped].map(word_end).into_iter().max().unwrap_or(0);
+    let mut sq_len = words_end(&[o.head, o.tail, o.ring_mask, o.ring_entries, o.flags, o.dropped]);
     if p.flags & sys::SETUP_NO_SQARRAY == 0 {
         sq_len = sq_len.max(o.array as usize + p.sq_entries as usize * size_of::<u32>());
     }
     let o = &p.cq_off;
-    let cq_words =
-        [o.head, o.tail, o.ring_mask, o.ring_entries, o.overflow, o.flags].map(word_end).into_iter().max().unwrap_or(0);
+    let cq_words = words_end(&[o.head, o.tail, o.ring_mask, o.ring_entries, o.overflow, o.flags]);
     let cq_len = cq_words.max(o.cqes as usize + p.cq_entries as usize * size_of::<C>());
     let sqes_len = p.sq_entries as usize * size_of::<S>();
     (sq_len, cq_len, sqes_len)
