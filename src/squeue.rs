@@ -438,7 +438,8 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// completion, even if the buffer is unregistered meanwhile (the kernel
     /// keeps the pages pinned, and writes into them). A registered file
     /// slot may be replaced at any time: the kernel holds its own reference
-    /// to the file it looked up.
+    /// to the file it looked up (an entry that has not started yet, such as
+    /// a later member of a link chain, uses what the slot holds then).
     #[inline]
     pub unsafe fn push(&mut self, entry: &E) -> Result<(), PushError> {
         if !self.room_for(1) {
