@@ -92,12 +92,13 @@ pub fn check_each_once(n: usize, seen: impl IntoIterator<Item = u64>) -> anyhow:
     Ok(())
 }
 
-/// Submits one entry and waits for its completion.
+/// Submits one entry (64-byte, or the ring's own type) and waits for its
+/// completion.
 pub fn one<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ring: &mut IoUring<S, C>,
-    e: squeue::Entry,
+    e: impl Into<S>,
 ) -> anyhow::Result<cqueue::Entry> {
-    push_all(ring, &[S::from(e)])?;
+    push_all(ring, &[e.into()])?;
     reap(ring, 1)?.pop().context("no completion")
 }
 
@@ -129,18 +130,23 @@ pub struct Pages {
 }
 
 impl Pages {
+    /// `len` bytes of fresh private anonymous memory.
     pub fn new(len: usize) -> anyhow::Result<Pages> {
-        // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
+        Self::map(len, libc::MAP_PRIVATE | libc::MAP_ANONYMOUS, -1, 0)
+    }
+
+    /// A shared, populated mapping of `len` bytes of `fd` at `offset` (a
+    /// ring's kernel-allocated memory).
+    pub fn shared(fd: std::os::fd::RawFd, offset: u64, len: usize) -> anyhow::Result<Pages> {
+        Self::map(len, libc::MAP_SHARED | libc::MAP_POPULATE, fd, offset)
+    }
+
+    fn map(len: usize, flags: libc::c_int, fd: std::os::fd::RawFd, offset: u64) -> anyhow::Result<Pages> {
+        let offset = libc::off_t::try_from(offset).context("mmap offset")?;
+        // SAFETY: a new mapping at an address the kernel picks; no existing
+        // memory is touched.
+        let ptr =
+            unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, fd, offset) };
         ensure!(ptr != libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
         Ok(Pages { ptr: ptr.cast(), len })
     }
@@ -193,6 +199,18 @@ impl BufRing {
 
     /// Hands buffer `bid` to the kernel.
     pub fn provide(&mut self, bid: u16) {
+        self.provide_len(bid, self.buf_len);
+    }
+
+    /// Copies `data` into buffer `bid` and hands the kernel that much of it
+    /// (a send picks it up as a buffer of `data.len()` bytes).
+    pub fn fill(&mut self, bid: u16, data: &[u8]) {
+        let start = usize::from(bid) * self.buf_len as usize;
+        self.bufs.bytes()[start..start + data.len()].copy_from_slice(data);
+        self.provide_len(bid, data.len() as u32);
+    }
+
+    fn provide_len(&mut self, bid: u16, len: u32) {
         let base = self.ring.ptr.cast::<BufRingEntry>();
         let slot = usize::from(self.tail & (self.entries - 1));
         // SAFETY: `slot < entries` lies inside the ring mapping; the kernel
@@ -200,7 +218,7 @@ impl BufRing {
         let e = unsafe { &mut *base.add(slot) };
         // SAFETY: `bid < entries` keeps the address inside `bufs`.
         e.set_addr(unsafe { self.bufs.ptr.add(usize::from(bid) * self.buf_len as usize) }.cast());
-        e.set_len(self.buf_len);
+        e.set_len(len);
         e.set_bid(bid);
         self.tail = self.tail.wrapping_add(1);
         // SAFETY: the tail overlays entry 0 of the ring, 2-aligned; Release
@@ -296,4 +314,14 @@ pub fn needs_kernel(major: u32, minor: u32, what: &str) -> anyhow::Result<()> {
         crate::skip!("{what} needs Linux {major}.{minor}; this is {have_major}.{have_minor}");
     }
     Ok(())
+}
+
+/// Reads registered file `slot` of `ring` from offset 0 (up to 32 bytes).
+pub fn read_fixed<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut IoUring<S, C>,
+    slot: u32,
+) -> anyhow::Result<Result<Vec<u8>, uring_core::Errno>> {
+    let mut buf = [0u8; 32];
+    let c = one(ring, opcode::Read::new(uring_core::types::Fixed(slot), buf.as_mut_ptr(), 32).build())?;
+    Ok(c.result().map(|n| buf[..n as usize].to_vec()))
 }

@@ -11,8 +11,8 @@ use uring_core::{cqueue, opcode, squeue, Errno};
 use super::recv::wait_inq;
 use crate::harness::{Ctx, Req, Test};
 use crate::test;
+use crate::util::one;
 use crate::util::tcp_pair;
-use crate::util::{push_all, reap};
 
 const PROVIDE: Req = Req::Op(opcode::ProvideBuffers::CODE, "PROVIDE_BUFFERS");
 const REMOVE: Req = Req::Op(opcode::RemoveBuffers::CODE, "REMOVE_BUFFERS");
@@ -23,17 +23,6 @@ pub fn tests() -> Vec<Test> {
         test!(provide_buffers_feed_buffer_select_recv, requires = [PROVIDE, RECV]),
         test!(remove_buffers_counts_and_empties_the_group, requires = [PROVIDE, REMOVE, RECV]),
     ]
-}
-
-/// Runs one entry and returns its CQE.
-fn run1<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut uring_core::IoUring<S, C>,
-    e: squeue::Entry,
-) -> anyhow::Result<cqueue::Entry> {
-    push_all(ring, &[S::from(e)])?;
-    let mut c = reap(ring, 1)?;
-    ensure!(c.len() == 1, "{} CQEs, want 1: {c:?}", c.len());
-    Ok(c.remove(0))
 }
 
 /// A one-shot `Recv` that picks a buffer of `bgid`.
@@ -49,12 +38,12 @@ fn provide_buffers_feed_buffer_select_recv<S: squeue::EntryMarker, C: cqueue::En
     let fd = server.as_raw_fd();
     // Two 8-byte buffers with ids 40 and 41.
     let mut mem = [0u8; 16];
-    let c = run1(&mut ring, opcode::ProvideBuffers::new(mem.as_mut_ptr(), 8, 2, 12, 40).build())?;
+    let c = one(&mut ring, opcode::ProvideBuffers::new(mem.as_mut_ptr(), 8, 2, 12, 40).build())?;
     ensure!(c.result() == Ok(0), "provide: {:?}", c.result());
     for (i, msg) in [&b"first!"[..], &b"second.."[..]].iter().enumerate() {
         client.write_all(msg)?;
         wait_inq(fd, msg.len())?;
-        let c = run1(&mut ring, select_recv(fd, 12))?;
+        let c = one(&mut ring, select_recv(fd, 12))?;
         ensure!(c.result() == Ok(msg.len() as u32), "recv {i}: {:?}", c.result());
         let bid = cqueue::buffer_select(c.flags());
         ensure!(bid == Some(40 + i as u16), "recv {i}: buffer {bid:?}, flags {:?}", c.flags());
@@ -63,13 +52,13 @@ fn provide_buffers_feed_buffer_select_recv<S: squeue::EntryMarker, C: cqueue::En
     // Both used: the next one finds the group empty.
     client.write_all(b"x")?;
     wait_inq(fd, 1)?;
-    let c = run1(&mut ring, select_recv(fd, 12))?;
+    let c = one(&mut ring, select_recv(fd, 12))?;
     ensure!(c.result() == Err(Errno::NOBUFS), "empty group: {:?}", c.result());
     ensure!(cqueue::buffer_select(c.flags()).is_none(), "ENOBUFS names no buffer: {:?}", c.flags());
     // Bad arguments: no buffers at all, or a zero length.
-    let c = run1(&mut ring, opcode::ProvideBuffers::new(mem.as_mut_ptr(), 8, 0, 12, 0).build())?;
+    let c = one(&mut ring, opcode::ProvideBuffers::new(mem.as_mut_ptr(), 8, 0, 12, 0).build())?;
     ensure!(c.result() == Err(Errno::TOOBIG), "nbufs 0: {:?}", c.result());
-    let c = run1(&mut ring, opcode::ProvideBuffers::new(mem.as_mut_ptr(), 0, 2, 12, 0).build())?;
+    let c = one(&mut ring, opcode::ProvideBuffers::new(mem.as_mut_ptr(), 0, 2, 12, 0).build())?;
     ensure!(c.result() == Err(Errno::INVAL), "len 0: {:?}", c.result());
     Ok(())
 }
@@ -81,20 +70,20 @@ fn remove_buffers_counts_and_empties_the_group<S: squeue::EntryMarker, C: cqueue
     let (mut client, server) = tcp_pair()?;
     let fd = server.as_raw_fd();
     let mut mem = [0u8; 4 * 8];
-    let c = run1(&mut ring, opcode::ProvideBuffers::new(mem.as_mut_ptr(), 8, 4, 3, 0).build())?;
+    let c = one(&mut ring, opcode::ProvideBuffers::new(mem.as_mut_ptr(), 8, 4, 3, 0).build())?;
     ensure!(c.result() == Ok(0), "provide: {:?}", c.result());
-    let c = run1(&mut ring, opcode::RemoveBuffers::new(3, 3).build())?;
+    let c = one(&mut ring, opcode::RemoveBuffers::new(3, 3).build())?;
     ensure!(c.result() == Ok(3), "remove 3 of 4: {:?}", c.result());
     // Asking for more than are left removes what is left.
-    let c = run1(&mut ring, opcode::RemoveBuffers::new(10, 3).build())?;
+    let c = one(&mut ring, opcode::RemoveBuffers::new(10, 3).build())?;
     ensure!(c.result() == Ok(1), "remove the last one: {:?}", c.result());
     client.write_all(b"data")?;
     wait_inq(fd, 4)?;
-    let c = run1(&mut ring, select_recv(fd, 3))?;
+    let c = one(&mut ring, select_recv(fd, 3))?;
     ensure!(c.result() == Err(Errno::NOBUFS), "recv from the emptied group: {:?}", c.result());
     ensure!(mem.iter().all(|&b| b == 0), "removed buffers were written to");
     // A group that never existed.
-    let c = run1(&mut ring, opcode::RemoveBuffers::new(1, 777).build())?;
+    let c = one(&mut ring, opcode::RemoveBuffers::new(1, 777).build())?;
     ensure!(c.result() == Err(Errno::NOENT), "unknown group: {:?}", c.result());
     Ok(())
 }

@@ -13,8 +13,8 @@ use uring_core::{cqueue, opcode, squeue, Errno};
 
 use super::recv::{inq, wait_inq};
 use crate::harness::{Ctx, Req, Test};
+use crate::util::one;
 use crate::util::{kernel_version, needs_kernel, tcp_pair};
-use crate::util::{push_all, reap};
 use crate::{skip, test};
 
 /// `SOCKET_URING_OP_SIOCINQ`, the socket `cmd_op` the raw-command tests use
@@ -33,16 +33,6 @@ pub fn tests() -> Vec<Test> {
         test!(uring_cmd80_on_sqe128_rings, requires = [CMD]),
         test!(uring_cmd128_on_sqe128_rings, requires = [Req::Op(opcode::UringCmd128::CODE, "URING_CMD128")]),
     ]
-}
-
-fn run1<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut uring_core::IoUring<S, C>,
-    e: S,
-) -> anyhow::Result<cqueue::Entry> {
-    push_all(ring, &[e])?;
-    let mut c = reap(ring, 1)?;
-    ensure!(c.len() == 1, "{} CQEs, want 1: {c:?}", c.len());
-    Ok(c.remove(0))
 }
 
 fn getsockopt_int(fd: i32, level: i32, name: i32) -> anyhow::Result<i32> {
@@ -69,16 +59,16 @@ fn setsockopt_is_seen_by_getsockopt<S: squeue::EntryMarker, C: cqueue::EntryMark
     let (client, _server) = tcp_pair()?;
     let fd = client.as_raw_fd();
     ensure!(getsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY)? == 0, "TCP_NODELAY starts off");
-    let one: i32 = 1;
+    let on: i32 = 1;
     let e = opcode::SetSockOpt::new(
         Fd(fd),
         libc::IPPROTO_TCP as u32,
         libc::TCP_NODELAY as u32,
-        (&one as *const i32).cast(),
+        (&on as *const i32).cast(),
         4,
     )
     .build();
-    let c = run1(&mut ring, S::from(e))?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Ok(0), "setsockopt TCP_NODELAY: {:?}", c.result());
     ensure!(getsockopt_int(fd, libc::IPPROTO_TCP, libc::TCP_NODELAY)? == 1, "TCP_NODELAY not set");
     // SOL_SOCKET: the kernel doubles SO_RCVBUF, as for setsockopt(2).
@@ -91,7 +81,7 @@ fn setsockopt_is_seen_by_getsockopt<S: squeue::EntryMarker, C: cqueue::EntryMark
         4,
     )
     .build();
-    let c = run1(&mut ring, S::from(e))?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Ok(0), "setsockopt SO_RCVBUF: {:?}", c.result());
     let got = getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF)?;
     ensure!(got == 2 * size, "SO_RCVBUF reads {got}, want {}", 2 * size);
@@ -100,11 +90,11 @@ fn setsockopt_is_seen_by_getsockopt<S: squeue::EntryMarker, C: cqueue::EntryMark
         Fd(fd),
         libc::IPPROTO_TCP as u32,
         libc::TCP_NODELAY as u32,
-        (&one as *const i32).cast(),
+        (&on as *const i32).cast(),
         1,
     )
     .build();
-    let c = run1(&mut ring, S::from(e))?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Err(Errno::INVAL), "optlen 1: {:?}", c.result());
     Ok(())
 }
@@ -121,7 +111,7 @@ fn getsockopt_reads_what_setsockopt_set<S: squeue::EntryMarker, C: cqueue::Entry
     let mut v: [i32; 2] = [-1, -1];
     let e = opcode::GetSockOpt::new(Fd(fd), libc::SOL_SOCKET as u32, libc::SO_SNDBUF as u32, v.as_mut_ptr().cast(), 8)
         .build();
-    let c = run1(&mut ring, S::from(e))?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Ok(4), "getsockopt SO_SNDBUF: {:?} (want the 4 bytes written)", c.result());
     ensure!(v == [want, -1], "read {v:?}, libc reads {want}");
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
@@ -134,7 +124,7 @@ fn getsockopt_reads_what_setsockopt_set<S: squeue::EntryMarker, C: cqueue::Entry
         4,
     )
     .build();
-    let c = run1(&mut ring, S::from(e))?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Ok(4) && k == 1, "SO_KEEPALIVE: {:?}, {k}", c.result());
     // Only SOL_SOCKET is supported by the io_uring getsockopt.
     let e = opcode::GetSockOpt::new(
@@ -145,7 +135,7 @@ fn getsockopt_reads_what_setsockopt_set<S: squeue::EntryMarker, C: cqueue::Entry
         4,
     )
     .build();
-    let c = run1(&mut ring, S::from(e))?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Err(Errno::OPNOTSUPP), "IPPROTO_TCP level: {:?}", c.result());
     Ok(())
 }
@@ -155,17 +145,17 @@ fn siocinq_counts_unread_bytes<S: squeue::EntryMarker, C: cqueue::EntryMarker>(c
     let mut ring = ctx.ring::<S, C>(8)?;
     let (mut client, server) = tcp_pair()?;
     let fd = server.as_raw_fd();
-    let c = run1(&mut ring, S::from(opcode::SiocInq::new(Fd(fd)).build()))?;
+    let c = one(&mut ring, opcode::SiocInq::new(Fd(fd)).build())?;
     ensure!(c.result() == Ok(0), "nothing sent yet: {:?}", c.result());
     client.write_all(&[7u8; 37])?;
     wait_inq(fd, 37)?;
-    let c = run1(&mut ring, S::from(opcode::SiocInq::new(Fd(fd)).build()))?;
+    let c = one(&mut ring, opcode::SiocInq::new(Fd(fd)).build())?;
     ensure!(c.result() == Ok(37), "after 37 bytes: {:?}", c.result());
     // Unix sockets have no protocol ioctl hook.
     let (a, _b) = UnixStream::pair()?;
-    let c = run1(&mut ring, S::from(opcode::SiocInq::new(Fd(a.as_raw_fd())).build()))?;
+    let c = one(&mut ring, opcode::SiocInq::new(Fd(a.as_raw_fd())).build())?;
     ensure!(c.result() == Err(Errno::OPNOTSUPP), "unix socket: {:?}", c.result());
-    let c = run1(&mut ring, S::from(opcode::SiocInq::new(Fd(-3)).build()))?;
+    let c = one(&mut ring, opcode::SiocInq::new(Fd(-3)).build())?;
     ensure!(c.result() == Err(Errno::BADF), "bad fd: {:?}", c.result());
     Ok(())
 }
@@ -175,7 +165,7 @@ fn siocoutq_counts_unacked_bytes<S: squeue::EntryMarker, C: cqueue::EntryMarker>
     let mut ring = ctx.ring::<S, C>(8)?;
     let (client, server) = tcp_pair()?;
     let fd = client.as_raw_fd();
-    let c = run1(&mut ring, S::from(opcode::SiocOutq::new(Fd(fd)).build()))?;
+    let c = one(&mut ring, opcode::SiocOutq::new(Fd(fd)).build())?;
     ensure!(c.result() == Ok(0), "nothing sent yet: {:?}", c.result());
     // Fill the peer's receive window (it never reads) until sends would
     // block: what is left sits unacknowledged in our send queue.
@@ -194,7 +184,7 @@ fn siocoutq_counts_unacked_bytes<S: squeue::EntryMarker, C: cqueue::EntryMarker>
     let mut libc_outq: libc::c_int = 0;
     // SAFETY: SIOCOUTQ (= TIOCOUTQ) writes one int.
     ensure!(unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut libc_outq) } == 0, "ioctl SIOCOUTQ");
-    let c = run1(&mut ring, S::from(opcode::SiocOutq::new(Fd(fd)).build()))?;
+    let c = one(&mut ring, opcode::SiocOutq::new(Fd(fd)).build())?;
     let outq = c.result().map_err(|e| anyhow::anyhow!("SIOCOUTQ: {e}"))?;
     ensure!(outq > 0 && outq as usize <= sent, "SIOCOUTQ {outq} after sending {sent}");
     ensure!(outq as i32 == libc_outq, "SIOCOUTQ {outq}, ioctl says {libc_outq}");
@@ -210,17 +200,17 @@ fn uring_cmd16_socket_op_and_no_driver<S: squeue::EntryMarker, C: cqueue::EntryM
     let (mut client, server) = tcp_pair()?;
     client.write_all(b"12345")?;
     wait_inq(server.as_raw_fd(), 5)?;
-    let c = run1(&mut ring, S::from(opcode::UringCmd16::new(Fd(server.as_raw_fd()), SIOCINQ_OP).build()))?;
+    let c = one(&mut ring, opcode::UringCmd16::new(Fd(server.as_raw_fd()), SIOCINQ_OP).build())?;
     // Sockets take commands since 6.7; before, they have no handler.
     let want = if kernel_version() >= (6, 7) { Ok(5) } else { Err(Errno::OPNOTSUPP) };
     ensure!(c.result() == want, "UringCmd16 SIOCINQ: {:?}, want {want:?}", c.result());
     // A regular file has no ->uring_cmd handler.
     let file = crate::util::tempfile()?;
     let e = opcode::UringCmd16::new(Fd(file.as_raw_fd()), 1).cmd([0xab; 16]).addr(Some(0x1000)).build();
-    let c = run1(&mut ring, S::from(e))?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Err(Errno::OPNOTSUPP), "regular file: {:?}", c.result());
     // Unknown socket command.
-    let c = run1(&mut ring, S::from(opcode::UringCmd16::new(Fd(server.as_raw_fd()), 0x7777).build()))?;
+    let c = one(&mut ring, opcode::UringCmd16::new(Fd(server.as_raw_fd()), 0x7777).build())?;
     ensure!(c.result() == Err(Errno::OPNOTSUPP), "unknown socket cmd_op: {:?}", c.result());
     Ok(())
 }
@@ -240,13 +230,13 @@ fn uring_cmd80_on_sqe128_rings<S: squeue::EntryMarker + 'static, C: cqueue::Entr
     let mut ring = ctx.ring::<S, C>(8)?;
     client.write_all(b"eighty")?;
     wait_inq(server.as_raw_fd(), 6)?;
-    let c = run1(&mut ring, e)?;
+    let c = one(&mut ring, e)?;
     let want = if kernel_version() >= (6, 7) { Ok(6) } else { Err(Errno::OPNOTSUPP) };
     ensure!(c.result() == want, "UringCmd80 SIOCINQ: {:?}, want {want:?}", c.result());
     let file = crate::util::tempfile()?;
     let e = as_sqe128::<S>(opcode::UringCmd80::new(Fd(file.as_raw_fd()), 1).cmd([0x5a; 80]).build())
         .context("entry type")?;
-    let c = run1(&mut ring, e)?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Err(Errno::OPNOTSUPP), "regular file: {:?}", c.result());
     Ok(())
 }
@@ -261,7 +251,7 @@ fn uring_cmd128_on_sqe128_rings<S: squeue::EntryMarker + 'static, C: cqueue::Ent
     let mut ring = ctx.ring::<S, C>(8)?;
     client.write_all(b"one-two-eight")?;
     wait_inq(server.as_raw_fd(), 13)?;
-    let c = run1(&mut ring, e)?;
+    let c = one(&mut ring, e)?;
     ensure!(c.result() == Ok(13), "UringCmd128 SIOCINQ: {:?}", c.result());
     Ok(())
 }

@@ -18,7 +18,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
-use crate::util::{push_all, reap};
+use crate::util::one;
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -94,9 +94,7 @@ pub fn run1<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ring: &mut IoUring<S, C>,
     e: squeue::Entry,
 ) -> anyhow::Result<Result<u32, Errno>> {
-    push_all(ring, &[S::from(e)])?;
-    let got = reap(ring, 1)?;
-    Ok(got[0].result())
+    Ok(one(ring, e)?.result())
 }
 
 /// The process umask, from /proc (reading it with umask(2) would change it).

@@ -11,7 +11,7 @@ use uring_core::types::{iovec, Fd, Fixed};
 use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
-use crate::util::{needs_kernel, one, push_all, reap};
+use crate::util::{needs_kernel, one, push_all, read_fixed, reap};
 use crate::{skip, test, test_once};
 
 const NOP: Req = Req::Op(opcode::Nop::CODE, "NOP");
@@ -239,15 +239,6 @@ fn waitid_reaps_forked_child<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx
     let c = c?;
     ensure!(c.result() == Err(Errno::INVAL), "WAITID with flags 1: {:?}", c.result());
     Ok(())
-}
-
-fn read_fixed<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut IoUring<S, C>,
-    slot: u32,
-) -> anyhow::Result<Result<Vec<u8>, Errno>> {
-    let mut buf = [0u8; 32];
-    let c = one(ring, opcode::Read::new(Fixed(slot), buf.as_mut_ptr(), 32).build())?;
-    Ok(c.result().map(|n| buf[..n as usize].to_vec()))
 }
 
 fn files_update_replaces_slots<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {

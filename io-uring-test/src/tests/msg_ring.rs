@@ -11,7 +11,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
-use crate::util::{kernel_version, one, push_all, reap};
+use crate::util::{kernel_version, one, push_all, read_fixed, reap};
 
 const MSG_RING: Req = Req::Op(opcode::MsgRingData::CODE, "MSG_RING");
 const READ: Req = Req::Op(opcode::Read::CODE, "READ");
@@ -103,16 +103,6 @@ fn msg_ring_data_posts_into_other_ring<S: squeue::EntryMarker, C: cqueue::EntryM
     let c = one(&mut a, m)?;
     ensure!(c.result() == Err(Errno::BADF), "MSG_RING to fd -1: {:?}", c.result());
     Ok(())
-}
-
-/// Reads registered file `slot` of `ring` from offset 0.
-fn read_fixed<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut IoUring<S, C>,
-    slot: u32,
-) -> anyhow::Result<Result<Vec<u8>, Errno>> {
-    let mut buf = [0u8; 32];
-    let c = one(ring, opcode::Read::new(Fixed(slot), buf.as_mut_ptr(), 32).build())?;
-    Ok(c.result().map(|n| buf[..n as usize].to_vec()))
 }
 
 fn slot(n: u32) -> anyhow::Result<DestinationSlot> {

@@ -12,7 +12,7 @@ use uring_core::{opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Test};
 use crate::test_once;
-use crate::util::{kernel_version, needs_kernel, nop, pipe, push_all, reap};
+use crate::util::{kernel_version, needs_kernel, nop, pipe, push_all, reap, Pages};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -375,68 +375,28 @@ fn registered_ring_fd_is_used_by_every_submitter(_: &Ctx) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// A page of anonymous memory, as buffer-ring entries.
-struct RingPage(*mut libc::c_void);
-
-impl RingPage {
-    fn new() -> anyhow::Result<RingPage> {
-        // SAFETY: a fresh private anonymous page.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        ensure!(p != libc::MAP_FAILED, "mmap");
-        Ok(RingPage(p))
-    }
-
-    /// The kernel's mapping of buffer group `bgid` of `ring`.
-    fn kernel(ring: &IoUring, bgid: u16) -> anyhow::Result<RingPage> {
-        let off =
-            uring_core::types::IORING_OFF_PBUF_RING | (u64::from(bgid) << uring_core::types::IORING_OFF_PBUF_SHIFT);
-        // SAFETY: maps the kernel's ring of the group, shared.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_POPULATE,
-                ring.as_raw_fd(),
-                off as libc::off_t,
-            )
-        };
-        ensure!(p != libc::MAP_FAILED, "mmap of the kernel's buffer ring: {}", std::io::Error::last_os_error());
-        Ok(RingPage(p))
-    }
-
-    /// Publishes `bufs` (id = index) as entries 0.. and sets the tail.
-    fn publish(&self, bufs: &mut [Vec<u8>]) {
-        let base = self.0.cast::<uring_core::types::BufRingEntry>();
-        for (i, b) in bufs.iter_mut().enumerate() {
-            // SAFETY: at most 256 entries of 16 bytes fit in the page; the
-            // kernel reads entries only below the tail, set afterwards.
-            let e = unsafe { &mut *base.add(i) };
-            e.set_addr(b.as_mut_ptr().cast());
-            e.set_len(b.len() as u32);
-            e.set_bid(i as u16);
-        }
-        // SAFETY: the tail overlays entry 0, inside the page; Release makes
-        // the entries visible before it.
-        let tail = unsafe { &*uring_core::types::BufRingEntry::tail(base).cast::<std::sync::atomic::AtomicU16>() };
-        tail.store(bufs.len() as u16, std::sync::atomic::Ordering::Release);
-    }
+/// The kernel's mapping of buffer group `bgid` of `ring` (IOU_PBUF_RING_MMAP).
+fn kernel_ring_page(ring: &IoUring, bgid: u16) -> anyhow::Result<Pages> {
+    let off = uring_core::types::IORING_OFF_PBUF_RING | (u64::from(bgid) << uring_core::types::IORING_OFF_PBUF_SHIFT);
+    Pages::shared(ring.as_raw_fd(), off, 4096).context("the kernel's buffer ring")
 }
 
-impl Drop for RingPage {
-    fn drop(&mut self) {
-        // SAFETY: unmaps our own mapping.
-        unsafe { libc::munmap(self.0, 4096) };
+/// Publishes `bufs` (id = index) as entries 0.. of the buffer ring in
+/// `page` and sets the tail.
+fn publish(page: &Pages, bufs: &mut [Vec<u8>]) {
+    let base = page.ptr.cast::<uring_core::types::BufRingEntry>();
+    for (i, b) in bufs.iter_mut().enumerate() {
+        // SAFETY: at most 256 entries of 16 bytes fit in the page; the
+        // kernel reads entries only below the tail, set afterwards.
+        let e = unsafe { &mut *base.add(i) };
+        e.set_addr(b.as_mut_ptr().cast());
+        e.set_len(b.len() as u32);
+        e.set_bid(i as u16);
     }
+    // SAFETY: the tail overlays entry 0, inside the page; Release makes
+    // the entries visible before it.
+    let tail = unsafe { &*uring_core::types::BufRingEntry::tail(base).cast::<std::sync::atomic::AtomicU16>() };
+    tail.store(bufs.len() as u16, std::sync::atomic::Ordering::Release);
 }
 
 /// A read of up to 64 bytes from `fd` into a buffer of group `bgid`.
@@ -452,13 +412,13 @@ fn select_read(fd: &std::fs::File, bgid: u16, ud: u64) -> squeue::Entry {
 fn buf_ring_plain_mapped_and_incremental(_: &Ctx) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut bufs = vec![vec![0u8; 64]; 4];
-    let page = RingPage::new()?;
+    let page = Pages::new(4096)?;
     let mut ring = IoUring::new(8)?;
     let (rx, mut tx) = pipe()?;
     // Caller memory: the read picks buffer 0, the kernel head moves to 1.
-    page.publish(&mut bufs);
+    publish(&page, &mut bufs);
     // SAFETY: page and buffers outlive the registration (unregistered below).
-    unsafe { ring.submitter().register_buf_ring(page.0, 4, 1) }?;
+    unsafe { ring.submitter().register_buf_ring(page.ptr.cast(), 4, 1) }?;
     ensure!(ring.submitter().register_buf_status(1)? == 0, "head before use");
     tx.write_all(b"hello")?;
     let c = crate::util::one(&mut ring, select_read(&rx, 1, 1))?;
@@ -475,8 +435,8 @@ fn buf_ring_plain_mapped_and_incremental(_: &Ctx) -> anyhow::Result<()> {
     let flags = uring_core::types::IOU_PBUF_RING_MMAP as u16;
     // SAFETY: null ring address with MMAP; the buffers outlive the group.
     unsafe { ring.submitter().register_buf_ring_with_flags(std::ptr::null_mut(), 2, 2, flags) }?;
-    let kpage = RingPage::kernel(&ring, 2)?;
-    kpage.publish(&mut kbufs);
+    let kpage = kernel_ring_page(&ring, 2)?;
+    publish(&kpage, &mut kbufs);
     tx.write_all(b"mapped")?;
     let c = crate::util::one(&mut ring, select_read(&rx, 2, 2))?;
     ensure!(c.result() == Ok(6) && &kbufs[0][..6] == b"mapped", "mapped ring read {:?}", c.result());
@@ -485,11 +445,11 @@ fn buf_ring_plain_mapped_and_incremental(_: &Ctx) -> anyhow::Result<()> {
 
     // Incremental (IOU_PBUF_RING_INC): two reads share buffer 0.
     let mut ibufs = vec![vec![0u8; 64]];
-    let ipage = RingPage::new()?;
-    ipage.publish(&mut ibufs);
+    let ipage = Pages::new(4096)?;
+    publish(&ipage, &mut ibufs);
     let flags = uring_core::types::IOU_PBUF_RING_INC as u16;
     // SAFETY: as above.
-    unsafe { ring.submitter().register_buf_ring_with_flags(ipage.0, 1, 3, flags) }?;
+    unsafe { ring.submitter().register_buf_ring_with_flags(ipage.ptr.cast(), 1, 3, flags) }?;
     tx.write_all(b"abc")?;
     let c1 = crate::util::one(&mut ring, select_read(&rx, 3, 3))?;
     tx.write_all(b"defg")?;

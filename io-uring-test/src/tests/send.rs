@@ -5,7 +5,7 @@
 use std::io::Read as _;
 use std::mem::{size_of, zeroed};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use anyhow::{ensure, Context};
@@ -16,7 +16,7 @@ use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
 use super::net::{local_addr, raw_socket, sockaddr_in, v4};
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
-use crate::util::{kernel_version, tcp_pair};
+use crate::util::{kernel_version, tcp_pair, BufRing};
 use crate::util::{push_all, reap};
 
 const SEND: Req = Req::Op(opcode::Send::CODE, "SEND");
@@ -189,9 +189,11 @@ fn send_vectorized_in_order<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx:
     Ok(())
 }
 
-/// SendBundle: an empty group fails; with a (raw-registered) buffer ring
+/// SendBundle: an empty group fails; with a buffer ring
 /// it sends the queued buffers in order as one stream.
 fn send_bundle_from_buffer_ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    // Made before the ring, so it outlives the registration.
+    let mut bufring = BufRing::new(8, 64)?;
     let mut ring = ctx.ring::<S, C>(8)?;
     if !ring.params().is_feature_recvsend_bundle() {
         crate::skip!("kernel lacks FEAT_RECVSEND_BUNDLE (6.10)");
@@ -202,7 +204,10 @@ fn send_bundle_from_buffer_ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     let got = reap(&mut ring, 1)?;
     ensure!(got[0].result() == Err(Errno::NOENT), "bundle from an unknown group: {:?}", got[0].result());
     let parts: [&[u8]; 3] = [b"first|", b"second|", b"third"];
-    let bufring = BufRing::register(&ring, 7, &parts)?;
+    for (bid, part) in (0..).zip(parts) {
+        bufring.fill(bid, part);
+    }
+    bufring.register(&ring, 7)?;
     let e = opcode::SendBundle::new(Fd(client.as_raw_fd()), 7).build().user_data(2);
     push_all(&mut ring, &[S::from(e)])?;
     let got = reap(&mut ring, 1)?;
@@ -216,7 +221,6 @@ fn send_bundle_from_buffer_ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     push_all(&mut ring, &[S::from(e)])?;
     let got = reap(&mut ring, 1)?;
     ensure!(got[0].result() == Err(Errno::NOBUFS), "bundle from an empty ring: {:?}", got[0].result());
-    drop(bufring);
     Ok(())
 }
 
@@ -440,83 +444,5 @@ fn not_a_socket() -> anyhow::Result<OwnedFd> {
     unsafe {
         drop(OwnedFd::from_raw_fd(fds[0]));
         Ok(OwnedFd::from_raw_fd(fds[1]))
-    }
-}
-
-/// A provided-buffer ring registered with a raw `io_uring_register`
-/// (IORING_REGISTER_PBUF_RING), holding copies of `parts` as buffers
-/// 0, 1, ...: enough for SendBundle until the crate's own buffer-ring
-/// registration is merged.
-struct BufRing {
-    ring_fd: RawFd,
-    bgid: u16,
-    mem: *mut libc::c_void,
-    _data: Vec<Vec<u8>>,
-}
-
-const UNREGISTER_PBUF_RING: libc::c_uint = 23;
-const RING_ENTRIES: usize = 8;
-
-#[repr(C)]
-struct BufReg {
-    ring_addr: u64,
-    ring_entries: u32,
-    bgid: u16,
-    flags: u16,
-    resv: [u64; 3],
-}
-
-impl BufRing {
-    fn register<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-        ring: &IoUring<S, C>,
-        bgid: u16,
-        parts: &[&[u8]],
-    ) -> anyhow::Result<BufRing> {
-        ensure!(parts.len() <= RING_ENTRIES, "too many buffers");
-        // SAFETY: anonymous private mapping of one page, checked below.
-        let mem = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                4096,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        ensure!(mem != libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
-        let data: Vec<Vec<u8>> = parts.iter().map(|p| p.to_vec()).collect();
-        let entries = mem.cast::<[u64; 2]>();
-        for (bid, d) in data.iter().enumerate() {
-            // io_uring_buf: addr u64, len u32, bid u16, resv u16 (entry 0's
-            // resv is the ring tail, written after the loop).
-            let second = (d.len() as u64) | ((bid as u64) << 32);
-            // SAFETY: bid < RING_ENTRIES entries of 16 bytes fit in the page.
-            unsafe { entries.add(bid).write([d.as_ptr() as u64, second]) };
-        }
-        // SAFETY: the tail is the u16 at byte 14 of the page, inside it.
-        unsafe { mem.cast::<u8>().add(14).cast::<u16>().write(data.len() as u16) };
-        let ring_fd = ring.as_raw_fd();
-        // SAFETY: the ring memory stays mapped until the BufRing is
-        // dropped, after unregistering.
-        let r = unsafe { ring.submitter().register_buf_ring(mem, RING_ENTRIES as u16, bgid) };
-        if let Err(err) = r {
-            // SAFETY: the mapping is ours and unused by the kernel.
-            unsafe { libc::munmap(mem, 4096) };
-            anyhow::bail!("IORING_REGISTER_PBUF_RING: {err}");
-        }
-        Ok(BufRing { ring_fd, bgid, mem, _data: data })
-    }
-}
-
-impl Drop for BufRing {
-    fn drop(&mut self) {
-        let reg = BufReg { ring_addr: 0, ring_entries: 0, bgid: self.bgid, flags: 0, resv: [0; 3] };
-        // SAFETY: unregisters the group registered in `register` on the
-        // same ring (still open: the BufRing is dropped before the ring).
-        unsafe {
-            libc::syscall(libc::SYS_io_uring_register, self.ring_fd, UNREGISTER_PBUF_RING, &reg as *const BufReg, 1);
-            libc::munmap(self.mem, 4096);
-        }
     }
 }
