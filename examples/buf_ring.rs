@@ -10,9 +10,9 @@ use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::thread;
 
-use uring_core::buf_ring::{BufRing, BufSlot};
-use uring_core::types::Fd;
-use uring_core::{cqueue, opcode, Errno, IoUring};
+use urix::buf_ring::{BufRing, BufSlot};
+use urix::types::Fd;
+use urix::{cqueue, opcode, Errno, IoUring};
 
 /// The buffer group id the receive selects from.
 const BGID: u16 = 1;

@@ -25,9 +25,9 @@ use std::os::fd::AsRawFd;
 use std::time::Instant;
 
 use rustix::io_uring::iovec;
-use uring_core::squeue::Flags;
-use uring_core::types::Fixed;
-use uring_core::{opcode, Errno, IoUring};
+use urix::squeue::Flags;
+use urix::types::Fixed;
+use urix::{opcode, Errno, IoUring};
 
 /// The size of each block, and of each registered buffer.
 const BLOCK: usize = 128 * 1024;

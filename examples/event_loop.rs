@@ -21,8 +21,8 @@ use std::time::Duration;
 use rustix::buffer::spare_capacity;
 use rustix::event::{epoll, eventfd, EventfdFlags};
 use rustix::time::{timerfd_create, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags};
-use uring_core::types::Fd;
-use uring_core::{opcode, IoUring};
+use urix::types::Fd;
+use urix::{opcode, IoUring};
 
 const CHUNK: usize = 4096;
 const IN_FLIGHT: usize = 4;

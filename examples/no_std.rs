@@ -1,4 +1,4 @@
-//! uring-core without std: the no_std program is the workspace member
+//! urix without std: the no_std program is the workspace member
 //! `no-std-smoke` (`no-std-smoke/src/main.rs`), a `#![no_std]`,
 //! `#![no_main]` binary that sets up a ring, runs eight NOPs and a linked
 //! write-then-read through a pipe, checks every result, and exits with 0

@@ -14,8 +14,8 @@ use std::fs::File;
 use std::io::Write as _;
 use std::os::fd::AsRawFd;
 
-use uring_core::types::Fd;
-use uring_core::{opcode, IoUring};
+use urix::types::Fd;
+use urix::{opcode, IoUring};
 
 /// Any number will do: the kernel copies it into the operation's CQE, so
 /// that we can tell which operation finished.

@@ -17,8 +17,8 @@
 use std::error::Error;
 use std::time::{Duration, Instant};
 
-use uring_core::ring::Unavailable;
-use uring_core::{opcode, IoUring};
+use urix::ring::Unavailable;
+use urix::{opcode, IoUring};
 
 /// How long the kernel thread spins without work before it sleeps.
 const IDLE_MS: u32 = 5;

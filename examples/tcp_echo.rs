@@ -23,9 +23,9 @@ use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::thread;
 
-use uring_core::buf_ring::{BufRing, BufSlot, Picked};
-use uring_core::types::Fd;
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::buf_ring::{BufRing, BufSlot, Picked};
+use urix::types::Fd;
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -242,7 +242,7 @@ fn arm_recv(ring: &mut IoUring, conn: &mut Conn<'_>) -> Res<()> {
 /// Pushes `entry`, first submitting what is queued if the SQ is full.
 ///
 /// # Safety
-/// As for [`SubmissionQueue::push`](uring_core::SubmissionQueue::push).
+/// As for [`SubmissionQueue::push`](urix::SubmissionQueue::push).
 unsafe fn push(ring: &mut IoUring, entry: &squeue::Entry) -> Res<()> {
     // SAFETY: forwarded from the caller.
     while unsafe { ring.submission().push(entry) }.is_err() {

@@ -29,11 +29,11 @@ READ_N2=${READ_N2:-550000}
 
 # (library, workload) pairs, in table order.
 PAIRS=(
-	"uring-core nop-batch" "io-uring nop-batch" "rustix-uring nop-batch"
-	"uring-core nop-single" "io-uring nop-single" "rustix-uring nop-single"
-	"uring-core read-4k" "io-uring read-4k" "rustix-uring read-4k"
-	"uring-core sqpoll-nop" "io-uring sqpoll-nop" "rustix-uring sqpoll-nop"
-	"uring-core nop-single-fast" "uring-core read-4k-fast"
+	"urix nop-batch" "io-uring nop-batch" "rustix-uring nop-batch"
+	"urix nop-single" "io-uring nop-single" "rustix-uring nop-single"
+	"urix read-4k" "io-uring read-4k" "rustix-uring read-4k"
+	"urix sqpoll-nop" "io-uring sqpoll-nop" "rustix-uring sqpoll-nop"
+	"urix nop-single-fast" "urix read-4k-fast"
 )
 
 log() { printf '%s\n' "$*" >&2; }
@@ -151,14 +151,14 @@ fi
 {
 	echo "# io-uring-bench results"
 	echo
-	echo "uring-core against io-uring 0.7.14 and rustix-uring 0.6.0, written by"
+	echo "urix against io-uring 0.7.14 and rustix-uring 0.6.0, written by"
 	echo "\`io-uring-bench/run.sh\`; the chart is \`results.svg\`, the raw figures \`results.csv\`."
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- kernel: $(uname -sr)"
 	echo "- CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), $(nproc) CPUs; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "- rustc: $(rustc --version)"
-	echo "- uring-core: src/ as of commit $(git log -1 --format=%h -- src 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (with uncommitted changes)'), measured from $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	echo "- urix: src/ as of commit $(git log -1 --format=%h -- src 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src 2>/dev/null || echo ' (with uncommitted changes)'), measured from $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	echo "- instruction counter: $counter_note"
 	echo "- run time of run.sh's measurements: ${ELAPSED} s"
 	echo
@@ -189,7 +189,7 @@ fi
 	echo "- read-4k: 4 KiB reads at xorshift64 block offsets of a 64 MiB file in page cache"
 	echo "  (\`\$TMPDIR/io-uring-bench-read-4k.dat\`), 32 in flight, refilled as they complete."
 	echo "- sqpoll-nop: SQPOLL ring of 256 (idle 1000 ms), batches of 64 NOPs."
-	echo "- nop-single-fast, read-4k-fast: uring-core only, the same on a ring with"
+	echo "- nop-single-fast, read-4k-fast: urix only, the same on a ring with"
 	echo "  SINGLE_ISSUER + DEFER_TASKRUN + NO_SQARRAY and the ring fd registered."
 	echo
 	echo "## Commands"

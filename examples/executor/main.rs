@@ -28,9 +28,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use rustix::net::{RecvFlags, SendFlags};
-use uring_core::ring::Unavailable;
-use uring_core::types::{Fd, Timespec};
-use uring_core::{opcode, squeue, IoUring};
+use urix::ring::Unavailable;
+use urix::types::{Fd, Timespec};
+use urix::{opcode, squeue, IoUring};
 
 /// An operation, with the fd it works on (shared with the task, and kept
 /// open by the operation until it is over).

@@ -1,11 +1,11 @@
-//! Fuzz target `buf_ring`: see `uring_core_fuzz::buf_ring`.
+//! Fuzz target `buf_ring`: see `urix_fuzz::buf_ring`.
 #![cfg_attr(fuzzing, no_main)]
 
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| uring_core_fuzz::buf_ring::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| urix_fuzz::buf_ring::run(data));
 
 /// Without libFuzzer: replays the files named on the command line.
 #[cfg(not(fuzzing))]
 fn main() {
-    uring_core_fuzz::replay_args(uring_core_fuzz::buf_ring::run);
+    urix_fuzz::replay_args(urix_fuzz::buf_ring::run);
 }

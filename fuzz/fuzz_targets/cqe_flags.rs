@@ -1,11 +1,11 @@
-//! Fuzz target `cqe_flags`: see `uring_core_fuzz::cqe_flags`.
+//! Fuzz target `cqe_flags`: see `urix_fuzz::cqe_flags`.
 #![cfg_attr(fuzzing, no_main)]
 
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| uring_core_fuzz::cqe_flags::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| urix_fuzz::cqe_flags::run(data));
 
 /// Without libFuzzer: replays the files named on the command line.
 #[cfg(not(fuzzing))]
 fn main() {
-    uring_core_fuzz::replay_args(uring_core_fuzz::cqe_flags::run);
+    urix_fuzz::replay_args(urix_fuzz::cqe_flags::run);
 }

@@ -1,11 +1,11 @@
-//! Fuzz target `recvmsg_out`: see `uring_core_fuzz::recvmsg_out`.
+//! Fuzz target `recvmsg_out`: see `urix_fuzz::recvmsg_out`.
 #![cfg_attr(fuzzing, no_main)]
 
 #[cfg(fuzzing)]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| uring_core_fuzz::recvmsg_out::run(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| urix_fuzz::recvmsg_out::run(data));
 
 /// Without libFuzzer: replays the files named on the command line.
 #[cfg(not(fuzzing))]
 fn main() {
-    uring_core_fuzz::replay_args(uring_core_fuzz::recvmsg_out::run);
+    urix_fuzz::replay_args(urix_fuzz::recvmsg_out::run);
 }

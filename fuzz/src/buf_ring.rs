@@ -26,10 +26,10 @@
 use std::collections::BTreeSet;
 
 use rustix::io::Errno;
-use uring_core::buf_ring::{BufRing, BufSlot, Picked};
-use uring_core::cqueue;
-use uring_core::fuzz_hooks;
-use uring_core::types::BufRingEntry;
+use urix::buf_ring::{BufRing, BufSlot, Picked};
+use urix::cqueue;
+use urix::fuzz_hooks;
+use urix::types::BufRingEntry;
 
 use crate::Input;
 

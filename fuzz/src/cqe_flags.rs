@@ -3,8 +3,8 @@
 //! may panic.
 
 use rustix::io::Errno;
-use uring_core::cqueue::{self, Flags};
-use uring_core::fuzz_hooks;
+use urix::cqueue::{self, Flags};
+use urix::fuzz_hooks;
 
 use crate::Input;
 

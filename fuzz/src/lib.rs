@@ -1,4 +1,4 @@
-//! Fuzz targets for everything uring-core reads that the kernel or a peer
+//! Fuzz targets for everything urix reads that the kernel or a peer
 //! wrote. Each module's `run` takes arbitrary bytes, drives the code under
 //! test with them and panics when a property it checks does not hold.
 //!

@@ -2,7 +2,7 @@
 //! buffer (any `last_op`, any `ops_len`, any flags) must give answers that
 //! agree with those bytes, without panicking or reading past the entries.
 
-use uring_core::fuzz_hooks;
+use urix::fuzz_hooks;
 
 /// Size of `struct io_uring_probe` (16) plus 256 `io_uring_probe_op`s (8).
 const PROBE_BYTES: usize = 16 + 256 * 8;

@@ -5,7 +5,7 @@
 //! fail exactly when the areas do not fit.
 
 use rustix::io_uring::{MsgHdr, RecvFlags, RecvmsgOutFlags};
-use uring_core::types::RecvMsgOut;
+use urix::types::RecvMsgOut;
 
 use crate::Input;
 

@@ -1,7 +1,7 @@
 //! The corpus as a regression test on stable: every file of
 //! `corpus/<target>/` goes through the same function libFuzzer runs.
 
-use uring_core_fuzz::{corpus_files, TARGETS};
+use urix_fuzz::{corpus_files, TARGETS};
 
 #[test]
 fn every_corpus_file_passes_its_target() {

@@ -1,10 +1,10 @@
-//! `cargo bench -p io-uring-bench`: every workload against uring-core,
+//! `cargo bench -p io-uring-bench`: every workload against urix,
 //! io-uring 0.7.14 and rustix-uring 0.6.0 in one run, one criterion group
 //! per workload. One iteration is one operation (`iter_custom` hands the
 //! iteration count to the workload's own timed loop), so the reported time
-//! is per operation. nop-single and read-4k also run uring-core's fast
+//! is per operation. nop-single and read-4k also run urix's fast
 //! preset (registered ring fd, SINGLE_ISSUER + DEFER_TASKRUN, NO_SQARRAY)
-//! as `uring-core-fast`.
+//! as `urix-fast`.
 //!
 //! Each ring is set up once per benchmark, outside the measurement, and
 //! dropped before the next one is made (so at most one SQPOLL thread
@@ -39,8 +39,8 @@ fn compare(c: &mut Criterion) {
         }
         if matches!(name, "nop-single" | "read-4k") {
             let fast = format!("{name}-fast");
-            let w = workload("uring-core", &fast).unwrap_or_else(|e| panic!("uring-core {fast}: {e}"));
-            bench(&mut group, "uring-core-fast", w);
+            let w = workload("urix", &fast).unwrap_or_else(|e| panic!("urix {fast}: {e}"));
+            bench(&mut group, "urix-fast", w);
         }
         group.finish();
     }

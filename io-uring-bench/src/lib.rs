@@ -4,10 +4,10 @@
 //! buffers, test file) and then runs `ops` operations in
 //! [`Workload::run`], timing only that loop. The code of a workload is
 //! written once, in the [`workloads!`] macro, and expanded in three modules
-//! ([`on_uring_core`], [`on_io_uring`], [`on_rustix_uring`]) that differ only in which crate
+//! ([`on_urix`], [`on_io_uring`], [`on_rustix_uring`]) that differ only in which crate
 //! `uring` names and in one adapter, `cqe_parts`, because `io-uring` returns
 //! the raw `i32` result and the `u64` user data from other methods than
-//! `rustix-uring` 0.6 and `uring-core` (which are source compatible).
+//! `rustix-uring` 0.6 and `urix` (which are source compatible).
 //!
 //! The measured loops do no allocation and no std I/O; a failed check
 //! returns an error (allocating then is fine, the run is over).
@@ -18,10 +18,10 @@ use std::time::Duration;
 pub mod testfile;
 
 /// The library names, as `bench-one --lib` takes them.
-pub const LIBS: [&str; 3] = ["uring-core", "io-uring", "rustix-uring"];
+pub const LIBS: [&str; 3] = ["urix", "io-uring", "rustix-uring"];
 
 /// The workload names, as `bench-one --workload` takes them. The `-fast`
-/// ones exist for uring-core only.
+/// ones exist for urix only.
 pub const WORKLOADS: [&str; 6] =
     ["nop-batch", "nop-single", "read-4k", "sqpoll-nop", "nop-single-fast", "read-4k-fast"];
 
@@ -53,12 +53,12 @@ pub trait Workload {
 /// [`WORKLOADS`]).
 pub fn workload(lib: &str, name: &str) -> Result<Box<dyn Workload>, String> {
     Ok(match (lib, name) {
-        ("uring-core", "nop-single-fast") => Box::new(on_uring_core::fast_nop_single()?),
-        ("uring-core", "read-4k-fast") => Box::new(on_uring_core::fast_read_4k()?),
+        ("urix", "nop-single-fast") => Box::new(on_urix::fast_nop_single()?),
+        ("urix", "read-4k-fast") => Box::new(on_urix::fast_read_4k()?),
         (_, "nop-single-fast" | "read-4k-fast") => {
-            return Err(format!("{name} exists for uring-core only (it is its fast preset)"))
+            return Err(format!("{name} exists for urix only (it is its fast preset)"))
         }
-        ("uring-core", _) => on_uring_core::workload(name)?,
+        ("urix", _) => on_urix::workload(name)?,
         ("io-uring", _) => on_io_uring::workload(name)?,
         ("rustix-uring", _) => on_rustix_uring::workload(name)?,
         _ => return Err(format!("unknown library {lib:?}; one of {LIBS:?}")),
@@ -371,9 +371,9 @@ macro_rules! workloads {
     };
 }
 
-/// uring-core.
-pub mod on_uring_core {
-    use uring_core as uring;
+/// urix.
+pub mod on_urix {
+    use urix as uring;
 
     /// The raw result and the user data of a completion.
     #[inline(always)]
@@ -383,7 +383,7 @@ pub mod on_uring_core {
 
     workloads!();
 
-    /// A ring with uring-core's fast preset: SINGLE_ISSUER, DEFER_TASKRUN,
+    /// A ring with urix's fast preset: SINGLE_ISSUER, DEFER_TASKRUN,
     /// NO_SQARRAY, and the ring fd registered (so every enter passes an
     /// index instead of an fd).
     pub fn fast_ring(entries: u32) -> Result<IoUring, String> {

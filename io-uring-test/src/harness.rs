@@ -7,7 +7,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use uring_core::{cqueue, squeue, Builder, IoUring, Probe};
+use urix::{cqueue, squeue, Builder, IoUring, Probe};
 
 /// A test body, instantiated for one pair of entry types.
 pub type RunFn = fn(&Ctx) -> anyhow::Result<()>;
@@ -45,10 +45,10 @@ pub enum Req {
 macro_rules! each_entry {
     ($f:ident) => {
         [
-            $f::<uring_core::squeue::Entry, uring_core::cqueue::Entry>,
-            $f::<uring_core::squeue::Entry128, uring_core::cqueue::Entry>,
-            $f::<uring_core::squeue::Entry, uring_core::cqueue::Entry32>,
-            $f::<uring_core::squeue::Entry128, uring_core::cqueue::Entry32>,
+            $f::<urix::squeue::Entry, urix::cqueue::Entry>,
+            $f::<urix::squeue::Entry128, urix::cqueue::Entry>,
+            $f::<urix::squeue::Entry, urix::cqueue::Entry32>,
+            $f::<urix::squeue::Entry128, urix::cqueue::Entry32>,
         ]
     };
 }

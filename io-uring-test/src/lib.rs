@@ -1,4 +1,4 @@
-//! The uring-core test harness: every operation, run against the running
+//! The urix test harness: every operation, run against the running
 //! kernel, checked by what the kernel did. `cargo run --release -p
 //! io-uring-test -- [FILTER] [--exact] [--flavour F] [--list]`.
 
@@ -6,14 +6,14 @@ pub mod harness;
 pub mod tests;
 pub mod util;
 
-use uring_core::{IoUring, Probe};
+use urix::{IoUring, Probe};
 
 /// Prints what the kernel is and offers: version, ring params, probe.
 pub fn print_header() -> anyhow::Result<Probe> {
     let uname = rustix_uname();
     println!("kernel: {uname}");
     let ring = IoUring::new(8).map_err(|e| {
-        let why = uring_core::ring::Unavailable::from_errno(e).map_or_else(|| e.to_string(), |u| u.to_string());
+        let why = urix::ring::Unavailable::from_errno(e).map_or_else(|| e.to_string(), |u| u.to_string());
         anyhow::anyhow!("cannot set up any ring: {why}")
     })?;
     println!("params: {:?}", ring.params());
@@ -26,7 +26,7 @@ pub fn print_header() -> anyhow::Result<Probe> {
 /// How many `io_uring_register` opcodes the kernel has, if it can say
 /// (`IORING_REGISTER_QUERY`, 6.18).
 pub fn register_ops() -> Option<u32> {
-    match uring_core::register::query_opcodes() {
+    match urix::register::query_opcodes() {
         Ok(q) => {
             println!(
                 "query: {} SQE opcodes, {} register opcodes, {} query opcodes",

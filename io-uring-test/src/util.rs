@@ -10,8 +10,8 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use anyhow::{bail, ensure, Context};
 use std::sync::atomic::{AtomicU16, Ordering};
 
-use uring_core::types::{BufRingEntry, SubmitArgs, Timespec};
-use uring_core::{cqueue, opcode, squeue, IoUring};
+use urix::types::{BufRingEntry, SubmitArgs, Timespec};
+use urix::{cqueue, opcode, squeue, IoUring};
 
 /// A NOP with `user_data`, as the ring's entry type.
 pub fn nop<S: squeue::EntryMarker>(user_data: u64) -> S {
@@ -261,9 +261,9 @@ pub fn tcp_pair() -> anyhow::Result<(TcpStream, TcpStream)> {
 /// Passes `r` on, except `ENOSYS`, which ends the test as skipped: the
 /// build cannot express the call (the rustix fallback has no fd -1 and no
 /// `argsz` 64; a kernel with io_uring never answers ENOSYS to these).
-pub fn unless_inexpressible<T>(r: Result<T, uring_core::Errno>, what: &str) -> anyhow::Result<T> {
+pub fn unless_inexpressible<T>(r: Result<T, urix::Errno>, what: &str) -> anyhow::Result<T> {
     match r {
-        Err(uring_core::Errno::NOSYS) => Err(anyhow::Error::new(crate::harness::Skip(format!(
+        Err(urix::Errno::NOSYS) => Err(anyhow::Error::new(crate::harness::Skip(format!(
             "{what}: ENOSYS, this build cannot express the call (rustix fallback)"
         )))),
         r => r.with_context(|| what.to_string()),
@@ -320,8 +320,8 @@ pub fn needs_kernel(major: u32, minor: u32, what: &str) -> anyhow::Result<()> {
 pub fn read_fixed<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ring: &mut IoUring<S, C>,
     slot: u32,
-) -> anyhow::Result<Result<Vec<u8>, uring_core::Errno>> {
+) -> anyhow::Result<Result<Vec<u8>, urix::Errno>> {
     let mut buf = [0u8; 32];
-    let c = one(ring, opcode::Read::new(uring_core::types::Fixed(slot), buf.as_mut_ptr(), 32).build())?;
+    let c = one(ring, opcode::Read::new(urix::types::Fixed(slot), buf.as_mut_ptr(), 32).build())?;
     Ok(c.result().map(|n| buf[..n as usize].to_vec()))
 }

@@ -14,8 +14,8 @@
 mod smoke {
     use core::panic::PanicInfo;
     use rustix::fd::AsFd;
-    use uring_core::types::Fd;
-    use uring_core::{opcode, IoUring};
+    use urix::types::Fd;
+    use urix::{opcode, IoUring};
 
     #[panic_handler]
     fn panic(_: &PanicInfo<'_>) -> ! {
@@ -74,7 +74,7 @@ mod smoke {
         let fd = |f: rustix::fd::BorrowedFd<'_>| Fd(rustix::fd::AsRawFd::as_raw_fd(&f));
         let write = opcode::Write::new(fd(tx.as_fd()), msg.as_ptr(), msg.len() as u32)
             .build()
-            .flags(uring_core::squeue::Flags::IO_LINK)
+            .flags(urix::squeue::Flags::IO_LINK)
             .user_data(100);
         let read = opcode::Read::new(fd(rx.as_fd()), back.as_mut_ptr(), back.len() as u32).build().user_data(101);
         // SAFETY: `msg`, `back` and both pipe ends live until the

@@ -13,10 +13,10 @@
 //!
 //! ```
 //! use rustix::fd::AsRawFd;
-//! use uring_core::buf_ring::{BufRing, BufSlot};
-//! use uring_core::{opcode, squeue, types::Fd, IoUring};
+//! use urix::buf_ring::{BufRing, BufSlot};
+//! use urix::{opcode, squeue, types::Fd, IoUring};
 //!
-//! # fn main() -> uring_core::Result<()> {
+//! # fn main() -> urix::Result<()> {
 //! let mut bufs = [0u8; 4 * 64];
 //! let mut slots = [BufSlot::default(); 4];
 //! let mut group = BufRing::new_mapped(4, &mut bufs, 64, &mut slots)?;

@@ -6,7 +6,7 @@ use rustix::io::Errno;
 /// executor should fall back to another I/O model rather than retry.
 ///
 /// ```
-/// use uring_core::{IoUring, ring::Unavailable};
+/// use urix::{IoUring, ring::Unavailable};
 ///
 /// match IoUring::new(8) {
 ///     Ok(_ring) => { /* use io_uring */ }

@@ -8,7 +8,7 @@
 //! made here, with the same inline-assembly convention rustix's `linux_raw`
 //! backend uses. On any other architecture they go through rustix, and the
 //! forms rustix cannot express fail with `ENOSYS`; building with
-//! `--cfg uring_core_rustix_fallback` selects that path on any architecture
+//! `--cfg urix_rustix_fallback` selects that path on any architecture
 //! so it can be tested.
 //!
 //! Everything else (mmap, munmap, madvise, errno decoding) is rustix's.
@@ -60,10 +60,7 @@ pub(crate) unsafe fn register(fd: i32, opcode: u32, arg: *const c_void, nr_args:
 
 /// Turns a raw syscall return into `Result`, as the kernel ABI defines it:
 /// values in `-4095..=-1` are negated errnos, everything else is success.
-#[cfg(all(
-    not(uring_core_rustix_fallback),
-    any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")
-))]
+#[cfg(all(not(urix_rustix_fallback), any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
 #[inline(always)]
 fn decode(ret: isize) -> Result<u32> {
     // As unsigned numbers, the error values are the top 4095.
@@ -75,20 +72,14 @@ fn decode(ret: isize) -> Result<u32> {
 }
 
 /// The `Errno` of an error return; out of line, off the hot path.
-#[cfg(all(
-    not(uring_core_rustix_fallback),
-    any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")
-))]
+#[cfg(all(not(urix_rustix_fallback), any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
 #[cold]
 #[inline(never)]
 fn errno(ret: isize) -> Errno {
     Errno::from_raw_os_error(-ret as i32)
 }
 
-#[cfg(all(
-    not(uring_core_rustix_fallback),
-    any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")
-))]
+#[cfg(all(not(urix_rustix_fallback), any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
 mod imp {
     use super::{decode, Params, Result};
     use core::arch::asm;
@@ -177,10 +168,7 @@ mod imp {
     }
 }
 
-#[cfg(any(
-    uring_core_rustix_fallback,
-    not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))
-))]
+#[cfg(any(urix_rustix_fallback, not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))))]
 mod imp {
     use super::{Errno, Params, Result};
     use crate::sys::consts::ENTER_EXT_ARG;

@@ -1,7 +1,7 @@
 //! Runs one workload for one library, for `perf stat` and for run.sh:
 //!
 //! ```text
-//! bench-one --lib {uring-core,io-uring,rustix-uring}
+//! bench-one --lib {urix,io-uring,rustix-uring}
 //!           --workload {nop-batch,nop-single,read-4k,sqpoll-nop,nop-single-fast,read-4k-fast}
 //!           --ops N
 //! ```

@@ -9,7 +9,7 @@
 //! The CSV has a header line and the columns `workload, lib,
 //! user_instr_per_op, kernel_instr_per_op, wall_ns_per_op, sys_ns_per_op`;
 //! an empty field is a figure that could not be measured. A workload named
-//! `X-fast` is uring-core's fast preset of `X`: its ratios are taken
+//! `X-fast` is urix's fast preset of `X`: its ratios are taken
 //! against the io-uring and rustix-uring rows of `X`, and in the chart it
 //! is a bar of its own in `X`'s group.
 
@@ -130,7 +130,7 @@ fn esc(s: &str) -> String {
 
 fn svg(rows: &[Row]) -> String {
     // Groups in first-seen order of the base workloads; series in a fixed
-    // order (uring-core, its fast preset, then the others as they come).
+    // order (urix, its fast preset, then the others as they come).
     let mut groups: Vec<&str> = Vec::new();
     let mut series: Vec<String> = Vec::new();
     for r in rows {
@@ -142,8 +142,8 @@ fn svg(rows: &[Row]) -> String {
         }
     }
     series.sort_by_key(|s| match s.as_str() {
-        "uring-core" => 0,
-        s if s.starts_with("uring-core") => 1,
+        "urix" => 0,
+        s if s.starts_with("urix") => 1,
         "io-uring" => 2,
         "rustix-uring" => 3,
         _ => 4,
@@ -281,16 +281,16 @@ mod tests {
     use super::*;
 
     const CSV: &str = "workload,lib,user_instr_per_op,kernel_instr_per_op,wall_ns_per_op,sys_ns_per_op\n\
-                       nop-single,uring-core,20,,300,250\n\
+                       nop-single,urix,20,,300,250\n\
                        nop-single,io-uring,40,,320,260\n\
                        nop-single,rustix-uring,30,,310,255\n\
-                       nop-single-fast,uring-core,18,,240,200\n";
+                       nop-single-fast,urix,18,,240,200\n";
 
     #[test]
     fn ratios_use_the_base_workload() {
         let t = table(&parse(CSV).unwrap());
-        assert!(t.contains("| nop-single | uring-core | 20.0 | n/a | 300.0 | 250.0 | 0.67 | 0.94 |"), "{t}");
-        assert!(t.contains("| nop-single-fast | uring-core | 18.0 | n/a | 240.0 | 200.0 | 0.60 | 0.75 |"), "{t}");
+        assert!(t.contains("| nop-single | urix | 20.0 | n/a | 300.0 | 250.0 | 0.67 | 0.94 |"), "{t}");
+        assert!(t.contains("| nop-single-fast | urix | 18.0 | n/a | 240.0 | 200.0 | 0.60 | 0.75 |"), "{t}");
     }
 
     #[test]
@@ -304,6 +304,6 @@ mod tests {
     fn svg_has_a_bar_per_row() {
         let s = svg(&parse(CSV).unwrap());
         assert_eq!(s.matches("<rect x=").count(), 4 + 4, "four bars, four legend boxes");
-        assert!(s.contains("uring-core (fast preset)"));
+        assert!(s.contains("urix (fast preset)"));
     }
 }

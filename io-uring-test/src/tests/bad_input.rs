@@ -10,8 +10,8 @@ use std::os::fd::{AsRawFd, IntoRawFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::types::{iovec, Fd, Fixed, Timespec};
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring, Probe};
+use urix::types::{iovec, Fd, Fixed, Timespec};
+use urix::{cqueue, opcode, squeue, Errno, IoUring, Probe};
 
 use crate::harness::{Ctx, Req, Test};
 use crate::util::{nop, one, pipe, tempfile};

@@ -8,9 +8,9 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::buf_ring::{BufRing, BufSlot};
-use uring_core::types::{BufRingEntry, Fd};
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::buf_ring::{BufRing, BufSlot};
+use urix::types::{BufRingEntry, Fd};
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use super::recv::wait_inq;
 use crate::harness::{Ctx, Req, Test};

@@ -5,8 +5,8 @@ use std::io::Write as _;
 use std::os::fd::AsRawFd;
 
 use anyhow::ensure;
-use uring_core::types::Fd;
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::Fd;
+use urix::{cqueue, opcode, squeue, Errno};
 
 use super::recv::wait_inq;
 use crate::harness::{Ctx, Req, Test};

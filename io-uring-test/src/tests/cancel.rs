@@ -7,8 +7,8 @@ use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use anyhow::{ensure, Context};
-use uring_core::types::{CancelBuilder, Fd, Fixed, Timespec};
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::{CancelBuilder, Fd, Fixed, Timespec};
+use urix::{cqueue, opcode, squeue, Errno};
 
 use super::poll::{expect_nothing, find, one, pipe, reap_within};
 use crate::harness::{reg, Ctx, Req, Test};

@@ -8,8 +8,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 
 use anyhow::{ensure, Context};
-use uring_core::types::Fd;
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::Fd;
+use urix::{cqueue, opcode, squeue, Errno};
 
 use super::recv::{inq, wait_inq};
 use crate::harness::{Ctx, Req, Test};

@@ -7,8 +7,8 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileExt as _, MetadataExt as _};
 
 use anyhow::{ensure, Context};
-use uring_core::types::{Advice, Fd, Fixed, FsyncFlags};
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::{Advice, Fd, Fixed, FsyncFlags};
+use urix::{cqueue, opcode, squeue, Errno};
 
 use super::fs::{run1, TempDir};
 use crate::harness::{reg, Ctx, Req, Test};

@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{ensure, Context};
-use uring_core::types::{
+use urix::types::{
     AtFlags, DestinationSlot, Fd, Fixed, Mode, OFlags, OpenHow, RenameFlags, ResolveFlags, Statx, StatxFlags,
 };
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
@@ -62,7 +62,7 @@ impl TempDir {
     pub fn new(tag: &str) -> anyhow::Result<TempDir> {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("uring-core-{}-{n}-{tag}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("urix-{}-{n}-{tag}", std::process::id()));
         fs::create_dir(&path).with_context(|| format!("mkdir {}", path.display()))?;
         let dir = File::open(&path).with_context(|| format!("open {}", path.display()))?;
         Ok(TempDir { path, dir })

@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::ensure;
 use rustix::io_uring::{FutexWaitFlags, FutexWaitvFlags};
-use uring_core::types::FutexWaitV;
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::types::FutexWaitV;
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Req, Test};
 use crate::test;

@@ -7,8 +7,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::types::{iovec, Fd, Fixed};
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::types::{iovec, Fd, Fixed};
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::util::{needs_kernel, one, push_all, read_fixed, reap};

@@ -6,8 +6,8 @@ use std::os::fd::AsRawFd;
 
 use anyhow::{ensure, Context};
 use rustix::io_uring::IoringMsgringFlags;
-use uring_core::types::{DestinationSlot, Fd, Fixed};
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::types::{DestinationSlot, Fd, Fixed};
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use anyhow::{bail, ensure, Context};
 use rustix::io_uring::SocketFlags;
-use uring_core::types::{DestinationSlot, Fd, Fixed, RwFlags, SocketAddrLen, SocketAddrOpaque};
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::{DestinationSlot, Fd, Fixed, RwFlags, SocketAddrLen, SocketAddrOpaque};
+use urix::{cqueue, opcode, squeue, Errno};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::util::{push_all, reap, tcp_pair};

@@ -6,8 +6,8 @@ use std::io::{Read as _, Seek, SeekFrom, Write as _};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 
 use anyhow::ensure;
-use uring_core::types::{DestinationSlot, Fd, Fixed};
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::{DestinationSlot, Fd, Fixed};
+use urix::{cqueue, opcode, squeue, Errno};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;

@@ -10,8 +10,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::types::{EpollEvent, Fd, Fixed, SubmitArgs, Timespec};
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::types::{EpollEvent, Fd, Fixed, SubmitArgs, Timespec};
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;

@@ -1,7 +1,7 @@
 //! `IORING_REGISTER_PROBE` and the raw-opcode `Probe`.
 
 use anyhow::ensure;
-use uring_core::{cqueue, opcode, squeue, Probe};
+use urix::{cqueue, opcode, squeue, Probe};
 
 use crate::harness::{reg, Ctx, Test};
 use crate::test;
@@ -21,7 +21,7 @@ fn probe_lists_all_ops<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx
     ring.submitter().register_probe(&mut probe)?;
     ensure!(probe.is_supported(opcode::Nop::CODE), "NOP not supported");
     // LISTEN (57) came in 6.11; older kernels end before it.
-    let has_listen = probe.is_supported(uring_core::types::IoringOp::Listen);
+    let has_listen = probe.is_supported(urix::types::IoringOp::Listen);
     ensure!(has_listen == (kernel_version() >= (6, 11)), "LISTEN (57) supported: {has_listen}");
     let ops: Vec<u8> = probe.supported().collect();
     if probe.last_op() >= LAST_OP_6_18 {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
 use rustix::io_uring::RecvFlags;
-use uring_core::types::{iovec, Fd, MsgHdr, RecvMsgOut};
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::{iovec, Fd, MsgHdr, RecvMsgOut};
+use urix::{cqueue, opcode, squeue, Errno};
 
 use crate::harness::{Ctx, Req, Test};
 use crate::util::{push_all, reap, tcp_pair, BufRing};
@@ -126,7 +126,7 @@ fn check_buffer_cqe(c: &cqueue::Entry, res: u32, bid: u16, more: bool) -> anyhow
 }
 
 fn provide<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut uring_core::IoUring<S, C>,
+    ring: &mut urix::IoUring<S, C>,
     mem: &mut [u8],
     len: usize,
     bgid: u16,
@@ -257,7 +257,7 @@ fn recv_bundle_spans_consecutive_buffers<S: squeue::EntryMarker, C: cqueue::Entr
 /// (6.18: two on the first call) and says with F_SOCK_NONEMPTY whether
 /// data is left.
 fn drain_bundles<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut uring_core::IoUring<S, C>,
+    ring: &mut urix::IoUring<S, C>,
     client: &mut TcpStream,
     fd: Fd,
     bgid: u16,
@@ -456,7 +456,7 @@ fn recvmsg_multi_parsed_with_recvmsg_out<S: squeue::EntryMarker, C: cqueue::Entr
 fn recv_zc_without_ifq_is_rejected(_ctx: &Ctx) -> anyhow::Result<()> {
     // RECV_ZC needs a zcrx interface queue on a NIC with header split; on
     // loopback none can be registered, so only the refusal is testable.
-    let mut ring = uring_core::IoUring::<squeue::Entry, cqueue::Entry32>::builder()
+    let mut ring = urix::IoUring::<squeue::Entry, cqueue::Entry32>::builder()
         .setup_single_issuer()
         .setup_defer_taskrun()
         .build(8)
@@ -469,7 +469,7 @@ fn recv_zc_without_ifq_is_rejected(_ctx: &Ctx) -> anyhow::Result<()> {
     let c = reap(&mut ring, 1)?;
     ensure!(c[0].result() == Err(Errno::INVAL), "RECV_ZC without a registered ifq: {:?}", c[0].result());
     // The same on a plain ring, which could not register an ifq anyway.
-    let mut plain = uring_core::IoUring::new(8)?;
+    let mut plain = urix::IoUring::new(8)?;
     let r = opcode::RecvZc::new(Fd(server.as_raw_fd()), 64).ifq(3).build().user_data(2);
     push_all(&mut plain, &[r])?;
     let c = reap(&mut plain, 1)?;

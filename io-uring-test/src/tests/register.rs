@@ -6,9 +6,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::register::Restriction;
-use uring_core::types::{CancelBuilder, Fd, Napi, NapiTracking, Timespec};
-use uring_core::{opcode, squeue, Errno, IoUring};
+use urix::register::Restriction;
+use urix::types::{CancelBuilder, Fd, Napi, NapiTracking, Timespec};
+use urix::{opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Test};
 use crate::test_once;
@@ -165,7 +165,7 @@ fn restricted_ring_refuses_what_it_does_not_allow(_: &Ctx) -> anyhow::Result<()>
     ensure!(got[1].result() == Err(Errno::ACCESS), "disallowed READ: {:?}", got[1].result());
     let id = ring.submitter().register_personality().context("allowed register op")?;
     ensure!(id > 0);
-    let mut probe = uring_core::Probe::new();
+    let mut probe = urix::Probe::new();
     ensure!(
         ring.submitter().register_probe(&mut probe) == Err(Errno::ACCESS),
         "a register op outside the rules was allowed"
@@ -270,7 +270,7 @@ fn clock_accepts_monotonic_and_boottime_only(_: &Ctx) -> anyhow::Result<()> {
     ring.submitter().register_clock(ClockId::Monotonic)?;
     // A wait with a timeout still times out on the registered clock.
     let ts = Timespec::new().nsec(5_000_000);
-    let args = uring_core::types::SubmitArgs::new().timespec(&ts);
+    let args = urix::types::SubmitArgs::new().timespec(&ts);
     let start = Instant::now();
     let r = ring.submitter().submit_with_args(1, &args);
     ensure!(r == Err(Errno::TIME), "wait with nothing in flight: {r:?}");
@@ -321,7 +321,7 @@ fn tagged_files_post_their_tag_when_replaced(_: &Ctx) -> anyhow::Result<()> {
     let got = reap(&mut ring, 1)?;
     ensure!(got[0].user_data_u64() == 0x1111 && got[0].result() == Ok(0), "tag CQE {:?}", got[0]);
     // Slot 1 was untagged: replacing it posts nothing; skipping keeps slot 0.
-    let n = ring.submitter().register_files_update(0, &[uring_core::register::SKIP_FILE, rx.as_raw_fd()])?;
+    let n = ring.submitter().register_files_update(0, &[urix::register::SKIP_FILE, rx.as_raw_fd()])?;
     ensure!(n == 2, "updated {n}");
     ring.submitter().unregister_files()?;
     let got = reap(&mut ring, 1)?;
@@ -377,14 +377,14 @@ fn registered_ring_fd_is_used_by_every_submitter(_: &Ctx) -> anyhow::Result<()> 
 
 /// The kernel's mapping of buffer group `bgid` of `ring` (IOU_PBUF_RING_MMAP).
 fn kernel_ring_page(ring: &IoUring, bgid: u16) -> anyhow::Result<Pages> {
-    let off = uring_core::types::IORING_OFF_PBUF_RING | (u64::from(bgid) << uring_core::types::IORING_OFF_PBUF_SHIFT);
+    let off = urix::types::IORING_OFF_PBUF_RING | (u64::from(bgid) << urix::types::IORING_OFF_PBUF_SHIFT);
     Pages::shared(ring.as_raw_fd(), off, 4096).context("the kernel's buffer ring")
 }
 
 /// Publishes `bufs` (id = index) as entries 0.. of the buffer ring in
 /// `page` and sets the tail.
 fn publish(page: &Pages, bufs: &mut [Vec<u8>]) {
-    let base = page.ptr.cast::<uring_core::types::BufRingEntry>();
+    let base = page.ptr.cast::<urix::types::BufRingEntry>();
     for (i, b) in bufs.iter_mut().enumerate() {
         // SAFETY: at most 256 entries of 16 bytes fit in the page; the
         // kernel reads entries only below the tail, set afterwards.
@@ -395,7 +395,7 @@ fn publish(page: &Pages, bufs: &mut [Vec<u8>]) {
     }
     // SAFETY: the tail overlays entry 0, inside the page; Release makes
     // the entries visible before it.
-    let tail = unsafe { &*uring_core::types::BufRingEntry::tail(base).cast::<std::sync::atomic::AtomicU16>() };
+    let tail = unsafe { &*urix::types::BufRingEntry::tail(base).cast::<std::sync::atomic::AtomicU16>() };
     tail.store(bufs.len() as u16, std::sync::atomic::Ordering::Release);
 }
 
@@ -423,7 +423,7 @@ fn buf_ring_plain_mapped_and_incremental(_: &Ctx) -> anyhow::Result<()> {
     tx.write_all(b"hello")?;
     let c = crate::util::one(&mut ring, select_read(&rx, 1, 1))?;
     ensure!(c.result() == Ok(5), "read: {:?}", c.result());
-    ensure!(uring_core::cqueue::buffer_select(c.flags()) == Some(0), "flags {:?}", c.flags());
+    ensure!(urix::cqueue::buffer_select(c.flags()) == Some(0), "flags {:?}", c.flags());
     ensure!(&bufs[0][..5] == b"hello", "buffer 0 holds {:?}", &bufs[0][..5]);
     ensure!(ring.submitter().register_buf_status(1)? == 1, "head after one buffer");
     ring.submitter().unregister_buf_ring(1)?;
@@ -432,7 +432,7 @@ fn buf_ring_plain_mapped_and_incremental(_: &Ctx) -> anyhow::Result<()> {
 
     // Kernel memory (IOU_PBUF_RING_MMAP): map it and publish into it.
     let mut kbufs = vec![vec![0u8; 64]; 2];
-    let flags = uring_core::types::IOU_PBUF_RING_MMAP as u16;
+    let flags = urix::types::IOU_PBUF_RING_MMAP as u16;
     // SAFETY: null ring address with MMAP; the buffers outlive the group.
     unsafe { ring.submitter().register_buf_ring_with_flags(std::ptr::null_mut(), 2, 2, flags) }?;
     let kpage = kernel_ring_page(&ring, 2)?;
@@ -447,7 +447,7 @@ fn buf_ring_plain_mapped_and_incremental(_: &Ctx) -> anyhow::Result<()> {
     let mut ibufs = vec![vec![0u8; 64]];
     let ipage = Pages::new(4096)?;
     publish(&ipage, &mut ibufs);
-    let flags = uring_core::types::IOU_PBUF_RING_INC as u16;
+    let flags = urix::types::IOU_PBUF_RING_INC as u16;
     // SAFETY: as above.
     unsafe { ring.submitter().register_buf_ring_with_flags(ipage.ptr.cast(), 1, 3, flags) }?;
     tx.write_all(b"abc")?;
@@ -456,8 +456,8 @@ fn buf_ring_plain_mapped_and_incremental(_: &Ctx) -> anyhow::Result<()> {
     let c2 = crate::util::one(&mut ring, select_read(&rx, 3, 4))?;
     ensure!(c1.result() == Ok(3) && c2.result() == Ok(4), "incremental reads {:?} {:?}", c1.result(), c2.result());
     for c in [&c1, &c2] {
-        ensure!(uring_core::cqueue::buffer_select(c.flags()) == Some(0), "flags {:?}", c.flags());
-        ensure!(uring_core::cqueue::buffer_more(c.flags()), "no BUF_MORE on a partly used buffer: {:?}", c.flags());
+        ensure!(urix::cqueue::buffer_select(c.flags()) == Some(0), "flags {:?}", c.flags());
+        ensure!(urix::cqueue::buffer_more(c.flags()), "no BUF_MORE on a partly used buffer: {:?}", c.flags());
     }
     ensure!(&ibufs[0][..7] == b"abcdefg", "incremental data {:?}", &ibufs[0][..7]);
     ensure!(ring.submitter().register_buf_status(3)? == 0, "head moved off a partly used buffer");

@@ -7,12 +7,12 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::register;
-use uring_core::types::{
+use urix::register;
+use urix::types::{
     io_uring_region_desc, io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg, Fd, MemRegionFlags, RegWait, Timespec,
     ZcrxCtrl, IORING_MEM_REGION_TYPE_USER,
 };
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test_once;

@@ -7,8 +7,8 @@ use std::io::Write;
 use std::os::fd::AsRawFd;
 
 use anyhow::{ensure, Context};
-use uring_core::types::{iovec, CloneBuffersFlags, DestinationSlot, Fd, Fixed};
-use uring_core::{cqueue, opcode, Errno, IoUring};
+use urix::types::{iovec, CloneBuffersFlags, DestinationSlot, Fd, Fixed};
+use urix::{cqueue, opcode, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test_once;

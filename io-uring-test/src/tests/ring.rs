@@ -4,8 +4,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::types::{SubmitArgs, Timespec};
-use uring_core::{cqueue, squeue, Errno};
+use urix::types::{SubmitArgs, Timespec};
+use urix::{cqueue, squeue, Errno};
 
 use crate::harness::{Ctx, Test};
 use crate::util::{check_each_once, nop, push_all, reap, Rng};
@@ -121,11 +121,7 @@ where
 /// Sends `n` NOPs through `split()`: this thread pushes and submits, a
 /// second one reaps; every user data must come back exactly once, within
 /// `limit`. Returns the time it took.
-pub(super) fn split_nops<S, C>(
-    ring: &mut uring_core::IoUring<S, C>,
-    n: u64,
-    limit: Duration,
-) -> anyhow::Result<Duration>
+pub(super) fn split_nops<S, C>(ring: &mut urix::IoUring<S, C>, n: u64, limit: Duration) -> anyhow::Result<Duration>
 where
     S: squeue::EntryMarker + Send,
     C: cqueue::EntryMarker + Send,
@@ -241,7 +237,7 @@ fn cq_overflow_recovered<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &C
 fn sqpoll_ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ctx: &Ctx,
     idle_ms: u32,
-) -> anyhow::Result<uring_core::IoUring<S, C>> {
+) -> anyhow::Result<urix::IoUring<S, C>> {
     if ctx.flavour.defer_taskrun {
         skip!("DEFER_TASKRUN rings cannot have SQPOLL");
     }
@@ -252,7 +248,7 @@ fn sqpoll_ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
 
 /// Spins (without entering the kernel) until `n` completions are in the CQ.
 fn spin_for_completions<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
-    ring: &mut uring_core::IoUring<S, C>,
+    ring: &mut urix::IoUring<S, C>,
     n: usize,
     limit: Duration,
 ) -> anyhow::Result<Vec<cqueue::Entry>> {
@@ -313,7 +309,7 @@ fn submit_with_args_times_out<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ct
     ensure!(r == Err(Errno::TIME), "timeout wait returned {r:?}");
     ensure!(start.elapsed() >= Duration::from_millis(15), "returned after {:?}", start.elapsed());
     // A signal mask must be passed as the kernel's 8-byte sigset.
-    let mask = uring_core::types::KernelSigSet::empty();
+    let mask = urix::types::KernelSigSet::empty();
     let r = ring.submitter().submit_with_args(1, &SubmitArgs::new().timespec(&ts).sigmask(&mask));
     ensure!(r == Err(Errno::TIME), "timeout wait with sigmask returned {r:?}");
     Ok(())
@@ -364,7 +360,7 @@ fn min_wait_returns_early<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &
 }
 
 fn raw_enter_forms_submit_and_wait<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
-    use uring_core::types::{IoringEnterFlags, KernelSigSet};
+    use urix::types::{IoringEnterFlags, KernelSigSet};
     let mut ring = ctx.ring::<S, C>(8)?;
     for form in 0..3u64 {
         // SAFETY: NOPs name no memory.
@@ -418,12 +414,12 @@ fn squeue_wait_returns_with_room<S: squeue::EntryMarker, C: cqueue::EntryMarker>
 /// A second handle on the same ring, through a dup'ed fd and the params.
 fn from_fd_adopts_a_ring(_: &Ctx) -> anyhow::Result<()> {
     use std::os::fd::AsRawFd;
-    let first = uring_core::IoUring::new(8)?;
+    let first = urix::IoUring::new(8)?;
     // SAFETY: F_DUPFD_CLOEXEC of our own open fd.
     let dup = unsafe { libc::fcntl(first.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
     ensure!(dup >= 0, "dup: {}", std::io::Error::last_os_error());
     // SAFETY: `dup` is an open io_uring fd we own; the params are the kernel's.
-    let mut second = unsafe { uring_core::IoUring::from_fd(dup, *first.params()) }?;
+    let mut second = unsafe { urix::IoUring::from_fd(dup, *first.params()) }?;
     // SAFETY: NOPs name no memory.
     unsafe { second.submission().push(&nop::<squeue::Entry>(5)) }?;
     second.submit_and_wait(1)?;
@@ -437,11 +433,11 @@ fn from_fd_adopts_a_ring(_: &Ctx) -> anyhow::Result<()> {
     first.submit_and_wait(1)?;
     ensure!(reap(&mut first, 1)?[0].user_data_u64() == 6, "first handle broken");
     // A ring with 128-byte SQEs cannot be adopted as a 64-byte one.
-    let big = uring_core::IoUring::<squeue::Entry128>::builder().build(8)?;
+    let big = urix::IoUring::<squeue::Entry128>::builder().build(8)?;
     // SAFETY: as above.
     let dup = unsafe { libc::fcntl(big.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
     // SAFETY: as above; the refusal closes `dup`.
-    let r = unsafe { uring_core::IoUring::from_fd(dup, *big.params()) };
+    let r = unsafe { urix::IoUring::from_fd(dup, *big.params()) };
     ensure!(r.is_err_and(|e| e == Errno::INVAL), "SQE128 ring adopted as 64-byte");
     Ok(())
 }

@@ -5,8 +5,8 @@ use std::io::{Read as _, Seek, SeekFrom, Write as _};
 use std::os::fd::AsRawFd;
 
 use anyhow::{ensure, Context};
-use uring_core::types::{iovec, Fd, Fixed};
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::types::{iovec, Fd, Fixed};
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
@@ -79,7 +79,7 @@ fn write_then_read_pipe<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ct
     let r = opcode::Read::new(Fd(-5), short.as_mut_ptr(), 4).build().user_data(4);
     push_all(&mut ring, &[S::from(r)])?;
     let got = reap(&mut ring, 1)?;
-    ensure!(got[0].result() == Err(uring_core::Errno::BADF), "bad fd: {:?}", got[0].result());
+    ensure!(got[0].result() == Err(urix::Errno::BADF), "bad fd: {:?}", got[0].result());
     Ok(())
 }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context};
 use rustix::io_uring::{IoringSendFlags, SendFlags};
-use uring_core::types::{iovec, Fd, Fixed, MsgHdr};
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::types::{iovec, Fd, Fixed, MsgHdr};
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use super::net::{local_addr, raw_socket, sockaddr_in, v4};
 use crate::harness::{reg, Ctx, Req, Test};

@@ -3,8 +3,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::ring::Unavailable;
-use uring_core::{cqueue, squeue, Errno, IoUring};
+use urix::ring::Unavailable;
+use urix::{cqueue, squeue, Errno, IoUring};
 
 use crate::harness::{Ctx, Test};
 use crate::util::{check_each_once, needs_kernel, nop, push_all, reap};
@@ -39,7 +39,7 @@ fn run_nops<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ring: &mut IoUring<S
     check_each_once(n, seen)
 }
 
-fn expect_err<T>(what: &str, r: uring_core::Result<T>, want: Errno) -> anyhow::Result<()> {
+fn expect_err<T>(what: &str, r: urix::Result<T>, want: Errno) -> anyhow::Result<()> {
     match r {
         Ok(_) => bail!("{what}: setup succeeded, expected {want:?}"),
         Err(e) => ensure!(e == want, "{what}: got {e:?}, expected {want:?}"),
@@ -249,7 +249,7 @@ fn unavailable_under_seccomp_enosys(_: &Ctx) -> anyhow::Result<()> {
     ];
     let prog = libc::sock_fprog { len: filter.len() as u16, filter: filter.as_ptr().cast_mut() };
     // SAFETY: the child only makes syscalls and exits; it touches no lock
-    // another thread could hold (uring-core does not allocate).
+    // another thread could hold (urix does not allocate).
     let pid = unsafe { libc::fork() };
     ensure!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
     if pid == 0 {

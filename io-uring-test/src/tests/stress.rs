@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
-use uring_core::buf_ring::{BufRing, BufSlot};
-use uring_core::types::Fd;
-use uring_core::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::buf_ring::{BufRing, BufSlot};
+use urix::types::Fd;
+use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use super::buf_ring::{check_stream_prefix, messages, ring_entries};
 use super::ring::split_nops;

@@ -7,8 +7,8 @@ use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure};
-use uring_core::types::{Fd, TimeoutFlags, Timespec};
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::{Fd, TimeoutFlags, Timespec};
+use urix::{cqueue, opcode, squeue, Errno};
 
 use super::poll::{expect_nothing, find, one, pipe, reap_at_least, reap_within, sq_drained};
 use crate::harness::{Ctx, Req, Test};

@@ -7,8 +7,8 @@ use std::os::fd::AsRawFd;
 
 use anyhow::ensure;
 use rustix::fs::XattrFlags;
-use uring_core::types::{Fd, Fixed};
-use uring_core::{cqueue, opcode, squeue, Errno};
+use urix::types::{Fd, Fixed};
+use urix::{cqueue, opcode, squeue, Errno};
 
 use super::fs::{cstr, run1, TempDir};
 use crate::harness::{reg, Ctx, Req, Test};
