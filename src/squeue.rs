@@ -83,7 +83,8 @@ impl Entry {
         self
     }
 
-    /// Sets the `user_data` echoed into the completion: a `u64` or a pointer.
+    /// Sets the `user_data` echoed into the completion: a `u64` or a pointer
+    /// (an [`io_uring_user_data`]).
     #[inline]
     pub fn user_data(mut self, user_data: impl Into<io_uring_user_data>) -> Entry {
         self.0.user_data = user_data.into().u64_();

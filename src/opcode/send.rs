@@ -115,7 +115,7 @@ pub struct SendBundle {
 
 impl SendBundle {
     /// The opcode number, `IORING_OP_SEND`.
-    pub const CODE: u8 = Send::CODE;
+    pub const CODE: u8 = 26;
 
     /// Sends from the buffers of group `buf_group` on `fd`.
     #[inline]

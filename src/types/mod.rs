@@ -33,7 +33,21 @@ pub use zcrx::{
 };
 
 pub(crate) use fd::sealed;
+pub use fd::sealed::{UseFd, UseFixed};
 pub use rustix::io::ReadWriteFlags as RwFlags;
+
+/// The 64 bits a submission carries to its completion: a `u64` or a
+/// pointer (`From<u64>`, `From<*mut c_void>`; read back with `u64_()` or
+/// `ptr()`).
+///
+/// [`squeue::Entry::user_data`](crate::squeue::Entry::user_data) takes
+/// `impl Into<io_uring_user_data>`, so `.user_data(7)` works. Builders
+/// that name another operation by its user_data (`AsyncCancel`,
+/// `PollRemove`, `PollUpdate`, `TimeoutRemove`, `TimeoutUpdate`,
+/// `MsgRingData`, `MsgRingSendFd`) take this type itself, as rustix-uring
+/// does: write `AsyncCancel::new(7u64.into())`. (A generic parameter there
+/// would make that existing `.into()` call ambiguous.)
+pub use rustix::io_uring::io_uring_user_data;
 
 pub use rustix::io_uring::{
     iovec, Advice, AtFlags, EpollEvent, FutexWaitFlags, FutexWaitvFlags, IoringAcceptFlags, IoringEnterFlags,
