@@ -382,7 +382,7 @@ impl<E: EntryMarker> CompletionQueue<'_, E> {
         for slot in &mut entries[..n] {
             slot.write(self.pop());
         }
-        // SAFETY: the first `n` elements were initialised just above, and
+        // SAFETY: (S4) the first `n` elements were initialised just above, and
         // `MaybeUninit<E>` has the layout of `E`.
         unsafe { &mut *(core::ptr::from_mut(&mut entries[..n]) as *mut [E]) }
     }
@@ -401,7 +401,7 @@ impl<E: EntryMarker> CompletionQueue<'_, E> {
     #[inline]
     fn pop(&mut self) -> E {
         let slot = (self.head & self.queue.ring_mask) as usize;
-        // SAFETY: head != tail (caller), so the kernel published this slot
+        // SAFETY: (R4, R5, R2) head != tail (caller), so the kernel published this slot
         // and Acquire on the tail made it visible (R4, R5); the pointer is
         // inside the CQE array (R2). Entries are POD, any bytes are valid.
         let entry = unsafe { self.queue.cqes.add(slot).read() };

@@ -45,7 +45,7 @@ mod std_interop {
         let mut buf = [0u8; 8];
         // fd -1 is never open: the kernel completes the read with EBADF.
         let read = opcode::Read::new(types::Fd(-1), buf.as_mut_ptr(), 8).build().user_data(1);
-        // SAFETY: `buf` outlives the completion reaped below (push's contract).
+        // SAFETY: (P1) `buf` outlives the completion reaped below (push's contract).
         unsafe { ring.submission().push(&read).map_err(|_| io::Error::other("queue full"))? };
         ring.submit_and_wait(1)?;
         let cqe = ring.completion().next().ok_or_else(|| io::Error::other("no completion"))?;
