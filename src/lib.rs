@@ -26,11 +26,6 @@ pub use rustix::io::{Errno, Result};
 pub use squeue::SubmissionQueue;
 pub use submit::{EnterFlags, Submitter};
 
-/// The README's example, compiled and run as a doc test.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctest;
-
 /// With the `std` feature, `?` turns an [`Errno`] into a `std::io::Error`
 /// (rustix provides the conversion once its own `std` is on).
 #[cfg(all(test, feature = "std"))]
