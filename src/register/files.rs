@@ -99,4 +99,6 @@ impl Submitter<'_> {
 /// The fd value that leaves a slot unchanged in
 /// [`register_files_update`](Submitter::register_files_update)
 /// (`IORING_REGISTER_FILES_SKIP`, 5.12).
-pub const SKIP_FILE: RawFd = sys::REGISTER_FILES_SKIP;
+pub const SKIP_FILE: RawFd = -2;
+// Written out so that the docs show the number, not a private name.
+static_assertions::const_assert_eq!(SKIP_FILE, sys::REGISTER_FILES_SKIP);

@@ -58,17 +58,26 @@ pub use rustix::io_uring::{
 
 /// `io_uring_buf_reg` flag: the kernel allocates the buffer ring; map it at
 /// `IORING_OFF_PBUF_RING | bgid << 16` (6.4).
-pub const IOU_PBUF_RING_MMAP: u32 = crate::sys::IOU_PBUF_RING_MMAP as u32;
+pub const IOU_PBUF_RING_MMAP: u32 = 1;
 /// `io_uring_buf_reg` flag: buffers are consumed incrementally (6.12).
-pub const IOU_PBUF_RING_INC: u32 = crate::sys::IOU_PBUF_RING_INC as u32;
+pub const IOU_PBUF_RING_INC: u32 = 2;
 /// The mmap offset of a kernel-allocated buffer ring (`IORING_OFF_PBUF_RING`);
 /// OR in `bgid << IORING_OFF_PBUF_SHIFT`.
-pub const IORING_OFF_PBUF_RING: u64 = crate::sys::OFF_PBUF_RING;
+pub const IORING_OFF_PBUF_RING: u64 = 0x8000_0000;
 /// `IORING_OFF_PBUF_SHIFT`: where the group id goes in the mmap offset.
-pub const IORING_OFF_PBUF_SHIFT: u32 = crate::sys::OFF_PBUF_SHIFT;
+pub const IORING_OFF_PBUF_SHIFT: u32 = 16;
 /// `io_uring_region_desc` flag: the region's memory is the caller's (6.13).
-pub const IORING_MEM_REGION_TYPE_USER: u32 = crate::sys::MEM_REGION_TYPE_USER;
+pub const IORING_MEM_REGION_TYPE_USER: u32 = 1;
 /// zcrx: the area id sits in the bits from here up of a CQE offset.
-pub const IORING_ZCRX_AREA_SHIFT: u32 = crate::sys::ZCRX_AREA_SHIFT;
+pub const IORING_ZCRX_AREA_SHIFT: u32 = 48;
 /// zcrx: mask of the area id bits of a CQE offset.
 pub const IORING_ZCRX_AREA_MASK: u64 = !((1u64 << IORING_ZCRX_AREA_SHIFT) - 1);
+
+// The numbers above are written out so that the docs show them rather than
+// the name of a private constant; they must stay the kernel's (sys/).
+static_assertions::const_assert_eq!(IOU_PBUF_RING_MMAP, crate::sys::IOU_PBUF_RING_MMAP as u32);
+static_assertions::const_assert_eq!(IOU_PBUF_RING_INC, crate::sys::IOU_PBUF_RING_INC as u32);
+static_assertions::const_assert_eq!(IORING_OFF_PBUF_RING, crate::sys::OFF_PBUF_RING);
+static_assertions::const_assert_eq!(IORING_OFF_PBUF_SHIFT, crate::sys::OFF_PBUF_SHIFT);
+static_assertions::const_assert_eq!(IORING_MEM_REGION_TYPE_USER, crate::sys::MEM_REGION_TYPE_USER);
+static_assertions::const_assert_eq!(IORING_ZCRX_AREA_SHIFT, crate::sys::ZCRX_AREA_SHIFT);
