@@ -299,6 +299,24 @@ fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
     (sq_len, cq_len, sqes_len)
 }
 
+/// The kernel's layout of the block that holds the ring words, the CQEs
+/// and the SQ index array (`rings_size` in `io_uring/io_uring.c`, 5.19 to
+/// 6.18): the header (the kernel's `cq_off.cqes`) and `cq` CQEs of 16
+/// bytes, all of it twice over for CQE32 rings (`cqe32`: the kernel
+/// doubles the whole block, header included, not just the entries), then
+/// rounded up to a cache line of `line` bytes; the SQ index array of `sq`
+/// `u32`s starts there unless `no_sqarray`. Returns the offset of the SQ
+/// index array and the block's size; `None` if they overflow a `u32`.
+fn rings_layout(header: u32, line: u32, sq: u32, cq: u32, cqe32: bool, no_sqarray: bool) -> Option<(u32, u32)> {
+    let mut cqes_end = u64::from(header) + u64::from(cq) * 16;
+    if cqe32 {
+        cqes_end *= 2;
+    }
+    let array = cqes_end.checked_next_multiple_of(u64::from(line))?;
+    let end = if no_sqarray { array } else { array + u64::from(sq) * size_of::<u32>() as u64 };
+    Some((u32::try_from(array).ok()?, u32::try_from(end).ok()?))
+}
+
 impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> AsRawFd for IoUring<S, C> {
     #[inline]
     fn as_raw_fd(&self) -> RawFd {
@@ -348,6 +366,19 @@ mod tests {
     }
 
     #[test]
+    fn regression_cqe32_doubles_the_header_too() {
+        // Issue 15, item 5: on x86-64 (64-byte header and cache line) the
+        // kernel put the SQ index array of a CQE32 ring at 192 for 2 CQEs
+        // and at 640 for 16, not at 128 and 576.
+        assert_eq!(rings_layout(64, 64, 1, 2, true, false), Some((192, 196)));
+        assert_eq!(rings_layout(64, 64, 8, 16, true, false), Some((640, 672)));
+        assert_eq!(rings_layout(64, 64, 8, 16, false, false), Some((320, 352)));
+        assert_eq!(rings_layout(64, 64, 8, 16, true, true), Some((640, 640)), "no index array");
+        assert_eq!(rings_layout(64, 64, 1, 1, false, false), Some((128, 132)), "rounded up to the line");
+        assert_eq!(rings_layout(64, 64, 1, u32::MAX, true, false), None, "past a u32");
+    }
+
+    #[test]
     fn no_mmap_sizes_cover_the_kernel_layout() {
         let page = rustix::param::page_size();
         let b = IoUring::<squeue::Entry, cqueue::Entry>::builder();
@@ -356,5 +387,9 @@ mod tests {
         assert!(sqes >= 8 * 64 && sqes % page == 0);
         let (rings, _) = b.no_mmap_sizes(u32::MAX);
         assert!(rings >= 64 + 65536 * 16 + 32768 * 4, "clamped sizes");
+        // CQE32: the doubled header counts too.
+        let b = IoUring::<squeue::Entry, cqueue::Entry32>::builder();
+        let (rings, _) = b.no_mmap_sizes(16384);
+        assert!(rings >= 2 * (64 + 32768 * 16) + 16384 * 4, "{rings}");
     }
 }
