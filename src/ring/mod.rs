@@ -32,7 +32,10 @@
 //! - **R6 (one producer, one consumer)**: at most one `SubmissionQueue` and
 //!   one `CompletionQueue` exist per ring at a time; the safe constructors
 //!   take `&mut IoUring`, the `_shared` ones are `unsafe` and make the caller
-//!   promise it.
+//!   promise it. "Per ring" means per kernel ring: one `IoUring` drives it
+//!   (one from `build`, which made the ring; `from_fd`, which is `unsafe`,
+//!   makes the caller promise that nothing else uses its queues, through
+//!   any fd of it).
 //!
 //! Entry types are plain old data (`#[repr(C)]` integers), so copying any
 //! bytes the kernel wrote into an `Entry` is always a valid value.
@@ -125,12 +128,34 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
 
     /// Takes over an existing ring fd and maps its queues.
     ///
+    /// The returned `IoUring` is the ring's only producer of submissions
+    /// and only consumer of completions (R6): its views write SQ entries
+    /// and the SQ tail, and read CQ entries and move the CQ head, assuming
+    /// nobody else does. That is a property of the kernel ring, not of the
+    /// fd: a `dup` of the fd, the same fd in another process (after `fork`
+    /// or `SCM_RIGHTS`), or another `IoUring` made from either, all reach
+    /// the same queues, and two producers overwrite each other's entries
+    /// (an entry published by one never runs). Nothing in the kernel tells
+    /// how many users a ring has, so this cannot be checked here.
+    ///
     /// # Safety
-    /// `fd` must be an open io_uring fd that nothing else owns (it is closed
-    /// when the `IoUring` drops), and `params` must be the parameters the
-    /// kernel returned when that ring was set up. Rings set up with
-    /// `SQE128` or `CQE32` are refused with `EINVAL`, since this type uses
-    /// the 64/16-byte entries; so is one set up with `NO_MMAP`.
+    /// - `fd` must be an open io_uring fd that nothing else owns (it is
+    ///   closed when the `IoUring` drops).
+    /// - For as long as the returned `IoUring` lives, nothing else may use
+    ///   the queues of the kernel ring behind `fd`: no other `IoUring`
+    ///   (made by `from_fd` from this fd, a duplicate of it, or the same
+    ///   ring in another process), no other mapping of its rings, and no
+    ///   other code pushing entries or reaping completions through any fd
+    ///   of that ring. Whoever used it before must have stopped for good
+    ///   (dropped its views and unmapped its rings, or no longer touch
+    ///   them); `io_uring_register` calls from elsewhere that do not touch
+    ///   the queues (registering files, buffers, ...) are allowed.
+    /// - `params` must be the parameters the kernel returned when that ring
+    ///   was set up (or last resized).
+    ///
+    /// Rings set up with `SQE128` or `CQE32` are refused with `EINVAL`,
+    /// since this type uses the 64/16-byte entries; so is one set up with
+    /// `NO_MMAP`.
     pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
         // SAFETY: the caller gives us ownership of an open fd.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
