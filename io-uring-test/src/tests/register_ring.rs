@@ -242,9 +242,10 @@ fn wait_region_carries_the_timeout(_: &Ctx) -> anyhow::Result<()> {
     // Past the end of the region the kernel refuses.
     let r = ring.submitter().submit_with_reg_wait(1, 64);
     ensure!(r == Err(Errno::FAULT), "index past the region: {r:?}");
-    // A ring without a region refuses the flag.
+    // A ring without a region: the kernel (6.13 on, which this test
+    // requires) bounds-checks the index against a region of size 0.
     let r = live.submitter().submit_with_reg_wait(1, 0);
-    ensure!(r == Err(Errno::INVAL) || r == Err(Errno::FAULT), "ring without a region: {r:?}");
+    ensure!(r == Err(Errno::FAULT), "ring without a region: {r:?}");
     Ok(())
 }
 
