@@ -236,7 +236,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         let rings = super::rings_layout(LINE_MAX, LINE_MAX, sq as u32, cq as u32, cqe32, no_sqarray)
             .map_or(usize::MAX, |(_, end)| end as usize);
         let page = rustix::param::page_size();
-        let up = |n: usize| n.next_multiple_of(page);
+        let up = |n: usize| n.checked_next_multiple_of(page).unwrap_or(usize::MAX);
         (up(rings), up(sq * size_of::<S>()))
     }
 
