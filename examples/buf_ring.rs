@@ -59,19 +59,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut rearm = false;
         for cqe in &mut cq {
             completions += 1;
-            if let Some(picked) = group.take(&cqe)? {
-                // The bytes are ours until the Picked is recycled.
-                server.write_all(group.bytes(&picked))?;
-                bytes += picked.len();
-                group.recycle(picked)?;
-            }
-            if !cqueue::more(cqe.flags()) {
-                match cqe.result() {
-                    Ok(0) => break 'receive,                    // the client is done
-                    Ok(_) | Err(Errno::NOBUFS) => rearm = true, // the ring ran dry
-                    Err(e) => return Err(e.into()),
+            // `take` reports the receive's own error too, so a receive
+            // that fails cannot pass for the end of the stream.
+            match group.take(&cqe) {
+                Ok(Some(picked)) => {
+                    // The bytes are ours until the Picked is recycled.
+                    server.write_all(group.bytes(&picked))?;
+                    bytes += picked.len();
+                    group.recycle(picked)?;
                 }
+                Ok(None) => break 'receive, // no bytes and no error: the client is done
+                Err(Errno::NOBUFS) => {}    // the ring ran dry: re-armed below
+                Err(e) => return Err(e.into()),
             }
+            // The receive ended (without F_MORE): arm it again.
+            rearm |= !cqueue::more(cqe.flags());
         }
         // Publish the recycled buffers and free the completion slots.
         group.cq_advance(&mut cq);

@@ -159,18 +159,19 @@ fn serve(listener: TcpListener, max: u64) -> Res<Stats> {
             }
             let conn = conns.get_mut(&((ud >> 1) as RawFd)).ok_or("completion for an unknown connection")?;
             if ud & 1 == 0 {
-                // A receive: the kernel names the buffer it filled.
-                match cqe.result() {
-                    Ok(_) => {}
+                // A receive: the kernel names the buffer it filled, and
+                // `take` passes the receive's own error on.
+                match group.take(cqe) {
+                    Ok(Some(picked)) => {
+                        stats.chunks += 1;
+                        stats.bytes += picked.len() as u64;
+                        held += 1;
+                        conn.queue.push_back((picked, 0));
+                    }
+                    Ok(None) => {} // no bytes: the end of the stream (see below)
                     Err(Errno::NOBUFS) => stats.enobufs += 1,
                     Err(Errno::CONNRESET) => conn.eof = true,
                     Err(e) => return Err(e.into()),
-                }
-                if let Some(picked) = group.take(cqe)? {
-                    stats.chunks += 1;
-                    stats.bytes += picked.len() as u64;
-                    held += 1;
-                    conn.queue.push_back((picked, 0));
                 }
                 if !more {
                     // The multishot receive ended: end of stream (0), the

@@ -18,8 +18,11 @@
 //! - B4: another ring's `Picked` reads nothing and is refused;
 //! - B5: bundle completions the kernel made from consecutive entries are
 //!   accepted and read in order;
-//! - B6: each entry's id is its position; a completion passed again (or
-//!   with its position off by 32768) is refused;
+//! - B6: each entry's id carries its buffer's index in its low bits; a
+//!   completion, however late, gets the buffer the kernel took for it; one
+//!   passed again (or with its top bit flipped) is refused;
+//! - a failed completion is an error, with or without a buffer, never
+//!   `Ok(None)`;
 //! - no buffer is lost: each one is in the ring, in a pending completion,
 //!   read by a `Picked`, or lost for a reason the docs give.
 
@@ -254,15 +257,16 @@ impl<'m> World<'m> {
         let total = u32::from(self.entries) * self.buf_len + 2;
         let mut left = u32::from(want) % total;
         let Some((pos, first)) = self.head_entry() else {
-            // No F_BUFFER: `take` does not look at the result.
+            // The group ran dry: an error without a buffer, which `take`
+            // must report as the error, not as the end of the stream.
             let cqe = fuzz_hooks::cqe(0, -Errno::NOBUFS.raw_os_error(), 0);
-            self.pending.push(Pending { cqe, bundle, expect: Expect::Nothing });
+            self.pending.push(Pending { cqe, bundle, expect: Expect::Fails(Errno::NOBUFS) });
             return;
         };
         if left == 0 && (bundle || self.inc) {
             // Zero bytes: a bundle reports no buffer; an incremental
             // buffer is kept (BUF_MORE) and nothing is consumed.
-            let flags = if bundle { 0 } else { F_BUFFER | F_BUF_MORE | u32::from(pos) << 16 };
+            let flags = if bundle { 0 } else { F_BUFFER | F_BUF_MORE | u32::from(first.bid()) << 16 };
             let cqe = fuzz_hooks::cqe(1, 0, flags);
             self.pending.push(Pending { cqe, bundle, expect: Expect::Nothing });
             return;
@@ -289,9 +293,10 @@ impl<'m> World<'m> {
                 break;
             }
         }
-        let flags = F_BUFFER | u32::from(pos) << 16 | if more { F_BUF_MORE } else { 0 };
+        // The kernel copies the id of the first entry it took.
+        let flags = F_BUFFER | u32::from(first.bid()) << 16 | if more { F_BUF_MORE } else { 0 };
         let cqe = fuzz_hooks::cqe(2, res as i32, flags);
-        debug_assert_eq!(first.bid(), pos);
+        assert_eq!(first.bid() & (self.entries - 1), self.bid_of(&first), "the id at {pos} names its buffer");
         self.pending.push(Pending { cqe, bundle, expect: Expect::Picked { pieces, more } });
     }
 
@@ -301,18 +306,18 @@ impl<'m> World<'m> {
     fn fail(&mut self, consume: bool) {
         let err = Errno::IO;
         if consume && !self.inc {
-            if let Some((pos, entry)) = self.head_entry() {
+            if let Some((_, entry)) = self.head_entry() {
                 self.kernel.head = self.kernel.head.wrapping_add(1);
                 let bid = self.bid_of(&entry);
                 self.lost_until_register.insert(bid);
-                let cqe = fuzz_hooks::cqe(3, -err.raw_os_error(), F_BUFFER | u32::from(pos) << 16);
+                let cqe = fuzz_hooks::cqe(3, -err.raw_os_error(), F_BUFFER | u32::from(entry.bid()) << 16);
                 self.pending.push(Pending { cqe, bundle: false, expect: Expect::Fails(err) });
                 return;
             }
         }
         let cqe = fuzz_hooks::cqe(3, -err.raw_os_error(), 0);
-        // No F_BUFFER: `take` does not look at the result.
-        self.pending.push(Pending { cqe, bundle: false, expect: Expect::Nothing });
+        // No buffer, but an error all the same.
+        self.pending.push(Pending { cqe, bundle: false, expect: Expect::Fails(err) });
     }
 
     fn take(&mut self, cqe: &cqueue::Entry, bundle: bool) -> Result<Option<Picked<'m>>, Errno> {
@@ -348,9 +353,10 @@ impl<'m> World<'m> {
                 assert_eq!(self.take(&bad, p.bundle).err(), Some(Errno::INVAL), "BUF_MORE in plain mode");
             }
             if hostile & 4 != 0 {
-                // The same buffer id seen 32768 positions away.
+                // The same buffer under another generation (entries are
+                // at most 16 here, so the top bit is a generation bit).
                 let bad = fuzz_hooks::cqe(4, res, flags ^ 0x8000_0000);
-                assert_eq!(self.take(&bad, p.bundle).err(), Some(Errno::ALREADY), "position off by 32768");
+                assert_eq!(self.take(&bad, p.bundle).err(), Some(Errno::ALREADY), "generation off by 32768 / entries");
             }
             if hostile & 8 != 0 {
                 if let Expect::Picked { pieces, .. } = &p.expect {
@@ -386,14 +392,15 @@ impl<'m> World<'m> {
     }
 
     /// A completion taken before, passed again: refused (B6), as long as
-    /// fewer than 65536 - entries positions were added since.
+    /// its buffer cannot have been added `65536 / entries` times since
+    /// (fewer adds than that in all).
     fn replay(&mut self, which: u8) {
         if self.taken.is_empty() {
             return;
         }
         let t = self.taken.swap_remove(usize::from(which) % self.taken.len());
         self.track_adds();
-        if self.adds - t.adds_then + u64::from(self.entries) >= 1 << 16 {
+        if self.adds - t.adds_then >= (1 << 16) / u64::from(self.entries) {
             return;
         }
         let tails = self.ring.fuzz_tails();
@@ -489,15 +496,15 @@ impl<'m> World<'m> {
                 assert_eq!(self.ring.fuzz_kernel_entry(*pos).as_ref(), Some(entry), "entry at {pos} rewritten");
             }
         }
-        // Each position holds a different whole buffer, under its position
-        // as the id (B3, B6).
+        // Each position holds a different whole buffer, under an id whose
+        // low bits are its index (B3, B6).
         let mut ring_bids = BTreeSet::new();
         let mut seen = Vec::new();
         for k in 0..in_ring {
             let pos = head.wrapping_add(k);
             let entry = self.ring.fuzz_kernel_entry(pos).expect("registered");
-            assert_eq!((entry.len(), entry.bid()), (self.buf_len, pos), "entry at {pos}");
             let bid = self.bid_of(&entry);
+            assert_eq!((entry.len(), entry.bid() & (self.entries - 1)), (self.buf_len, bid), "entry at {pos}");
             assert!(bid < self.entries);
             assert!(ring_bids.insert(bid), "buffer {bid} twice in the ring");
             if k < in_kernel {

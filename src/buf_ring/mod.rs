@@ -104,26 +104,32 @@
 //!   found through them, never by reading ring slots (which the ring may
 //!   have wrapped over and refilled).
 //! - **B6 (wire ids)**: the id we write into a ring entry, which the
-//!   kernel reports in the completion, is the entry's ring position (a
-//!   `u16`), not the buffer's index; `slots[i].at` records which buffer
-//!   was last written into ring slot `i`. `take` accepts a completion only
-//!   when a buffer is InRing *at that position*: normally the one `at`
-//!   names, but completions may come out of order, after the slot was
-//!   written again, and then the buffer is searched for. A completion passed a
-//!   second time usually names a position its buffer has left, and is
-//!   refused, even after the buffer was recycled into the ring again. Not
-//!   always: after 65536 more adds a position comes round to an InRing
-//!   buffer again, and in incremental mode a completion with `F_BUF_MORE`
-//!   leaves its buffer InRing at the same position, so passing it again
-//!   would be taken as the next piece. That is why passing each completion
-//!   once is part of `register`'s promise rather than left to this check
-//!   (in incremental mode, breaking it could hand out bytes the kernel
-//!   will still write).
+//!   kernel copies into the completion, names the buffer itself: its index
+//!   in the low `log2(entries)` bits, and in the high bits a count of how
+//!   often that buffer was added (its generation, wrapping). A buffer is
+//!   added only when it is not InRing (B3), and it leaves InRing only when
+//!   a completion reports it, so at any time each buffer index is in the
+//!   kernel's hands at most once, and a completion nobody has taken yet
+//!   still finds its buffer InRing, under the id it was added with,
+//!   however late it is taken and however often the ring has wrapped:
+//!   `take` reads the index from the low bits and accepts the completion
+//!   only when that buffer is InRing under exactly that id
+//!   (`slots[bid].wire`). No ring position is involved, so no other buffer
+//!   can ever answer for it. The generation only catches mistakes: a
+//!   completion passed a second time names a generation its buffer has
+//!   left and is refused, even after the buffer was recycled into the ring
+//!   again, unless the buffer has since been added a multiple of
+//!   `65536 / entries` times (every second time at 32768 entries); and in
+//!   incremental mode a completion with `F_BUF_MORE` leaves its buffer
+//!   InRing under the same id, so passing it again would be taken as the
+//!   next piece. That is why passing each completion once is part of
+//!   `register`'s promise rather than left to this check (breaking it
+//!   could hand out bytes the kernel will still write).
 //!
 //! ## What the kernel does (6.18, seen by `io-uring-test`)
 //!
 //! - A completion that used a buffer has `F_BUFFER` and the id of the
-//!   ring entry in its flags (B6: here, a position). Without incremental
+//!   ring entry in its flags (B6: here, the buffer and its generation). Without incremental
 //!   mode each buffer taken from the ring is reported by exactly one
 //!   completion; a result of 0 (a read at end of
 //!   file) still uses a buffer up. A receive at end of stream reports no
@@ -236,6 +242,13 @@ fn check_entries(entries: usize) -> Result<u16> {
     } else {
         Err(Errno::INVAL)
     }
+}
+
+/// The wire id of buffer `bid` for its next add, after one written as
+/// `prev` (B6): the generation in the bits above `mask` goes up by one
+/// (wrapping), the buffer index fills the bits of `mask`.
+fn next_wire(prev: u16, bid: u16, mask: u16) -> u16 {
+    (prev | mask).wrapping_add(1) | (bid & mask)
 }
 
 /// The ring's tail word.
@@ -357,8 +370,11 @@ impl<'a> BufRing<'a> {
     ///   the others to `take`, each completion once. A completion carries
     ///   no group id; this promise is what lets `take` trust its buffer id
     ///   and result. (A completion passed again is usually refused, but
-    ///   not after 65536 more buffers have been added, nor in incremental
-    ///   mode with `F_BUF_MORE`: see B6 in the [module docs](self).)
+    ///   not after its buffer was added `65536 / entries` more times, nor
+    ///   in incremental mode with `F_BUF_MORE`: see B6 in the
+    ///   [module docs](self).) Completions may be taken in any order and
+    ///   any time later (outside incremental mode): the id names the
+    ///   buffer, not a ring position.
     /// - **Incremental mode**: at most one operation that selects from the
     ///   group is in flight at a time (e.g. one multishot receive, re-armed
     ///   when it ends), and its completions reach `take*` in the order the
@@ -506,13 +522,15 @@ impl<'a> BufRing<'a> {
         Ok(())
     }
 
-    /// Writes buffer `bid` into the ring slot at the local tail, under the
-    /// position as its wire id (B6), and records it. The caller checked
-    /// that `bid` is in range, not InRing and unread, so fewer than
+    /// Writes buffer `bid` into the ring slot at the local tail, under its
+    /// next generation as its wire id (B6), and records it. The caller
+    /// checked that `bid` is in range, not InRing and unread, so fewer than
     /// `entries` buffers are InRing (B3).
     fn push(&mut self, base: NonNull<BufRingEntry>, bid: u16) {
         let pos = self.tail;
         let index = usize::from(pos & self.mask);
+        let prev = self.slots.get(usize::from(bid)).map_or(0, |s| s.wire);
+        let wire = next_wire(prev, bid, self.mask);
         // In bounds: bid < entries and entries * buf_len <= bufs.len().
         let addr = self.bufs.as_ptr().wrapping_add(usize::from(bid) * self.buf_len as usize);
         // SAFETY: (B3) `index < entries` lies inside the ring memory, live while
@@ -523,7 +541,7 @@ impl<'a> BufRing<'a> {
             let entry = base.as_ptr().add(index);
             ptr::addr_of_mut!((*entry).0.addr).write(addr as u64);
             ptr::addr_of_mut!((*entry).0.len).write(self.buf_len);
-            ptr::addr_of_mut!((*entry).0.bid).write(pos);
+            ptr::addr_of_mut!((*entry).0.bid).write(wire);
         }
         if let Some(prev) = self.last.and_then(|p| self.slots.get_mut(usize::from(p))) {
             prev.next = bid;
@@ -534,9 +552,7 @@ impl<'a> BufRing<'a> {
             slot.linked = false;
             slot.pos = pos;
             slot.off = 0;
-        }
-        if let Some(ring_slot) = self.slots.get_mut(index) {
-            ring_slot.at = bid;
+            slot.wire = wire;
         }
         self.last = Some(bid);
         self.tail = pos.wrapping_add(1);

@@ -37,9 +37,9 @@ pub struct BufSlot {
     /// Incremental mode: bytes before this offset were reported; the
     /// kernel writes only at or after it.
     pub(super) off: u32,
-    /// A second role, indexed by ring slot rather than by buffer: the
-    /// buffer last written into ring slot `i` is `slots[i].at` (B6).
-    pub(super) at: u16,
+    /// The id this buffer was last written into the ring under (B6): its
+    /// index in the low bits, how often it was added in the high bits.
+    pub(super) wire: u16,
 }
 
 /// The buffers one completion filled, readable until
@@ -69,8 +69,8 @@ pub struct Picked<'a> {
 
 impl Picked<'_> {
     /// The (first) buffer: its index in `bufs` (`bufs[bid * buf_len..]`).
-    /// Not the id in the completion's flags, which is a ring position
-    /// (see the module docs, B6).
+    /// The id in the completion's flags carries it in its low bits, under
+    /// a count of the buffer's adds (see the module docs, B6).
     #[inline]
     pub fn bid(&self) -> u16 {
         self.bid

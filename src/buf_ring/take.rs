@@ -23,38 +23,51 @@ struct Plan {
 impl<'a> BufRing<'a> {
     /// The buffer a (non-bundle) completion used, now readable.
     ///
-    /// `Ok(None)` when the completion used no buffer: no `F_BUFFER`, or, in
-    /// incremental mode, a result of 0 (the kernel consumed nothing).
+    /// `Ok(Some(_))` when it used a buffer; `Ok(None)` only for a
+    /// completion that succeeded without using one: no `F_BUFFER` (for a
+    /// receive, a result of 0, the end of the stream), or, in incremental
+    /// mode, a result of 0 (the kernel consumed nothing).
+    ///
     /// Errors, with the bookkeeping unchanged:
-    /// - the completion's own error when it failed (the buffer is still
-    ///   counted as in the ring: see the [module docs](super) on failed
-    ///   completions);
-    /// - `EALREADY` when no buffer is in the ring at the position the
-    ///   completion names: it was taken before (a clone), or is not this
-    ///   ring's;
+    /// - the completion's own error whenever it failed, with or without a
+    ///   buffer: `ENOBUFS` (the group ran dry), `ECONNRESET`, `ECANCELED`
+    ///   and the like come out here, never as `Ok(None)`. A failed
+    ///   completion that names a buffer leaves it counted as in the ring
+    ///   (see the [module docs](super) on failed completions);
+    /// - `EALREADY` when the buffer the completion names is not in the
+    ///   ring under the id it gives (B6): it was taken before (a clone), or
+    ///   the completion is not this ring's;
     /// - `EINVAL` when the completion cannot be this ring's: more bytes
     ///   than the buffer has room for, `F_BUF_MORE` without incremental
     ///   mode.
+    ///
+    /// So an `Err` may be the operation's own error or this ring refusing
+    /// the completion; compare with [`cqueue::Entry::result`] to tell them
+    /// apart.
     pub fn take(&mut self, cqe: &cqueue::Entry) -> Result<Option<Picked<'a>>> {
         self.pick(cqe, false)
     }
 
     /// The buffers of a bundle completion (`IORING_RECVSEND_BUNDLE`): the
     /// one the completion names and the ones added right after it, as many
-    /// as the result needs. `Ok(None)` when the completion used no buffer
-    /// (no `F_BUFFER`, or a result of 0); errors as for
-    /// [`take`](Self::take), and `EINVAL` when the buffers that follow are
-    /// not in the ring in that order.
+    /// as the result needs. `Ok(None)` when the completion succeeded
+    /// without using a buffer (no `F_BUFFER`, or a result of 0); errors,
+    /// the completion's own among them, as for [`take`](Self::take), and
+    /// `EINVAL` when the buffers that follow are not in the ring in that
+    /// order.
     pub fn take_bundle(&mut self, cqe: &cqueue::Entry) -> Result<Option<Picked<'a>>> {
         self.pick(cqe, true)
     }
 
     fn pick(&mut self, cqe: &cqueue::Entry, bundle: bool) -> Result<Option<Picked<'a>>> {
+        // A failure is reported whether or not a buffer came with it: a
+        // receive that ends with ENOBUFS or ECONNRESET names none, and
+        // must not look like the end of the stream.
+        let res = cqe.result()?;
         let flags = cqe.flags();
         let Some(wire) = cqueue::buffer_select(flags) else {
             return Ok(None);
         };
-        let res = cqe.result()?;
         let Some(plan) = self.plan(wire, res, cqueue::buffer_more(flags), bundle)? else {
             return Ok(None);
         };
@@ -119,29 +132,17 @@ impl<'a> BufRing<'a> {
         Ok(Some(Plan { bid, nbufs: nbufs as u16, off, len: res, more, last_end }))
     }
 
-    /// The buffer InRing at ring position `wire` (B6): normally the one
-    /// last written into its ring slot. Completions may come out of order
-    /// (an io-wq read that picked its buffer first can finish last), and
-    /// by then buffers recycled in between may have been written into that
-    /// slot; so when the slot names another buffer, the one InRing at
-    /// `wire` is searched for. `EALREADY` when there is none, or more than
-    /// one (a buffer lost to a failed completion 65536 positions back).
+    /// The buffer a completion's id names (B6): the index in its low bits,
+    /// accepted only when that buffer is InRing under exactly this id.
+    /// `EALREADY` otherwise (taken before, or an id this ring never gave).
     fn find(&self, wire: u16) -> Result<u16> {
-        let bid = self.slot(wire & self.mask)?.at;
-        let at = self.slot(bid)?;
-        if at.state == State::InRing && at.pos == wire {
-            return Ok(bid);
+        let bid = wire & self.mask;
+        let slot = self.slot(bid)?;
+        if slot.state == State::InRing && slot.wire == wire {
+            Ok(bid)
+        } else {
+            Err(Errno::ALREADY)
         }
-        let mut found = None;
-        for (bid, slot) in self.slots.iter().enumerate() {
-            if slot.state == State::InRing && slot.pos == wire {
-                if found.is_some() {
-                    return Err(Errno::ALREADY);
-                }
-                found = Some(bid as u16);
-            }
-        }
-        found.ok_or(Errno::ALREADY)
     }
 
     /// Applies a checked plan: every buffer gets a reader; the last stays

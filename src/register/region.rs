@@ -105,8 +105,12 @@ impl Submitter<'_> {
 
     /// Submits and waits for `want` completions with the wait arguments of
     /// entry `index` of the ring's wait region (`IORING_ENTER_EXT_ARG_REG`,
-    /// 6.13). An index outside the region gives `EFAULT`, a ring without
-    /// one `EINVAL`; a timeout that expires, `ETIME`.
+    /// 6.13; no man page; kernel: `io_uring/io_uring.c`).
+    ///
+    /// An index outside the region gives `EFAULT`, and so does a ring
+    /// without a wait region (the kernel checks the index against a region
+    /// of size 0); a timeout that expires, `ETIME`. A kernel before 6.13
+    /// does not know the flag and answers `EINVAL`.
     pub fn submit_with_reg_wait(&self, want: usize, index: u32) -> Result<usize> {
         let offset = (index as usize).checked_mul(size_of::<RegWait>()).ok_or(Errno::FAULT)?;
         let (len, flags) = self.submit_flags(want, sys::ENTER_EXT_ARG | sys::ENTER_EXT_ARG_REG);

@@ -2,6 +2,7 @@
 
 use core::marker::PhantomData;
 use core::mem::size_of;
+use core::sync::atomic::{AtomicBool, Ordering};
 use rustix::fd::{FromRawFd, OwnedFd, RawFd};
 use rustix::io::{Errno, Result};
 
@@ -24,6 +25,9 @@ where
     dontfork: bool,
     params: Params,
     caller_memory: Option<CallerMemory>,
+    /// Whether `caller_memory` went to a ring already (or belongs to the
+    /// builder this one was cloned from): one memory, one kernel ring.
+    memory_used: AtomicBool,
     marker: PhantomData<fn() -> (S, C)>,
 }
 
@@ -37,9 +41,18 @@ struct CallerMemory {
     sqes_len: usize,
 }
 
+/// A clone has the same settings, but caller memory given with
+/// [`setup_no_mmap`](Builder::setup_no_mmap) stays with the original: the
+/// clone's `build` refuses it with `EBUSY` until it gets memory of its own.
 impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Clone for Builder<S, C> {
     fn clone(&self) -> Self {
-        Builder { ..*self }
+        Builder {
+            dontfork: self.dontfork,
+            params: self.params,
+            caller_memory: self.caller_memory,
+            memory_used: AtomicBool::new(self.caller_memory.is_some()),
+            marker: PhantomData,
+        }
     }
 }
 
@@ -62,7 +75,13 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> core::fmt::Debug for Builde
 impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     pub(super) fn new() -> Self {
         let params = Params { flags: S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits(), ..Params::default() };
-        Builder { dontfork: false, params, caller_memory: None, marker: PhantomData }
+        Builder {
+            dontfork: false,
+            params,
+            caller_memory: None,
+            memory_used: AtomicBool::new(false),
+            marker: PhantomData,
+        }
     }
 
     fn flag(&mut self, flag: u32) -> &mut Self {
@@ -174,6 +193,12 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     /// must be page-aligned. `build` refuses too-small regions with `EINVAL`
     /// before the kernel sees them.
     ///
+    /// The memory serves one ring: once a `build` has set a ring up in it,
+    /// further `build`s of this builder, and every `build` of a clone of
+    /// it, fail with `EBUSY` (two kernel rings over the same memory would
+    /// overwrite each other's entries). Calling `setup_no_mmap` again
+    /// gives the builder memory for one more ring.
+    ///
     /// # Safety
     /// Both regions must be valid for reads and writes, not used for
     /// anything else, and outlive the ring in the kernel: the [`IoUring`]
@@ -189,6 +214,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         sqes_len: usize,
     ) -> &mut Self {
         self.caller_memory = Some(CallerMemory { rings: rings as usize, rings_len, sqes: sqes as usize, sqes_len });
+        *self.memory_used.get_mut() = false;
         self.flag(sys::SETUP_NO_MMAP)
     }
 
@@ -196,23 +222,28 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     /// [`setup_no_mmap`](Self::setup_no_mmap) needs for `entries` with the
     /// flags set so far, rounded up to the page size.
     pub fn no_mmap_sizes(&self, entries: u32) -> (usize, usize) {
-        // The kernel's layout (io_uring/register.c, rings_size): a 64-byte
-        // header of ring words, the CQEs, then (cache-line aligned) the SQ
-        // index array; the SQEs separately.
-        const HEADER: usize = 64;
+        // The kernel's layout (`super::rings_layout`), before the kernel has
+        // said where its CQEs start: the header is one cache line (the
+        // ring words take 48 bytes) and no architecture Linux runs on has
+        // lines longer than 256 bytes, so 256 for both is an upper bound.
+        const LINE_MAX: u32 = 256;
         let p = &self.params;
         let sq = clamp_pow2(entries, 32768);
         let cq = if p.flags & sys::SETUP_CQSIZE != 0 { clamp_pow2(p.cq_entries, 65536) } else { 2 * sq };
-        let mut rings = (HEADER + cq * size_of::<C>() + 63) & !63;
-        if p.flags & sys::SETUP_NO_SQARRAY == 0 {
-            rings += sq * size_of::<u32>();
-        }
+        let cqe32 = size_of::<C>() > size_of::<sys::Cqe>();
+        let no_sqarray = p.flags & sys::SETUP_NO_SQARRAY != 0;
+        // At most 256 + 65536 * 16 bytes, doubled, plus 32768 words: no overflow.
+        let rings = super::rings_layout(LINE_MAX, LINE_MAX, sq as u32, cq as u32, cqe32, no_sqarray)
+            .map_or(usize::MAX, |(_, end)| end as usize);
         let page = rustix::param::page_size();
-        let up = |n: usize| (n + page - 1) & !(page - 1);
+        let up = |n: usize| n.checked_next_multiple_of(page).unwrap_or(usize::MAX);
         (up(rings), up(sq * size_of::<S>()))
     }
 
     /// Sets up the ring with (at least) `entries` SQ slots and maps it.
+    ///
+    /// With [`setup_no_mmap`](Self::setup_no_mmap) memory, `EBUSY` when a
+    /// ring was set up in that memory already (see there).
     pub fn build(&self, entries: u32) -> Result<IoUring<S, C>> {
         let mut p = self.params;
         if let Some(mem) = self.caller_memory {
@@ -220,14 +251,28 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
             if mem.rings_len < rings_len || mem.sqes_len < sqes_len {
                 return Err(Errno::INVAL);
             }
+            // Claimed before the kernel sees the memory, so that two
+            // threads building at once cannot both get it.
+            if self.memory_used.swap(true, Ordering::AcqRel) {
+                return Err(Errno::BUSY);
+            }
             p.cq_off.user_addr = mem.rings as u64;
             p.sq_off.user_addr = mem.sqes as u64;
         }
         // SAFETY: (S1, S2) `p` is a valid params struct; ATTACH_WQ's fd was promised
         // open by `setup_attach_wq`'s caller, and NO_MMAP memory was checked
-        // above to be as large as the kernel will use and promised valid by
-        // `setup_no_mmap`'s caller.
-        let raw = unsafe { sys::syscall::setup(entries, &mut p) }?;
+        // above to be as large as the kernel will use, promised valid by
+        // `setup_no_mmap`'s caller, and claimed for this one ring.
+        let raw = match unsafe { sys::syscall::setup(entries, &mut p) } {
+            Ok(raw) => raw,
+            Err(e) => {
+                // No ring was made: the memory may serve another attempt.
+                if self.caller_memory.is_some() {
+                    self.memory_used.store(false, Ordering::Release);
+                }
+                return Err(e);
+            }
+        };
         // SAFETY: (S3) on success io_uring_setup returns a new fd that we own
         // (REGISTERED_FD_ONLY, which returns an index, has no setter).
         let fd = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };

@@ -32,7 +32,10 @@
 //! - **R6 (one producer, one consumer)**: at most one `SubmissionQueue` and
 //!   one `CompletionQueue` exist per ring at a time; the safe constructors
 //!   take `&mut IoUring`, the `_shared` ones are `unsafe` and make the caller
-//!   promise it.
+//!   promise it. "Per ring" means per kernel ring: one `IoUring` drives it
+//!   (one from `build`, which made the ring; `from_fd`, which is `unsafe`,
+//!   makes the caller promise that nothing else uses its queues, through
+//!   any fd of it).
 //!
 //! Entry types are plain old data (`#[repr(C)]` integers), so copying any
 //! bytes the kernel wrote into an `Entry` is always a valid value.
@@ -125,12 +128,34 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
 
     /// Takes over an existing ring fd and maps its queues.
     ///
+    /// The returned `IoUring` is the ring's only producer of submissions
+    /// and only consumer of completions (R6): its views write SQ entries
+    /// and the SQ tail, and read CQ entries and move the CQ head, assuming
+    /// nobody else does. That is a property of the kernel ring, not of the
+    /// fd: a `dup` of the fd, the same fd in another process (after `fork`
+    /// or `SCM_RIGHTS`), or another `IoUring` made from either, all reach
+    /// the same queues, and two producers overwrite each other's entries
+    /// (an entry published by one never runs). Nothing in the kernel tells
+    /// how many users a ring has, so this cannot be checked here.
+    ///
     /// # Safety
-    /// `fd` must be an open io_uring fd that nothing else owns (it is closed
-    /// when the `IoUring` drops), and `params` must be the parameters the
-    /// kernel returned when that ring was set up. Rings set up with
-    /// `SQE128` or `CQE32` are refused with `EINVAL`, since this type uses
-    /// the 64/16-byte entries; so is one set up with `NO_MMAP`.
+    /// - `fd` must be an open io_uring fd that nothing else owns (it is
+    ///   closed when the `IoUring` drops).
+    /// - For as long as the returned `IoUring` lives, nothing else may use
+    ///   the queues of the kernel ring behind `fd`: no other `IoUring`
+    ///   (made by `from_fd` from this fd, a duplicate of it, or the same
+    ///   ring in another process), no other mapping of its rings, and no
+    ///   other code pushing entries or reaping completions through any fd
+    ///   of that ring. Whoever used it before must have stopped for good
+    ///   (dropped its views and unmapped its rings, or no longer touch
+    ///   them); `io_uring_register` calls from elsewhere that do not touch
+    ///   the queues (registering files, buffers, ...) are allowed.
+    /// - `params` must be the parameters the kernel returned when that ring
+    ///   was set up (or last resized).
+    ///
+    /// Rings set up with `SQE128` or `CQE32` are refused with `EINVAL`,
+    /// since this type uses the 64/16-byte entries; so is one set up with
+    /// `NO_MMAP`.
     pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
         // SAFETY: (S3) the caller gives us ownership of an open fd.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -299,6 +324,24 @@ fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
     (sq_len, cq_len, sqes_len)
 }
 
+/// The kernel's layout of the block that holds the ring words, the CQEs
+/// and the SQ index array (`rings_size` in `io_uring/io_uring.c`, 5.19 to
+/// 6.18): the header (the kernel's `cq_off.cqes`) and `cq` CQEs of 16
+/// bytes, all of it twice over for CQE32 rings (`cqe32`: the kernel
+/// doubles the whole block, header included, not just the entries), then
+/// rounded up to a cache line of `line` bytes; the SQ index array of `sq`
+/// `u32`s starts there unless `no_sqarray`. Returns the offset of the SQ
+/// index array and the block's size; `None` if they overflow a `u32`.
+fn rings_layout(header: u32, line: u32, sq: u32, cq: u32, cqe32: bool, no_sqarray: bool) -> Option<(u32, u32)> {
+    let mut cqes_end = u64::from(header) + u64::from(cq) * 16;
+    if cqe32 {
+        cqes_end *= 2;
+    }
+    let array = cqes_end.checked_next_multiple_of(u64::from(line))?;
+    let end = if no_sqarray { array } else { array + u64::from(sq) * size_of::<u32>() as u64 };
+    Some((u32::try_from(array).ok()?, u32::try_from(end).ok()?))
+}
+
 impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> AsRawFd for IoUring<S, C> {
     #[inline]
     fn as_raw_fd(&self) -> RawFd {
@@ -348,6 +391,19 @@ mod tests {
     }
 
     #[test]
+    fn regression_cqe32_doubles_the_header_too() {
+        // Issue 15, item 5: on x86-64 (64-byte header and cache line) the
+        // kernel put the SQ index array of a CQE32 ring at 192 for 2 CQEs
+        // and at 640 for 16, not at 128 and 576.
+        assert_eq!(rings_layout(64, 64, 1, 2, true, false), Some((192, 196)));
+        assert_eq!(rings_layout(64, 64, 8, 16, true, false), Some((640, 672)));
+        assert_eq!(rings_layout(64, 64, 8, 16, false, false), Some((320, 352)));
+        assert_eq!(rings_layout(64, 64, 8, 16, true, true), Some((640, 640)), "no index array");
+        assert_eq!(rings_layout(64, 64, 1, 1, false, false), Some((128, 132)), "rounded up to the line");
+        assert_eq!(rings_layout(64, 64, 1, u32::MAX, true, false), None, "past a u32");
+    }
+
+    #[test]
     fn no_mmap_sizes_cover_the_kernel_layout() {
         let page = rustix::param::page_size();
         let b = IoUring::<squeue::Entry, cqueue::Entry>::builder();
@@ -356,5 +412,9 @@ mod tests {
         assert!(sqes >= 8 * 64 && sqes % page == 0);
         let (rings, _) = b.no_mmap_sizes(u32::MAX);
         assert!(rings >= 64 + 65536 * 16 + 32768 * 4, "clamped sizes");
+        // CQE32: the doubled header counts too.
+        let b = IoUring::<squeue::Entry, cqueue::Entry32>::builder();
+        let (rings, _) = b.no_mmap_sizes(16384);
+        assert!(rings >= 2 * (64 + 32768 * 16) + 16384 * 4, "{rings}");
     }
 }

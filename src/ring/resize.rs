@@ -81,12 +81,15 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     }
 }
 
-/// Where the kernel puts the SQ index array: right after the CQEs, rounded
-/// up to a cache line (64 bytes on the architectures this crate targets).
-/// `resize_rings` checks the rule against what setup reported.
+/// Where the kernel puts the SQ index array of a ring laid out as `p`
+/// says (`super::rings_layout`): after the header and the CQEs, the whole
+/// block doubled for CQE32, rounded up to a cache line (64 bytes on the
+/// architectures this crate is tested on). The header is the kernel's own
+/// `cq_off.cqes`; `resize_rings` checks the rule against the offset setup
+/// reported before relying on it.
 fn sq_array_offset<C>(p: &Params) -> Option<u32> {
-    let cqes_end = u64::from(p.cq_off.cqes) + u64::from(p.cq_entries) * core::mem::size_of::<C>() as u64;
-    u32::try_from(cqes_end.checked_next_multiple_of(64)?).ok()
+    let cqe32 = core::mem::size_of::<C>() > core::mem::size_of::<sys::Cqe>();
+    super::rings_layout(p.cq_off.cqes, 64, p.sq_entries, p.cq_entries, cqe32, false).map(|(array, _)| array)
 }
 
 #[cfg(test)]
@@ -98,7 +101,7 @@ mod tests {
         let mut p = Params { cq_entries: 16, ..Params::default() };
         p.cq_off.cqes = 64;
         assert_eq!(sq_array_offset::<cqueue::Entry>(&p), Some(320));
-        assert_eq!(sq_array_offset::<cqueue::Entry32>(&p), Some(576));
+        assert_eq!(sq_array_offset::<cqueue::Entry32>(&p), Some(640), "header doubled too");
         p.cq_entries = 1;
         assert_eq!(sq_array_offset::<cqueue::Entry>(&p), Some(128), "rounded up to 64");
         p.cq_entries = u32::MAX;

@@ -1,6 +1,8 @@
 //! Tests of `src/buf_ring/` on the kernel: 100,000 messages through a ring
 //! of 8 buffers (plain, incremental, bundles, kernel-mapped), the status
-//! calls, what a 0 result does in each mode, and the error paths.
+//! calls, what a 0 result does in each mode, the error paths, a
+//! completion taken after the ring position wrapped, and a failed
+//! receive without a buffer.
 
 use std::io::Write as _;
 use std::net::{Shutdown, TcpStream};
@@ -14,7 +16,7 @@ use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use super::recv::wait_inq;
 use crate::harness::{Ctx, Req, Test};
-use crate::util::{kernel_version, needs_kernel, one, pipe, push_submit, tcp_pair, Pages};
+use crate::util::{kernel_version, needs_kernel, one, pipe, push_all, push_submit, reap, tcp_pair, Pages};
 use crate::{skip, test_once};
 
 const RECV: Req = Req::Op(opcode::RecvMulti::CODE, "RECV");
@@ -31,6 +33,8 @@ pub fn tests() -> Vec<Test> {
         test_once!(buf_ring_incremental_readers_hold_a_finished_buffer, requires = [RECV]),
         test_once!(buf_ring_zero_results_by_mode, requires = [READ]),
         test_once!(buf_ring_error_paths, requires = [RECV]),
+        test_once!(regression_buf_ring_late_completion_after_the_wrap_reads_its_own_buffer, requires = [READ]),
+        test_once!(regression_buf_ring_failed_receive_without_a_buffer_is_an_error, requires = [RECV]),
     ]
 }
 
@@ -173,8 +177,12 @@ fn stream(name: &str, mode: Mode) -> anyhow::Result<()> {
             let mut cq = ring.completion();
             for cqe in &mut cq {
                 f.completions += 1;
-                let picked = if mode.bundle { group.take_bundle(&cqe) } else { group.take(&cqe) };
-                if let Some(p) = picked.with_context(|| format!("take {cqe:?} after {} bytes", got.len()))? {
+                let picked = match if mode.bundle { group.take_bundle(&cqe) } else { group.take(&cqe) } {
+                    // The receive's own error (ENOBUFS: re-armed below).
+                    Err(e) if cqe.result() == Err(e) => None,
+                    r => r.with_context(|| format!("take {cqe:?} after {} bytes", got.len()))?,
+                };
+                if let Some(p) = picked {
                     f.buffers += u64::from(p.buffers() - u16::from(p.more()));
                     let at = got.len();
                     got.resize(at + p.len(), 0);
@@ -434,5 +442,137 @@ fn buf_ring_error_paths(_: &Ctx) -> anyhow::Result<()> {
     }
     a.unregister(&ring.submitter())?;
     b.unregister(&ring.submitter())?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------
+// Regressions
+
+/// A 16-byte message: `tag`, then `n` (LE), then filler.
+fn message16(tag: &[u8; 4], n: u64) -> [u8; 16] {
+    let mut m = [0x5au8; 16];
+    m[..4].copy_from_slice(tag);
+    m[4..12].copy_from_slice(&n.to_le_bytes());
+    m
+}
+
+/// Issue 15, item 1: the kernel takes buffer 0 for a read whose completion
+/// is taken only after 65,536 more buffers went through the ring, when
+/// another buffer sits at the same 16-bit ring position and is still the
+/// kernel's. The late take must read the bytes of that read (ids that
+/// were ring positions handed out the other buffer, which later reads
+/// then wrote into).
+fn regression_buf_ring_late_completion_after_the_wrap_reads_its_own_buffer(_: &Ctx) -> anyhow::Result<()> {
+    const N: u16 = 8;
+    const BGID: u16 = 21;
+    let mut page = Pages::new(4096)?;
+    let (mut bufs, mut slots) = (vec![0u8; usize::from(N) * 16], vec![BufSlot::default(); usize::from(N)]);
+    let mut group = BufRing::new(ring_entries(&mut page, N.into()), &mut bufs, 16, &mut slots)?;
+    let mut ring = IoUring::new(16)?;
+    // SAFETY: memory before ring; only the reads below use group 21, and
+    // each completion goes to `take` once (the late one, later).
+    unsafe { group.register(&ring.submitter(), BGID) }?;
+    let (rx, mut tx) = pipe()?;
+    let read = opcode::Read::new(Fd(rx.as_raw_fd()), std::ptr::null_mut(), 16)
+        .buf_group(BGID)
+        .offset(u64::MAX)
+        .build()
+        .flags(squeue::Flags::BUFFER_SELECT);
+    // The late one: ring position 0.
+    let late_bytes = message16(b"LATE", 0);
+    tx.write_all(&late_bytes)?;
+    let late = one(&mut ring, read.clone())?;
+    ensure!(late.result() == Ok(16) && cqueue::buffer_select(late.flags()).is_some(), "late read: {late:?}");
+    // Batches of 7 reads through the other 7 buffers, until the kernel's
+    // head is at 65535: position 65536 (0 in 16 bits) then holds a buffer
+    // the kernel has not taken yet.
+    let mut head: u32 = 1;
+    let mut n: u64 = 0;
+    let batch = |group: &mut BufRing<'_>, ring: &mut IoUring, tx: &mut std::fs::File, n: &mut u64| {
+        let msgs: Vec<[u8; 16]> = (0..7).map(|k| message16(b"read", *n + k)).collect();
+        tx.write_all(&msgs.concat())?;
+        push_all(ring, &vec![read.clone(); 7])?;
+        for c in reap(ring, 7)? {
+            let p = group.take(&c).with_context(|| format!("take {c:?} after {n} reads"))?.context("no buffer")?;
+            ensure!(p.bid() != 0, "buffer 0 is the late read's");
+            let got: [u8; 16] = group.bytes(&p).try_into().context("16 bytes")?;
+            ensure!(msgs.contains(&got), "read after {n}: {got:?}");
+            group.recycle(p)?;
+        }
+        group.advance();
+        *n += 7;
+        anyhow::Ok(())
+    };
+    while head + 7 <= 65_535 {
+        batch(&mut group, &mut ring, &mut tx, &mut n)?;
+        head += 7;
+    }
+    ensure!(head == 65_535, "head {head}");
+    if kernel_version() >= (6, 8) {
+        let kh = group.kernel_head(&ring.submitter())?;
+        ensure!(kh == 65_535, "the kernel's head is {kh}");
+    }
+    let p = group.take(&late).context("the late completion")?.context("no buffer")?;
+    ensure!(p.bid() == 0, "the late completion got buffer {}", p.bid());
+    ensure!(group.bytes(&p) == late_bytes, "the late completion reads {:?}", group.bytes(&p));
+    // The kernel goes on with the buffers in the ring: none of them is
+    // the one the late Picked reads.
+    for _ in 0..3 {
+        batch(&mut group, &mut ring, &mut tx, &mut n)?;
+    }
+    ensure!(group.bytes(&p) == late_bytes, "the kernel wrote into the late Picked: {:?}", group.bytes(&p));
+    group.recycle(p)?;
+    group.advance();
+    if kernel_version() >= (6, 8) {
+        ensure!(group.available(&ring.submitter())? == N, "not every buffer is back");
+    }
+    println!("    {} reads, {} adds before the late take", n + 1, u32::from(N) + 65_535 - 1);
+    group.unregister(&ring.submitter())?;
+    Ok(())
+}
+
+/// Issue 14: a multishot receive whose group runs dry ends with ENOBUFS
+/// and names no buffer; `take` reports the error instead of `Ok(None)`,
+/// which reads as the end of the stream. The end of the stream itself
+/// stays `Ok(None)`.
+fn regression_buf_ring_failed_receive_without_a_buffer_is_an_error(_: &Ctx) -> anyhow::Result<()> {
+    let mut page = Pages::new(4096)?;
+    let (mut bufs, mut slots) = (vec![0u8; 2 * 16], vec![BufSlot::default(); 2]);
+    let mut group = BufRing::new(ring_entries(&mut page, 2), &mut bufs, 16, &mut slots)?;
+    let mut ring = IoUring::new(8)?;
+    // SAFETY: memory before ring; only the receives below use group 22.
+    unsafe { group.register(&ring.submitter(), 22) }?;
+    let (mut client, server) = tcp_pair()?;
+    let fd = Fd(server.as_raw_fd());
+    client.write_all(&[1u8; 40])?;
+    wait_inq(fd.0, 40)?;
+    push_submit(&mut ring, &opcode::RecvMulti::new(fd, 22).build())?;
+    // Two buffers of 16 bytes, then the group is dry: ENOBUFS ends it.
+    let cs = reap(&mut ring, 3)?;
+    let mut picked = Vec::new();
+    for c in &cs[..2] {
+        picked.push(group.take(c)?.with_context(|| format!("no buffer: {c:?}"))?);
+    }
+    let end = &cs[2];
+    ensure!(end.result() == Err(Errno::NOBUFS) && !cqueue::more(end.flags()), "the last completion: {end:?}");
+    ensure!(cqueue::buffer_select(end.flags()).is_none(), "ENOBUFS named a buffer: {end:?}");
+    let r = group.take(end);
+    ensure!(matches!(r, Err(Errno::NOBUFS)), "take of the ENOBUFS completion: {r:?}");
+    for p in picked {
+        group.recycle(p)?;
+    }
+    group.advance();
+    // The rest of the bytes, then the end of the stream: Ok(None).
+    push_submit(&mut ring, &opcode::RecvMulti::new(fd, 22).build())?;
+    let c = reap(&mut ring, 1)?.remove(0);
+    let p = group.take(&c)?.with_context(|| format!("the last 8 bytes: {c:?}"))?;
+    ensure!(group.bytes(&p) == [1u8; 8], "received {:?}", group.bytes(&p));
+    group.recycle(p)?;
+    group.advance();
+    drop(client);
+    let end = reap(&mut ring, 1)?.remove(0);
+    ensure!(end.result() == Ok(0) && !cqueue::more(end.flags()), "end of stream: {end:?}");
+    ensure!(group.take(&end)?.is_none(), "the end of the stream used a buffer");
+    group.unregister(&ring.submitter())?;
     Ok(())
 }

@@ -16,6 +16,8 @@ pub fn tests() -> Vec<Test> {
         test!(setup_flags_are_in_force),
         test!(no_sqarray_ring_runs_batches),
         test!(no_mmap_with_caller_memory),
+        test!(regression_no_mmap_memory_serves_one_ring),
+        test_once!(regression_no_mmap_sizes_cover_the_kernel_layout),
         test!(iopoll_ring_completes_nop),
         test!(attach_wq_shares_workers),
         test!(dontfork_ring_runs),
@@ -160,6 +162,122 @@ fn no_mmap_with_caller_memory<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ct
     ensure!(ring.params().is_setup_no_mmap(), "NO_MMAP not in force");
     run_nops(&mut ring, 50)?;
     drop(ring);
+    Ok(())
+}
+
+/// Issue 15, item 2: `build` takes `&self` and `Builder` is `Clone`, so
+/// one `setup_no_mmap` could set up two kernel rings over the same memory
+/// (an entry pushed once to one ran twice). The second `build`, and a
+/// clone's, are refused; the first ring is unharmed; new memory re-arms.
+fn regression_no_mmap_memory_serves_one_ring<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    needs_kernel(6, 5, "IORING_SETUP_NO_MMAP")?;
+    let (rings_len, sqes_len) = ctx.builder::<S, C>().no_mmap_sizes(16);
+    let (rings, sqes) = (AnonMap::new(rings_len)?, AnonMap::new(sqes_len)?);
+    let (rings2, sqes2) = (AnonMap::new(rings_len)?, AnonMap::new(sqes_len)?);
+    let mut b = ctx.builder::<S, C>();
+    // SAFETY: the regions outlive every ring built here (dropped last).
+    unsafe { b.setup_no_mmap(rings.ptr, rings_len, sqes.ptr, sqes_len) };
+    let early_clone = b.clone();
+    let mut ring = b.build(16).context("the first build")?;
+    expect_err("a second build over the same memory", b.build(16), Errno::BUSY)?;
+    expect_err("a build of a clone made before", early_clone.build(16), Errno::BUSY)?;
+    expect_err("a build of a clone made after", b.clone().build(16), Errno::BUSY)?;
+    // The first ring is the memory's only ring: each entry runs once.
+    run_nops(&mut ring, 100)?;
+    // New memory: one more ring.
+    // SAFETY: as above.
+    unsafe { b.setup_no_mmap(rings2.ptr, rings_len, sqes2.ptr, sqes_len) };
+    let mut second = b.build(16).context("a build with new memory")?;
+    expect_err("a build over the new memory again", b.build(16), Errno::BUSY)?;
+    run_nops(&mut second, 50)?;
+    run_nops(&mut ring, 50)?;
+    drop((ring, second));
+    Ok(())
+}
+
+/// `struct io_uring_params` as the kernel fills it, for reading the
+/// offsets the crate keeps to itself.
+#[repr(C)]
+#[derive(Default)]
+struct RawParams {
+    sq_entries: u32,
+    cq_entries: u32,
+    flags: u32,
+    rest: [u32; 7],
+    /// head, tail, ring_mask, ring_entries, flags, dropped, array, resv1, user_addr (2 words).
+    sq_off: [u32; 10],
+    /// head, tail, ring_mask, ring_entries, overflow, cqes, flags, resv1, user_addr (2 words).
+    cq_off: [u32; 10],
+}
+
+/// (SQ index array offset, CQE offset) of a ring the kernel sets up with
+/// `flags` (plus CQSIZE) for `sq` / `cq` entries.
+fn kernel_offsets(sq: u32, cq: u32, flags: u32) -> anyhow::Result<(u32, u32)> {
+    const SETUP_CQSIZE: u32 = 1 << 3;
+    let mut p = RawParams { cq_entries: cq, flags: flags | SETUP_CQSIZE, ..Default::default() };
+    // SAFETY: io_uring_setup reads and writes the 120-byte params struct.
+    let fd = unsafe { libc::syscall(libc::SYS_io_uring_setup, sq, &mut p as *mut RawParams) };
+    ensure!(fd >= 0, "io_uring_setup({sq}, {cq}, {flags:#x}): {}", std::io::Error::last_os_error());
+    // SAFETY: the fd was just created and is ours.
+    unsafe { libc::close(fd as i32) };
+    ensure!((p.sq_entries, p.cq_entries) == (sq, cq), "sizes {} {}", p.sq_entries, p.cq_entries);
+    Ok((p.sq_off[6], p.cq_off[5]))
+}
+
+/// Issue 15, item 5: the kernel doubles the whole header + CQE block of a
+/// CQE32 ring, so its SQ index array lies further out than "header, then
+/// 32-byte CQEs" says. Checks that rule against the kernel's own offsets
+/// (the rule `resize_rings` and `no_mmap_sizes` now use; their unit tests
+/// pin the numbers), and that `no_mmap_sizes` covers every byte the
+/// kernel uses.
+fn regression_no_mmap_sizes_cover_the_kernel_layout(_: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(5, 19, "IORING_SETUP_CQE32")?;
+    const SETUP_CQE32: u32 = 1 << 11;
+    const SETUP_NO_SQARRAY: u32 = 1 << 16;
+    let no_sqarray = crate::util::kernel_version() >= (6, 6);
+    for (sq, cq) in [(1, 2), (2, 4), (8, 16), (16, 16), (64, 1024), (4096, 8192), (32, 65536)] {
+        for cqe32 in [false, true] {
+            for no_array in [false, true] {
+                if no_array && !no_sqarray {
+                    continue;
+                }
+                let flags = if cqe32 { SETUP_CQE32 } else { 0 } | if no_array { SETUP_NO_SQARRAY } else { 0 };
+                let (array, cqes) = kernel_offsets(sq, cq, flags)?;
+                let block = (u64::from(cqes) + u64::from(cq) * 16) * if cqe32 { 2 } else { 1 };
+                let end = if no_array {
+                    block
+                } else {
+                    let want = block.next_multiple_of(64);
+                    ensure!(
+                        u64::from(array) == want,
+                        "{sq}/{cq} cqe32 {cqe32}: the kernel's SQ array at {array}, the rule says {want}"
+                    );
+                    u64::from(array) + u64::from(sq) * 4
+                };
+                let rings = if cqe32 {
+                    let mut b = IoUring::<squeue::Entry, cqueue::Entry32>::builder();
+                    b.setup_cqsize(cq);
+                    if no_array {
+                        b.setup_no_sqarray();
+                    }
+                    b.no_mmap_sizes(sq).0
+                } else {
+                    let mut b = IoUring::<squeue::Entry, cqueue::Entry>::builder();
+                    b.setup_cqsize(cq);
+                    if no_array {
+                        b.setup_no_sqarray();
+                    }
+                    b.no_mmap_sizes(sq).0
+                };
+                ensure!(
+                    end <= rings as u64,
+                    "{sq}/{cq} flags {flags:#x}: the kernel uses {end} bytes, no_mmap_sizes {rings}"
+                );
+            }
+        }
+    }
     Ok(())
 }
 
