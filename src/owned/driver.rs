@@ -122,7 +122,7 @@ impl Received {
 
 #[cfg(feature = "alloc")]
 impl<const N: usize, const B: usize> Driver<N, B> {
-    /// A driver over `ring` with heap slots ([`Slots::boxed`]).
+    /// A driver over `ring` with heap slots (`Slots::boxed`).
     pub fn new(ring: IoUring) -> Self {
         Driver::with_slots(ring, Slots::boxed())
     }
@@ -299,10 +299,9 @@ where
     fn push_cancel(&mut self, target: u64) {
         let ud = self.table.cancel_ud(target);
         let sqe = opcode::AsyncCancel::new(target.into()).build().user_data(ud);
-        let mut sq = self.ring.submission();
         // SAFETY: a cancel names no memory, only a user data.
-        if unsafe { sq.push(&S::from(sqe)) }.is_err() {
-            drop(sq);
+        let pushed = unsafe { self.ring.submission().push(&S::from(sqe)) };
+        if pushed.is_err() {
             self.table.defer_cancel(target);
         }
     }
@@ -441,6 +440,8 @@ where
     /// for [`RecvMulti`](super::RecvMulti). The memory is `'static`: the
     /// kernel may use it until the ring is gone, so it is never handed
     /// back. `EBUSY` if the driver has a ring already.
+    /// (`IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_MMAP`, 6.4;
+    /// `io_uring_register_buf_ring(3)`.)
     pub fn provide_buffers(
         &mut self,
         bufs: &'static mut [u8],
@@ -474,7 +475,8 @@ where
 
     /// With `alloc`: [`provide_buffers`](Self::provide_buffers) over heap
     /// memory that is leaked for good (the kernel may use it until the
-    /// ring is gone).
+    /// ring is gone). (`IORING_REGISTER_PBUF_RING`, 6.4;
+    /// `io_uring_register_buf_ring(3)`.)
     #[cfg(feature = "alloc")]
     pub fn provide_buffers_boxed(&mut self, count: u16, buf_len: u32) -> Result<u16> {
         use alloc::vec;
@@ -501,8 +503,9 @@ where
         }
     }
 
-    /// Registers `fds` as the ring's fixed files (`IORING_REGISTER_FILES`,
-    /// 5.1) and returns a handle for each, typed to this driver.
+    /// Registers `fds` (at most 64) as the ring's fixed files
+    /// (`IORING_REGISTER_FILES`, 5.1; `io_uring_register_files(3)`) and
+    /// returns a handle for each, typed to this driver.
     pub fn register_files<'f>(&mut self, fds: &[BorrowedFd<'f>]) -> Result<FixedFiles> {
         let mut raw = [0i32; 64];
         if fds.len() > raw.len() {
@@ -523,6 +526,7 @@ where
     /// read and write it through [`fixed_bytes`](Self::fixed_bytes) and
     /// [`fixed_bytes_mut`](Self::fixed_bytes_mut). At most
     /// [`MAX_FIXED_BUFS`]; `EBUSY` if buffers are registered already.
+    /// (`IORING_REGISTER_BUFFERS`, 5.1; `io_uring_register_buffers(3)`.)
     pub fn register_buffers<const K: usize>(&mut self, bufs: [&'static mut [u8]; K]) -> Result<[FixedBuf; K]> {
         if K > MAX_FIXED_BUFS || K == 0 {
             return Err(Errno::INVAL);
@@ -574,7 +578,9 @@ where
         }
     }
 
-    /// Unregisters the fixed files; their handles are refused from now on.
+    /// Unregisters the fixed files (`IORING_UNREGISTER_FILES`, 5.1;
+    /// `io_uring_unregister_files(3)`); their handles are refused from now
+    /// on.
     pub fn unregister_files(&mut self) -> Result<()> {
         self.files = 0;
         self.ring.submitter().unregister_files()
@@ -583,7 +589,8 @@ where
     /// Teardown (also run by `Drop`): pushes a cancel for every operation
     /// in flight, then reaps until all slots are free or the teardown
     /// timeout passed; the ones still running are leaked (O1). Returns the
-    /// number leaked.
+    /// number leaked. With every slot free, the buffer ring is unregistered
+    /// (`IORING_UNREGISTER_PBUF_RING`, 5.19; `io_uring_unregister_buf_ring(3)`).
     pub fn shutdown(&mut self) -> u32 {
         let _ = self.ring.submit();
         let mut targets = [0u64; 64];

@@ -11,11 +11,16 @@
 //! driver.
 //!
 //! ```
-//! use urix::owned::{Driver, Nop};
+//! use urix::owned::{Driver, Nop, SlotStore};
+//!
+//! // Slot memory the kernel may use must be `'static` (O1): a store in a
+//! // `static`, or with the `alloc` feature `Driver::new`.
+//! static SLOTS: SlotStore<8> = SlotStore::new();
 //! # fn main() -> urix::Result<()> {
-//! let mut driver = Driver::<8>::new(urix::IoUring::new(8)?)?;
-//! let ticket = driver.push(Nop::new().result(7)).map_err(|r| r.errno())?;
-//! assert_eq!(driver.wait(ticket)?, Ok(7));
+//! let slots = SLOTS.take().expect("not in use");
+//! let mut driver = Driver::with_slots(urix::IoUring::new(8)?, slots);
+//! let ticket = driver.push(Nop::new()).map_err(|r| r.errno())?;
+//! assert_eq!(driver.wait(ticket)?, Ok(0));
 //! # Ok(())
 //! # }
 //! ```

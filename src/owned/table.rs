@@ -449,7 +449,7 @@ impl<const N: usize, const B: usize> SlotArray<N, B> {
 /// static SLOTS: SlotStore<16> = SlotStore::new();
 /// # fn main() -> urix::Result<()> {
 /// let slots = SLOTS.take().expect("not in use");
-/// let driver = Driver::with_slots(urix::IoUring::new(8)?, slots)?;
+/// let driver = Driver::with_slots(urix::IoUring::new(8)?, slots);
 /// drop(driver); // every slot free: SLOTS can be taken again
 /// assert!(SLOTS.take().is_some());
 /// # Ok(())
@@ -490,7 +490,7 @@ enum Origin {
 }
 
 /// Slot storage for one driver: from a [`SlotStore`], or with `alloc`
-/// from [`Slots::boxed`].
+/// from `Slots::boxed`.
 pub struct Slots<const N: usize, const B: usize = 320> {
     base: NonNull<SlotArray<N, B>>,
     origin: Origin,
@@ -530,7 +530,7 @@ impl<const N: usize, const B: usize> Drop for Slots<N, B> {
                 // SAFETY: O1: the array came from `Box::into_raw` in
                 // `boxed`; every slot is free (no operation, nothing the
                 // kernel uses), and this `Slots`, its only owner, is going.
-                drop(unsafe { alloc::boxed::Box::from_raw(self.base.as_ptr()) });
+                let _freed = unsafe { alloc::boxed::Box::from_raw(self.base.as_ptr()) };
             }
         }
     }
@@ -1063,7 +1063,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
     pub(crate) fn release_storage(&mut self) {
         if let Some(s) = self.slots.take() {
             if self.used == 0 {
-                drop(s);
+                let _given_back = s;
             } else {
                 core::mem::forget(s);
             }
