@@ -322,7 +322,9 @@ where
 
     /// Applies every completion in the CQ to its slot (waking its waker).
     /// Returns how many belonged to operations; foreign ones are counted
-    /// in [`Stats::foreign`] and dropped.
+    /// in [`Stats::foreign`] and dropped. With `DEFER_TASKRUN` the kernel
+    /// posts completions only when the ring is entered to wait: call
+    /// [`submit_and_wait`](Self::submit_and_wait) first.
     pub fn reap(&mut self) -> usize {
         self.reap_with(|_| {})
     }
@@ -593,33 +595,18 @@ where
     /// (`IORING_UNREGISTER_PBUF_RING`, 5.19; `io_uring_unregister_buf_ring(3)`).
     pub fn shutdown(&mut self) -> u32 {
         let _ = self.ring.submit();
-        let mut targets = [0u64; 64];
-        let mut n = 0;
-        let flush = |this: &mut Self, targets: &mut [u64], n: &mut usize| {
-            for &t in &targets[..*n] {
-                this.push_cancel(t);
-            }
-            *n = 0;
-            this.flush_cancels();
-            let _ = this.ring.submit();
-        };
-        // Collect in batches (the table is borrowed while iterating).
-        let mut all = [0u64; N];
-        let mut count = 0;
-        self.table.for_each_live(|ud| {
-            if count < all.len() {
-                all[count] = ud;
-                count += 1;
-            }
-        });
-        for &ud in &all[..count] {
-            targets[n] = ud;
-            n += 1;
-            if n == targets.len() {
-                flush(self, &mut targets, &mut n);
+        // A cancel for each slot still awaiting a completion (by index:
+        // no copy of the table on the stack, whatever N is).
+        for i in 0..N {
+            if let Some(ud) = self.table.live_at(i) {
+                self.push_cancel(ud);
+                if self.ring.submission().is_full() {
+                    let _ = self.ring.submit();
+                }
             }
         }
-        flush(self, &mut targets, &mut n);
+        self.flush_cancels();
+        let _ = self.ring.submit();
         let step = Timespec::from(Duration::from_millis(10));
         let mut waited = 0u32;
         loop {

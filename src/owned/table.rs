@@ -69,7 +69,9 @@ pub enum Shots {
 /// `self` keeps open (through a [`Target`] it owns). `FD_RESULT` must be
 /// true only if a non-negative result is a new file descriptor that the
 /// caller owns (`accept`, `openat`, `socket`). The SQE must not set
-/// `IOSQE_CQE_SKIP_SUCCESS` (the slot would wait for ever).
+/// `IOSQE_CQE_SKIP_SUCCESS` (the slot would wait for ever). If the type
+/// also implements [`Multishot`], its `item` must not write memory the
+/// SQE names (the kernel may still read or write it).
 pub unsafe trait Operation: Send + Sized + 'static {
     /// What the operation gives back: its result and its resources.
     type Output;
@@ -94,6 +96,9 @@ pub unsafe trait Operation: Send + Sized + 'static {
 }
 
 /// An operation with a stream of results ([`Shots::Many`]).
+///
+/// [`item`](Self::item) gets `&mut self` while the operation may still be
+/// running: it must not write memory the SQE names (O2).
 pub trait Multishot: Operation {
     /// One result of the stream.
     type Item;
@@ -1027,7 +1032,14 @@ impl<const N: usize, const B: usize> Table<N, B> {
         }
     }
 
+    /// The user data of slot `i` if it still awaits a completion.
+    pub(crate) fn live_at(&self, i: usize) -> Option<u64> {
+        let s = self.arr_ref().get(i)?;
+        matches!(s.state, State::InFlight | State::Abandoned).then(|| self.ud_of(i, s.gen))
+    }
+
     /// The user data of every slot still awaiting a completion.
+    #[cfg(test)]
     pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
         for (i, s) in self.arr_ref().iter().enumerate() {
             if matches!(s.state, State::InFlight | State::Abandoned) {
