@@ -13,6 +13,8 @@ use super::LinkTimeout;
 use crate::buf_ring::{BufRing, BufSlot, Picked};
 use crate::types::{sealed, SubmitArgs, Timespec};
 use crate::{cqueue, opcode, squeue, IoUring, Submitter};
+#[cfg(feature = "alloc")]
+use alloc::boxed::Box;
 
 /// Ring ids for user data and registered-file handles (O4); 0 is never
 /// handed out.
@@ -51,6 +53,10 @@ where
 {
     table: Table<N, B>,
     bufs: Option<BufRing<'static>>,
+    /// With `alloc`: the heap memory of `bufs` (buffers, slots), freed
+    /// only after a clean teardown unregistered the ring (O1).
+    #[cfg(feature = "alloc")]
+    heap_bufs: Option<HeapBufs>,
     files: u32,
     uid: usize,
     fixed: [(usize, u32); MAX_FIXED_BUFS],
@@ -59,6 +65,15 @@ where
     // Dropped last: `Drop` for Driver tears down with the ring still open.
     ring: IoUring<S, C>,
 }
+
+/// The heap memory of a buffer ring made by `provide_buffers_boxed`.
+#[cfg(feature = "alloc")]
+struct HeapBufs(core::ptr::NonNull<[u8]>, core::ptr::NonNull<[BufSlot]>);
+
+// SAFETY: O1: plain memory the driver owns (through its BufRing), freed
+// only by the driver; no thread affinity.
+#[cfg(feature = "alloc")]
+unsafe impl Send for HeapBufs {}
 
 /// A registered file of one [`Driver`]: usable only with that driver, and
 /// only while that index is registered (checked when an operation is
@@ -142,6 +157,8 @@ where
         Driver {
             table: Table::new(slots, next_id()),
             bufs: None,
+            #[cfg(feature = "alloc")]
+            heap_bufs: None,
             files: 0,
             uid,
             fixed,
@@ -310,13 +327,23 @@ where
     /// kernel leaves every operation in flight: nothing is freed.
     pub fn submit(&mut self) -> Result<usize> {
         self.flush_cancels();
-        self.ring.submit()
+        let n = self.ring.submit()?;
+        // Cancels that waited for room in the SQ: there is room now.
+        if self.table.pending_cancels() > 0 {
+            self.flush_cancels();
+            return Ok(n + self.ring.submit()?);
+        }
+        Ok(n)
     }
 
     /// Submits and waits for at least `want` completions (then
     /// [`reap`](Self::reap) them).
     pub fn submit_and_wait(&mut self, want: usize) -> Result<usize> {
         self.flush_cancels();
+        if self.table.pending_cancels() > 0 {
+            self.ring.submit()?;
+            self.flush_cancels();
+        }
         self.ring.submit_and_wait(want)
     }
 
@@ -476,16 +503,33 @@ where
     }
 
     /// With `alloc`: [`provide_buffers`](Self::provide_buffers) over heap
-    /// memory that is leaked for good (the kernel may use it until the
-    /// ring is gone). (`IORING_REGISTER_PBUF_RING`, 6.4;
+    /// memory. It is freed when the driver drops with every operation over
+    /// and the ring unregistered, and leaked otherwise (the kernel may use
+    /// it until the ring is gone). (`IORING_REGISTER_PBUF_RING`, 6.4;
     /// `io_uring_register_buf_ring(3)`.)
     #[cfg(feature = "alloc")]
     pub fn provide_buffers_boxed(&mut self, count: u16, buf_len: u32) -> Result<u16> {
         use alloc::vec;
+        if self.bufs.is_some() {
+            return Err(Errno::BUSY);
+        }
         let total = usize::from(count).checked_mul(buf_len as usize).ok_or(Errno::INVAL)?;
-        let bufs = vec![0u8; total].leak();
-        let slots = vec![BufSlot::default(); usize::from(count)].leak();
-        self.provide_buffers(bufs, buf_len, slots)
+        let bufs = Box::leak(vec![0u8; total].into_boxed_slice());
+        let slots = Box::leak(vec![BufSlot::default(); usize::from(count)].into_boxed_slice());
+        let heap = HeapBufs(core::ptr::NonNull::from(&mut *bufs), core::ptr::NonNull::from(&mut *slots));
+        match self.provide_buffers(bufs, buf_len, slots) {
+            Ok(bgid) => {
+                self.heap_bufs = Some(heap);
+                Ok(bgid)
+            }
+            Err(e) => {
+                // SAFETY: O1: the BufRing made over this memory was dropped
+                // by `provide_buffers` without being registered: nothing
+                // else refers to it, and the kernel never saw it.
+                let _freed = unsafe { (Box::from_raw(heap.0.as_ptr()), Box::from_raw(heap.1.as_ptr())) };
+                Err(e)
+            }
+        }
     }
 
     /// The bytes of a [`Received`].
@@ -625,8 +669,20 @@ where
         let leaked_before = self.table.stats.leaked;
         let clean = self.table.finish(&mut self.bufs);
         if clean {
-            if let Some(b) = self.bufs.as_mut() {
-                let _ = b.unregister(&self.ring.submitter());
+            if let Some(mut b) = self.bufs.take() {
+                if b.unregister(&self.ring.submitter()).is_ok() {
+                    let _ring = b;
+                    #[cfg(feature = "alloc")]
+                    if let Some(HeapBufs(bufs, slots)) = self.heap_bufs.take() {
+                        // SAFETY: O1: the memory came from `Box::leak` in
+                        // `provide_buffers_boxed`; every slot is free (no
+                        // operation can still pick a buffer), the group is
+                        // unregistered, and its BufRing was dropped above.
+                        let _freed = unsafe { (Box::from_raw(bufs.as_ptr()), Box::from_raw(slots.as_ptr())) };
+                    }
+                } else {
+                    core::mem::forget(b);
+                }
             }
         } else {
             // O1: the ring's buffers and slots may still be written; the

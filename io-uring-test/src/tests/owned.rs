@@ -66,6 +66,8 @@ pub fn tests() -> Vec<Test> {
         test!(owned_full_table_and_sq_give_op_back, requires = [NOP]),
         test!(owned_foreign_completions_touch_nothing, requires = [NOP]),
         test!(owned_abandon_pipe_read, requires = [READ, CANCEL]),
+        test!(owned_cancel_deferred_when_sq_full, requires = [READ, CANCEL]),
+        test!(owned_poll_wakes_the_waker, requires = [READ]),
         test!(owned_abandon_accept_closes_late_fd, requires = [ACCEPT]),
         test!(owned_abandon_recv_multi_mid_stream, requires = [RECV, CANCEL]),
         test!(owned_abandon_send_zc_before_notif, requires = [SEND_ZC]),
@@ -157,6 +159,16 @@ unsafe impl IoBufMut for Tracked {
     unsafe fn set_init(&mut self, _: usize) {}
 }
 
+/// `'static` memory for a test, as a program would get from a `static`
+/// or a leak: leaked, but kept reachable from a global so that
+/// LeakSanitizer (`.ci/asan`) does not report it.
+fn kept_static(len: usize) -> &'static mut [u8] {
+    static KEPT: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+    let mem = Box::leak(vec![0u8; len].into_boxed_slice());
+    KEPT.lock().unwrap_or_else(|e| e.into_inner()).push(mem.as_ptr() as usize);
+    mem
+}
+
 fn fd_is_open(fd: i32) -> bool {
     // SAFETY: F_GETFD only reads the descriptor table.
     unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
@@ -198,7 +210,7 @@ where
     let r = run(&mut d, owned::Read::new(file.clone(), Vec::with_capacity(64)).at(3))?;
     ensure!(r.result == Ok(11) && r.buf == b"owned bytes", "read {:?} {:?}", r.result, r.buf);
     // A static buffer too.
-    let buf: &'static mut [u8] = Box::leak(vec![0u8; 5].into_boxed_slice());
+    let buf: &'static mut [u8] = kept_static(5);
     let r = run(&mut d, owned::Read::new(file, buf).at(9))?;
     ensure!(r.result == Ok(5) && &r.buf[..] == b"bytes");
     Ok(())
@@ -590,7 +602,7 @@ where
     cqueue::Entry: From<C>,
 {
     let mut d = driver::<S, C>(ctx)?;
-    let mem: &'static mut [u8] = Box::leak(vec![0u8; 4096].into_boxed_slice());
+    let mem: &'static mut [u8] = kept_static(4096);
     let [mut b] = d.register_buffers([mem])?;
     d.fixed_bytes_mut(&mut b)[..5].copy_from_slice(b"fixed");
     let file = Arc::new(tempfile()?);
@@ -722,6 +734,69 @@ where
     drain(&mut d)?;
     ensure!(drops.load(Ordering::SeqCst) == 1);
     ensure!(d.stats().leaked == 0);
+    Ok(())
+}
+
+fn owned_cancel_deferred_when_sq_full<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    if ctx.flavour.sqpoll {
+        skip!("the SQPOLL thread empties the SQ on its own: it cannot be held full");
+    }
+    // A 2-entry SQ, filled by two reads that are not yet submitted.
+    let mut d: Driver<16, 320, S, C> = Driver::with_slots(ctx.ring::<S, C>(2)?, Slots::boxed());
+    let (rx1, _tx1) = pipe()?;
+    let (rx2, _tx2) = pipe()?;
+    let (buf, drops) = Tracked::new(8);
+    let a = d.push(owned::Read::new(OwnedFd::from(rx1), buf)).map_err(|r| r.errno())?;
+    let b = d.push(owned::Read::new(OwnedFd::from(rx2), vec![0u8; 8])).map_err(|r| r.errno())?;
+    ensure!(!d.has_room(), "SQ full");
+    d.abandon(a); // its cancel has no room: deferred, not lost
+    d.submit()?; // the reads go in, then the cancel
+    while drops.load(Ordering::SeqCst) == 0 {
+        d.submit_and_wait(1)?;
+        d.reap();
+    }
+    ensure!(d.in_use() == 1, "only the other read is left");
+    ensure!(d.stats().cancel_cqes == 1, "the deferred cancel ran");
+    d.abandon(b);
+    drain(&mut d)?;
+    Ok(())
+}
+
+fn owned_poll_wakes_the_waker<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    struct Count(AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let mut d = driver::<S, C>(ctx)?;
+    let (rx, mut tx) = pipe()?;
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(count.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    let t = d.push(owned::Read::new(OwnedFd::from(rx), Vec::with_capacity(8))).map_err(|r| r.errno())?;
+    d.submit()?;
+    ensure!(d.poll(&t, &mut cx).is_pending());
+    d.reap();
+    ensure!(count.0.load(Ordering::SeqCst) == 0, "no completion, no wake");
+    tx.write_all(b"wake")?;
+    while count.0.load(Ordering::SeqCst) == 0 {
+        d.submit_and_wait(1)?;
+        d.reap(); // the completion wakes the stored waker
+    }
+    let std::task::Poll::Ready(r) = d.poll(&t, &mut cx) else { bail!("woken but not ready") };
+    ensure!(r.result == Ok(4) && r.buf == b"wake");
+    ensure!(d.poll(&t, &mut cx).is_pending(), "a ticket gives its output once");
     Ok(())
 }
 
@@ -918,7 +993,10 @@ fn owned_teardown_leaks_what_does_not_end(_: &Ctx) -> anyhow::Result<()> {
     let (rx, _tx) = pipe()?;
     let (buf, drops) = Tracked::new(16);
     let t = d.push(owned::Read::new(OwnedFd::from(rx), buf)).map_err(|r| r.errno())?;
-    let _ = d.submit(); // EBADFD: the ring is disabled; the SQE stays queued.
+    // The enter fails (the ring is disabled) after the SQE was published:
+    // the slot stays in flight, nothing is freed.
+    ensure!(d.submit().is_err(), "a disabled ring refuses to enter");
+    ensure!(d.in_use() == 1 && drops.load(Ordering::SeqCst) == 0);
     let _ = t;
     let leaked = d.shutdown();
     ensure!(leaked == 1, "leaked {leaked}");
