@@ -67,6 +67,7 @@ pub fn tests() -> Vec<Test> {
         test!(owned_foreign_completions_touch_nothing, requires = [NOP]),
         test!(owned_abandon_pipe_read, requires = [READ, CANCEL]),
         test!(owned_cancel_deferred_when_sq_full, requires = [READ, CANCEL]),
+        test!(owned_abandoned_close_never_closes_twice, requires = [CLOSE]),
         test!(owned_poll_wakes_the_waker, requires = [READ]),
         test!(owned_abandon_accept_closes_late_fd, requires = [ACCEPT]),
         test!(owned_abandon_recv_multi_mid_stream, requires = [RECV, CANCEL]),
@@ -764,6 +765,29 @@ where
     ensure!(d.stats().cancel_cqes == 1, "the deferred cancel ran");
     d.abandon(b);
     drain(&mut d)?;
+    Ok(())
+}
+
+fn owned_abandoned_close_never_closes_twice<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    let mut d = driver::<S, C>(ctx)?;
+    let old = OwnedFd::from(tempfile()?);
+    let raw = old.as_raw_fd();
+    let t = d.push(owned::Close::new(old)).map_err(|r| r.errno())?;
+    d.submit()?;
+    // Without SQPOLL the kernel closed it during the submit: a new file
+    // now gets the same number.
+    let new = tempfile()?;
+    if !ctx.flavour.sqpoll {
+        ensure!(new.as_raw_fd() == raw, "the lowest free number is reused");
+    }
+    d.abandon_quietly(t);
+    drain(&mut d)?;
+    ensure!(fd_is_open(new.as_raw_fd()), "the abandoned close did not close the new file");
     Ok(())
 }
 
