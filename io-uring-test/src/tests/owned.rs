@@ -1032,28 +1032,65 @@ fn owned_teardown_leaks_what_does_not_end(_: &Ctx) -> anyhow::Result<()> {
 
 // --------------------------------------------------------------------- stress
 
-/// `URING_OWNED_STRESS_OPS` (default 1,000,000) NOPs through a 256-slot
-/// driver, a tenth abandoned at random (half of those with a cancel);
-/// every slot free at the end.
+/// `URING_OWNED_STRESS_OPS` (default 1,000,000) operations on two threads,
+/// each with its own 256-slot driver: NOPs, and every fourth a read of a
+/// file into a buffer that counts its drops; a tenth of all abandoned at
+/// random (half of those with a cancel). At the end every slot is free
+/// and every buffer was dropped exactly once.
 fn stress_owned_million_ops_tenth_abandoned(_: &Ctx) -> anyhow::Result<()> {
     let n: u64 = std::env::var("URING_OWNED_STRESS_OPS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let mut d: Driver<256, 64> = Driver::with_slots(urix::IoUring::new(256)?, Slots::boxed());
-    let mut rng = Rng(0x5eed);
-    let mut live: Vec<Ticket<owned::Nop>> = Vec::with_capacity(256);
-    let (mut done, mut abandoned, mut pushed) = (0u64, 0u64, 0u64);
     let start = std::time::Instant::now();
+    let threads: Vec<_> =
+        (0..2u64).map(|i| std::thread::spawn(move || stress_thread(n / 2 + (n % 2) * (1 - i), 0x5eed + i))).collect();
+    let mut abandoned = 0;
+    for t in threads {
+        abandoned += t.join().map_err(|_| anyhow::anyhow!("stress thread panicked"))??;
+    }
+    let took = start.elapsed();
+    println!(
+        "    {n} owned ops on 2 threads ({} reads), {abandoned} abandoned: {took:.2?}, {:.0} ns/op; 0 slots, 0 buffers held",
+        n / 4,
+        took.as_secs_f64() * 1e9 / n as f64
+    );
+    Ok(())
+}
+
+enum Live {
+    Nop(Ticket<owned::Nop>),
+    Read(Ticket<owned::Read<Arc<std::fs::File>, Tracked>>),
+}
+
+fn stress_thread(n: u64, seed: u64) -> anyhow::Result<u64> {
+    let mut d: Driver<256> = Driver::with_slots(urix::IoUring::new(256)?, Slots::boxed());
+    let file = Arc::new(tempfile()?);
+    (&*file).write_all(&[0x5a; 64])?;
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut rng = Rng(seed);
+    let mut live: Vec<Live> = Vec::with_capacity(256);
+    let (mut done, mut abandoned, mut pushed, mut bufs) = (0u64, 0u64, 0u64, 0usize);
     while done + abandoned < n {
         while pushed < n && d.has_room() {
-            let t = match d.push(owned::Nop::new()) {
-                Ok(t) => t,
-                Err(_) => break,
+            let t = if pushed % 4 == 3 {
+                let buf = Tracked { v: vec![0; 64], drops: drops.clone() };
+                bufs += 1;
+                match d.push(owned::Read::new(file.clone(), buf).at(0)) {
+                    Ok(t) => Live::Read(t),
+                    Err(_) => bail!("refused with room"),
+                }
+            } else {
+                match d.push(owned::Nop::new()) {
+                    Ok(t) => Live::Nop(t),
+                    Err(_) => bail!("refused with room"),
+                }
             };
             pushed += 1;
             if rng.below(10) == 0 {
-                if rng.below(2) == 0 {
-                    d.abandon(t);
-                } else {
-                    d.abandon_quietly(t);
+                let cancel = rng.below(2) == 0;
+                match t {
+                    Live::Nop(t) if cancel => d.abandon(t),
+                    Live::Nop(t) => d.abandon_quietly(t),
+                    Live::Read(t) if cancel => d.abandon(t),
+                    Live::Read(t) => d.abandon_quietly(t),
                 }
                 abandoned += 1;
             } else {
@@ -1064,25 +1101,35 @@ fn stress_owned_million_ops_tenth_abandoned(_: &Ctx) -> anyhow::Result<()> {
         d.reap();
         let mut i = 0;
         while i < live.len() {
-            match d.try_take(&live[i]) {
-                std::task::Poll::Ready(r) => {
-                    ensure!(r == Ok(0), "nop: {r:?}");
-                    let _done = live.swap_remove(i);
-                    done += 1;
-                }
-                std::task::Poll::Pending => i += 1,
+            let ready = match &live[i] {
+                Live::Nop(t) => match d.try_take(t) {
+                    std::task::Poll::Ready(r) => {
+                        ensure!(r == Ok(0), "nop: {r:?}");
+                        true
+                    }
+                    std::task::Poll::Pending => false,
+                },
+                Live::Read(t) => match d.try_take(t) {
+                    std::task::Poll::Ready(r) => {
+                        ensure!(r.result == Ok(64) && r.buf.v == [0x5a; 64], "read: {:?}", r.result);
+                        true
+                    }
+                    std::task::Poll::Pending => false,
+                },
+            };
+            if ready {
+                let _done = live.swap_remove(i);
+                done += 1;
+            } else {
+                i += 1;
             }
         }
     }
     drain_plain(&mut d)?;
-    let took = start.elapsed();
     ensure!(d.in_use() == 0, "{} slots still held", d.in_use());
     ensure!(d.stats().leaked == 0 && d.stats().foreign == 0, "{:?}", d.stats());
-    println!(
-        "    {n} owned NOPs, {abandoned} abandoned: {took:.2?}, {:.0} ns/op; 0 slots held",
-        took.as_secs_f64() * 1e9 / n as f64
-    );
-    Ok(())
+    ensure!(drops.load(Ordering::SeqCst) == bufs, "{bufs} buffers made, {} dropped", drops.load(Ordering::SeqCst));
+    Ok(abandoned)
 }
 
 fn drain_plain<const N: usize, const B: usize>(d: &mut Driver<N, B>) -> anyhow::Result<()> {
