@@ -304,7 +304,7 @@ where
         }
         for &(target, ud) in &cancels[..n] {
             let sqe = opcode::AsyncCancel::new(target.into()).build().user_data(ud);
-            // SAFETY: a cancel names no memory, only a user data.
+            // SAFETY: O2: a cancel names no memory, only a user data.
             if unsafe { sq.push(&S::from(sqe)) }.is_err() {
                 self.table.defer_cancel(target);
             }
@@ -316,7 +316,7 @@ where
     fn push_cancel(&mut self, target: u64) {
         let ud = self.table.cancel_ud(target);
         let sqe = opcode::AsyncCancel::new(target.into()).build().user_data(ud);
-        // SAFETY: a cancel names no memory, only a user data.
+        // SAFETY: O2: a cancel names no memory, only a user data.
         let pushed = unsafe { self.ring.submission().push(&S::from(sqe)) };
         if pushed.is_err() {
             self.table.defer_cancel(target);

@@ -612,7 +612,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
                 // `&raw` takes the field's address without a reference, and
                 // `i < N` keeps the element inside it.
                 let first = unsafe { (&raw const (*base).storage).cast::<UnsafeCell<Storage<B>>>() };
-                // SAFETY: `i < N`, as above.
+                // SAFETY: O1: `i < N` keeps the element inside the array.
                 UnsafeCell::raw_get(unsafe { first.add(i) }).cast()
             }
             _ => core::ptr::null_mut(),
