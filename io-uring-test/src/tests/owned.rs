@@ -75,6 +75,7 @@ pub fn tests() -> Vec<Test> {
         test!(owned_abandon_timeout, requires = [TIMEOUT, CANCEL]),
         test!(owned_abandon_linked_chain, requires = [READ, LINK_TIMEOUT, CANCEL]),
         test!(owned_teardown_with_each_lifecycle_in_flight, requires = [READ, RECV, TIMEOUT, LINK_TIMEOUT, CANCEL]),
+        test!(owned_teardown_with_cq_overflow, requires = [NOP]),
         test_once!(owned_teardown_leaks_what_does_not_end, requires = [READ]),
         test_once!(stress_owned_million_ops_tenth_abandoned, requires = [NOP, CANCEL]),
     ]
@@ -1001,6 +1002,37 @@ where
     }
     ensure!(STORE.take().map(drop).is_some(), "clean teardown gives the slots back");
     drop((tx, tx2));
+    Ok(())
+}
+
+/// 32 NOPs completed into a 4-entry CQ, none reaped: 28 wait in the
+/// kernel's overflow list when the driver drops. Teardown must flush and
+/// reap them all (every slot free, the store given back).
+fn owned_teardown_with_cq_overflow<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    static STORE: SlotStore<32, 64> = SlotStore::new();
+    let ring = ctx.builder::<S, C>().setup_cqsize(4).build(4)?;
+    let mut d: Driver<32, 64, S, C> = Driver::with_slots(ring, STORE.take().context("store not given back")?);
+    let mut pushed = 0;
+    while pushed < 32 {
+        match d.push(owned::Nop::new()) {
+            Ok(t) => {
+                d.abandon_quietly(t);
+                pushed += 1;
+            }
+            Err(_) => {
+                d.submit()?;
+            }
+        }
+    }
+    d.submit()?;
+    ensure!(d.in_use() == 32, "nothing reaped yet");
+    drop(d);
+    ensure!(STORE.take().map(drop).is_some(), "every overflowed completion reaped, slots given back");
     Ok(())
 }
 
