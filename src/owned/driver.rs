@@ -283,10 +283,15 @@ where
     }
 
     /// Pushes the cancels that had to wait for room in the SQ.
+    #[inline]
     fn flush_cancels(&mut self) {
-        if self.table.pending_cancels() == 0 {
-            return;
+        if self.table.pending_cancels() != 0 {
+            self.flush_cancels_slow();
         }
+    }
+
+    #[cold]
+    fn flush_cancels_slow(&mut self) {
         let mut sq = self.ring.submission();
         let mut cancels = [(0u64, 0u64); 16];
         let mut n = 0;

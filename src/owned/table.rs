@@ -648,6 +648,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
 
     /// The slot `ud` names, if it is one of ours, of the current
     /// generation.
+    #[inline]
     fn find(&self, ud: u64) -> Option<usize> {
         let (tag, ring, gen, index) = decode(ud);
         let slot = self.arr_ref().get(index)?;
@@ -750,9 +751,12 @@ impl<const N: usize, const B: usize> Table<N, B> {
     }
 
     /// The SQE of a `Reserved` slot is now in the SQ.
+    #[inline]
     pub(crate) fn commit(&mut self, ud: u64) {
-        if let Some(i) = self.find(ud) {
-            let s = &mut self.arr()[i];
+        // `ud` was just made by `prepare`: its index is in range and the
+        // state check below is all that is needed.
+        let i = (ud & 0xffff) as usize;
+        if let Some(s) = self.arr().get_mut(i) {
             if s.state == State::Reserved {
                 s.state = State::InFlight;
             }
@@ -880,13 +884,13 @@ impl<const N: usize, const B: usize> Table<N, B> {
             // before its SQE was pushed), so the kernel is done with it.
             unsafe { (vt.drop)(p) };
         }
-        let mut items = [const { None }; QUEUE];
-        let mut n = 0;
+        // Release what the slot still holds (nothing, usually).
         while let Some(item) = s.pop_item() {
-            items[n] = Some(item);
-            n += 1;
+            release(item, ring);
         }
-        let last = s.last.take();
+        if let Some(item) = s.last.take() {
+            release(item, ring);
+        }
         s.waker = None;
         let had_cancel = core::mem::replace(&mut s.cancel_pending, false);
         s.gen = (s.gen + 1) & GEN_MASK;
@@ -896,9 +900,6 @@ impl<const N: usize, const B: usize> Table<N, B> {
         self.used -= 1;
         if had_cancel {
             self.pending_cancels -= 1;
-        }
-        for item in items.into_iter().flatten().chain(last) {
-            release(item, ring);
         }
     }
 
@@ -979,13 +980,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
             State::InFlight => {
                 s.state = State::Abandoned;
                 s.waker = None;
-                let mut items = [const { None }; QUEUE];
-                let mut n = 0;
                 while let Some(item) = s.pop_item() {
-                    items[n] = Some(item);
-                    n += 1;
-                }
-                for item in items.into_iter().flatten() {
                     release(item, ring);
                 }
                 Some(ud)
