@@ -134,6 +134,18 @@ impl Entry32 {
         self.0.user_data()
     }
 
+    /// The `user_data` as a `u64`, as [`Entry::user_data_u64`] gives it.
+    #[inline]
+    pub fn user_data_u64(&self) -> u64 {
+        self.0.user_data_u64()
+    }
+
+    /// The `user_data` as a pointer, as [`Entry::user_data_ptr`] gives it.
+    #[inline]
+    pub fn user_data_ptr(&self) -> *mut core::ffi::c_void {
+        self.0.user_data_ptr()
+    }
+
     /// The completion's flags.
     #[inline]
     pub fn flags(&self) -> Flags {
@@ -370,7 +382,7 @@ impl<E: EntryMarker> CompletionQueue<'_, E> {
         for slot in &mut entries[..n] {
             slot.write(self.pop());
         }
-        // SAFETY: the first `n` elements were initialised just above, and
+        // SAFETY: (S4) the first `n` elements were initialised just above, and
         // `MaybeUninit<E>` has the layout of `E`.
         unsafe { &mut *(core::ptr::from_mut(&mut entries[..n]) as *mut [E]) }
     }
@@ -389,7 +401,7 @@ impl<E: EntryMarker> CompletionQueue<'_, E> {
     #[inline]
     fn pop(&mut self) -> E {
         let slot = (self.head & self.queue.ring_mask) as usize;
-        // SAFETY: head != tail (caller), so the kernel published this slot
+        // SAFETY: (R4, R5, R2) head != tail (caller), so the kernel published this slot
         // and Acquire on the tail made it visible (R4, R5); the pointer is
         // inside the CQE array (R2). Entries are POD, any bytes are valid.
         let entry = unsafe { self.queue.cqes.add(slot).read() };
@@ -494,5 +506,18 @@ mod tests {
         assert_eq!(e.big_cqe(), &[3, 4]);
         let small: Entry = e.into();
         assert_eq!((small.user_data_u64(), small.raw_result(), small.flags().bits()), (77, 1, 2));
+    }
+
+    #[test]
+    fn entry32_gives_its_user_data_as_u64_and_pointer() {
+        let mut e = Entry32(cqe(0, 0), [0, 0]);
+        assert_eq!(e.user_data_u64(), 77);
+        e.set_user_data(u64::MAX - 1);
+        assert_eq!(e.user_data_u64(), u64::MAX - 1);
+        let mut x = 0u32;
+        let p: *mut core::ffi::c_void = (&mut x as *mut u32).cast();
+        e.set_user_data(p);
+        assert_eq!(e.user_data_ptr(), p);
+        assert_eq!(e.user_data_u64(), p as u64);
     }
 }

@@ -26,7 +26,7 @@ pub fn cqe32(user_data: u64, res: i32, flags: u32, big: [u64; 2]) -> cqueue::Ent
 pub fn probe(bytes: &[u8]) -> Probe {
     let mut probe = Probe::new();
     let n = bytes.len().min(size_of::<Probe>());
-    // SAFETY: `Probe` is `repr(C)` and made of integers only (checked by the
+    // SAFETY: (S4) `Probe` is `repr(C)` and made of integers only (checked by the
     // layout assertions in `sys/abi.rs`), so any bytes form a valid one;
     // `n` is at most its size, and `bytes` cannot overlap a local.
     unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), ptr::from_mut(&mut probe).cast::<u8>(), n) };

@@ -83,7 +83,8 @@ impl Entry {
         self
     }
 
-    /// Sets the `user_data` echoed into the completion: a `u64` or a pointer.
+    /// Sets the `user_data` echoed into the completion: a `u64` or a pointer
+    /// (an [`io_uring_user_data`]).
     #[inline]
     pub fn user_data(mut self, user_data: impl Into<io_uring_user_data>) -> Entry {
         self.0.user_data = user_data.into().u64_();
@@ -252,7 +253,7 @@ impl<E> Inner<E> {
     pub(crate) unsafe fn new(sq_ring: *mut u8, sqes: *mut u8, p: &Params) -> Self {
         let o = &p.sq_off;
         let at = |off: u32| sq_ring.wrapping_add(off as usize);
-        // SAFETY: ring_mask and ring_entries are kernel-written u32 words
+        // SAFETY: (R2) ring_mask and ring_entries are kernel-written u32 words
         // inside the SQ ring (R2), read once before any sharing starts.
         let (ring_mask, ring_entries) = unsafe { (*at(o.ring_mask).cast::<u32>(), *at(o.ring_entries).cast::<u32>()) };
         if p.flags & sys::SETUP_NO_SQARRAY == 0 {
@@ -445,7 +446,7 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         if !self.room_for(1) {
             return Err(PushError);
         }
-        // SAFETY: room_for(1) found a free slot.
+        // SAFETY: (R5) room_for(1) found a free slot.
         unsafe { self.write_next(entry) };
         Ok(())
     }
@@ -460,7 +461,7 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
             return Err(PushError);
         }
         for entry in entries {
-            // SAFETY: room_for covered all of `entries`.
+            // SAFETY: (R5) room_for covered all of `entries`.
             unsafe { self.write_next(entry) };
         }
         Ok(())
@@ -495,7 +496,7 @@ unsafe fn copy_entry<E: EntryMarker>(src: &E, dst: *mut E) {
     let (src, dst) = (ptr::from_ref(src).cast::<u64>(), dst.cast::<u64>());
     let mut base = 0;
     while base < size_of::<E>() / 8 {
-        // SAFETY: words `base..base + 8` are inside both entries (the size
+        // SAFETY: (R2, R5) words `base..base + 8` are inside both entries (the size
         // is a multiple of 64 bytes, the alignment at least 8: checked
         // above); `dst` is the caller's promise.
         unsafe {
@@ -530,7 +531,7 @@ impl<E: EntryMarker> fmt::Debug for SubmissionQueue<'_, E> {
         let mut pos = self.head;
         while pos != self.tail {
             let slot = (pos & self.ring_mask) as usize;
-            // SAFETY: slots in head..tail hold entries we pushed; the kernel
+            // SAFETY: (R2, R5) slots in head..tail hold entries we pushed; the kernel
             // only reads SQEs, so a shared read is sound (R2, R5).
             list.entry(unsafe { &*self.sqes.add(slot) });
             pos = pos.wrapping_add(1);

@@ -112,7 +112,7 @@ impl<'a> Submitter<'a> {
     /// the ring borrow.
     #[inline]
     fn sq_flags_word(&self) -> &'a AtomicU32 {
-        // SAFETY: the word lies in the SQ ring, mapped for as long as the
+        // SAFETY: (R1, R2, R3) the word lies in the SQ ring, mapped for as long as the
         // ring borrowed for 'a lives (R1, R2), and is only ever accessed
         // atomically (R3).
         unsafe { &*self.sq_flags }
@@ -152,7 +152,7 @@ impl<'a> Submitter<'a> {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<usize> {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1) forwarded from the caller.
         unsafe { enter_ring(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) }
     }
 
@@ -172,7 +172,7 @@ impl<'a> Submitter<'a> {
             Some(set) => (ptr::from_ref(set).cast(), sys::KERNEL_SIGSET_SIZE as usize),
             None => (ptr::null(), 0),
         };
-        // SAFETY: forwarded from the caller; argsz is the sigset's size.
+        // SAFETY: (S1) forwarded from the caller; argsz is the sigset's size.
         unsafe { self.enter_raw(to_submit, min_complete, flag.bits(), arg, argsz) }
     }
 
@@ -190,7 +190,7 @@ impl<'a> Submitter<'a> {
         arg: Option<&io_uring_getevents_arg>,
     ) -> Result<usize> {
         let ptr = arg.map_or(ptr::null(), |a| ptr::from_ref(a).cast());
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1) forwarded from the caller.
         unsafe { self.enter_raw(to_submit, min_complete, flag.bits(), ptr, size_of::<io_uring_getevents_arg>()) }
     }
 
@@ -209,7 +209,7 @@ impl<'a> Submitter<'a> {
     ) -> Result<usize> {
         let ptr = arg.map_or(ptr::null(), |a| ptr::from_ref(a).cast());
         let size = if arg.is_some() { size_of::<T>() } else { 0 };
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1) forwarded from the caller.
         unsafe { self.enter_raw(to_submit, min_complete, flag, ptr, size) }
     }
 
@@ -235,7 +235,7 @@ impl<'a> Submitter<'a> {
             return submit_and_wait_general(self.fd, self.ring_index, setup, self.sq_flags_word(), len, want);
         }
         let flags = if want > 0 { sys::ENTER_GETEVENTS } else { 0 };
-        // SAFETY: no extra argument; the SQ holds entries pushed under
+        // SAFETY: (S1, S2) no extra argument; the SQ holds entries pushed under
         // `push`'s contract.
         unsafe { self.enter_raw(len, saturate(want), flags, ptr::null(), 0) }
     }
@@ -246,7 +246,7 @@ impl<'a> Submitter<'a> {
     pub fn submit_with_args(&self, want: usize, args: &SubmitArgs<'_, '_>) -> Result<usize> {
         let (len, flags) = self.submit_flags(want, sys::ENTER_EXT_ARG);
         let arg: *const GeteventsArg = &args.args;
-        // SAFETY: `arg` is an io_uring_getevents_arg whose pointers borrow
+        // SAFETY: (S1) `arg` is an io_uring_getevents_arg whose pointers borrow
         // from values that outlive `args` (SubmitArgs' lifetimes).
         unsafe { self.enter_raw(len, saturate(want), flags, arg.cast(), size_of::<GeteventsArg>()) }
     }
@@ -265,7 +265,7 @@ impl<'a> Submitter<'a> {
     /// thread; it returned early once in our runs on 6.18), so check for
     /// room and call again.
     pub fn squeue_wait(&self) -> Result<usize> {
-        // SAFETY: no argument; nothing is submitted.
+        // SAFETY: (S1) no argument; nothing is submitted.
         unsafe { self.enter_raw(0, 0, sys::ENTER_SQ_WAIT, ptr::null(), 0) }
     }
 
@@ -311,7 +311,7 @@ fn submit_and_wait_general(
 ) -> Result<usize> {
     match enter_flags(setup, sq_flags, want, 0) {
         None => Ok(len as usize),
-        // SAFETY: no extra argument; the SQ holds entries pushed under
+        // SAFETY: (S1, S2) no extra argument; the SQ holds entries pushed under
         // `push`'s contract.
         Some(flags) => unsafe { enter_ring(fd, ring_index, len, saturate(want), flags, ptr::null(), 0) },
     }
@@ -341,10 +341,10 @@ unsafe fn enter_ring(
             sys::syscall::enter(index, to_submit, min_complete, flags | sys::ENTER_REGISTERED_RING, arg, argsz)
         } {
             Ok(n) => n,
-            // SAFETY: forwarded from the caller.
+            // SAFETY: (S1) forwarded from the caller.
             Err(e) => return unsafe { enter_retry_by_fd(e, fd, to_submit, min_complete, flags, arg, argsz) },
         },
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1) forwarded from the caller.
         None => unsafe { enter_by_fd(fd, to_submit, min_complete, flags, arg, argsz) }?,
     };
     Ok(n as usize)
@@ -390,7 +390,7 @@ unsafe fn enter_retry_by_fd(
     if !matches!(e, rustix::io::Errno::BADF | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) {
         return Err(e);
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: (S1) forwarded from the caller.
     unsafe { enter_by_fd(fd, to_submit, min_complete, flags, arg, argsz) }.map(|n| n as usize)
 }
 

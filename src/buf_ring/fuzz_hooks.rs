@@ -33,7 +33,7 @@ impl BufRing<'_> {
         let base = self.ring_base()?;
         let index = usize::from(pos & self.mask);
         let mut out = BufRingEntry::default();
-        // SAFETY: registered, so `base` is live ring memory with `entries`
+        // SAFETY: (B3) registered, so `base` is live ring memory with `entries`
         // slots and `index < entries`. Field-wise raw reads, as `push`
         // writes; no kernel is there to write concurrently, and the tail
         // bytes of entry 0 are not read here.
@@ -50,7 +50,7 @@ impl BufRing<'_> {
     /// `None` while not registered.
     pub fn fuzz_tails(&self) -> Option<(u16, u16)> {
         let base = self.ring_base()?;
-        // SAFETY: registered, so `base` is entry 0 of live ring memory.
+        // SAFETY: (B3) registered, so `base` is entry 0 of live ring memory.
         let published = unsafe { tail_word(base) }.load(Ordering::Acquire);
         Some((published, self.tail))
     }
@@ -66,7 +66,7 @@ impl BufRing<'_> {
         let start = addr.checked_sub(base).filter(|&s| s < total).expect("address inside the buffers");
         let end = start + data.len() as u64;
         assert!(end <= (start / len + 1) * len, "write stays inside one buffer");
-        // SAFETY: `start..end` lies inside `bufs` (checked above), which this
+        // SAFETY: (B1, B2) `start..end` lies inside `bufs` (checked above), which this
         // BufRing borrows mutably for `'a`; `&mut self` means no `Chunks`
         // (the only readers) is alive.
         unsafe { ptr::copy_nonoverlapping(data.as_ptr(), self.bufs.as_ptr().add(start as usize), data.len()) };

@@ -21,7 +21,7 @@
 //! let mut slots = [BufSlot::default(); 4];
 //! let mut group = BufRing::new_mapped(4, &mut bufs, 64, &mut slots)?;
 //! let mut ring = IoUring::new(8)?;
-//! // SAFETY: the group is unregistered below, before its memory goes, and
+//! // SAFETY: (P3) the group is unregistered below, before its memory goes, and
 //! // gets only completions of the read from group 7.
 //! unsafe { group.register(&ring.submitter(), 7)? };
 //!
@@ -32,7 +32,7 @@
 //!     .offset(u64::MAX)
 //!     .build()
 //!     .flags(squeue::Flags::BUFFER_SELECT);
-//! // SAFETY: the read names no memory of ours; the buffer comes from the group.
+//! // SAFETY: (P1, P3) the read names no memory of ours; the buffer comes from the group.
 //! unsafe { ring.submission().push(&read).expect("room") };
 //! ring.submit_and_wait(1)?;
 //! let cqe = ring.completion().next().expect("one completion");
@@ -243,7 +243,7 @@ fn check_entries(entries: usize) -> Result<u16> {
 /// # Safety
 /// `base` must point to entry 0 of live ring memory.
 unsafe fn tail_word<'r>(base: NonNull<BufRingEntry>) -> &'r AtomicU16 {
-    // SAFETY: the tail is the `u16` at byte 14 of entry 0 (which the caller
+    // SAFETY: (B3) the tail is the `u16` at byte 14 of entry 0 (which the caller
     // promises), 2-aligned since entries are 8-aligned; `AtomicU16` has the
     // layout of `u16`. We touch those bytes only atomically (B3).
     unsafe { &*BufRingEntry::tail(base.as_ptr()).cast::<AtomicU16>() }
@@ -371,18 +371,18 @@ impl<'a> BufRing<'a> {
         let inc = if self.inc_next { sys::IOU_PBUF_RING_INC } else { 0 };
         match &mut self.memory {
             RingMemory::Caller(base) => {
-                // SAFETY: `base` is entry 0 of the caller's ring, borrowed
+                // SAFETY: (B3) `base` is entry 0 of the caller's ring, borrowed
                 // for `'a`; the kernel does not use it while we are not
                 // registered (B3).
                 unsafe { tail_word(*base) }.store(0, Ordering::Relaxed);
-                // SAFETY: the ring memory is ours for `'a`; its lifetime and
+                // SAFETY: (B3) the ring memory is ours for `'a`; its lifetime and
                 // that of the buffers are the caller's promise, and we write
                 // entries only as B3 says.
                 unsafe { submitter.register_buf_ring_with_flags(base.as_ptr().cast(), entries, bgid, inc) }?;
             }
             RingMemory::Mapped(map) => {
                 let flags = inc | sys::IOU_PBUF_RING_MMAP;
-                // SAFETY: the kernel allocates the ring; the buffers are the
+                // SAFETY: (S2) the kernel allocates the ring; the buffers are the
                 // caller's promise.
                 unsafe { submitter.register_buf_ring_with_flags(ptr::null_mut(), entries, bgid, flags) }?;
                 let len = (usize::from(entries) * size_of::<RawBuf>()).next_multiple_of(rustix::param::page_size());
@@ -515,7 +515,7 @@ impl<'a> BufRing<'a> {
         let index = usize::from(pos & self.mask);
         // In bounds: bid < entries and entries * buf_len <= bufs.len().
         let addr = self.bufs.as_ptr().wrapping_add(usize::from(bid) * self.buf_len as usize);
-        // SAFETY: `index < entries` lies inside the ring memory, live while
+        // SAFETY: (B3) `index < entries` lies inside the ring memory, live while
         // registered. The kernel neither reads nor writes this slot now:
         // it is outside head..tail (B3). Field-wise raw writes create no
         // reference and leave entry 0's tail bytes alone.

@@ -135,7 +135,7 @@ impl<'s> Iterator for Chunks<'s> {
         }
         let n = self.buf_len.checked_sub(self.off)?.min(self.left);
         let start = usize::from(self.bid) * self.buf_len as usize + self.off as usize;
-        // SAFETY: `bid` is below `entries` (it came from a validated
+        // SAFETY: (B5, B1, B2) `bid` is below `entries` (it came from a validated
         // completion or a link written by `push`, B5) and `off + n <=
         // buf_len`, so the range lies inside buffer `bid` within the
         // caller's `bufs` (checked `entries * buf_len <= bufs.len()` in

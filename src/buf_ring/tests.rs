@@ -45,7 +45,7 @@ const BUF_MORE: u32 = sys::CQE_F_BUF_MORE;
 fn fill(r: &BufRing<'_>, bid: u16, off: u32, data: &[u8]) {
     let start = usize::from(bid) * LEN as usize + off as usize;
     assert!(start + data.len() <= ENTRIES * LEN as usize);
-    // SAFETY: inside `bufs`, and no Picked reads these bytes (the test
+    // SAFETY: (B1, B2) inside `bufs`, and no Picked reads these bytes (the test
     // writes only where the kernel would).
     unsafe { ptr::copy_nonoverlapping(data.as_ptr(), r.bufs.as_ptr().add(start), data.len()) };
 }
@@ -53,13 +53,13 @@ fn fill(r: &BufRing<'_>, bid: u16, off: u32, data: &[u8]) {
 /// The ring entry at slot `index`, as the kernel would read it.
 fn entry(r: &BufRing<'_>, index: usize) -> RawBuf {
     assert!(index < ENTRIES);
-    // SAFETY: inside the ring memory; no kernel writes it.
+    // SAFETY: (B3) inside the ring memory; no kernel writes it.
     unsafe { r.ring_base().expect("registered").as_ptr().add(index).read().0 }
 }
 
 /// The tail word in ring memory.
 fn tail(r: &BufRing<'_>) -> u16 {
-    // SAFETY: entry 0 of the live ring.
+    // SAFETY: (B3) entry 0 of the live ring.
     unsafe { tail_word(r.ring_base().expect("registered")) }.load(Ordering::Acquire)
 }
 

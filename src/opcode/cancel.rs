@@ -23,7 +23,8 @@ impl AsyncCancel {
     /// The opcode number, `IORING_OP_ASYNC_CANCEL`.
     pub const CODE: u8 = 14;
 
-    /// Cancels the operation whose `user_data` is `user_data`.
+    /// Cancels the operation whose `user_data` is `user_data`, an
+    /// [`io_uring_user_data`]: `AsyncCancel::new(7u64.into())`.
     #[inline]
     pub fn new(user_data: io_uring_user_data) -> Self {
         AsyncCancel { user_data: user_data.u64_() }
@@ -56,7 +57,7 @@ pub struct AsyncCancel2 {
 impl AsyncCancel2 {
     /// The opcode number, `IORING_OP_ASYNC_CANCEL` (shared with
     /// [`AsyncCancel`]).
-    pub const CODE: u8 = AsyncCancel::CODE;
+    pub const CODE: u8 = 14;
 
     /// Cancels what `builder` selects.
     #[inline]

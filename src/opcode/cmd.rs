@@ -65,7 +65,7 @@ pub struct UringCmd16 {
 
 impl UringCmd16 {
     /// The opcode number, `IORING_OP_URING_CMD`.
-    pub const CODE: u8 = URING_CMD;
+    pub const CODE: u8 = 46;
 
     /// Command `cmd_op` for `fd`.
     #[inline]
@@ -105,7 +105,7 @@ pub struct UringCmd80 {
 
 impl UringCmd80 {
     /// The opcode number, `IORING_OP_URING_CMD`.
-    pub const CODE: u8 = URING_CMD;
+    pub const CODE: u8 = 46;
 
     /// Command `cmd_op` for `fd`.
     #[inline]
@@ -200,7 +200,7 @@ pub struct SetSockOpt {
 
 impl SetSockOpt {
     /// The opcode number, `IORING_OP_URING_CMD`.
-    pub const CODE: u8 = URING_CMD;
+    pub const CODE: u8 = 46;
 
     /// Sets option `optname` of `level` on socket `fd` to `optval[..optlen]`.
     #[inline]
@@ -241,7 +241,7 @@ pub struct GetSockOpt {
 
 impl GetSockOpt {
     /// The opcode number, `IORING_OP_URING_CMD`.
-    pub const CODE: u8 = URING_CMD;
+    pub const CODE: u8 = 46;
 
     /// Reads option `optname` of `level` on socket `fd` into
     /// `optval[..optlen]`.
@@ -276,7 +276,7 @@ pub struct SiocInq {
 
 impl SiocInq {
     /// The opcode number, `IORING_OP_URING_CMD`.
-    pub const CODE: u8 = URING_CMD;
+    pub const CODE: u8 = 46;
 
     /// Queries socket `fd`.
     #[inline]
@@ -304,7 +304,7 @@ pub struct SiocOutq {
 
 impl SiocOutq {
     /// The opcode number, `IORING_OP_URING_CMD`.
-    pub const CODE: u8 = URING_CMD;
+    pub const CODE: u8 = 46;
 
     /// Queries socket `fd`.
     #[inline]

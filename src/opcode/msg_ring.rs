@@ -29,7 +29,8 @@ impl MsgRingData {
     pub const CODE: u8 = 40;
 
     /// A message to the ring `ring_fd`, arriving as a CQE with `result`,
-    /// `user_data` and, if given, the CQE flags `user_flags`.
+    /// `user_data` (an [`io_uring_user_data`], e.g.
+    /// `7u64.into()`) and, if given, the CQE flags `user_flags`.
     #[inline]
     pub fn new(ring_fd: impl UseFd, result: i32, user_data: io_uring_user_data, user_flags: Option<u32>) -> Self {
         MsgRingData {
@@ -90,7 +91,9 @@ impl MsgRingSendFd {
     pub const CODE: u8 = 40;
 
     /// Sends this ring's registered file `fixed_slot_src` to slot
-    /// `dest_slot_index` of the ring `ring_fd`.
+    /// `dest_slot_index` of the ring `ring_fd`; the target's CQE carries
+    /// `user_data`, an [`io_uring_user_data`]
+    /// (e.g. `7u64.into()`).
     #[inline]
     pub fn new(
         ring_fd: impl UseFd,

@@ -248,7 +248,7 @@ pub struct AcceptMulti {
 
 impl AcceptMulti {
     /// The opcode number, `IORING_OP_ACCEPT`.
-    pub const CODE: u8 = Accept::CODE;
+    pub const CODE: u8 = 13;
 
     /// Accepts on `fd` repeatedly.
     #[inline]

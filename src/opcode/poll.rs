@@ -72,7 +72,8 @@ impl PollRemove {
     /// The opcode number, `IORING_OP_POLL_REMOVE`.
     pub const CODE: u8 = 7;
 
-    /// Removes the poll whose `user_data` is `user_data`.
+    /// Removes the poll whose `user_data` is `user_data`, an
+    /// [`io_uring_user_data`]: `PollRemove::new(7u64.into())`.
     #[inline]
     pub fn new(user_data: io_uring_user_data) -> Self {
         PollRemove { user_data: user_data.u64_() }
@@ -106,9 +107,10 @@ pub struct PollUpdate {
 
 impl PollUpdate {
     /// The opcode number, `IORING_OP_POLL_REMOVE` (shared with [`PollRemove`]).
-    pub const CODE: u8 = PollRemove::CODE;
+    pub const CODE: u8 = 7;
 
-    /// Updates the poll submitted with `old_user_data`.
+    /// Updates the poll submitted with `old_user_data`, an
+    /// [`io_uring_user_data`]: `PollUpdate::new(7u64.into())`.
     #[inline]
     pub fn new(old_user_data: io_uring_user_data) -> Self {
         PollUpdate { old_user_data: old_user_data.u64_(), events: None, new_user_data: None, multi: false }
@@ -124,7 +126,8 @@ impl PollUpdate {
     }
 
     /// Replaces the `user_data` that the poll's completions carry
-    /// (`IORING_POLL_UPDATE_USER_DATA`; default: unchanged).
+    /// (`IORING_POLL_UPDATE_USER_DATA`; default: unchanged), e.g.
+    /// `.new_user_data(8u64.into())`.
     #[inline]
     pub const fn new_user_data(mut self, user_data: io_uring_user_data) -> Self {
         self.new_user_data = Some(user_data.u64_());

@@ -53,7 +53,7 @@ pub struct Recv {
 
 impl Recv {
     /// The opcode number, `IORING_OP_RECV`.
-    pub const CODE: u8 = RECV_OPCODE;
+    pub const CODE: u8 = 27;
 
     /// Receives into `buf[..len]` from socket `fd`.
     #[inline]
@@ -102,7 +102,7 @@ pub struct RecvMulti {
 
 impl RecvMulti {
     /// The opcode number, `IORING_OP_RECV`.
-    pub const CODE: u8 = RECV_OPCODE;
+    pub const CODE: u8 = 27;
 
     /// Receives from socket `fd` into buffers of group `buf_group`.
     #[inline]
@@ -145,7 +145,7 @@ pub struct RecvBundle {
 
 impl RecvBundle {
     /// The opcode number, `IORING_OP_RECV`.
-    pub const CODE: u8 = RECV_OPCODE;
+    pub const CODE: u8 = 27;
 
     /// Receives from socket `fd` into buffers of group `buf_group`.
     #[inline]
@@ -178,7 +178,7 @@ pub struct RecvMultiBundle {
 
 impl RecvMultiBundle {
     /// The opcode number, `IORING_OP_RECV`.
-    pub const CODE: u8 = RECV_OPCODE;
+    pub const CODE: u8 = 27;
 
     /// Receives from socket `fd` into buffers of group `buf_group`.
     #[inline]

@@ -115,7 +115,7 @@ pub struct SendBundle {
 
 impl SendBundle {
     /// The opcode number, `IORING_OP_SEND`.
-    pub const CODE: u8 = Send::CODE;
+    pub const CODE: u8 = 26;
 
     /// Sends from the buffers of group `buf_group` on `fd`.
     #[inline]
@@ -333,7 +333,7 @@ mod tests {
     #[test]
     fn send_encodes_every_field() {
         let buf = [0u8; 4];
-        // SAFETY: SocketAddrStorage is plain bytes; all-zero is valid.
+        // SAFETY: (S4) SocketAddrStorage is plain bytes; all-zero is valid.
         let dest: SocketAddrStorage = unsafe { core::mem::zeroed() };
         let d: *const SocketAddrStorage = &dest;
         let e = Send::new(Fixed(2), buf.as_ptr(), 4)
@@ -399,7 +399,7 @@ mod tests {
 
     #[test]
     fn sendmsg_and_sendmsg_zc_encode_every_field() {
-        // SAFETY: MsgHdr is a C struct of pointers and integers; all-zero is valid.
+        // SAFETY: (S4) MsgHdr is a C struct of pointers and integers; all-zero is valid.
         let msg: MsgHdr = unsafe { core::mem::zeroed() };
         let m: *const MsgHdr = &msg;
         let e = SendMsg::new(Fd(3), m).build();
@@ -453,7 +453,7 @@ mod tests {
         let buf = [0u8; 8];
         let e = SendZc::new(Fd(6), buf.as_ptr(), 8).build();
         assert_eq!(e.0, Sqe { opcode: 47, fd: 6, addr: buf.as_ptr() as u64, len: 8, ..Sqe::default() });
-        // SAFETY: SocketAddrStorage is plain bytes; all-zero is valid.
+        // SAFETY: (S4) SocketAddrStorage is plain bytes; all-zero is valid.
         let dest: SocketAddrStorage = unsafe { core::mem::zeroed() };
         let d: *const SocketAddrStorage = &dest;
         let e = SendZc::new(Fixed(6), buf.as_ptr(), 8)

@@ -74,7 +74,8 @@ impl TimeoutRemove {
     /// The opcode number, `IORING_OP_TIMEOUT_REMOVE`.
     pub const CODE: u8 = 12;
 
-    /// Removes the timeout whose `user_data` is `user_data`.
+    /// Removes the timeout whose `user_data` is `user_data`, an
+    /// [`io_uring_user_data`]: `TimeoutRemove::new(7u64.into())`.
     #[inline]
     pub fn new(user_data: io_uring_user_data) -> Self {
         TimeoutRemove { user_data: user_data.u64_() }
@@ -107,9 +108,10 @@ pub struct TimeoutUpdate {
 impl TimeoutUpdate {
     /// The opcode number, `IORING_OP_TIMEOUT_REMOVE` (shared with
     /// [`TimeoutRemove`]).
-    pub const CODE: u8 = TimeoutRemove::CODE;
+    pub const CODE: u8 = 12;
 
-    /// Sets the timeout named by `user_data` to `timespec`.
+    /// Sets the timeout named by `user_data` (an [`io_uring_user_data`],
+    /// e.g. `7u64.into()`) to `timespec`.
     #[inline]
     pub fn new(user_data: io_uring_user_data, timespec: *const Timespec) -> Self {
         TimeoutUpdate { user_data: user_data.u64_(), timespec, flags: TimeoutFlags::empty() }
@@ -140,6 +142,15 @@ impl TimeoutUpdate {
 /// Completes with `-ETIME` when it fired (the operation then gets
 /// `-ECANCELED`, or `-EINTR` if it could not be stopped cleanly) and with
 /// `-ECANCELED` when the operation finished first.
+///
+/// The kernel copies the timespec when it takes this entry from the
+/// submission queue: during the `io_uring_enter` that submits it (the
+/// [`submit`](crate::Submitter::submit) call that returns having
+/// submitted it), or, with SQPOLL, whenever the kernel thread gets to it.
+/// After that the memory may be reused; without SQPOLL that is once
+/// `submit` returns, and keeping it until this entry's completion is
+/// always enough. The time counts from when the linked operation is
+/// started, not from the copy.
 #[derive(Debug)]
 pub struct LinkTimeout {
     timespec: *const Timespec,

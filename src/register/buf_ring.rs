@@ -26,7 +26,7 @@ impl Submitter<'_> {
     ///
     /// [`BufRingEntry`]: crate::types::BufRingEntry
     pub unsafe fn register_buf_ring(&self, ring_addr: *mut c_void, ring_entries: u16, bgid: u16) -> Result<()> {
-        // SAFETY: forwarded.
+        // SAFETY: (S1, S2) forwarded.
         unsafe { self.register_buf_ring_with_flags(ring_addr, ring_entries, bgid, 0) }
     }
 
@@ -49,7 +49,7 @@ impl Submitter<'_> {
     ) -> Result<()> {
         let reg =
             BufReg { ring_addr: ring_addr as u64, ring_entries: u32::from(ring_entries), bgid, flags, resv: [0; 3] };
-        // SAFETY: `reg` is a valid io_uring_buf_reg; the ring memory is the
+        // SAFETY: (S1, S2) `reg` is a valid io_uring_buf_reg; the ring memory is the
         // caller's promise.
         unsafe { self.register_raw(sys::REGISTER_PBUF_RING, ptr::from_ref(&reg).cast(), 1) }?;
         Ok(())
@@ -59,7 +59,7 @@ impl Submitter<'_> {
     /// `io_uring_unregister_buf_ring(3)`).
     pub fn unregister_buf_ring(&self, bgid: u16) -> Result<()> {
         let reg = BufReg { bgid, ..BufReg::default() };
-        // SAFETY: `reg` names only the group.
+        // SAFETY: (S1) `reg` names only the group.
         unsafe { self.register_raw(sys::UNREGISTER_PBUF_RING, ptr::from_ref(&reg).cast(), 1) }?;
         Ok(())
     }
@@ -70,7 +70,7 @@ impl Submitter<'_> {
     /// application's tail are still available.
     pub fn register_buf_status(&self, bgid: u16) -> Result<u16> {
         let mut status = BufStatus { buf_group: u32::from(bgid), ..BufStatus::default() };
-        // SAFETY: the kernel reads buf_group and writes head in `status`.
+        // SAFETY: (S1) the kernel reads buf_group and writes head in `status`.
         unsafe { self.register_raw(sys::REGISTER_PBUF_STATUS, ptr::from_mut(&mut status).cast_const().cast(), 1) }?;
         Ok(status.head as u16)
     }

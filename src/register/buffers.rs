@@ -39,7 +39,7 @@ impl Submitter<'_> {
     /// access it through the kernel's pinned pages.
     pub unsafe fn register_buffers(&self, bufs: &[iovec]) -> Result<()> {
         let nr = u32::try_from(bufs.len()).map_err(|_| rustix::io::Errno::INVAL)?;
-        // SAFETY: the kernel reads `nr` iovecs; their memory is the caller's
+        // SAFETY: (S1, S2) the kernel reads `nr` iovecs; their memory is the caller's
         // promise.
         unsafe { self.register_raw(sys::REGISTER_BUFFERS, bufs.as_ptr().cast(), nr) }?;
         Ok(())
@@ -56,7 +56,7 @@ impl Submitter<'_> {
     pub unsafe fn register_buffers2(&self, bufs: &[iovec], tags: &[u64]) -> Result<()> {
         let nr = count_with_tags(bufs, Some(tags))?;
         let reg = RsrcRegister { nr, flags: 0, resv2: 0, data: bufs.as_ptr() as u64, tags: tags.as_ptr() as u64 };
-        // SAFETY: `reg` names `nr` iovecs and tags; the buffers' lifetime
+        // SAFETY: (S1, S2) `reg` names `nr` iovecs and tags; the buffers' lifetime
         // is the caller's promise.
         unsafe {
             self.register_raw(sys::REGISTER_BUFFERS2, ptr::from_ref(&reg).cast(), size_of::<RsrcRegister>() as u32)
@@ -74,7 +74,7 @@ impl Submitter<'_> {
     pub unsafe fn register_buffers_update(&self, offset: u32, bufs: &[iovec], tags: Option<&[u64]>) -> Result<()> {
         let nr = count_with_tags(bufs, tags)?;
         let up = RsrcUpdate2 { offset, resv: 0, data: bufs.as_ptr() as u64, tags: tags_addr(tags), nr, resv2: 0 };
-        // SAFETY: `up` names `nr` iovecs (and tags); the buffers' lifetime
+        // SAFETY: (S1, S2) `up` names `nr` iovecs (and tags); the buffers' lifetime
         // is the caller's promise.
         unsafe {
             self.register_raw(sys::REGISTER_BUFFERS_UPDATE, ptr::from_ref(&up).cast(), size_of::<RsrcUpdate2>() as u32)
@@ -104,7 +104,7 @@ impl Submitter<'_> {
         flags: CloneBuffersFlags,
     ) -> Result<()> {
         let arg = CloneBuffers { src_fd: src_fd as u32, flags: flags.bits(), src_off, dst_off, nr, pad: [0; 3] };
-        // SAFETY: `arg` is a valid io_uring_clone_buffers; nr_args is 1.
+        // SAFETY: (S1) `arg` is a valid io_uring_clone_buffers; nr_args is 1.
         unsafe { self.register_raw(sys::REGISTER_CLONE_BUFFERS, ptr::from_ref(&arg).cast(), 1) }?;
         Ok(())
     }
@@ -115,7 +115,7 @@ impl Submitter<'_> {
     /// `io_uring_register_buffers_sparse`).
     pub fn register_buffers_sparse(&self, nr: u32) -> Result<()> {
         let reg = RsrcRegister { nr, flags: sys::RSRC_REGISTER_SPARSE, ..Default::default() };
-        // SAFETY: `reg` is a valid io_uring_rsrc_register; nr_args is its size.
+        // SAFETY: (S1) `reg` is a valid io_uring_rsrc_register; nr_args is its size.
         unsafe {
             self.register_raw(sys::REGISTER_BUFFERS2, ptr::from_ref(&reg).cast(), size_of::<RsrcRegister>() as u32)
         }?;
@@ -125,7 +125,7 @@ impl Submitter<'_> {
     /// Drops the buffer table (`IORING_UNREGISTER_BUFFERS`, 5.1;
     /// `io_uring_unregister_buffers(3)`).
     pub fn unregister_buffers(&self) -> Result<()> {
-        // SAFETY: no argument.
+        // SAFETY: (S1) no argument.
         unsafe { self.register_raw(sys::UNREGISTER_BUFFERS, ptr::null(), 0) }?;
         Ok(())
     }

@@ -16,7 +16,7 @@ impl Submitter<'_> {
     /// (`IORING_REGISTER_CLOCK`, 6.12; no man page; kernel: `io_uring/register.c`).
     pub fn register_clock(&self, clock: ClockId) -> Result<()> {
         let reg = ClockRegister { clockid: clock as i32 as u32, resv: [0; 3] };
-        // SAFETY: `reg` is a valid io_uring_clock_register; the kernel wants
+        // SAFETY: (S1) `reg` is a valid io_uring_clock_register; the kernel wants
         // nr_args 0 (KERNEL-ABI.md table (b)).
         unsafe { self.register_raw(sys::REGISTER_CLOCK, ptr::from_ref(&reg).cast(), 0) }?;
         Ok(())

@@ -26,13 +26,13 @@ impl Submitter<'_> {
     /// Stops signalling the registered eventfd (`IORING_UNREGISTER_EVENTFD`, 5.2;
     /// `io_uring_unregister_eventfd(3)`).
     pub fn unregister_eventfd(&self) -> Result<()> {
-        // SAFETY: no argument.
+        // SAFETY: (S1) no argument.
         unsafe { self.register_raw(sys::UNREGISTER_EVENTFD, ptr::null(), 0) }?;
         Ok(())
     }
 
     fn register_eventfd_op(&self, opcode: u32, eventfd: RawFd) -> Result<()> {
-        // SAFETY: the kernel reads one i32 from `arg`.
+        // SAFETY: (S1) the kernel reads one i32 from `arg`.
         unsafe { self.register_raw(opcode, ptr::from_ref(&eventfd).cast(), 1) }?;
         Ok(())
     }

@@ -16,7 +16,7 @@ impl Submitter<'_> {
     /// (`IORING_REGISTER_FILES`, 5.1; `io_uring_register_files(3)`).
     pub fn register_files(&self, fds: &[RawFd]) -> Result<()> {
         let nr = u32::try_from(fds.len()).map_err(|_| rustix::io::Errno::INVAL)?;
-        // SAFETY: the kernel reads `nr` i32s from `fds`, which is that long.
+        // SAFETY: (S1) the kernel reads `nr` i32s from `fds`, which is that long.
         unsafe { self.register_raw(sys::REGISTER_FILES, fds.as_ptr().cast(), nr) }?;
         Ok(())
     }
@@ -27,7 +27,7 @@ impl Submitter<'_> {
     /// `io_uring_register_files_sparse(3)`).
     pub fn register_files_sparse(&self, nr: u32) -> Result<()> {
         let reg = RsrcRegister { nr, flags: sys::RSRC_REGISTER_SPARSE, ..Default::default() };
-        // SAFETY: `reg` is a valid io_uring_rsrc_register; nr_args is its size.
+        // SAFETY: (S1) `reg` is a valid io_uring_rsrc_register; nr_args is its size.
         unsafe {
             self.register_raw(sys::REGISTER_FILES2, ptr::from_ref(&reg).cast(), size_of::<RsrcRegister>() as u32)
         }?;
@@ -41,7 +41,7 @@ impl Submitter<'_> {
     pub fn register_files_update(&self, offset: u32, fds: &[RawFd]) -> Result<usize> {
         let nr = u32::try_from(fds.len()).map_err(|_| rustix::io::Errno::INVAL)?;
         let up = RsrcUpdate { offset, resv: 0, data: fds.as_ptr() as u64 };
-        // SAFETY: `up` names `nr` readable i32s.
+        // SAFETY: (S1) `up` names `nr` readable i32s.
         let n = unsafe { self.register_raw(sys::REGISTER_FILES_UPDATE, ptr::from_ref(&up).cast(), nr) }?;
         Ok(n as usize)
     }
@@ -54,7 +54,7 @@ impl Submitter<'_> {
     pub fn register_files2(&self, fds: &[RawFd], tags: &[u64]) -> Result<()> {
         let nr = count_with_tags(fds, Some(tags))?;
         let reg = RsrcRegister { nr, flags: 0, resv2: 0, data: fds.as_ptr() as u64, tags: tags.as_ptr() as u64 };
-        // SAFETY: `reg` names `nr` i32s and `nr` tags.
+        // SAFETY: (S1) `reg` names `nr` i32s and `nr` tags.
         unsafe {
             self.register_raw(sys::REGISTER_FILES2, ptr::from_ref(&reg).cast(), size_of::<RsrcRegister>() as u32)
         }?;
@@ -68,7 +68,7 @@ impl Submitter<'_> {
     pub fn register_files_update2(&self, offset: u32, fds: &[RawFd], tags: Option<&[u64]>) -> Result<usize> {
         let nr = count_with_tags(fds, tags)?;
         let up = RsrcUpdate2 { offset, resv: 0, data: fds.as_ptr() as u64, tags: tags_addr(tags), nr, resv2: 0 };
-        // SAFETY: `up` names `nr` i32s (and tags).
+        // SAFETY: (S1) `up` names `nr` i32s (and tags).
         let n = unsafe {
             self.register_raw(sys::REGISTER_FILES_UPDATE2, ptr::from_ref(&up).cast(), size_of::<RsrcUpdate2>() as u32)
         }?;
@@ -81,7 +81,7 @@ impl Submitter<'_> {
     /// `io_uring_register_file_alloc_range(3)`).
     pub fn register_file_alloc_range(&self, offset: u32, len: u32) -> Result<()> {
         let range = FileIndexRange { off: offset, len, resv: 0 };
-        // SAFETY: `range` is a valid io_uring_file_index_range; the kernel
+        // SAFETY: (S1) `range` is a valid io_uring_file_index_range; the kernel
         // wants nr_args 0 (KERNEL-ABI.md table (b)).
         unsafe { self.register_raw(sys::REGISTER_FILE_ALLOC_RANGE, ptr::from_ref(&range).cast(), 0) }?;
         Ok(())
@@ -90,7 +90,7 @@ impl Submitter<'_> {
     /// Drops the file table (`IORING_UNREGISTER_FILES`, 5.1;
     /// `io_uring_unregister_files(3)`).
     pub fn unregister_files(&self) -> Result<()> {
-        // SAFETY: no argument.
+        // SAFETY: (S1) no argument.
         unsafe { self.register_raw(sys::UNREGISTER_FILES, ptr::null(), 0) }?;
         Ok(())
     }
@@ -99,4 +99,6 @@ impl Submitter<'_> {
 /// The fd value that leaves a slot unchanged in
 /// [`register_files_update`](Submitter::register_files_update)
 /// (`IORING_REGISTER_FILES_SKIP`, 5.12).
-pub const SKIP_FILE: RawFd = sys::REGISTER_FILES_SKIP;
+pub const SKIP_FILE: RawFd = -2;
+// Written out so that the docs show the number, not a private name.
+static_assertions::const_assert_eq!(SKIP_FILE, sys::REGISTER_FILES_SKIP);

@@ -15,7 +15,7 @@ use crate::{squeue, sys};
 /// Only `MSG_RING` entries that send data are accepted; anything else, and
 /// a fixed target, gives `EINVAL`. The entry's own `user_data` is ignored.
 pub fn send_msg_ring(entry: &squeue::Entry) -> Result<()> {
-    // SAFETY: the kernel reads one 64-byte SQE from `entry` (nr_args 1) and
+    // SAFETY: (S1) the kernel reads one 64-byte SQE from `entry` (nr_args 1) and
     // nothing else: MSG_RING data names no memory. fd -1 is what the kernel
     // wants here (a ring fd gives EINVAL).
     unsafe { sys::syscall::register(-1, sys::REGISTER_SEND_MSG_RING, ptr::from_ref(entry).cast(), 1) }?;

@@ -14,7 +14,7 @@ impl Submitter<'_> {
     /// settings are written back into `napi` (`IORING_REGISTER_NAPI`, 6.9;
     /// no man page; kernel: `io_uring/napi.c`).
     pub fn register_napi(&self, napi: &mut Napi) -> Result<()> {
-        // SAFETY: the kernel reads and writes one io_uring_napi at `napi`.
+        // SAFETY: (S1) the kernel reads and writes one io_uring_napi at `napi`.
         unsafe { self.register_raw(sys::REGISTER_NAPI, ptr::from_mut(napi).cast_const().cast(), 1) }?;
         Ok(())
     }
@@ -23,7 +23,7 @@ impl Submitter<'_> {
     /// `napi` (`IORING_UNREGISTER_NAPI`, 6.9; no man page; kernel:
     /// `io_uring/napi.c`).
     pub fn unregister_napi(&self, napi: &mut Napi) -> Result<()> {
-        // SAFETY: as for register_napi.
+        // SAFETY: (S1) as for register_napi.
         unsafe { self.register_raw(sys::UNREGISTER_NAPI, ptr::from_mut(napi).cast_const().cast(), 1) }?;
         Ok(())
     }
@@ -46,7 +46,7 @@ impl Submitter<'_> {
         let mut napi = Napi::new();
         napi.0.opcode = opcode;
         napi.0.op_param = napi_id;
-        // SAFETY: as for register_napi.
+        // SAFETY: (S1) as for register_napi.
         unsafe { self.register_raw(sys::REGISTER_NAPI, ptr::from_mut(&mut napi).cast_const().cast(), 1) }?;
         Ok(())
     }

@@ -111,7 +111,7 @@ impl Submitter<'_> {
     pub fn register_probe(&self, probe: &mut Probe) -> Result<()> {
         *probe = Probe::new();
         let arg: *mut Probe = probe;
-        // SAFETY: `arg` points to a zeroed io_uring_probe header followed by
+        // SAFETY: (S1) `arg` points to a zeroed io_uring_probe header followed by
         // PROBE_OPS entries, exactly `nr_args` as the kernel writes.
         unsafe { self.register_raw(sys::REGISTER_PROBE, arg.cast(), PROBE_OPS as u32) }?;
         Ok(())

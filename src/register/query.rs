@@ -100,7 +100,7 @@ fn query<T: QueryOp>(fd: i32) -> Result<T> {
         size: size_of::<T>() as u32,
         ..QueryHdr::default()
     };
-    // SAFETY: `hdr` is a single-entry chain (next_entry 0) whose buffer is
+    // SAFETY: (S1) `hdr` is a single-entry chain (next_entry 0) whose buffer is
     // `out`, `size` bytes of plain integers the kernel may fill; the kernel
     // writes `result` back into `hdr`. Both outlive the call.
     unsafe { sys::syscall::register(fd, sys::REGISTER_QUERY, ptr::from_mut(&mut hdr).cast_const().cast(), 0) }?;

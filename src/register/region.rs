@@ -47,7 +47,7 @@ impl WaitRegion {
         if index >= self.entries {
             return Err(Errno::INVAL);
         }
-        // SAFETY: `index` is inside the mapping (checked), which is
+        // SAFETY: (S5, S4) `index` is inside the mapping (checked), which is
         // page-aligned, so every 64-byte entry is aligned. The kernel only
         // reads the region, during waits; a torn read by a wait on another
         // thread is the caller's race on plain data, not ours.
@@ -60,7 +60,7 @@ impl WaitRegion {
         if index >= self.entries {
             return None;
         }
-        // SAFETY: as in `set`; every bit pattern is a valid `RegWait`.
+        // SAFETY: (S5, S4) as in `set`; every bit pattern is a valid `RegWait`.
         Some(unsafe { self.map.as_ptr().cast::<RegWait>().add(index as usize).read_volatile() })
     }
 }
@@ -77,7 +77,7 @@ impl Submitter<'_> {
     /// the ring lives: a region cannot be unregistered.
     pub unsafe fn register_mem_region(&self, region: &mut io_uring_region_desc, flags: MemRegionFlags) -> Result<()> {
         let reg = MemRegionReg { region_uptr: ptr::from_mut(region) as u64, flags: flags.bits(), resv: [0; 2] };
-        // SAFETY: `reg` points at `region`, which the kernel reads and
+        // SAFETY: (S1, S2) `reg` points at `region`, which the kernel reads and
         // writes back during the call; the memory it names is the
         // caller's promise.
         unsafe { self.register_raw(sys::REGISTER_MEM_REGION, ptr::from_ref(&reg).cast(), 1) }?;
@@ -97,7 +97,7 @@ impl Submitter<'_> {
             return Err(Errno::INVAL);
         }
         let mut region = io_uring_region_desc { size: size as u64, ..Default::default() };
-        // SAFETY: kernel-allocated memory: nothing of ours to keep alive.
+        // SAFETY: (S1) kernel-allocated memory: nothing of ours to keep alive.
         unsafe { self.register_mem_region(&mut region, MemRegionFlags::REG_WAIT_ARG) }?;
         let map = Mmap::new(self.fd.as_fd(), region.mmap_offset, size)?;
         Ok(WaitRegion { map, entries: (size / size_of::<RegWait>()) as u32 })
@@ -110,7 +110,7 @@ impl Submitter<'_> {
     pub fn submit_with_reg_wait(&self, want: usize, index: u32) -> Result<usize> {
         let offset = (index as usize).checked_mul(size_of::<RegWait>()).ok_or(Errno::FAULT)?;
         let (len, flags) = self.submit_flags(want, sys::ENTER_EXT_ARG | sys::ENTER_EXT_ARG_REG);
-        // SAFETY: with EXT_ARG_REG the "pointer" is a byte offset into the
+        // SAFETY: (S1, S2) with EXT_ARG_REG the "pointer" is a byte offset into the
         // registered region, which the kernel bounds-checks; nothing of
         // ours is read. Entries in the SQ were pushed under `push`'s contract.
         unsafe { self.enter_raw(len, crate::submit::saturate(want), flags, offset as *const _, size_of::<RegWait>()) }

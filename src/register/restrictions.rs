@@ -87,7 +87,7 @@ impl Submitter<'_> {
     /// [`setup_r_disabled`](crate::Builder::setup_r_disabled), and only once.
     pub fn register_restrictions(&self, res: &mut [Restriction]) -> Result<()> {
         let nr = u32::try_from(res.len()).map_err(|_| rustix::io::Errno::INVAL)?;
-        // SAFETY: the kernel reads `nr` io_uring_restriction structs
+        // SAFETY: (S1) the kernel reads `nr` io_uring_restriction structs
         // (Restriction is repr(transparent) over that layout).
         unsafe { self.register_raw(sys::REGISTER_RESTRICTIONS, res.as_ptr().cast(), nr) }?;
         Ok(())
@@ -97,7 +97,7 @@ impl Submitter<'_> {
     /// [`setup_r_disabled`](crate::Builder::setup_r_disabled)
     /// (`IORING_REGISTER_ENABLE_RINGS`, 5.10; `io_uring_register(2)`).
     pub fn register_enable_rings(&self) -> Result<()> {
-        // SAFETY: no argument.
+        // SAFETY: (S1) no argument.
         unsafe { self.register_raw(sys::REGISTER_ENABLE_RINGS, ptr::null(), 0) }?;
         Ok(())
     }

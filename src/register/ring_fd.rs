@@ -29,7 +29,7 @@ impl Submitter<'_> {
             return Err(Errno::EXIST);
         }
         let mut up = RsrcUpdate { offset: u32::MAX, resv: 0, data: self.fd.as_raw_fd() as u64 };
-        // SAFETY: one io_uring_rsrc_update that the kernel reads and writes
+        // SAFETY: (S1) one io_uring_rsrc_update that the kernel reads and writes
         // (the chosen index lands in `offset`).
         let n = unsafe { self.register_raw(sys::REGISTER_RING_FDS, ptr::from_mut(&mut up).cast_const().cast(), 1) }?;
         if n != 1 {
@@ -46,7 +46,7 @@ impl Submitter<'_> {
     pub fn unregister_ring_fd(&mut self) -> Result<()> {
         let index = self.ring_index.get().ok_or(Errno::INVAL)?;
         let up = RsrcUpdate { offset: index, resv: 0, data: 0 };
-        // SAFETY: one io_uring_rsrc_update naming the index.
+        // SAFETY: (S1) one io_uring_rsrc_update naming the index.
         unsafe { self.register_raw(sys::UNREGISTER_RING_FDS, ptr::from_ref(&up).cast(), 1) }?;
         self.ring_index.set(None);
         Ok(())

@@ -30,7 +30,7 @@ impl Submitter<'_> {
             opcode: builder.opcode,
             ..SyncCancelReg::default()
         };
-        // SAFETY: `reg` is a valid io_uring_sync_cancel_reg; nr_args is 1.
+        // SAFETY: (S1) `reg` is a valid io_uring_sync_cancel_reg; nr_args is 1.
         unsafe { self.register_raw(sys::REGISTER_SYNC_CANCEL, ptr::from_ref(&reg).cast(), 1) }?;
         Ok(())
     }

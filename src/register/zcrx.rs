@@ -28,7 +28,7 @@ impl Submitter<'_> {
     /// valid and must not be used otherwise except through the zcrx protocol.
     /// (io-uring 0.7.14 has this as a safe fn; it hands memory to DMA.)
     pub unsafe fn register_ifq(&self, reg: &mut io_uring_zcrx_ifq_reg) -> Result<()> {
-        // SAFETY: `reg` is a valid, writable ifq_reg; what it points to is
+        // SAFETY: (S1, S2) `reg` is a valid, writable ifq_reg; what it points to is
         // the caller's promise.
         unsafe { self.register_raw(sys::REGISTER_ZCRX_IFQ, ptr::from_mut(reg).cast_const().cast(), 1) }?;
         Ok(())
@@ -38,7 +38,7 @@ impl Submitter<'_> {
     /// before; no man page; kernel: `io_uring/zcrx.c`): flush the refill
     /// queue, or export the instance as an fd (written back into `ctrl`).
     pub fn register_zcrx_ctrl(&self, ctrl: &mut ZcrxCtrl) -> Result<u32> {
-        // SAFETY: `ctrl` is a valid, writable zcrx_ctrl and names no
+        // SAFETY: (S1) `ctrl` is a valid, writable zcrx_ctrl and names no
         // memory; nr_args is 0 as the kernel wants.
         unsafe { self.register_raw(sys::REGISTER_ZCRX_CTRL, ptr::from_mut(ctrl).cast_const().cast(), 0) }
     }
@@ -51,7 +51,7 @@ impl Submitter<'_> {
     /// `filter` must point to what the running kernel's
     /// `IORING_REGISTER_BPF_FILTER` reads, `nr` entries of it.
     pub unsafe fn register_bpf_filter(&self, filter: *const c_void, nr: u32) -> Result<u32> {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1, S2) forwarded from the caller.
         unsafe { self.register_raw(sys::REGISTER_BPF_FILTER, filter, nr) }
     }
 }
@@ -63,6 +63,6 @@ impl Submitter<'_> {
 /// # Safety
 /// As for [`Submitter::register_bpf_filter`].
 pub unsafe fn register_task_bpf_filter(filter: *const c_void, nr: u32) -> Result<u32> {
-    // SAFETY: forwarded from the caller; fd -1 is the task-wide form.
+    // SAFETY: (S1, S2) forwarded from the caller; fd -1 is the task-wide form.
     unsafe { sys::syscall::register(-1, sys::REGISTER_BPF_FILTER, filter, nr) }
 }

@@ -223,12 +223,12 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
             p.cq_off.user_addr = mem.rings as u64;
             p.sq_off.user_addr = mem.sqes as u64;
         }
-        // SAFETY: `p` is a valid params struct; ATTACH_WQ's fd was promised
+        // SAFETY: (S1, S2) `p` is a valid params struct; ATTACH_WQ's fd was promised
         // open by `setup_attach_wq`'s caller, and NO_MMAP memory was checked
         // above to be as large as the kernel will use and promised valid by
         // `setup_no_mmap`'s caller.
         let raw = unsafe { sys::syscall::setup(entries, &mut p) }?;
-        // SAFETY: on success io_uring_setup returns a new fd that we own
+        // SAFETY: (S3) on success io_uring_setup returns a new fd that we own
         // (REGISTERED_FD_ONLY, which returns an index, has no setter).
         let fd = unsafe { OwnedFd::from_raw_fd(raw as RawFd) };
         let mut ring = match self.caller_memory {
@@ -239,7 +239,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
                     return Err(Errno::INVAL);
                 }
                 let rings = mem.rings as *mut u8;
-                // SAFETY: the caller's regions are at least as large as the
+                // SAFETY: (R1, R2) the caller's regions are at least as large as the
                 // kernel's layout needs (checked just above) and outlive the
                 // ring (setup_no_mmap's contract), so R1 and R2 hold.
                 let (sq, cq) = unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) };

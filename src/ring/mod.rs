@@ -132,7 +132,7 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
     /// `SQE128` or `CQE32` are refused with `EINVAL`, since this type uses
     /// the 64/16-byte entries; so is one set up with `NO_MMAP`.
     pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
-        // SAFETY: the caller gives us ownership of an open fd.
+        // SAFETY: (S3) the caller gives us ownership of an open fd.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
         Self::with_fd(fd, params.0)
     }
@@ -167,7 +167,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         let cq = if single { None } else { Some(Mmap::new(fd, sys::OFF_CQ_RING, cq_len)?) };
         let sqes = Mmap::new(fd, sys::OFF_SQES, sqes_len)?;
         let cq_base = cq.as_ref().map_or(rings.as_ptr(), Mmap::as_ptr);
-        // SAFETY: the three mappings have the sizes the kernel's offsets
+        // SAFETY: (R1, R2) the three mappings have the sizes the kernel's offsets
         // call for (`ring_sizes`) and are returned in the `RingMemory` that
         // the caller keeps as long as the views (R1, R2).
         let (sq, cqi) = unsafe { Self::views(p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
@@ -230,7 +230,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         let submit = Submitter::new(&self.fd, &self.params, &self.ring_index, &self.sq);
         // SAFETY: `&mut self` guarantees no other queue view exists (R6).
         let sq = unsafe { SubmissionQueue::new(&self.sq) };
-        // SAFETY: as above.
+        // SAFETY: (R6) as above.
         let cq = unsafe { CompletionQueue::new(&self.cq) };
         (submit, sq, cq)
     }

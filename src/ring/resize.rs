@@ -43,7 +43,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
             p.flags = sys::SETUP_CQSIZE;
             p.cq_entries = cq_entries;
         }
-        // SAFETY: `p` is a valid io_uring_params the kernel reads and fills
+        // SAFETY: (S1, R1) `p` is a valid io_uring_params the kernel reads and fills
         // (nr_args 1). Until we remap below, the old mappings keep the
         // old rings alive (R1) and our views keep pointing at them; no view
         // exists now (`&mut self`), so nothing reads them in between.

@@ -94,7 +94,7 @@ impl Sqe {
 impl Sqe {
     /// The SQE as the kernel sees it: its 64 bytes in memory order.
     pub(crate) fn bytes(&self) -> [u8; 64] {
-        // SAFETY: Sqe is 64 bytes of plain integers without padding
+        // SAFETY: (S4) Sqe is 64 bytes of plain integers without padding
         // (size and offsets asserted below), so every byte is initialised.
         unsafe { core::mem::transmute_copy(self) }
     }

@@ -17,7 +17,7 @@ impl Mmap {
     /// Maps `len` bytes of `fd` at `offset`, shared and read-write, with the
     /// pages populated up front so the hot path never faults them in.
     pub(crate) fn new(fd: BorrowedFd<'_>, offset: u64, len: usize) -> Result<Mmap> {
-        // SAFETY: a new mapping at an address the kernel chooses cannot
+        // SAFETY: (S5) a new mapping at an address the kernel chooses cannot
         // alias any existing Rust object; the result is owned by `Mmap`.
         let ptr = unsafe {
             mm::mmap(
@@ -42,14 +42,14 @@ impl Mmap {
 
     /// `madvise(MADV_DONTFORK)`: a forked child does not inherit the ring.
     pub(crate) fn dontfork(&self) -> Result<()> {
-        // SAFETY: the range is exactly this live mapping.
+        // SAFETY: (S5) the range is exactly this live mapping.
         unsafe { mm::madvise(self.addr.as_ptr(), self.len, Advice::LinuxDontFork) }
     }
 }
 
 impl Drop for Mmap {
     fn drop(&mut self) {
-        // SAFETY: we own the mapping and nothing borrows it past our life
+        // SAFETY: (S5) we own the mapping and nothing borrows it past our life
         // (the ring invariants in `ring/mod.rs` tie every view to the ring).
         // munmap of a valid mapping cannot fail; there is nothing to do if it did.
         let _ = unsafe { mm::munmap(self.addr.as_ptr(), self.len) };

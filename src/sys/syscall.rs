@@ -26,7 +26,7 @@ use super::abi::Params;
 /// large enough for the rings the kernel will lay out there.
 #[inline]
 pub(crate) unsafe fn setup(entries: u32, params: *mut Params) -> Result<u32> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: (S1) forwarded from the caller.
     unsafe { imp::setup(entries, params) }
 }
 
@@ -44,7 +44,7 @@ pub(crate) unsafe fn enter(
     arg: *const c_void,
     argsz: usize,
 ) -> Result<u32> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: (S1) forwarded from the caller.
     unsafe { imp::enter(fd, to_submit, min_complete, flags, arg, argsz) }
 }
 
@@ -54,7 +54,7 @@ pub(crate) unsafe fn enter(
 /// `arg` must be valid for what `opcode` makes the kernel read and write.
 #[inline]
 pub(crate) unsafe fn register(fd: i32, opcode: u32, arg: *const c_void, nr_args: u32) -> Result<u32> {
-    // SAFETY: forwarded from the caller.
+    // SAFETY: (S1) forwarded from the caller.
     unsafe { imp::register(fd, opcode, arg, nr_args) }
 }
 
@@ -98,7 +98,7 @@ mod imp {
     #[inline(always)]
     unsafe fn syscall6(nr: usize, a: [usize; 6]) -> isize {
         let ret: isize;
-        // SAFETY: the kernel's syscall convention for this architecture; the
+        // SAFETY: (S6) the kernel's syscall convention for this architecture; the
         // clobbered registers are declared, the stack is not touched and the
         // flags are restored by the kernel. What the syscall does is the
         // caller's promise.
@@ -113,7 +113,7 @@ mod imp {
                 options(nostack, preserves_flags),
             );
         }
-        // SAFETY: as above, for aarch64 (`svc 0`, number in x8).
+        // SAFETY: (S6) as above, for aarch64 (`svc 0`, number in x8).
         #[cfg(target_arch = "aarch64")]
         unsafe {
             asm!(
@@ -124,7 +124,7 @@ mod imp {
                 options(nostack, preserves_flags),
             );
         }
-        // SAFETY: as above, for riscv64 (`ecall`, number in a7).
+        // SAFETY: (S6) as above, for riscv64 (`ecall`, number in a7).
         #[cfg(target_arch = "riscv64")]
         unsafe {
             asm!(
@@ -140,7 +140,7 @@ mod imp {
 
     #[inline]
     pub(super) unsafe fn setup(entries: u32, params: *mut Params) -> Result<u32> {
-        // SAFETY: the caller upholds `super::setup`'s contract.
+        // SAFETY: (S1) the caller upholds `super::setup`'s contract.
         decode(unsafe { syscall6(NR_SETUP, [entries as usize, params as usize, 0, 0, 0, 0]) })
     }
 
@@ -154,7 +154,7 @@ mod imp {
         argsz: usize,
     ) -> Result<u32> {
         let a = [fd as usize, to_submit as usize, min_complete as usize, flags as usize, arg as usize, argsz];
-        // SAFETY: the caller upholds `super::enter`'s contract.
+        // SAFETY: (S1) the caller upholds `super::enter`'s contract.
         decode(unsafe { syscall6(NR_ENTER, a) })
     }
 
@@ -163,7 +163,7 @@ mod imp {
         // The kernel reads `fd` as an `unsigned int`, so -1 must reach it as
         // 0xffff_ffff, not sign-extended.
         let a = [fd as u32 as usize, opcode as usize, arg as usize, nr_args as usize, 0, 0];
-        // SAFETY: the caller upholds `super::register`'s contract.
+        // SAFETY: (S1) the caller upholds `super::register`'s contract.
         decode(unsafe { syscall6(NR_REGISTER, a) })
     }
 }
@@ -178,7 +178,7 @@ mod imp {
 
     #[inline]
     pub(super) unsafe fn setup(entries: u32, params: *mut Params) -> Result<u32> {
-        // SAFETY: `Params` has the layout of `io_uring_params` (asserted in
+        // SAFETY: (S4, S1) `Params` has the layout of `io_uring_params` (asserted in
         // `abi.rs`) and every bit pattern is valid for both; the caller
         // upholds the rest.
         let fd = unsafe { rio::io_uring_setup(entries, &mut *params.cast::<rio::io_uring_params>()) }?;
@@ -197,12 +197,12 @@ mod imp {
         if fd as i32 == -1 {
             return Err(Errno::NOSYS);
         }
-        // SAFETY: `fd` is the ring's open fd or, with REGISTERED_RING, a
+        // SAFETY: (S3) `fd` is the ring's open fd or, with REGISTERED_RING, a
         // registered ring index (0..16): either way not -1, and rustix only
         // passes the number on, it never closes or dups a BorrowedFd.
         let fd = unsafe { BorrowedFd::borrow_raw(fd as i32) };
         let f = rio::IoringEnterFlags::from_bits_retain(flags);
-        // SAFETY: the caller's promises cover the kernel side; the casts
+        // SAFETY: (S1) the caller's promises cover the kernel side; the casts
         // below only happen when `argsz` says the pointee has that type.
         unsafe {
             match argsz {
@@ -225,14 +225,14 @@ mod imp {
         if fd < 0 {
             return Err(Errno::NOSYS);
         }
-        // SAFETY: `fd` is a ring fd supplied by the crate, not negative
+        // SAFETY: (S3) `fd` is a ring fd supplied by the crate, not negative
         // (checked above); rustix only passes the number on.
         let fd = unsafe { BorrowedFd::borrow_raw(fd) };
         // rustix ORs the opcode and the flag bits, so opcode 0 plus the whole
         // value as "flags" reaches the kernel as `opcode`, including opcodes
         // its enum does not name.
         let flags = rio::IoringRegisterFlags::from_bits_retain(opcode);
-        // SAFETY: the caller upholds `super::register`'s contract.
+        // SAFETY: (S1) the caller upholds `super::register`'s contract.
         unsafe { rio::io_uring_register_with(fd, rio::IoringRegisterOp::RegisterBuffers, flags, arg, nr_args) }
     }
 }

@@ -63,7 +63,7 @@ impl BufRingEntry {
     /// `ring_base` must point to entry 0 of a buffer ring.
     #[inline]
     pub unsafe fn tail(ring_base: *const BufRingEntry) -> *const u16 {
-        // SAFETY: the tail lies inside entry 0 (at byte 14), which the
+        // SAFETY: (B3) the tail lies inside entry 0 (at byte 14), which the
         // caller promises is there.
         unsafe { ring_base.cast::<u8>().add(offset_of!(RawBuf, resv)).cast() }
     }
