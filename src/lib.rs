@@ -5,6 +5,9 @@
 #![deny(missing_docs, unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 mod auto_traits;
 pub mod buf_ring;
 pub mod cqueue;
@@ -12,6 +15,7 @@ pub mod cqueue;
 #[doc(hidden)]
 pub mod fuzz_hooks;
 pub mod opcode;
+pub mod owned;
 pub mod register;
 pub mod ring;
 pub mod squeue;

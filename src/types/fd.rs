@@ -34,9 +34,10 @@ pub(crate) mod sealed {
 
     /// Accepted where an operation takes a plain fd or a registered file.
     ///
-    /// Implemented by exactly two types, [`Fd`] (a file descriptor) and
-    /// [`Fixed`] (an index into the ring's registered files, sent with
-    /// `IOSQE_FIXED_FILE`). The trait is sealed: other crates cannot
+    /// Implemented by [`Fd`] (a file descriptor), [`Fixed`] (an index
+    /// into the ring's registered files, sent with `IOSQE_FIXED_FILE`) and
+    /// the owned layer's [`Resolved`](crate::owned::Resolved) (one of the
+    /// two, checked against its driver). The trait is sealed: other crates cannot
     /// implement it (its method returns a type only this crate can name),
     /// so the SQE encoding stays this crate's.
     pub trait UseFixed: Sized {

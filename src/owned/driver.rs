@@ -1,0 +1,752 @@
+//! [`Driver`]: a ring plus a table of owned operations.
+
+use core::fmt;
+use core::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use core::task::{Context, Poll};
+use core::time::Duration;
+
+use rustix::fd::{AsRawFd, BorrowedFd};
+use rustix::io::{Errno, Result};
+
+use super::table::{Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket};
+use super::LinkTimeout;
+use crate::buf_ring::{BufRing, BufSlot, Picked};
+use crate::types::{sealed, SubmitArgs, Timespec};
+use crate::{cqueue, opcode, squeue, IoUring, Submitter};
+#[cfg(feature = "alloc")]
+use alloc::boxed::Box;
+
+/// Ring ids for user data and registered-file handles (O4); 0 is never
+/// handed out.
+static NEXT_ID: AtomicU16 = AtomicU16::new(1);
+
+/// Ids for handles (FixedFile, FixedBuf): wider than the ring id, so a
+/// handle of a dropped driver never matches a later one.
+static NEXT_UID: AtomicUsize = AtomicUsize::new(1);
+
+/// How many buffers [`Driver::register_buffers`] takes.
+pub const MAX_FIXED_BUFS: usize = 16;
+
+fn next_id() -> u16 {
+    loop {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
+/// An [`IoUring`] and `N` slots of owned operations (see the
+/// [module docs](super)).
+///
+/// `B` is the bytes of storage per slot for an operation (default 256; an
+/// operation that does not fit is a compile-time error). `S` and `C` are
+/// the ring's entry types.
+///
+/// The driver alone reaps the ring's completion queue; a completion it
+/// does not recognise goes to [`reap_with`](Self::reap_with)'s callback.
+pub struct Driver<const N: usize, const B: usize = 320, S = squeue::Entry, C = cqueue::Entry>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    table: Table<N, B>,
+    bufs: Option<BufRing<'static>>,
+    /// With `alloc`: the heap memory of `bufs` (buffers, slots), freed
+    /// only after a clean teardown unregistered the ring (O1).
+    #[cfg(feature = "alloc")]
+    heap_bufs: Option<HeapBufs>,
+    files: u32,
+    uid: usize,
+    fixed: [(usize, u32); MAX_FIXED_BUFS],
+    nfixed: usize,
+    teardown_ms: u32,
+    // Dropped last: `Drop` for Driver tears down with the ring still open.
+    ring: IoUring<S, C>,
+}
+
+/// The heap memory of a buffer ring made by `provide_buffers_boxed`.
+#[cfg(feature = "alloc")]
+struct HeapBufs(core::ptr::NonNull<[u8]>, core::ptr::NonNull<[BufSlot]>);
+
+// SAFETY: O1: plain memory the driver owns (through its BufRing), freed
+// only by the driver; no thread affinity.
+#[cfg(feature = "alloc")]
+unsafe impl Send for HeapBufs {}
+
+/// A registered file of one [`Driver`]: usable only with that driver, and
+/// only while that index is registered (checked when an operation is
+/// pushed; `EBADF` otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedFile {
+    uid: usize,
+    index: u32,
+}
+
+/// A registered buffer of one [`Driver`] ([`Driver::register_buffers`]):
+/// not `Clone`, so whoever holds it (the caller, or the one operation it
+/// was moved into) is the only user of its memory (O10).
+#[derive(Debug)]
+pub struct FixedBuf {
+    pub(crate) uid: usize,
+    pub(crate) index: u16,
+}
+
+impl FixedBuf {
+    /// The index in the registered-buffer table.
+    pub fn index(&self) -> u16 {
+        self.index
+    }
+}
+
+impl FixedFile {
+    /// The index in the registered-file table.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+}
+
+impl Target for FixedFile {
+    fn resolve(&self, prep: &Prep<'_>) -> core::result::Result<Resolved, Errno> {
+        if self.uid != prep.uid || self.index >= prep.files {
+            return Err(Errno::BADF);
+        }
+        Ok(Resolved(sealed::Target::Fixed(self.index)))
+    }
+}
+
+/// Bytes a multishot receive got in a buffer of the driver's ring: read
+/// them with [`Driver::bytes`], give the buffer back with
+/// [`Driver::recycle`] (dropping it instead keeps the buffer out of the
+/// ring for good).
+#[derive(Debug)]
+#[must_use = "recycle it, or its buffer stays out of the ring"]
+pub struct Received(pub(crate) Picked<'static>);
+
+impl Received {
+    /// How many bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<const N: usize, const B: usize> Driver<N, B> {
+    /// A driver over `ring` with heap slots (`Slots::boxed`).
+    pub fn new(ring: IoUring) -> Self {
+        Driver::with_slots(ring, Slots::boxed())
+    }
+}
+
+impl<const N: usize, const B: usize, S, C> Driver<N, B, S, C>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    /// A driver over `ring`, with its slots in `slots`. The driver is the
+    /// only reaper of the ring's completion queue from now on.
+    pub fn with_slots(ring: IoUring<S, C>, slots: Slots<N, B>) -> Self {
+        let uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
+        let fixed = [(0, 0); MAX_FIXED_BUFS];
+        Driver {
+            table: Table::new(slots, next_id()),
+            bufs: None,
+            #[cfg(feature = "alloc")]
+            heap_bufs: None,
+            files: 0,
+            uid,
+            fixed,
+            nfixed: 0,
+            teardown_ms: 1000,
+            ring,
+        }
+    }
+
+    /// The ring, for what the layer does not wrap (registering, probing).
+    /// Reaping its completion queue behind the driver's back makes the
+    /// operations those completions end wait for ever (their slots are
+    /// then leaked at teardown): safe, but wrong.
+    pub fn ring(&self) -> &IoUring<S, C> {
+        &self.ring
+    }
+
+    /// The ring's submitter.
+    pub fn submitter(&self) -> Submitter<'_> {
+        self.ring.submitter()
+    }
+
+    /// The id this driver puts in its user data and handles.
+    pub fn id(&self) -> u16 {
+        self.table.ring_id()
+    }
+
+    /// How many slots are in use: in flight, abandoned but not yet
+    /// completed, completed but not yet polled, or leaked. 0 means the
+    /// driver holds no resource.
+    pub fn in_use(&self) -> u32 {
+        self.table.used()
+    }
+
+    /// Whether an operation can be pushed now (a free slot and room in the
+    /// SQ).
+    pub fn has_room(&mut self) -> bool {
+        self.table.has_free() && !self.ring.submission().is_full()
+    }
+
+    /// Counters: foreign completions, cancel completions, lost results,
+    /// leaked slots.
+    pub fn stats(&self) -> Stats {
+        self.table.stats
+    }
+
+    /// How long dropping the driver waits for operations to end after
+    /// cancelling them (default 1000 ms); what is still running then is
+    /// leaked.
+    pub fn set_teardown_timeout(&mut self, ms: u32) {
+        self.teardown_ms = ms;
+    }
+
+    fn prep(&self) -> Prep<'static> {
+        Prep { uid: self.uid, files: self.files, bgid: self.bufs.as_ref().map(BufRing::bgid), fixed: &[] }
+    }
+
+    /// Moves `op` into a free slot and its SQE into the submission queue
+    /// (not yet submitted: see [`submit`](Self::submit)). Refused, with
+    /// the operation given back, when no slot is free or the SQ is full
+    /// (`EBUSY`), or when the operation refuses to build.
+    pub fn push<T: Operation>(&mut self, op: T) -> core::result::Result<Ticket<T>, Refused<T>> {
+        self.flush_cancels();
+        let prep = Prep { fixed: &self.fixed[..self.nfixed], ..self.prep() };
+        let mut sq = self.ring.submission();
+        if sq.is_full() {
+            return Err(Refused { op, errno: Errno::BUSY });
+        }
+        let (ud, sqe) = self.table.prepare(op, &prep)?;
+        // SAFETY: O2: the SQE names only memory the operation owns, which
+        // sits in its slot (O1, O3) until the slot's last completion.
+        let pushed = unsafe { sq.push(&S::from(sqe)) };
+        if pushed.is_err() {
+            // Not reached: the SQ had room. Give the operation back.
+            if let Some(op) = self.table.unprepare::<T>(ud) {
+                return Err(Refused { op, errno: Errno::BUSY });
+            }
+        }
+        self.table.commit(ud);
+        Ok(Ticket::new(ud))
+    }
+
+    /// Pushes `a` linked to `b` (`IOSQE_IO_LINK`): `b` starts when `a`
+    /// succeeded, and ends with `ECANCELED` otherwise. Both or neither.
+    #[allow(clippy::type_complexity)]
+    pub fn push_linked<A: Operation, X: Operation>(
+        &mut self,
+        a: A,
+        b: X,
+    ) -> core::result::Result<(Ticket<A>, Ticket<X>), (A, X, Errno)> {
+        self.flush_cancels();
+        let prep = Prep { fixed: &self.fixed[..self.nfixed], ..self.prep() };
+        let mut sq = self.ring.submission();
+        if sq.capacity() - sq.len() < 2 {
+            return Err((a, b, Errno::BUSY));
+        }
+        let (ua, sa, ub, sb) = self.table.prepare2(a, b, &prep)?;
+        let entries = [S::from(sa.flags(squeue::Flags::IO_LINK)), S::from(sb)];
+        // SAFETY: O2 for both SQEs, as in `push`; both go in or neither.
+        let pushed = unsafe { sq.push_multiple(&entries) };
+        if pushed.is_err() {
+            if let (Some(a), Some(b)) = (self.table.unprepare::<A>(ua), self.table.unprepare::<X>(ub)) {
+                return Err((a, b, Errno::BUSY));
+            }
+        }
+        self.table.commit(ua);
+        self.table.commit(ub);
+        Ok((Ticket::new(ua), Ticket::new(ub)))
+    }
+
+    /// Pushes `op` with a linked timeout ([`LinkTimeout`]): if `op` is
+    /// still running after `after`, it is cancelled (`ECANCELED`) and the
+    /// timeout's result is `ETIME`'s absence (`Ok`); otherwise the timeout
+    /// ends with `ECANCELED`.
+    #[allow(clippy::type_complexity)]
+    pub fn push_with_timeout<T: Operation>(
+        &mut self,
+        op: T,
+        after: Duration,
+    ) -> core::result::Result<(Ticket<T>, Ticket<LinkTimeout>), (T, Errno)> {
+        self.push_linked(op, LinkTimeout::new(Timespec::from(after))).map_err(|(op, _, e)| (op, e))
+    }
+
+    /// Pushes the cancels that had to wait for room in the SQ.
+    #[inline]
+    fn flush_cancels(&mut self) {
+        if self.table.pending_cancels() != 0 {
+            self.flush_cancels_slow();
+        }
+    }
+
+    #[cold]
+    fn flush_cancels_slow(&mut self) {
+        let mut sq = self.ring.submission();
+        let mut cancels = [(0u64, 0u64); 16];
+        let mut n = 0;
+        // Collect first (the table is borrowed by the closure), then push.
+        self.table.flush_cancels(|target| {
+            if n == cancels.len() || sq.len() + n >= sq.capacity() {
+                return false;
+            }
+            cancels[n] = (target, 0);
+            n += 1;
+            true
+        });
+        for c in &mut cancels[..n] {
+            c.1 = self.table.cancel_ud(c.0);
+        }
+        for &(target, ud) in &cancels[..n] {
+            let sqe = opcode::AsyncCancel::new(target.into()).build().user_data(ud);
+            // SAFETY: O2: a cancel names no memory, only a user data.
+            if unsafe { sq.push(&S::from(sqe)) }.is_err() {
+                self.table.defer_cancel(target);
+            }
+        }
+    }
+
+    /// Pushes a cancel of `target` (a cancel's own completion frees
+    /// nothing, O4); deferred if the SQ is full.
+    fn push_cancel(&mut self, target: u64) {
+        let ud = self.table.cancel_ud(target);
+        let sqe = opcode::AsyncCancel::new(target.into()).build().user_data(ud);
+        // SAFETY: O2: a cancel names no memory, only a user data.
+        let pushed = unsafe { self.ring.submission().push(&S::from(sqe)) };
+        if pushed.is_err() {
+            self.table.defer_cancel(target);
+        }
+    }
+
+    /// Submits what was pushed (and deferred cancels). An error from the
+    /// kernel leaves every operation in flight: nothing is freed.
+    pub fn submit(&mut self) -> Result<usize> {
+        self.flush_cancels();
+        let n = self.ring.submit()?;
+        // Cancels that waited for room in the SQ: there is room now.
+        if self.table.pending_cancels() > 0 {
+            self.flush_cancels();
+            return Ok(n + self.ring.submit()?);
+        }
+        Ok(n)
+    }
+
+    /// Submits and waits for at least `want` completions (then
+    /// [`reap`](Self::reap) them).
+    pub fn submit_and_wait(&mut self, want: usize) -> Result<usize> {
+        self.flush_cancels();
+        if self.table.pending_cancels() > 0 {
+            self.ring.submit()?;
+            self.flush_cancels();
+        }
+        self.ring.submit_and_wait(want)
+    }
+
+    /// Applies every completion in the CQ to its slot (waking its waker).
+    /// Returns how many belonged to operations; foreign ones are counted
+    /// in [`Stats::foreign`] and dropped. With `DEFER_TASKRUN` the kernel
+    /// posts completions only when the ring is entered to wait: call
+    /// [`submit_and_wait`](Self::submit_and_wait) first.
+    pub fn reap(&mut self) -> usize {
+        self.reap_with(|_| {})
+    }
+
+    /// As [`reap`](Self::reap), handing each foreign completion (not an
+    /// awaited one of this driver) to `foreign`.
+    pub fn reap_with(&mut self, mut foreign: impl FnMut(cqueue::Entry)) -> usize {
+        let mut n = 0;
+        let mut cq = self.ring.completion();
+        loop {
+            cq.sync();
+            if cq.is_empty() {
+                break;
+            }
+            for c in &mut cq {
+                let e = cqueue::Entry::from(c);
+                if e.flags().contains(cqueue::Flags::SKIP) {
+                    continue;
+                }
+                match self.table.complete(&e, &mut self.bufs) {
+                    super::table::Reaped::Foreign => foreign(e),
+                    super::table::Reaped::Op => n += 1,
+                    super::table::Reaped::Cancel => {}
+                }
+            }
+        }
+        n
+    }
+
+    /// The output of `ticket`'s operation once its last completion was
+    /// reaped (the slot is then free); otherwise `Pending`, and `cx`'s
+    /// waker is woken by the [`reap`](Self::reap) that completes it. A
+    /// ticket that already gave `Ready` stays `Pending`.
+    pub fn poll<T: Operation>(&mut self, ticket: &Ticket<T>, cx: &mut Context<'_>) -> Poll<T::Output> {
+        self.table.poll::<T>(ticket.ud, Some(cx.waker()), &mut self.bufs)
+    }
+
+    /// As [`poll`](Self::poll) without a waker.
+    pub fn try_take<T: Operation>(&mut self, ticket: &Ticket<T>) -> Poll<T::Output> {
+        self.table.poll::<T>(ticket.ud, None, &mut self.bufs)
+    }
+
+    /// The next result of a multishot operation; `Ready(None)` once its
+    /// last result was read (then [`poll`](Self::poll) or
+    /// [`wait`](Self::wait) gives its output back).
+    pub fn poll_next<T: Multishot>(&mut self, ticket: &Ticket<T>, cx: &mut Context<'_>) -> Poll<Option<T::Item>> {
+        self.table.poll_next::<T>(ticket.ud, Some(cx.waker()))
+    }
+
+    /// Blocks until `ticket`'s operation is over, and returns its output.
+    /// `EINVAL` for a ticket that already gave its output; errors of
+    /// `io_uring_enter` other than `EINTR` are returned (the operation
+    /// stays in flight; the ticket is lost, as if abandoned without cancel).
+    pub fn wait<T: Operation>(&mut self, ticket: Ticket<T>) -> Result<T::Output> {
+        loop {
+            self.reap();
+            if let Poll::Ready(out) = self.table.poll::<T>(ticket.ud, None, &mut self.bufs) {
+                return Ok(out);
+            }
+            if !self.table.is_pending(ticket.ud) {
+                return Err(Errno::INVAL);
+            }
+            match self.submit_and_wait(1) {
+                Ok(_) | Err(Errno::INTR) => {}
+                Err(e) => {
+                    self.abandon_quietly(ticket);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Blocks until the next result of a multishot operation, or `None`
+    /// once its last was read.
+    pub fn wait_next<T: Multishot>(&mut self, ticket: &Ticket<T>) -> Result<Option<T::Item>> {
+        loop {
+            self.reap();
+            if let Poll::Ready(item) = self.table.poll_next::<T>(ticket.ud, None) {
+                return Ok(item);
+            }
+            match self.submit_and_wait(1) {
+                Ok(_) | Err(Errno::INTR) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Drops interest in an operation and pushes a cancel for it (deferred
+    /// if the SQ is full). Its resources stay in the slot until its last
+    /// completion, and are then released: buffers dropped, a new fd
+    /// closed, a provided buffer recycled. A completed, unclaimed result
+    /// is released at once.
+    pub fn abandon<T>(&mut self, ticket: Ticket<T>) {
+        if let Some(target) = self.table.abandon(ticket.ud, &mut self.bufs) {
+            self.push_cancel(target);
+        }
+    }
+
+    /// As [`abandon`](Self::abandon), without a cancel: the operation runs
+    /// to its end.
+    pub fn abandon_quietly<T>(&mut self, ticket: Ticket<T>) {
+        let _ = self.table.abandon(ticket.ud, &mut self.bufs);
+    }
+
+    /// Asks the kernel to cancel `ticket`'s operation, keeping the
+    /// interest: its result (often `ECANCELED`) comes back as usual.
+    pub fn cancel<T>(&mut self, ticket: &Ticket<T>) {
+        if self.table.is_pending(ticket.ud) {
+            self.push_cancel(ticket.ud);
+        }
+    }
+
+    /// Gives the driver a ring of provided buffers: `slots.len()` buffers
+    /// of `buf_len` bytes from `bufs` (a power of two, at most 32768),
+    /// for [`RecvMulti`](super::RecvMulti). The memory is `'static`: the
+    /// kernel may use it until the ring is gone, so it is never handed
+    /// back. `EBUSY` if the driver has a ring already.
+    /// (`IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_MMAP`, 6.4;
+    /// `io_uring_register_buf_ring(3)`.)
+    pub fn provide_buffers(
+        &mut self,
+        bufs: &'static mut [u8],
+        buf_len: u32,
+        slots: &'static mut [BufSlot],
+    ) -> Result<u16> {
+        if self.bufs.is_some() {
+            return Err(Errno::BUSY);
+        }
+        let entries = u16::try_from(slots.len()).map_err(|_| Errno::INVAL)?;
+        let mut ring = BufRing::new_mapped(entries, bufs, buf_len, slots)?;
+        let mut last = Errno::EXIST;
+        // Below 2048: the mmap offset of a mapped ring holds the group id in
+        // bits 16..27 (IORING_OFF_PBUF_SHIFT, under IORING_OFF_MMAP_MASK).
+        for bgid in 0x7f0u16..0x800 {
+            // SAFETY: O1/O9: the memory is `'static` and never reused; the
+            // driver hands the ring only completions of its own BUF_SELECT
+            // operations, which select this group, each once and in CQ
+            // order (O4), and never unregisters it while one is live.
+            match unsafe { ring.register(&self.ring.submitter(), bgid) } {
+                Ok(()) => {
+                    self.bufs = Some(ring);
+                    return Ok(bgid);
+                }
+                Err(Errno::EXIST) => last = Errno::EXIST,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last)
+    }
+
+    /// With `alloc`: [`provide_buffers`](Self::provide_buffers) over heap
+    /// memory. It is freed when the driver drops with every operation over
+    /// and the ring unregistered, and leaked otherwise (the kernel may use
+    /// it until the ring is gone). (`IORING_REGISTER_PBUF_RING`, 6.4;
+    /// `io_uring_register_buf_ring(3)`.)
+    #[cfg(feature = "alloc")]
+    pub fn provide_buffers_boxed(&mut self, count: u16, buf_len: u32) -> Result<u16> {
+        use alloc::vec;
+        if self.bufs.is_some() {
+            return Err(Errno::BUSY);
+        }
+        let total = usize::from(count).checked_mul(buf_len as usize).ok_or(Errno::INVAL)?;
+        let bufs = Box::leak(vec![0u8; total].into_boxed_slice());
+        let slots = Box::leak(vec![BufSlot::default(); usize::from(count)].into_boxed_slice());
+        let heap = HeapBufs(core::ptr::NonNull::from(&mut *bufs), core::ptr::NonNull::from(&mut *slots));
+        match self.provide_buffers(bufs, buf_len, slots) {
+            Ok(bgid) => {
+                self.heap_bufs = Some(heap);
+                Ok(bgid)
+            }
+            Err(e) => {
+                // SAFETY: O1: the BufRing made over this memory was dropped
+                // by `provide_buffers` without being registered: nothing
+                // else refers to it, and the kernel never saw it.
+                let _freed = unsafe { (Box::from_raw(heap.0.as_ptr()), Box::from_raw(heap.1.as_ptr())) };
+                Err(e)
+            }
+        }
+    }
+
+    /// The bytes of a [`Received`].
+    pub fn bytes<'s>(&'s self, r: &'s Received) -> &'s [u8] {
+        match &self.bufs {
+            Some(b) => b.bytes(&r.0),
+            None => &[],
+        }
+    }
+
+    /// Gives a [`Received`]'s buffer back to the ring.
+    pub fn recycle(&mut self, r: Received) {
+        if let Some(b) = self.bufs.as_mut() {
+            if b.recycle(r.0).is_ok() {
+                b.advance();
+            }
+        }
+    }
+
+    /// Registers `fds` (at most 64) as the ring's fixed files
+    /// (`IORING_REGISTER_FILES`, 5.1; `io_uring_register_files(3)`) and
+    /// returns a handle for each, typed to this driver.
+    pub fn register_files<'f>(&mut self, fds: &[BorrowedFd<'f>]) -> Result<FixedFiles> {
+        let mut raw = [0i32; 64];
+        if fds.len() > raw.len() {
+            return Err(Errno::INVAL);
+        }
+        for (r, f) in raw.iter_mut().zip(fds) {
+            *r = f.as_raw_fd();
+        }
+        self.ring.submitter().register_files(&raw[..fds.len()])?;
+        self.files = fds.len() as u32;
+        Ok(FixedFiles { uid: self.uid, n: self.files })
+    }
+
+    /// Registers `bufs` as the ring's fixed buffers (`IORING_REGISTER_BUFFERS`,
+    /// 5.1) and returns one handle each, for [`ReadFixed`](super::ReadFixed)
+    /// and [`WriteFixed`](super::WriteFixed). The memory is the driver's
+    /// from now on (it may be pinned by the kernel until the ring is gone):
+    /// read and write it through [`fixed_bytes`](Self::fixed_bytes) and
+    /// [`fixed_bytes_mut`](Self::fixed_bytes_mut). At most
+    /// [`MAX_FIXED_BUFS`]; `EBUSY` if buffers are registered already.
+    /// (`IORING_REGISTER_BUFFERS`, 5.1; `io_uring_register_buffers(3)`.)
+    pub fn register_buffers<const K: usize>(&mut self, bufs: [&'static mut [u8]; K]) -> Result<[FixedBuf; K]> {
+        if K > MAX_FIXED_BUFS || K == 0 {
+            return Err(Errno::INVAL);
+        }
+        if self.nfixed != 0 {
+            return Err(Errno::BUSY);
+        }
+        let mut iov = [crate::types::iovec { iov_base: core::ptr::null_mut(), iov_len: 0 }; K];
+        let mut fixed = [(0usize, 0u32); MAX_FIXED_BUFS];
+        for ((v, f), b) in iov.iter_mut().zip(fixed.iter_mut()).zip(bufs) {
+            let len = u32::try_from(b.len()).map_err(|_| Errno::INVAL)?;
+            let ptr = b.as_mut_ptr();
+            *v = crate::types::iovec { iov_base: ptr.cast(), iov_len: b.len() };
+            *f = (ptr as usize, len);
+        }
+        // SAFETY: O10: the buffers are `'static` memory the driver owns
+        // from now on (the `&'static mut` were consumed); they are never
+        // given back or freed, so they outlive the registration.
+        unsafe { self.ring.submitter().register_buffers(&iov) }?;
+        self.fixed = fixed;
+        self.nfixed = K;
+        let uid = self.uid;
+        Ok(core::array::from_fn(|i| FixedBuf { uid, index: i as u16 }))
+    }
+
+    /// The bytes of registered buffer `b` (empty if `b` is not this
+    /// driver's).
+    pub fn fixed_bytes(&self, b: &FixedBuf) -> &[u8] {
+        match self.fixed[..self.nfixed].get(usize::from(b.index)) {
+            Some(&(ptr, len)) if b.uid == self.uid => {
+                // SAFETY: O10: the memory is the driver's `'static` buffer
+                // `b.index`; the caller holds its only handle, so no
+                // operation uses it now.
+                unsafe { core::slice::from_raw_parts(ptr as *const u8, len as usize) }
+            }
+            _ => &[],
+        }
+    }
+
+    /// The bytes of registered buffer `b`, to fill before a write.
+    pub fn fixed_bytes_mut(&mut self, b: &mut FixedBuf) -> &mut [u8] {
+        match self.fixed[..self.nfixed].get(usize::from(b.index)) {
+            Some(&(ptr, len)) if b.uid == self.uid => {
+                // SAFETY: O10: as in `fixed_bytes`; `&mut FixedBuf` makes
+                // this the only view of that memory.
+                unsafe { core::slice::from_raw_parts_mut(ptr as *mut u8, len as usize) }
+            }
+            _ => &mut [],
+        }
+    }
+
+    /// Unregisters the fixed files (`IORING_UNREGISTER_FILES`, 5.1;
+    /// `io_uring_unregister_files(3)`); their handles are refused from now
+    /// on.
+    pub fn unregister_files(&mut self) -> Result<()> {
+        self.files = 0;
+        self.ring.submitter().unregister_files()
+    }
+
+    /// Teardown (also run by `Drop`): pushes a cancel for every operation
+    /// in flight, then reaps until all slots are free or the teardown
+    /// timeout passed; the ones still running are leaked (O1). Returns the
+    /// number leaked. With every slot free, the buffer ring is unregistered
+    /// (`IORING_UNREGISTER_PBUF_RING`, 5.19; `io_uring_unregister_buf_ring(3)`).
+    pub fn shutdown(&mut self) -> u32 {
+        let _ = self.ring.submit();
+        // A cancel for each slot still awaiting a completion (by index:
+        // no copy of the table on the stack, whatever N is).
+        for i in 0..N {
+            if let Some(ud) = self.table.live_at(i) {
+                self.push_cancel(ud);
+                if self.ring.submission().is_full() {
+                    let _ = self.ring.submit();
+                }
+            }
+        }
+        self.flush_cancels();
+        let _ = self.ring.submit();
+        let step = Timespec::from(Duration::from_millis(10));
+        let mut waited = 0u32;
+        loop {
+            self.reap();
+            if !self.table.any_live() || waited >= self.teardown_ms {
+                break;
+            }
+            self.flush_cancels();
+            let args = SubmitArgs::new().timespec(&step);
+            match self.ring.submitter().submit_with_args(1, &args) {
+                Ok(_) | Err(Errno::TIME) | Err(Errno::INTR) | Err(Errno::BUSY) => {}
+                Err(_) => break,
+            }
+            waited = waited.saturating_add(10);
+        }
+        let leaked_before = self.table.stats.leaked;
+        let clean = self.table.finish(&mut self.bufs);
+        if clean {
+            if let Some(mut b) = self.bufs.take() {
+                if b.unregister(&self.ring.submitter()).is_ok() {
+                    let _ring = b;
+                    #[cfg(feature = "alloc")]
+                    if let Some(HeapBufs(bufs, slots)) = self.heap_bufs.take() {
+                        // SAFETY: O1: the memory came from `Box::leak` in
+                        // `provide_buffers_boxed`; every slot is free (no
+                        // operation can still pick a buffer), the group is
+                        // unregistered, and its BufRing was dropped above.
+                        let _freed = unsafe { (Box::from_raw(bufs.as_ptr()), Box::from_raw(slots.as_ptr())) };
+                    }
+                } else {
+                    core::mem::forget(b);
+                }
+            }
+        } else {
+            // O1: the ring's buffers and slots may still be written; the
+            // BufRing (its memory is `'static`) is forgotten with them.
+            if let Some(b) = self.bufs.take() {
+                core::mem::forget(b);
+            }
+        }
+        self.table.stats.leaked - leaked_before
+    }
+}
+
+/// The handles of a [`Driver::register_files`] call.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedFiles {
+    uid: usize,
+    n: u32,
+}
+
+impl FixedFiles {
+    /// The handle of registered file `index`, if it was registered.
+    pub fn get(&self, index: u32) -> Option<FixedFile> {
+        (index < self.n).then_some(FixedFile { uid: self.uid, index })
+    }
+    /// How many.
+    pub fn len(&self) -> u32 {
+        self.n
+    }
+    /// Whether none.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+}
+
+impl<const N: usize, const B: usize, S, C> Drop for Driver<N, B, S, C>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+        // Storage goes back only with every slot free (O1).
+        self.table.release_storage();
+    }
+}
+
+impl<const N: usize, const B: usize, S, C> fmt::Debug for Driver<N, B, S, C>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Driver")
+            .field("id", &self.table.ring_id())
+            .field("slots", &N)
+            .field("in_use", &self.table.used())
+            .field("stats", &self.table.stats)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,135 @@
+//! The owned layer: io_uring operations with no `unsafe` at the call site.
+//!
+//! A [`Driver`] owns an [`IoUring`](crate::IoUring) and a fixed table of
+//! `N` slots. An operation ([`Read`], [`Timeout`], [`Accept`], ...) is
+//! *moved* into a slot with [`Driver::push`]; the driver builds the SQE
+//! from memory the slot owns, and hands everything back with the result
+//! ([`Driver::poll`], [`Driver::wait`]). What the kernel reads or writes
+//! (buffers, timespecs, paths, socket addresses) stays in the slot until
+//! the operation's **last** completion, whatever the caller does: drop
+//! interest ([`Driver::abandon`]), forget the [`Ticket`], or drop the
+//! driver.
+//!
+//! ```
+//! use urix::owned::{Driver, Nop, SlotStore};
+//!
+//! // Slot memory the kernel may use must be `'static` (O1): a store in a
+//! // `static`, or with the `alloc` feature `Driver::new`.
+//! static SLOTS: SlotStore<8> = SlotStore::new();
+//! # fn main() -> urix::Result<()> {
+//! let slots = SLOTS.take().expect("not in use");
+//! let mut driver = Driver::with_slots(urix::IoUring::new(8)?, slots);
+//! let ticket = driver.push(Nop::new()).map_err(|r| r.errno())?;
+//! assert_eq!(driver.wait(ticket)?, Ok(0));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What the layer guarantees
+//!
+//! 1. Safe to call: the built-in operations need no `unsafe`.
+//! 2. Ownership until the last completion: the one without `F_MORE`
+//!    (a single completion; a multishot's end; a zero-copy send's
+//!    notification). A cancel's own completion frees nothing.
+//! 3. Abandoning keeps the resources until that completion, then frees
+//!    them (an unclaimed new fd is closed, an unread provided buffer goes
+//!    back to the ring).
+//! 4. Dropping the driver flushes, cancels every operation in flight and
+//!    reaps until every slot is free, for at most
+//!    [`Driver::set_teardown_timeout`] milliseconds; what is left is
+//!    **leaked**, never freed (the slot memory is `'static`, see O1).
+//! 5. Completions carry `tag | ring id | generation | index`; anything
+//!    else (stale, duplicated, another ring's, the raw layer's) is
+//!    reported as foreign and touches no slot.
+//! 6. Capacity is `N`; a full table (or SQ) refuses and gives the
+//!    operation back ([`Refused`]).
+//! 7. Each slot keeps a [`Waker`](core::task::Waker); [`Driver::poll`]
+//!    returns `Poll<Output>`.
+//! 8. [`Driver::provide_buffers`] gives the driver a buffer ring for
+//!    [`RecvMulti`]; only that ring's own operations' completions reach it.
+//! 9. Registered files are [`FixedFile`] handles carrying the driver's id
+//!    and checked against what is registered.
+//!
+//! # When to use the raw layer instead
+//!
+//! Operations the layer does not wrap, SQE flags it does not expose
+//! (`IOSQE_ASYNC`, personalities, `SKIP_SUCCESS`), hot loops that reuse
+//! one pre-built SQE, or a ring shared with code that reaps it: use
+//! [`IoUring`](crate::IoUring) and `unsafe push` directly. The owned
+//! layer's CQEs must only be reaped by the [`Driver`]; a completion the
+//! driver does not recognise is handed to [`Driver::reap_with`]'s callback.
+//!
+//! # A slot's lifecycle
+//!
+//! | state \\ event | push | CQE with `F_MORE` | last CQE | poll | abandon | teardown |
+//! |---|---|---|---|---|---|---|
+//! | Free | build: Reserved (refused: stays Free, op back) | foreign | foreign | stale: Pending | nothing | nothing |
+//! | Reserved | - | foreign | foreign | Pending | nothing | op dropped, Free |
+//! | InFlight | - | queued (full: released, counted, cancel) | Completed, wake | Pending, waker kept | Abandoned, queue released, cancel | cancel, wait; else Leaked |
+//! | Abandoned | - | released | released, Free | Pending | nothing | cancel, wait; else Leaked |
+//! | Completed | - | foreign | foreign (duplicate) | output, Free | released, Free | released, Free |
+//! | Leaked | - | foreign | foreign | Pending | nothing | nothing (never reused) |
+//!
+//! `Reserved` lasts from building the SQE to pushing it (both inside one
+//! [`Driver::push`]). "Released" means dropped: buffers freed, new fds
+//! closed, provided buffers recycled. A `Shots::One` operation treats a
+//! CQE with `F_MORE` as foreign; `Shots::Notif` accepts one (the
+//! zero-copy send's result) before its last. A stale ticket (its output
+//! already taken) polls `Pending` for ever and its `poll_next` is
+//! `Ready(None)`.
+//!
+//! # Invariants
+//!
+//! Every `unsafe` block of this module names the one it relies on.
+//!
+//! - **O1 (storage)**: the slots live in `'static` memory (a [`SlotStore`]
+//!   taken once, or, with `alloc`, a leaked `Box`) that never moves. A
+//!   slot's operation is moved out or dropped only when the slot becomes
+//!   free; a slot still awaiting a completion when teardown gives up is
+//!   never touched again (leaked with everything it owns). Storage goes
+//!   back to its store (or heap) only when every slot is free.
+//! - **O2 (operations)**: an [`Operation`]'s `build` names only memory the
+//!   operation owns, at addresses that stay valid and unmoved while the
+//!   operation sits in its slot (the [`IoBuf`] promise for buffers; fields
+//!   of the operation itself, which never moves, O1), or memory that is
+//!   `'static`. This is the promise of `unsafe impl Operation`.
+//! - **O3 (slot contents)**: a slot's storage holds an initialised
+//!   operation exactly when its `vt` is `Some`; `vt` names the
+//!   operation's own type (its `TypeId` and drop function).
+//! - **O4 (user data)**: an SQE the driver pushes carries the user data of
+//!   its slot, built by the table; a completion changes a slot only when
+//!   tag, ring id, index and generation match and the slot awaits a
+//!   completion. The generation changes whenever a slot is freed, so each
+//!   completion is applied at most once, and only to its own operation.
+//! - **O5 (tickets)**: a [`Ticket<T>`] is made only for a slot holding a
+//!   `T`; the table checks the `TypeId` before reading a `T` out.
+//! - **O6 (fd results)**: a completion's result is turned into an
+//!   `OwnedFd` only for an operation whose `FD_RESULT` says it returns a
+//!   new descriptor, and only once (O4).
+//! - **O7 (initialised length)**: only the layer sets a buffer's
+//!   initialised length, to the byte count the kernel reported writing
+//!   into it from its start.
+//! - **O9 (plain data)**: structures the kernel fills (`statx`) are plain
+//!   integers: any bytes, zero included, are a valid value.
+//! - **O10 (registered buffers)**: a buffer registered through the driver is
+//!   `'static` memory the driver owns from then on; it is reached only
+//!   through its one [`FixedBuf`] handle (not `Clone`), held either by the
+//!   caller (who may read and write it) or by one operation in flight.
+//! - **O8 (store)**: a [`SlotStore`] hands its slots out to one owner at a
+//!   time (an atomic flag).
+
+mod buf;
+mod driver;
+mod ops;
+mod table;
+#[cfg(test)]
+mod tests;
+
+pub use buf::{IoBuf, IoBufMut};
+pub use driver::{Driver, FixedBuf, FixedFile, FixedFiles, Received, MAX_FIXED_BUFS};
+pub use ops::*;
+
+pub use table::{
+    Completion, Multishot, Operation, Prep, Refused, Resolved, Shots, SlotArray, SlotStore, Slots, Stats, Target,
+    Ticket, QUEUE,
+};

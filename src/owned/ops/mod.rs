@@ -1,0 +1,46 @@
+//! The built-in owned operations. Each is a plain struct that owns what
+//! the kernel uses, implements [`Operation`](super::Operation), and gives
+//! everything back in its output. No `unsafe` block here: each `unsafe
+//! impl Operation` is the promise O2, kept by building SQEs only from the
+//! operation's own fields and buffers.
+
+mod fs;
+mod misc;
+mod net;
+mod rw;
+
+pub use fs::{Close, Fallocate, Fsync, OpenAt, Splice, Spliced, Statx};
+pub use misc::{AsyncCancel, LinkTimeout, Nop, PollAdd, PollMulti, Timeout};
+pub use net::{Accept, AcceptMulti, Connect, Recv, RecvMulti, Send, SendZc, Shutdown, Socket};
+pub use rw::{FileBuf, Read, ReadFixed, Readv, Write, WriteFixed, Writev};
+
+use rustix::io::Errno;
+
+/// What a buffer operation gives back: the result (bytes moved), the
+/// buffer and the file.
+#[derive(Debug)]
+pub struct BufResult<B, F> {
+    /// Bytes read or written, or the error.
+    pub result: Result<usize, Errno>,
+    /// The buffer; for a read, its initialised length is the bytes read.
+    pub buf: B,
+    /// The file the operation named.
+    pub file: F,
+}
+
+/// What a file operation gives back: its result and the file.
+#[derive(Debug)]
+pub struct FileResult<F, T = u32> {
+    /// The result, or the error.
+    pub result: Result<T, Errno>,
+    /// The file the operation named.
+    pub file: F,
+}
+
+fn res(r: Result<u32, Errno>) -> Result<usize, Errno> {
+    r.map(|n| n as usize)
+}
+
+fn unit(r: Result<u32, Errno>) -> Result<(), Errno> {
+    r.map(|_| ())
+}

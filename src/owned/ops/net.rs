@@ -1,0 +1,338 @@
+//! Sockets: Accept (single and multishot), Recv, RecvMulti, Send, SendZc,
+//! Connect, Socket, Shutdown.
+
+use core::net::SocketAddr;
+
+use super::{res, unit, BufResult, FileResult};
+use crate::opcode;
+use crate::owned::buf::{kernel_wrote, len32};
+use crate::owned::table::Shots;
+use crate::owned::{Completion, IoBuf, IoBufMut, Multishot, Operation, Prep, Received, Target};
+use crate::squeue::Entry;
+use crate::types::{RecvFlags, SendFlags, SocketFlags};
+use rustix::fd::OwnedFd;
+use rustix::io::Errno;
+
+/// Accepts one connection (`IORING_OP_ACCEPT`, 5.5); the new socket comes
+/// back as an `OwnedFd` (closed by the layer if abandoned).
+#[derive(Debug)]
+pub struct Accept<F> {
+    file: F,
+    flags: SocketFlags,
+}
+
+impl<F: Target> Accept<F> {
+    /// Accepts on listening socket `file`, with `SOCK_CLOEXEC`.
+    pub fn new(file: F) -> Self {
+        Accept { file, flags: SocketFlags::CLOEXEC }
+    }
+}
+
+// SAFETY: O2: names only `self.file`; FD_RESULT: accept's result is a new fd.
+unsafe impl<F: Target> Operation for Accept<F> {
+    type Output = FileResult<F, OwnedFd>;
+    const FD_RESULT: bool = true;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let (addr, len) = (core::ptr::null_mut(), core::ptr::null_mut());
+        Ok(opcode::Accept::new(prep.file(&self.file)?, addr, len).flags(self.flags).build())
+    }
+    fn complete(self, mut done: Completion) -> Self::Output {
+        FileResult { result: done.take_fd(), file: self.file }
+    }
+}
+
+/// Accepts connections until cancelled (`IORING_OP_ACCEPT` multishot,
+/// 5.19); each is an item ([`Driver::poll_next`](crate::owned::Driver::poll_next)).
+#[derive(Debug)]
+pub struct AcceptMulti<F> {
+    file: F,
+}
+
+impl<F: Target> AcceptMulti<F> {
+    /// Accepts on listening socket `file`, with `SOCK_CLOEXEC`.
+    pub fn new(file: F) -> Self {
+        AcceptMulti { file }
+    }
+}
+
+// SAFETY: O2: names only `self.file`; each result is a new fd.
+unsafe impl<F: Target> Operation for AcceptMulti<F> {
+    type Output = F;
+    const FD_RESULT: bool = true;
+    const SHOTS: Shots = Shots::Many;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(opcode::AcceptMulti::new(prep.file(&self.file)?).flags(SocketFlags::CLOEXEC).build())
+    }
+    fn complete(self, _: Completion) -> F {
+        self.file
+    }
+}
+
+impl<F: Target> Multishot for AcceptMulti<F> {
+    type Item = Result<OwnedFd, Errno>;
+    fn item(&mut self, mut c: Completion) -> Self::Item {
+        c.take_fd()
+    }
+}
+
+/// Receives into a buffer it owns (`IORING_OP_RECV`, 5.6). A result of 0
+/// is the end of the stream; an error is never taken for it.
+#[derive(Debug)]
+pub struct Recv<F, B> {
+    file: F,
+    buf: B,
+    flags: RecvFlags,
+}
+
+impl<F: Target, B: IoBufMut> Recv<F, B> {
+    /// Receives from socket `file` into `buf`.
+    pub fn new(file: F, buf: B) -> Self {
+        Recv { file, buf, flags: RecvFlags::empty() }
+    }
+    /// `MSG_*` flags.
+    #[must_use]
+    pub fn flags(mut self, flags: RecvFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+}
+
+// SAFETY: O2: names `self.buf` and `self.file`.
+unsafe impl<F: Target, B: IoBufMut> Operation for Recv<F, B> {
+    type Output = BufResult<B, F>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let len = len32(self.buf.bytes_total());
+        Ok(opcode::Recv::new(prep.file(&self.file)?, self.buf.stable_mut_ptr(), len).flags(self.flags).build())
+    }
+    fn complete(mut self, done: Completion) -> Self::Output {
+        let result = res(done.result());
+        if let Ok(n) = result {
+            kernel_wrote(&mut self.buf, n);
+        }
+        BufResult { result, buf: self.buf, file: self.file }
+    }
+}
+
+/// Receives until the stream ends, into buffers the kernel picks from the
+/// driver's ring (`IORING_OP_RECV` multishot with buffer select, 6.0;
+/// needs [`Driver::provide_buffers`](crate::owned::Driver::provide_buffers),
+/// `ENOBUFS` otherwise). Items: `Ok(Some(bytes))`, `Ok(None)` at the end
+/// of the stream, or the error that ended it (`ENOBUFS` when the ring ran
+/// dry: recycle and push again).
+#[derive(Debug)]
+pub struct RecvMulti<F> {
+    file: F,
+}
+
+impl<F: Target> RecvMulti<F> {
+    /// Receives from socket `file`.
+    pub fn new(file: F) -> Self {
+        RecvMulti { file }
+    }
+}
+
+// SAFETY: O2: names only `self.file`; the buffers are the driver's ring's
+// (O9).
+unsafe impl<F: Target> Operation for RecvMulti<F> {
+    type Output = F;
+    const BUF_SELECT: bool = true;
+    const SHOTS: Shots = Shots::Many;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(opcode::RecvMulti::new(prep.file(&self.file)?, prep.buf_group()?).build())
+    }
+    fn complete(self, _: Completion) -> F {
+        self.file
+    }
+}
+
+impl<F: Target> Multishot for RecvMulti<F> {
+    type Item = Result<Option<Received>, Errno>;
+    fn item(&mut self, mut c: Completion) -> Self::Item {
+        let buf = c.take_buf();
+        match (c.result(), buf) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Some(p)) => Ok(Some(Received(p))),
+            (Ok(_), None) => Ok(None),
+        }
+    }
+}
+
+/// Sends the initialised bytes of a buffer it owns (`IORING_OP_SEND`, 5.6).
+#[derive(Debug)]
+pub struct Send<F, B> {
+    file: F,
+    buf: B,
+    flags: SendFlags,
+}
+
+impl<F: Target, B: IoBuf> Send<F, B> {
+    /// Sends `buf` on socket `file`.
+    pub fn new(file: F, buf: B) -> Self {
+        Send { file, buf, flags: SendFlags::empty() }
+    }
+    /// `MSG_*` flags.
+    #[must_use]
+    pub fn flags(mut self, flags: SendFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+}
+
+// SAFETY: O2: names `self.buf` and `self.file`.
+unsafe impl<F: Target, B: IoBuf> Operation for Send<F, B> {
+    type Output = BufResult<B, F>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let len = len32(self.buf.bytes_init());
+        Ok(opcode::Send::new(prep.file(&self.file)?, self.buf.stable_ptr(), len).flags(self.flags).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        BufResult { result: res(done.result()), buf: self.buf, file: self.file }
+    }
+}
+
+/// Zero-copy send (`IORING_OP_SEND_ZC`, 6.0): the buffer comes back only
+/// after the kernel's notification (`F_NOTIF`), when the network stack no
+/// longer reads it. The result is the send's (first completion); if the
+/// send failed before it started, its only completion.
+#[derive(Debug)]
+pub struct SendZc<F, B> {
+    file: F,
+    buf: B,
+}
+
+impl<F: Target, B: IoBuf> SendZc<F, B> {
+    /// Sends `buf` on socket `file` without copying it.
+    pub fn new(file: F, buf: B) -> Self {
+        SendZc { file, buf }
+    }
+}
+
+// SAFETY: O2: names `self.buf` and `self.file`; the buffer is held until
+// the notification (Shots::Notif: the completion without F_MORE).
+unsafe impl<F: Target, B: IoBuf> Operation for SendZc<F, B> {
+    type Output = BufResult<B, F>;
+    const SHOTS: Shots = Shots::Notif;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let len = len32(self.buf.bytes_init());
+        Ok(opcode::SendZc::new(prep.file(&self.file)?, self.buf.stable_ptr(), len).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        let result = match done.first_result() {
+            Some(r) => res(r),
+            None => res(done.result()),
+        };
+        BufResult { result, buf: self.buf, file: self.file }
+    }
+}
+
+/// A socket address as the kernel reads it, kept in the operation.
+#[derive(Debug, Clone, Copy)]
+#[repr(C, align(8))]
+struct RawAddr {
+    bytes: [u8; 28],
+    len: u32,
+}
+
+impl RawAddr {
+    /// `sockaddr_in` / `sockaddr_in6`, native-endian family, network-order
+    /// port and address.
+    fn new(addr: SocketAddr) -> Self {
+        let mut bytes = [0u8; 28];
+        let len = match addr {
+            SocketAddr::V4(a) => {
+                bytes[..2].copy_from_slice(&2u16.to_ne_bytes());
+                bytes[2..4].copy_from_slice(&a.port().to_be_bytes());
+                bytes[4..8].copy_from_slice(&a.ip().octets());
+                16
+            }
+            SocketAddr::V6(a) => {
+                bytes[..2].copy_from_slice(&10u16.to_ne_bytes());
+                bytes[2..4].copy_from_slice(&a.port().to_be_bytes());
+                bytes[4..8].copy_from_slice(&a.flowinfo().to_be_bytes());
+                bytes[8..24].copy_from_slice(&a.ip().octets());
+                bytes[24..28].copy_from_slice(&a.scope_id().to_ne_bytes());
+                28
+            }
+        };
+        RawAddr { bytes, len }
+    }
+}
+
+/// Connects a socket (`IORING_OP_CONNECT`, 5.5); the address lives in
+/// the operation.
+#[derive(Debug)]
+pub struct Connect<F> {
+    file: F,
+    addr: RawAddr,
+}
+
+impl<F: Target> Connect<F> {
+    /// Connects socket `file` to `addr`.
+    pub fn new(file: F, addr: SocketAddr) -> Self {
+        Connect { file, addr: RawAddr::new(addr) }
+    }
+}
+
+// SAFETY: O2: names `self.addr` (a field) and `self.file`.
+unsafe impl<F: Target> Operation for Connect<F> {
+    type Output = FileResult<F, ()>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let addr = self.addr.bytes.as_ptr().cast();
+        Ok(opcode::Connect::new(prep.file(&self.file)?, addr, self.addr.len).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        FileResult { result: unit(done.result()), file: self.file }
+    }
+}
+
+/// Creates a socket (`IORING_OP_SOCKET`, 5.19), returned as an `OwnedFd`.
+#[derive(Debug)]
+pub struct Socket {
+    domain: i32,
+    ty: i32,
+    protocol: i32,
+}
+
+impl Socket {
+    /// `socket(domain, ty, protocol)`; add `SOCK_CLOEXEC` to `ty` as usual.
+    pub fn new(domain: i32, ty: i32, protocol: i32) -> Self {
+        Socket { domain, ty, protocol }
+    }
+}
+
+// SAFETY: O2: names no memory; FD_RESULT: the result is a new socket.
+unsafe impl Operation for Socket {
+    type Output = Result<OwnedFd, Errno>;
+    const FD_RESULT: bool = true;
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(opcode::Socket::new(self.domain, self.ty, self.protocol).build())
+    }
+    fn complete(self, mut done: Completion) -> Self::Output {
+        done.take_fd()
+    }
+}
+
+/// Shuts a socket down (`IORING_OP_SHUTDOWN`, 5.11).
+#[derive(Debug)]
+pub struct Shutdown<F> {
+    file: F,
+    how: i32,
+}
+
+impl<F: Target> Shutdown<F> {
+    /// `shutdown(file, how)` (`SHUT_RD` 0, `SHUT_WR` 1, `SHUT_RDWR` 2).
+    pub fn new(file: F, how: i32) -> Self {
+        Shutdown { file, how }
+    }
+}
+
+// SAFETY: O2: names only `self.file`.
+unsafe impl<F: Target> Operation for Shutdown<F> {
+    type Output = FileResult<F, ()>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(opcode::Shutdown::new(prep.file(&self.file)?, self.how).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        FileResult { result: unit(done.result()), file: self.file }
+    }
+}

@@ -1,0 +1,1111 @@
+//! The table of slots: user data encoding, the lifecycle of one slot, and
+//! the operation trait. No ring here: [`Driver`](super::Driver) pairs a
+//! table with one, and the unit tests drive it with a stand-in kernel.
+
+use core::any::TypeId;
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+use core::sync::atomic::{AtomicBool, Ordering};
+use core::task::{Poll, Waker};
+
+use rustix::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use rustix::io::Errno;
+
+use crate::buf_ring::{BufRing, Picked};
+use crate::types::sealed;
+use crate::{cqueue, squeue};
+
+/// Results of a multishot operation (or a zero-copy send's first result)
+/// kept per slot until they are read. When it is full, further results
+/// are released at once (fd closed, buffer recycled), counted in
+/// [`Stats::lost`], and the operation is cancelled.
+pub const QUEUE: usize = 8;
+
+const TAG_SHIFT: u32 = 62;
+const TAG_OP: u64 = 1;
+const TAG_CANCEL: u64 = 2;
+const RING_SHIFT: u32 = 46;
+const GEN_SHIFT: u32 = 16;
+const GEN_MASK: u32 = (1 << 30) - 1;
+
+/// `tag (2 bits) | ring id (16) | generation (30) | index (16)`. Tags 0
+/// and 3 are never produced, so 0 and `u64::MAX` are always foreign.
+#[inline]
+pub(crate) const fn encode(tag: u64, ring: u16, gen: u32, index: u16) -> u64 {
+    (tag << TAG_SHIFT) | ((ring as u64) << RING_SHIFT) | (((gen & GEN_MASK) as u64) << GEN_SHIFT) | index as u64
+}
+
+#[inline]
+const fn decode(ud: u64) -> (u64, u16, u32, usize) {
+    (ud >> TAG_SHIFT, (ud >> RING_SHIFT) as u16, (ud >> GEN_SHIFT) as u32 & GEN_MASK, (ud & 0xffff) as usize)
+}
+
+/// How many completions an operation gets, and which is the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shots {
+    /// Exactly one; a completion with `F_MORE` for it is foreign.
+    One,
+    /// A result with `F_MORE`, then the notification (`SEND_ZC`), or a
+    /// single completion without `F_MORE` when it failed early.
+    Notif,
+    /// Any number with `F_MORE`, then one without (multishot).
+    Many,
+}
+
+/// The memory and arguments of one owned operation, moved into a slot.
+///
+/// The built-in operations ([`Read`](super::Read), [`Accept`](super::Accept),
+/// ...) implement it; implement it for an operation of your own.
+///
+/// # Safety
+/// [`build`](Self::build) must return an SQE that names only memory owned
+/// by `self` and valid, at the same address, for as long as `self` is not
+/// dropped or moved (fields of `self`: the layer never moves an operation
+/// between `build` and its last completion; or memory behind an
+/// [`IoBuf`](super::IoBuf) it owns), or `'static` memory; and only files
+/// `self` keeps open (through a [`Target`] it owns). `FD_RESULT` must be
+/// true only if a non-negative result is a new file descriptor that the
+/// caller owns (`accept`, `openat`, `socket`). The SQE must not set
+/// `IOSQE_CQE_SKIP_SUCCESS` (the slot would wait for ever). If the type
+/// also implements [`Multishot`], its `item` must not write memory the
+/// SQE names (the kernel may still read or write it).
+pub unsafe trait Operation: Send + Sized + 'static {
+    /// What the operation gives back: its result and its resources.
+    type Output;
+    /// A non-negative result is a new descriptor: the table wraps it in an
+    /// `OwnedFd` as soon as the completion is reaped (closed if nobody
+    /// claims it).
+    const FD_RESULT: bool = false;
+    /// The operation picks a buffer from the driver's buffer ring.
+    const BUF_SELECT: bool = false;
+    /// How many completions the operation gets.
+    const SHOTS: Shots = Shots::One;
+
+    /// The SQE for this operation, or an error to refuse it (the operation
+    /// is given back). Called once, with `self` already in its slot.
+    fn build(&mut self, prep: &Prep<'_>) -> Result<squeue::Entry, Errno>;
+
+    /// Turns the last completion into the output. For `Shots::Many`
+    /// operations, results not read through
+    /// [`Driver::poll_next`](super::Driver::poll_next) were released
+    /// before, and `done` holds none.
+    fn complete(self, done: Completion) -> Self::Output;
+}
+
+/// An operation with a stream of results ([`Shots::Many`]).
+///
+/// [`item`](Self::item) gets `&mut self` while the operation may still be
+/// running: it must not write memory the SQE names (O2).
+pub trait Multishot: Operation {
+    /// One result of the stream.
+    type Item;
+    /// Turns one completion into an item.
+    fn item(&mut self, c: Completion) -> Self::Item;
+}
+
+/// One completion, with what the layer turned its result into.
+#[derive(Debug)]
+pub struct Completion {
+    item: Option<Item>,
+    more: Option<i32>,
+}
+
+impl Completion {
+    pub(crate) fn new(item: Option<Item>, more: Option<i32>) -> Self {
+        Completion { item, more }
+    }
+
+    /// The kernel's result: `Ok(res)` or the error. `ECANCELED` when there
+    /// is no completion to report (a multishot's results were read).
+    pub fn result(&self) -> Result<u32, Errno> {
+        match &self.item {
+            Some(i) if i.res >= 0 => Ok(i.res as u32),
+            Some(i) => Err(Errno::from_raw_os_error(-i.res)),
+            None => Err(Errno::CANCELED),
+        }
+    }
+
+    /// The completion's flags (empty when there is none).
+    pub fn flags(&self) -> cqueue::Flags {
+        self.item.as_ref().map_or(cqueue::Flags::empty(), |i| cqueue::Flags::from_bits_retain(i.flags))
+    }
+
+    /// The new descriptor, for an operation with `FD_RESULT`; or the error.
+    pub fn take_fd(&mut self) -> Result<OwnedFd, Errno> {
+        match self.item.as_mut() {
+            Some(i) => match i.fd.take() {
+                Some(fd) => Ok(fd),
+                None if i.res < 0 => Err(Errno::from_raw_os_error(-i.res)),
+                None => Err(Errno::BADF),
+            },
+            None => Err(Errno::CANCELED),
+        }
+    }
+
+    /// The buffer the kernel picked from the driver's ring, if any.
+    pub(crate) fn take_buf(&mut self) -> Option<Picked<'static>> {
+        self.item.as_mut().and_then(|i| i.buf.take())
+    }
+
+    /// For [`Shots::Notif`]: the result of the first completion (the one
+    /// with `F_MORE`), if there was one.
+    pub fn first_result(&self) -> Option<Result<u32, Errno>> {
+        self.more.map(|r| if r >= 0 { Ok(r as u32) } else { Err(Errno::from_raw_os_error(-r)) })
+    }
+}
+
+/// What [`Operation::build`] may consult: the driver's buffer group and
+/// registered files.
+#[derive(Debug, Clone, Copy)]
+pub struct Prep<'a> {
+    pub(crate) uid: usize,
+    pub(crate) files: u32,
+    pub(crate) bgid: Option<u16>,
+    pub(crate) fixed: &'a [(usize, u32)],
+}
+
+impl Prep<'_> {
+    /// The driver's buffer group, or `ENOBUFS` when it has none
+    /// ([`Driver::provide_buffers`](super::Driver::provide_buffers)).
+    pub fn buf_group(&self) -> Result<u16, Errno> {
+        self.bgid.ok_or(Errno::NOBUFS)
+    }
+
+    /// The memory of registered buffer `b`: its address, length and index;
+    /// `EBADF` when `b` is not this driver's.
+    pub fn fixed_buf(&self, b: &super::FixedBuf) -> Result<(*mut u8, u32, u16), Errno> {
+        match self.fixed.get(usize::from(b.index)) {
+            Some(&(ptr, len)) if b.uid == self.uid => Ok((ptr as *mut u8, len, b.index)),
+            _ => Err(Errno::BADF),
+        }
+    }
+
+    /// The file `t` names, as the raw builders take it.
+    pub fn file<T: Target + ?Sized>(&self, t: &T) -> Result<Resolved, Errno> {
+        t.resolve(self)
+    }
+}
+
+/// A file as an SQE names it: a descriptor, or a registered index checked
+/// against the driver. Pass it to a raw builder's `new`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved(pub(crate) sealed::Target);
+
+impl sealed::UseFixed for Resolved {
+    fn into_target(self) -> sealed::Target {
+        self.0
+    }
+}
+
+impl Resolved {
+    /// A plain descriptor.
+    pub fn fd(fd: BorrowedFd<'_>) -> Resolved {
+        Resolved(sealed::Target::Fd(fd.as_raw_fd()))
+    }
+}
+
+/// Something an operation owns that names a file: an `OwnedFd` (given
+/// back with the result), a `BorrowedFd<'static>`, a `&'static` file, a
+/// [`FixedFile`](super::FixedFile) of the same driver, or with `alloc` an
+/// `Arc` of a file. Owning it keeps the descriptor from being closed and
+/// reused while the kernel may still look it up.
+pub trait Target: Send + 'static {
+    /// How the SQE names the file; an error refuses the operation.
+    fn resolve(&self, prep: &Prep<'_>) -> Result<Resolved, Errno>;
+}
+
+impl Target for OwnedFd {
+    fn resolve(&self, _: &Prep<'_>) -> Result<Resolved, Errno> {
+        Ok(Resolved(sealed::Target::Fd(self.as_raw_fd())))
+    }
+}
+
+impl Target for BorrowedFd<'static> {
+    fn resolve(&self, _: &Prep<'_>) -> Result<Resolved, Errno> {
+        Ok(Resolved(sealed::Target::Fd(self.as_raw_fd())))
+    }
+}
+
+impl<T: rustix::fd::AsFd + Sync + ?Sized> Target for &'static T {
+    fn resolve(&self, _: &Prep<'_>) -> Result<Resolved, Errno> {
+        Ok(Resolved(sealed::Target::Fd(self.as_fd().as_raw_fd())))
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<T: rustix::fd::AsFd + Send + Sync + ?Sized + 'static> Target for alloc::sync::Arc<T> {
+    fn resolve(&self, _: &Prep<'_>) -> Result<Resolved, Errno> {
+        Ok(Resolved(sealed::Target::Fd(self.as_fd().as_raw_fd())))
+    }
+}
+
+/// An operation the table refused, given back with the reason: `EBUSY`
+/// (no free slot, or no room in the SQ) or the operation's own error.
+pub struct Refused<T> {
+    /// The operation, untouched.
+    pub op: T,
+    /// Why.
+    pub errno: Errno,
+}
+
+impl<T> Refused<T> {
+    /// The reason.
+    pub fn errno(&self) -> Errno {
+        self.errno
+    }
+    /// The operation back.
+    pub fn into_inner(self) -> T {
+        self.op
+    }
+}
+
+impl<T> fmt::Debug for Refused<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refused").field("errno", &self.errno).finish_non_exhaustive()
+    }
+}
+
+/// The claim on one submitted operation of type `T`: poll it, wait for
+/// it, or abandon it. Not `Clone`; forgetting it keeps its slot (and what
+/// the slot owns) until the driver drops.
+#[must_use = "a forgotten ticket keeps its slot until the driver drops"]
+pub struct Ticket<T> {
+    pub(crate) ud: u64,
+    _op: PhantomData<fn() -> T>,
+}
+
+impl<T> Ticket<T> {
+    pub(crate) fn new(ud: u64) -> Self {
+        Ticket { ud, _op: PhantomData }
+    }
+    /// The user data of the operation's SQE (for a raw cancel, or logs).
+    pub fn user_data(&self) -> u64 {
+        self.ud
+    }
+}
+
+impl<T> fmt::Debug for Ticket<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ticket({:#x})", self.ud)
+    }
+}
+
+/// Counters of what the table saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Completions that matched no waiting slot (stale, duplicated, the
+    /// raw layer's, another ring's).
+    pub foreign: u64,
+    /// Completions of the layer's own cancels (they free nothing).
+    pub cancel_cqes: u64,
+    /// Multishot results released because their slot's queue was full.
+    pub lost: u64,
+    /// Slots given up at teardown (leaked with what they own).
+    pub leaked: u32,
+}
+
+/// A reaped completion, once applied to the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reaped {
+    /// It belonged to a slot.
+    Op,
+    /// The completion of one of the layer's own cancels.
+    Cancel,
+    /// Not ours, or not awaited: nothing was touched.
+    Foreign,
+}
+
+/// One completion as kept in a slot, its result already turned into what
+/// it owns.
+#[derive(Debug)]
+pub(crate) struct Item {
+    pub(crate) res: i32,
+    pub(crate) flags: u32,
+    pub(crate) fd: Option<OwnedFd>,
+    pub(crate) buf: Option<Picked<'static>>,
+}
+
+/// The lifecycle of a slot. Every (state, event) pair is handled in
+/// [`Table`]; see the table in the module docs of `owned`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Empty; on the free list.
+    Free,
+    /// Holds an operation whose SQE is built but not yet in the SQ.
+    Reserved,
+    /// The SQE is in the SQ (or the kernel): waiting for completions.
+    InFlight,
+    /// Nobody wants the result; freed at the last completion.
+    Abandoned,
+    /// The last completion arrived; waiting to be polled.
+    Completed,
+    /// Given up at teardown: never touched again (O1).
+    Leaked,
+}
+
+struct VTable {
+    type_id: fn() -> TypeId,
+    drop: unsafe fn(*mut u8),
+    fd_result: bool,
+    buf_select: bool,
+    shots: Shots,
+}
+
+struct Vt<T>(PhantomData<T>);
+
+impl<T: Operation> Vt<T> {
+    const V: VTable = VTable {
+        type_id: TypeId::of::<T>,
+        drop: drop_op::<T>,
+        fd_result: T::FD_RESULT,
+        buf_select: T::BUF_SELECT,
+        shots: T::SHOTS,
+    };
+}
+
+/// # Safety
+/// `p` must point to an initialised `T` that is not used again.
+unsafe fn drop_op<T>(p: *mut u8) {
+    // SAFETY: forwarded from the caller (O3).
+    unsafe { core::ptr::drop_in_place(p.cast::<T>()) }
+}
+
+#[repr(C, align(16))]
+struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
+
+/// One slot's bookkeeping. Its operation's storage is apart, in
+/// [`SlotArray::storage`], reached only through raw pointers: the kernel
+/// writes it while the slot awaits completions, so no `&`/`&mut` to it may
+/// be live then (not even one to the whole array).
+struct Slot {
+    gen: u32,
+    state: State,
+    vt: Option<&'static VTable>,
+    waker: Option<Waker>,
+    cancel_pending: bool,
+    next_free: u16,
+    qhead: u8,
+    qlen: u8,
+    queue: [Option<Item>; QUEUE],
+    last: Option<Item>,
+}
+
+impl Slot {
+    const fn new() -> Self {
+        Slot {
+            gen: 0,
+            state: State::Free,
+            vt: None,
+            waker: None,
+            cancel_pending: false,
+            next_free: 0,
+            qhead: 0,
+            qlen: 0,
+            queue: [const { None }; QUEUE],
+            last: None,
+        }
+    }
+
+    fn push_item(&mut self, item: Item) -> Result<(), Item> {
+        if usize::from(self.qlen) == QUEUE {
+            return Err(item);
+        }
+        let at = (usize::from(self.qhead) + usize::from(self.qlen)) % QUEUE;
+        self.queue[at] = Some(item);
+        self.qlen += 1;
+        Ok(())
+    }
+
+    fn pop_item(&mut self) -> Option<Item> {
+        if self.qlen == 0 {
+            return None;
+        }
+        let item = self.queue[usize::from(self.qhead)].take();
+        self.qhead = ((usize::from(self.qhead) + 1) % QUEUE) as u8;
+        self.qlen -= 1;
+        item
+    }
+}
+
+/// The slot array of a [`Driver`](super::Driver) with `N` slots of `B`
+/// bytes of operation storage each.
+pub struct SlotArray<const N: usize, const B: usize> {
+    meta: UnsafeCell<[Slot; N]>,
+    storage: [UnsafeCell<Storage<B>>; N],
+}
+
+impl<const N: usize, const B: usize> SlotArray<N, B> {
+    const fn new() -> Self {
+        SlotArray {
+            meta: UnsafeCell::new([const { Slot::new() }; N]),
+            storage: [const { UnsafeCell::new(Storage(MaybeUninit::uninit())) }; N],
+        }
+    }
+}
+
+/// `'static` storage for the slots of one driver at a time (O1, O8): put
+/// it in a `static` and [`take`](Self::take) it.
+///
+/// ```
+/// use urix::owned::{Driver, SlotStore};
+/// static SLOTS: SlotStore<16> = SlotStore::new();
+/// # fn main() -> urix::Result<()> {
+/// let slots = SLOTS.take().expect("not in use");
+/// let driver = Driver::with_slots(urix::IoUring::new(8)?, slots);
+/// drop(driver); // every slot free: SLOTS can be taken again
+/// assert!(SLOTS.take().is_some());
+/// # Ok(())
+/// # }
+/// ```
+pub struct SlotStore<const N: usize, const B: usize = 320> {
+    taken: AtomicBool,
+    array: SlotArray<N, B>,
+}
+
+// SAFETY: O8: the array is reached only through the one `Slots` that
+// `take` hands out while `taken` is set; operations in it are `Send`.
+unsafe impl<const N: usize, const B: usize> Sync for SlotStore<N, B> {}
+
+impl<const N: usize, const B: usize> SlotStore<N, B> {
+    /// Empty storage, for a `static`.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        SlotStore { taken: AtomicBool::new(false), array: SlotArray::new() }
+    }
+
+    /// The slots, unless a driver holds them (or leaked them at teardown).
+    pub fn take(&'static self) -> Option<Slots<N, B>> {
+        if self.taken.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            return None;
+        }
+        // O8: we just set `taken`, so no other `Slots` of this store exists
+        // until it is given back; all its mutable parts are `UnsafeCell`s.
+        Some(Slots { base: NonNull::from(&self.array), origin: Origin::Store(&self.taken) })
+    }
+}
+
+#[derive(Debug)]
+enum Origin {
+    Store(&'static AtomicBool),
+    #[cfg(feature = "alloc")]
+    Heap,
+}
+
+/// Slot storage for one driver: from a [`SlotStore`], or with `alloc`
+/// from `Slots::boxed`.
+pub struct Slots<const N: usize, const B: usize = 320> {
+    base: NonNull<SlotArray<N, B>>,
+    origin: Origin,
+}
+
+// SAFETY: O8: a `Slots` is the only way to its array; the operations in
+// it are `Send`, and wakers, fds and picked buffers are too.
+unsafe impl<const N: usize, const B: usize> Send for Slots<N, B> {}
+
+impl<const N: usize, const B: usize> fmt::Debug for Slots<N, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Slots").field("n", &N).field("bytes", &B).field("origin", &self.origin).finish()
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<const N: usize, const B: usize> Slots<N, B> {
+    /// Slots on the heap, leaked while a driver uses them (O1) and freed
+    /// when the driver drops with every slot free.
+    pub fn boxed() -> Self {
+        let array = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(SlotArray::new()));
+        // `into_raw` never returns null.
+        let base = NonNull::new(array).unwrap_or(NonNull::dangling());
+        Slots { base, origin: Origin::Heap }
+    }
+}
+
+impl<const N: usize, const B: usize> Drop for Slots<N, B> {
+    /// Gives the storage back: the store's flag is cleared, or the box
+    /// freed. A `Slots` drops only with every slot free (a table that
+    /// gives up on a slot forgets its `Slots`, O1).
+    fn drop(&mut self) {
+        match self.origin {
+            Origin::Store(flag) => flag.store(false, Ordering::Release),
+            #[cfg(feature = "alloc")]
+            Origin::Heap => {
+                // SAFETY: O1: the array came from `Box::into_raw` in
+                // `boxed`; every slot is free (no operation, nothing the
+                // kernel uses), and this `Slots`, its only owner, is going.
+                let _freed = unsafe { alloc::boxed::Box::from_raw(self.base.as_ptr()) };
+            }
+        }
+    }
+}
+
+/// The table: `N` slots, a free list, the ring id for user data.
+pub(crate) struct Table<const N: usize, const B: usize> {
+    slots: Option<Slots<N, B>>,
+    ring_id: u16,
+    free_head: u16,
+    used: u32,
+    pending_cancels: u32,
+    pub(crate) stats: Stats,
+}
+
+const NONE: u16 = u16::MAX;
+
+impl<const N: usize, const B: usize> Drop for Table<N, B> {
+    /// Storage with a slot in use is leaked, never handed back (O1).
+    fn drop(&mut self) {
+        self.release_storage();
+    }
+}
+
+impl<const N: usize, const B: usize> Table<N, B> {
+    const CHECK: () = assert!(N > 0 && N < NONE as usize, "1..65535 slots");
+
+    pub(crate) fn new(slots: Slots<N, B>, ring_id: u16) -> Self {
+        let () = Self::CHECK;
+        let mut t = Table {
+            slots: Some(slots),
+            ring_id,
+            free_head: NONE,
+            used: 0,
+            pending_cancels: 0,
+            stats: Stats::default(),
+        };
+        // Slots come in free (O1: storage goes back only when all are
+        // free); link them, lowest index first.
+        let mut head = NONE;
+        for (i, s) in t.arr().iter_mut().enumerate().rev() {
+            s.next_free = head;
+            head = i as u16;
+        }
+        t.free_head = head;
+        t
+    }
+
+    fn arr(&mut self) -> &mut [Slot] {
+        match self.slots.as_mut() {
+            // SAFETY: O8: the table owns the only `Slots` of this array,
+            // and `&mut self` makes this the only view of its bookkeeping
+            // (the storage is apart and not covered by it).
+            Some(s) => unsafe { &mut *(*s.base.as_ptr()).meta.get() },
+            None => &mut [],
+        }
+    }
+
+    fn arr_ref(&self) -> &[Slot] {
+        match self.slots.as_ref() {
+            // SAFETY: O8: as in `arr`; `&self` allows no `&mut` meanwhile.
+            Some(s) => unsafe { &*(*s.base.as_ptr()).meta.get() },
+            None => &[],
+        }
+    }
+
+    /// The storage of slot `i` (`i < N`), as a raw pointer: never turned
+    /// into a reference to the whole array (O1).
+    fn ptr(&self, i: usize) -> *mut u8 {
+        match self.slots.as_ref() {
+            Some(s) if i < N => {
+                let base = s.base.as_ptr();
+                // SAFETY: O1: `base` points to the live `'static` array;
+                // `&raw` takes the field's address without a reference, and
+                // `i < N` keeps the element inside it.
+                let first = unsafe { (&raw const (*base).storage).cast::<UnsafeCell<Storage<B>>>() };
+                // SAFETY: O1: `i < N` keeps the element inside the array.
+                UnsafeCell::raw_get(unsafe { first.add(i) }).cast()
+            }
+            _ => core::ptr::null_mut(),
+        }
+    }
+
+    pub(crate) fn ring_id(&self) -> u16 {
+        self.ring_id
+    }
+
+    /// Slots not free (in use, or leaked).
+    pub(crate) fn used(&self) -> u32 {
+        self.used
+    }
+
+    pub(crate) fn has_free(&self) -> bool {
+        self.free_head != NONE
+    }
+
+    pub(crate) fn pending_cancels(&self) -> u32 {
+        self.pending_cancels
+    }
+
+    fn ud_of(&self, index: usize, gen: u32) -> u64 {
+        encode(TAG_OP, self.ring_id, gen, index as u16)
+    }
+
+    /// The user data of a cancel aimed at slot `index`.
+    pub(crate) fn cancel_ud(&self, target: u64) -> u64 {
+        let (_, _, gen, index) = decode(target);
+        encode(TAG_CANCEL, self.ring_id, gen, index as u16)
+    }
+
+    /// The slot `ud` names, if it is one of ours, of the current
+    /// generation.
+    #[inline]
+    fn find(&self, ud: u64) -> Option<usize> {
+        let (tag, ring, gen, index) = decode(ud);
+        let slot = self.arr_ref().get(index)?;
+        (tag == TAG_OP && ring == self.ring_id && slot.gen == gen).then_some(index)
+    }
+
+    /// Moves `op` into a free slot and builds its SQE (with the slot's
+    /// user data). The slot is `Reserved` until [`commit`](Self::commit)
+    /// or [`unprepare`](Self::unprepare).
+    pub(crate) fn prepare<T: Operation>(&mut self, op: T, prep: &Prep<'_>) -> Result<(u64, squeue::Entry), Refused<T>> {
+        let index = usize::from(self.free_head);
+        self.place(index, op, prep).map(|sqe| (sqe.get_user_data().u64_(), sqe))
+    }
+
+    /// Prepares `a` and `b` in two slots, or neither.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn prepare2<A: Operation, X: Operation>(
+        &mut self,
+        a: A,
+        b: X,
+        prep: &Prep<'_>,
+    ) -> Result<(u64, squeue::Entry, u64, squeue::Entry), (A, X, Errno)> {
+        let ia = usize::from(self.free_head);
+        let ib = match self.arr_ref().get(ia) {
+            Some(s) => usize::from(s.next_free),
+            None => return Err((a, b, Errno::BUSY)),
+        };
+        if ib >= N {
+            return Err((a, b, Errno::BUSY));
+        }
+        let sa = match self.place(ia, a, prep) {
+            Ok(sqe) => sqe,
+            Err(r) => return Err((r.op, b, r.errno)),
+        };
+        match self.place(ib, b, prep) {
+            Ok(sb) => Ok((sa.get_user_data().u64_(), sa, sb.get_user_data().u64_(), sb)),
+            Err(r) => {
+                let p = self.ptr(ia).cast::<A>();
+                self.arr()[ia].vt = None;
+                // SAFETY: O3: slot `ia` holds the `A` placed just above
+                // (never pushed); `vt` is cleared so it is read out once.
+                let a = unsafe { p.read() };
+                self.free(ia, &mut None);
+                Err((a, r.op, r.errno))
+            }
+        }
+    }
+
+    /// Writes `op` into free slot `index`, builds its SQE; `Reserved`.
+    fn place<T: Operation>(&mut self, index: usize, op: T, prep: &Prep<'_>) -> Result<squeue::Entry, Refused<T>> {
+        let () = const { assert!(size_of::<T>() <= B && align_of::<T>() <= 16, "operation too big for the slot") };
+        let ring_id = self.ring_id;
+        let ptr = self.ptr(index).cast::<T>();
+        let Some(slot) = self.arr().get_mut(index) else {
+            return Err(Refused { op, errno: Errno::BUSY });
+        };
+        if slot.state != State::Free {
+            return Err(Refused { op, errno: Errno::BUSY });
+        }
+        // SAFETY: O3: the slot is free, so its storage holds nothing; it
+        // is big and aligned enough for `T` (checked above) and `'static`
+        // (O1).
+        unsafe { ptr.write(op) };
+        slot.vt = Some(&Vt::<T>::V);
+        // SAFETY: O3: the storage now holds a `T`, and nothing else refers
+        // to it; O1: it stays at this address until the slot is freed.
+        let built = T::build(unsafe { &mut *ptr }, prep);
+        match built {
+            Ok(mut sqe) => {
+                sqe.set_user_data(encode(TAG_OP, ring_id, slot.gen, index as u16));
+                let next = slot.next_free;
+                slot.state = State::Reserved;
+                self.unlink(index, next);
+                self.used += 1;
+                Ok(sqe)
+            }
+            Err(errno) => {
+                slot.vt = None;
+                // SAFETY: O3: the `T` written above, read out once; `vt`
+                // is cleared so nothing drops it again.
+                let op = unsafe { ptr.read() };
+                Err(Refused { op, errno })
+            }
+        }
+    }
+
+    /// Takes free slot `index` (whose `next_free` is `next`) off the free
+    /// list: it is the head, or the head's successor.
+    fn unlink(&mut self, index: usize, next: u16) {
+        if usize::from(self.free_head) == index {
+            self.free_head = next;
+        } else {
+            let head = usize::from(self.free_head);
+            if let Some(h) = self.arr().get_mut(head) {
+                if usize::from(h.next_free) == index {
+                    h.next_free = next;
+                }
+            }
+        }
+    }
+
+    /// The SQE of a `Reserved` slot is now in the SQ.
+    #[inline]
+    pub(crate) fn commit(&mut self, ud: u64) {
+        // `ud` was just made by `prepare`: its index is in range and the
+        // state check below is all that is needed.
+        let i = (ud & 0xffff) as usize;
+        if let Some(s) = self.arr().get_mut(i) {
+            if s.state == State::Reserved {
+                s.state = State::InFlight;
+            }
+        }
+    }
+
+    /// Takes the operation back out of a `Reserved` slot (its SQE was not
+    /// pushed) and frees the slot.
+    pub(crate) fn unprepare<T: Operation>(&mut self, ud: u64) -> Option<T> {
+        let i = self.find(ud)?;
+        let p = self.ptr(i).cast::<T>();
+        let s = &mut self.arr()[i];
+        if s.state != State::Reserved || s.vt.map(|v| (v.type_id)()) != Some(TypeId::of::<T>()) {
+            return None;
+        }
+        s.vt = None;
+        // SAFETY: O3, O5: the slot holds a `T` (checked) whose SQE never
+        // reached the kernel; `vt` is cleared so it is read out once.
+        let op = unsafe { p.read() };
+        self.free(i, &mut None);
+        Some(op)
+    }
+
+    /// Applies one completion. `cqe` is the same completion, for the
+    /// buffer ring.
+    pub(crate) fn complete(&mut self, cqe: &cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
+        let ud = cqe.user_data_u64();
+        let (res, flags) = (cqe.raw_result(), cqe.flags().bits());
+        let (tag, ring_id, _, _) = decode(ud);
+        if tag == TAG_CANCEL && ring_id == self.ring_id {
+            self.stats.cancel_cqes += 1;
+            return Reaped::Cancel;
+        }
+        let Some(i) = self.find(ud) else {
+            self.stats.foreign += 1;
+            return Reaped::Foreign;
+        };
+        let more = flags & cqueue::Flags::MORE.bits() != 0;
+        let s = &self.arr_ref()[i];
+        let state = s.state;
+        let (Some(vt), State::InFlight | State::Abandoned) = (s.vt, s.state) else {
+            // Free (stale), Reserved (not submitted yet), Completed (a
+            // duplicate of the last), Leaked: not awaited.
+            self.stats.foreign += 1;
+            return Reaped::Foreign;
+        };
+        let allowed = match vt.shots {
+            Shots::One => !more,
+            Shots::Notif => !more || s.qlen == 0,
+            Shots::Many => true,
+        };
+        if !allowed {
+            self.stats.foreign += 1;
+            return Reaped::Foreign;
+        }
+        let mut item = Item { res, flags, fd: None, buf: None };
+        if vt.fd_result && res >= 0 {
+            // SAFETY: O6: the operation declared that a non-negative
+            // result is a new descriptor the kernel made for it, and O4
+            // applies this completion once, so nobody else owns it.
+            item.fd = Some(unsafe { OwnedFd::from_raw_fd(res as RawFd) });
+        }
+        if vt.buf_select && flags & cqueue::Flags::BUFFER.bits() != 0 {
+            if let Some(r) = ring.as_mut() {
+                // Only this driver's operations with BUF_SELECT name its
+                // group, and each completion is passed once (O4): the
+                // promise of `BufRing::register`. A failed completion
+                // leaves the buffer in the ring (take's error).
+                item.buf = r.take(cqe).ok().flatten();
+            }
+        }
+        match (state, more) {
+            (State::InFlight, true) => {
+                let s = &mut self.arr()[i];
+                if let Err(item) = s.push_item(item) {
+                    release(item, ring);
+                    self.stats.lost += 1;
+                    self.want_cancel(i);
+                }
+                self.wake(i);
+            }
+            (State::InFlight, false) => {
+                let s = &mut self.arr()[i];
+                s.last = Some(item);
+                s.state = State::Completed;
+                if s.cancel_pending {
+                    s.cancel_pending = false;
+                    self.pending_cancels -= 1;
+                }
+                self.wake(i);
+            }
+            (_, true) => release(item, ring),
+            (_, false) => {
+                release(item, ring);
+                self.free(i, ring);
+            }
+        }
+        Reaped::Op
+    }
+
+    fn wake(&mut self, i: usize) {
+        if let Some(w) = self.arr()[i].waker.take() {
+            w.wake();
+        }
+    }
+
+    fn want_cancel(&mut self, i: usize) {
+        let s = &mut self.arr()[i];
+        if !s.cancel_pending {
+            s.cancel_pending = true;
+            self.pending_cancels += 1;
+        }
+    }
+
+    /// Frees slot `i`: drops its operation (if still there), releases
+    /// queued results, bumps the generation, links it into the free list.
+    fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
+        let head = self.free_head;
+        let p = self.ptr(i);
+        let s = &mut self.arr()[i];
+        if let Some(vt) = s.vt.take() {
+            // SAFETY: O3: `vt` was set, so the storage holds the operation
+            // `vt` describes; `vt` is now cleared, so it is dropped once.
+            // O1: the slot is freed only after its last completion (or
+            // before its SQE was pushed), so the kernel is done with it.
+            unsafe { (vt.drop)(p) };
+        }
+        // Release what the slot still holds (nothing, usually).
+        while let Some(item) = s.pop_item() {
+            release(item, ring);
+        }
+        if let Some(item) = s.last.take() {
+            release(item, ring);
+        }
+        s.waker = None;
+        let had_cancel = core::mem::replace(&mut s.cancel_pending, false);
+        s.gen = (s.gen + 1) & GEN_MASK;
+        s.state = State::Free;
+        s.next_free = head;
+        self.free_head = i as u16;
+        self.used -= 1;
+        if had_cancel {
+            self.pending_cancels -= 1;
+        }
+    }
+
+    /// The result of `ud` if it is complete (the slot is then free);
+    /// otherwise stores `waker`. A ticket that is stale (already
+    /// returned Ready) stays `Pending` for ever.
+    pub(crate) fn poll<T: Operation>(
+        &mut self,
+        ud: u64,
+        waker: Option<&Waker>,
+        ring: &mut Option<BufRing<'static>>,
+    ) -> Poll<T::Output> {
+        let Some(i) = self.find(ud) else { return Poll::Pending };
+        let p = self.ptr(i).cast::<T>();
+        let s = &mut self.arr()[i];
+        let Some(vt) = s.vt else { return Poll::Pending };
+        if (vt.type_id)() != TypeId::of::<T>() {
+            return Poll::Pending;
+        }
+        match s.state {
+            State::InFlight => {
+                store_waker(&mut s.waker, waker);
+                Poll::Pending
+            }
+            State::Completed => {
+                s.vt = None;
+                // SAFETY: O3, O5: the slot holds a `T` (type checked
+                // above); `vt` is cleared so it is moved out once. The
+                // last completion arrived: the kernel is done with it.
+                let op = unsafe { p.read() };
+                let (last, more) =
+                    if vt.shots == Shots::Many { (None, None) } else { (s.last.take(), s.pop_item().map(|i| i.res)) };
+                self.free(i, ring);
+                Poll::Ready(op.complete(Completion::new(last, more)))
+            }
+            State::Free | State::Reserved | State::Abandoned | State::Leaked => Poll::Pending,
+        }
+    }
+
+    /// The next result of a multishot `ud`: `Ready(Some)` for each,
+    /// `Ready(None)` once the last was read (then [`poll`](Self::poll) gives
+    /// the output) or for a stale ticket.
+    pub(crate) fn poll_next<T: Multishot>(&mut self, ud: u64, waker: Option<&Waker>) -> Poll<Option<T::Item>> {
+        let Some(i) = self.find(ud) else { return Poll::Ready(None) };
+        let p = self.ptr(i).cast::<T>();
+        let s = &mut self.arr()[i];
+        let Some(vt) = s.vt else { return Poll::Ready(None) };
+        if (vt.type_id)() != TypeId::of::<T>() {
+            return Poll::Ready(None);
+        }
+        let item = match s.state {
+            State::InFlight | State::Completed => match s.pop_item() {
+                Some(item) => Some(item),
+                None if s.state == State::Completed => match s.last.take() {
+                    Some(item) => Some(item),
+                    None => return Poll::Ready(None),
+                },
+                None => {
+                    store_waker(&mut s.waker, waker);
+                    return Poll::Pending;
+                }
+            },
+            State::Free | State::Reserved | State::Abandoned | State::Leaked => return Poll::Ready(None),
+        };
+        // SAFETY: O3, O5: the slot holds a `T` (type checked above); this
+        // `&mut` lives for the call only, and `item` does not touch what
+        // the kernel may still write (it reads the operation's own fields).
+        let op = unsafe { &mut *p };
+        Poll::Ready(Some(op.item(Completion::new(item, None))))
+    }
+
+    /// Drops interest in `ud`. Returns the user data to cancel when the
+    /// operation is still running.
+    pub(crate) fn abandon(&mut self, ud: u64, ring: &mut Option<BufRing<'static>>) -> Option<u64> {
+        let i = self.find(ud)?;
+        let s = &mut self.arr()[i];
+        match s.state {
+            State::InFlight => {
+                s.state = State::Abandoned;
+                s.waker = None;
+                while let Some(item) = s.pop_item() {
+                    release(item, ring);
+                }
+                Some(ud)
+            }
+            State::Completed => {
+                self.free(i, ring);
+                None
+            }
+            State::Free | State::Reserved | State::Abandoned | State::Leaked => None,
+        }
+    }
+
+    /// Marks `ud`'s cancel as still to be pushed (the SQ was full).
+    pub(crate) fn defer_cancel(&mut self, ud: u64) {
+        if let Some(i) = self.find(ud) {
+            if matches!(self.arr_ref()[i].state, State::InFlight | State::Abandoned) {
+                self.want_cancel(i);
+            }
+        }
+    }
+
+    /// Calls `push` with the user data of each slot whose cancel is still
+    /// to be pushed, until it returns false (SQ full).
+    pub(crate) fn flush_cancels(&mut self, mut push: impl FnMut(u64) -> bool) {
+        if self.pending_cancels == 0 {
+            return;
+        }
+        for i in 0..N {
+            let s = &self.arr_ref()[i];
+            if !s.cancel_pending {
+                continue;
+            }
+            if !matches!(s.state, State::InFlight | State::Abandoned) {
+                self.arr()[i].cancel_pending = false;
+                self.pending_cancels -= 1;
+                continue;
+            }
+            let ud = self.ud_of(i, s.gen);
+            if !push(ud) {
+                return;
+            }
+            self.arr()[i].cancel_pending = false;
+            self.pending_cancels -= 1;
+        }
+    }
+
+    /// The user data of slot `i` if it still awaits a completion.
+    pub(crate) fn live_at(&self, i: usize) -> Option<u64> {
+        let s = self.arr_ref().get(i)?;
+        matches!(s.state, State::InFlight | State::Abandoned).then(|| self.ud_of(i, s.gen))
+    }
+
+    /// The user data of every slot still awaiting a completion.
+    #[cfg(test)]
+    pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
+        for (i, s) in self.arr_ref().iter().enumerate() {
+            if matches!(s.state, State::InFlight | State::Abandoned) {
+                f(self.ud_of(i, s.gen));
+            }
+        }
+    }
+
+    /// Whether some slot still awaits a completion.
+    pub(crate) fn any_live(&self) -> bool {
+        self.arr_ref().iter().any(|s| matches!(s.state, State::InFlight | State::Abandoned))
+    }
+
+    /// Teardown: frees completed slots, marks the ones still awaiting a
+    /// completion as leaked (O1). Returns whether the storage can go back.
+    pub(crate) fn finish(&mut self, ring: &mut Option<BufRing<'static>>) -> bool {
+        for i in 0..N {
+            match self.arr_ref()[i].state {
+                State::Completed | State::Reserved => self.free(i, ring),
+                State::InFlight | State::Abandoned => {
+                    self.arr()[i].state = State::Leaked;
+                    self.arr()[i].waker = None;
+                    self.stats.leaked += 1;
+                }
+                State::Free | State::Leaked => {}
+            }
+        }
+        self.used == 0
+    }
+
+    /// Gives the storage back if every slot is free; otherwise forgets it
+    /// for good (O1).
+    pub(crate) fn release_storage(&mut self) {
+        if let Some(s) = self.slots.take() {
+            if self.used == 0 {
+                let _given_back = s;
+            } else {
+                core::mem::forget(s);
+            }
+        }
+    }
+
+    /// The number of results lost by slot `ud`'s full queue is in
+    /// [`Stats::lost`]; this says whether `ud` is still waiting.
+    pub(crate) fn is_pending(&self, ud: u64) -> bool {
+        self.find(ud).is_some_and(|i| self.arr_ref()[i].state == State::InFlight)
+    }
+}
+
+fn store_waker(slot: &mut Option<Waker>, waker: Option<&Waker>) {
+    if let Some(w) = waker {
+        match slot {
+            Some(old) if old.will_wake(w) => {}
+            _ => *slot = Some(w.clone()),
+        }
+    }
+}
+
+/// Releases what a completion owns: the fd closes when dropped, a buffer
+/// goes back to the ring.
+fn release(item: Item, ring: &mut Option<BufRing<'static>>) {
+    if let (Some(p), Some(r)) = (item.buf, ring.as_mut()) {
+        if r.recycle(p).is_ok() {
+            r.advance();
+        }
+    }
+}
+
+/// An all-zero `statx`, for the kernel to fill.
+pub(crate) fn zeroed_statx() -> crate::types::Statx {
+    // SAFETY: O9: `struct statx` is plain integers (and flag words that
+    // keep unknown bits); all-zero is a valid value.
+    unsafe { core::mem::zeroed() }
+}

@@ -1,0 +1,439 @@
+//! The table under a stand-in kernel: no ring, completions made by hand.
+//! Runs under Miri (`cargo +nightly miri test -p urix --lib owned`).
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+use core::task::{Context, Poll, Waker};
+
+use super::table::{encode, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table};
+use crate::buf_ring::BufRing;
+use crate::cqueue::{self, Flags};
+use crate::squeue::Entry;
+use crate::sys::Cqe;
+use rustix::io::Errno;
+
+fn cqe(ud: u64, res: i32, flags: Flags) -> cqueue::Entry {
+    cqueue::Entry(Cqe { user_data: ud, res, flags: flags.bits() })
+}
+
+/// An operation with memory the "kernel" writes, and a drop counter.
+struct Probe {
+    mem: [u8; 16],
+    drops: &'static AtomicUsize,
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: test operation: names `self.mem`, a field.
+unsafe impl Operation for Probe {
+    type Output = (Result<u32, Errno>, [u8; 16]);
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(crate::opcode::Read::new(crate::types::Fd(0), self.mem.as_mut_ptr(), 16).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        (done.result(), self.mem)
+    }
+}
+
+/// A multishot test operation.
+struct Stream(&'static AtomicUsize);
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: names no memory.
+unsafe impl Operation for Stream {
+    type Output = ();
+    const SHOTS: Shots = Shots::Many;
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(crate::opcode::Nop::new().build())
+    }
+    fn complete(self, _: Completion) {}
+}
+
+impl Multishot for Stream {
+    type Item = Result<u32, Errno>;
+    fn item(&mut self, c: Completion) -> Self::Item {
+        c.result()
+    }
+}
+
+/// A two-completion test operation (as SEND_ZC).
+struct Zc(&'static AtomicUsize);
+
+impl Drop for Zc {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+// SAFETY: names no memory.
+unsafe impl Operation for Zc {
+    type Output = Option<Result<u32, Errno>>;
+    const SHOTS: Shots = Shots::Notif;
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(crate::opcode::Nop::new().build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        done.first_result()
+    }
+}
+
+/// An operation whose build fails.
+struct Refuses(u8);
+
+// SAFETY: names no memory.
+unsafe impl Operation for Refuses {
+    type Output = ();
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Err(Errno::INVAL)
+    }
+    fn complete(self, _: Completion) {}
+}
+
+const PREP: Prep<'static> = Prep { uid: 1, files: 0, bgid: None, fixed: &[] };
+const RING: u16 = 77;
+
+macro_rules! table {
+    ($n:literal) => {{
+        static S: SlotStore<$n, 64> = SlotStore::new();
+        Table::new(S.take().expect("fresh store"), RING)
+    }};
+}
+
+fn push<T: Operation>(t: &mut Table<4, 64>, op: T) -> u64 {
+    let Ok((ud, _)) = t.prepare(op, &PREP) else { panic!("refused") };
+    t.commit(ud);
+    ud
+}
+
+/// The stand-in kernel writing into an operation's memory, as the real
+/// one does through the SQE's address.
+fn kernel_write(sqe_addr: u64, bytes: &[u8]) {
+    let p = sqe_addr as *mut u8;
+    // SAFETY: test only: `sqe_addr` is the address of a live Probe's
+    // `mem` in its slot (O1), 16 bytes.
+    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len().min(16)) };
+}
+
+fn sqe_addr(sqe: &Entry) -> u64 {
+    sqe.0.addr
+}
+
+#[test]
+fn complete_then_poll_returns_the_memory_the_kernel_wrote() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let (ud, sqe) = t.prepare(Probe { mem: [0; 16], drops: &DROPS }, &PREP).map_err(|r| r.errno).unwrap();
+    t.commit(ud);
+    kernel_write(sqe_addr(&sqe), b"hello");
+    assert_eq!(t.poll::<Probe>(ud, None, &mut None), Poll::Pending);
+    assert_eq!(t.complete(&cqe(ud, 5, Flags::empty()), &mut None), Reaped::Op);
+    let Poll::Ready((res, mem)) = t.poll::<Probe>(ud, None, &mut None) else { panic!("not ready") };
+    assert_eq!(res, Ok(5));
+    assert_eq!(&mem[..5], b"hello");
+    assert_eq!(t.used(), 0);
+    // Moved out of the slot once and dropped once, by `complete`.
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1, "dropped exactly once");
+    // The ticket is stale now.
+    assert_eq!(t.poll::<Probe>(ud, None, &mut None), Poll::Pending);
+}
+
+#[test]
+fn foreign_stale_duplicate_and_reserved_values_touch_nothing() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let (_, _, gen_shift) = (0, 0, 16);
+    let other_gen = ud ^ (1 << gen_shift);
+    let other_ring = ud ^ (1 << 46);
+    let bad_index = (ud & !0xffff) | 9;
+    for f in [0, u64::MAX, other_gen, other_ring, bad_index, 0x1234, ud | (3 << 62), ud & !(3 << 62)] {
+        assert_eq!(t.complete(&cqe(f, 1, Flags::empty()), &mut None), Reaped::Foreign, "{f:#x}");
+    }
+    // F_MORE on a single-shot operation is foreign too.
+    assert_eq!(t.complete(&cqe(ud, 1, Flags::MORE), &mut None), Reaped::Foreign);
+    assert_eq!(t.stats.foreign, 9);
+    assert_eq!(t.used(), 1);
+    assert_eq!(t.complete(&cqe(ud, 3, Flags::empty()), &mut None), Reaped::Op);
+    // A duplicate of the last completion: the slot is Completed, not waiting.
+    assert_eq!(t.complete(&cqe(ud, 3, Flags::empty()), &mut None), Reaped::Foreign);
+    assert!(matches!(t.poll::<Probe>(ud, None, &mut None), Poll::Ready((Ok(3), _))));
+    // Late duplicate after the slot was freed and reused.
+    let ud2 = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    assert_eq!(ud2 & 0xffff, ud & 0xffff, "same slot reused");
+    assert_ne!(ud2, ud, "new generation");
+    assert_eq!(t.complete(&cqe(ud, 3, Flags::empty()), &mut None), Reaped::Foreign);
+    assert_eq!(t.poll::<Probe>(ud2, None, &mut None), Poll::Pending);
+    // The cancel tag frees nothing.
+    let c = t.cancel_ud(ud2);
+    assert_eq!(t.complete(&cqe(c, 0, Flags::empty()), &mut None), Reaped::Cancel);
+    assert_eq!(t.used(), 1);
+    assert!(t.abandon(ud2, &mut None).is_some());
+    assert_eq!(t.complete(&cqe(ud2, -125, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(t.used(), 0);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 2, "each op dropped once");
+}
+
+#[test]
+fn abandoned_memory_stays_until_the_last_completion() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let (ud, sqe) = t.prepare(Probe { mem: [0; 16], drops: &DROPS }, &PREP).map_err(|r| r.errno).unwrap();
+    t.commit(ud);
+    assert_eq!(t.abandon(ud, &mut None), Some(ud), "in flight: a cancel is wanted");
+    assert_eq!(DROPS.load(Ordering::Relaxed), 0, "kept while the kernel may write");
+    // The kernel writes late, after the abandon: still our slot's memory.
+    kernel_write(sqe_addr(&sqe), b"late");
+    // The cancel's own completion frees nothing.
+    assert_eq!(t.complete(&cqe(t.cancel_ud(ud), 0, Flags::empty()), &mut None), Reaped::Cancel);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 0);
+    assert_eq!(t.complete(&cqe(ud, -125, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1, "freed at the last completion, once");
+    assert_eq!(t.used(), 0);
+    // Abandoning again, or after the fact, does nothing.
+    assert_eq!(t.abandon(ud, &mut None), None);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1);
+}
+
+#[test]
+fn abandon_after_completion_releases_at_once() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
+    assert_eq!(t.abandon(ud, &mut None), None, "nothing to cancel");
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1);
+    assert_eq!(t.used(), 0);
+}
+
+#[test]
+fn full_table_refuses_and_gives_the_op_back() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let uds: [u64; 4] = core::array::from_fn(|_| push(&mut t, Probe { mem: [0; 16], drops: &DROPS }));
+    let r = t.prepare(Probe { mem: [7; 16], drops: &DROPS }, &PREP).map(|_| ()).unwrap_err();
+    assert_eq!(r.errno, Errno::BUSY);
+    assert_eq!(r.op.mem, [7; 16]);
+    drop(r);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1, "only the refused one, by its owner");
+    // A build error gives it back too, and the slot stays free.
+    t.complete(&cqe(uds[2], 0, Flags::empty()), &mut None);
+    let _ = t.poll::<Probe>(uds[2], None, &mut None);
+    let r = t.prepare(Refuses(9), &PREP).map(|_| ()).unwrap_err();
+    assert_eq!((r.errno, r.op.0), (Errno::INVAL, 9));
+    assert_eq!(t.used(), 3);
+    assert!(t.has_free());
+}
+
+#[test]
+fn prepare2_is_all_or_nothing() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let Err((a, b, e)) = t.prepare2(Probe { mem: [1; 16], drops: &DROPS }, Refuses(3), &PREP) else {
+        panic!("must refuse")
+    };
+    assert_eq!((a.mem[0], b.0, e), (1, 3, Errno::INVAL));
+    drop(a);
+    assert_eq!(t.used(), 0);
+    let Ok((ua, _, ub, _)) = t.prepare2(Probe { mem: [1; 16], drops: &DROPS }, Zc(&DROPS), &PREP) else {
+        panic!("room for two")
+    };
+    assert_ne!(ua & 0xffff, ub & 0xffff);
+    assert_eq!(t.used(), 2);
+    let _ = push(&mut t, Zc(&DROPS));
+    let _ = push(&mut t, Zc(&DROPS));
+    let Err((_, _, e)) = t.prepare2(Zc(&DROPS), Zc(&DROPS), &PREP) else { panic!("full") };
+    assert_eq!(e, Errno::BUSY);
+}
+
+#[test]
+fn poll_with_the_wrong_type_or_a_foreign_ticket_is_pending() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
+    assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Pending, "a T is read only from a T's slot");
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(None));
+    assert_eq!(t.poll::<Probe>(encode(1, RING + 1, 0, 0), None, &mut None), Poll::Pending);
+    assert!(t.poll::<Probe>(ud, None, &mut None).is_ready());
+}
+
+#[test]
+fn multishot_stream_queue_overflow_and_end() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Stream(&DROPS));
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Pending);
+    for i in 0..super::QUEUE as i32 + 2 {
+        assert_eq!(t.complete(&cqe(ud, i, Flags::MORE), &mut None), Reaped::Op);
+    }
+    assert_eq!(t.stats.lost, 2, "beyond the queue: released and counted");
+    assert_eq!(t.pending_cancels(), 1, "and the stream is to be cancelled");
+    let mut cancels = 0;
+    t.flush_cancels(|target| {
+        assert_eq!(target, ud);
+        cancels += 1;
+        true
+    });
+    assert_eq!((cancels, t.pending_cancels()), (1, 0));
+    for i in 0..super::QUEUE as u32 {
+        assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(Some(Ok(i))));
+    }
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Pending);
+    assert_eq!(t.complete(&cqe(ud, -125, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(t.complete(&cqe(ud, 1, Flags::MORE), &mut None), Reaped::Foreign, "after the end");
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(Some(Err(Errno::CANCELED))));
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(None));
+    assert_eq!(DROPS.load(Ordering::Relaxed), 0);
+    assert_eq!(t.poll::<Stream>(ud, None, &mut None), Poll::Ready(()));
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1);
+    assert_eq!(t.used(), 0);
+}
+
+#[test]
+fn multishot_abandoned_mid_stream() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Stream(&DROPS));
+    t.complete(&cqe(ud, 1, Flags::MORE), &mut None);
+    assert_eq!(t.abandon(ud, &mut None), Some(ud));
+    t.complete(&cqe(ud, 2, Flags::MORE), &mut None);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 0, "F_MORE: not the last");
+    t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1);
+    assert_eq!(t.used(), 0);
+}
+
+#[test]
+fn zero_copy_send_is_held_until_the_notification() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Zc(&DROPS));
+    t.complete(&cqe(ud, 100, Flags::MORE), &mut None);
+    assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Pending, "result in, notification not yet");
+    // A second F_MORE is not allowed for a Notif operation.
+    assert_eq!(t.complete(&cqe(ud, 5, Flags::MORE), &mut None), Reaped::Foreign);
+    t.complete(&cqe(ud, 0, Flags::NOTIF), &mut None);
+    assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Ready(Some(Ok(100))));
+    // Error result with F_MORE, then the notification, abandoned between.
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1);
+    let ud = push(&mut t, Zc(&DROPS));
+    t.complete(&cqe(ud, -32, Flags::MORE), &mut None);
+    t.abandon(ud, &mut None);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1, "held until the notification");
+    t.complete(&cqe(ud, 0, Flags::NOTIF), &mut None);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 2);
+    // Failed before it started: one completion, no F_MORE.
+    let ud = push(&mut t, Zc(&DROPS));
+    t.complete(&cqe(ud, -9, Flags::empty()), &mut None);
+    assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Ready(None));
+    assert_eq!(t.used(), 0);
+}
+
+#[test]
+fn wakers_are_woken_by_the_completion() {
+    use alloc_free_waker::counting_waker;
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static WAKES: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let w = counting_waker(&WAKES);
+    let mut cx = Context::from_waker(&w);
+    assert!(t.poll::<Probe>(ud, Some(cx.waker()), &mut None).is_pending());
+    assert!(t.poll::<Probe>(ud, Some(cx.waker()), &mut None).is_pending());
+    assert_eq!(WAKES.load(Ordering::Relaxed), 0);
+    t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
+    assert_eq!(WAKES.load(Ordering::Relaxed), 1);
+    assert!(t.poll::<Probe>(ud, Some(cx.waker()), &mut None).is_ready());
+    let _ = &mut cx;
+}
+
+#[test]
+fn teardown_leaks_what_is_in_flight_and_frees_the_rest() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static S: SlotStore<4, 64> = SlotStore::new();
+    let mut t = Table::new(S.take().unwrap(), RING);
+    let a = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let b = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let c = push(&mut t, Stream(&DROPS));
+    t.complete(&cqe(b, 0, Flags::empty()), &mut None);
+    t.abandon(c, &mut None);
+    let mut live = 0;
+    t.for_each_live(|_| live += 1);
+    assert_eq!(live, 2);
+    let mut bufs: Option<BufRing<'static>> = None;
+    assert!(!t.finish(&mut bufs), "two still in flight");
+    assert_eq!(t.stats.leaked, 2);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1, "only the completed one dropped");
+    // A late completion for a leaked slot touches nothing.
+    assert_eq!(t.complete(&cqe(a, 0, Flags::empty()), &mut None), Reaped::Foreign);
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1);
+    t.release_storage();
+    assert!(S.take().is_none(), "leaked storage is never handed out again");
+}
+
+#[test]
+fn clean_teardown_gives_the_storage_back() {
+    static S: SlotStore<2, 64> = SlotStore::new();
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t = Table::new(S.take().unwrap(), RING);
+    assert!(S.take().is_none(), "one owner at a time");
+    let Ok((ud, _)) = t.prepare(Zc(&DROPS), &PREP) else { panic!() };
+    t.commit(ud);
+    t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
+    assert!(t.finish(&mut None));
+    t.release_storage();
+    let t2 = Table::new(S.take().expect("given back"), RING);
+    assert_eq!(t2.used(), 0);
+}
+
+#[test]
+fn generation_wraps_without_reaching_zero_tag() {
+    // Tags 0 and 3 are never produced, whatever the fields.
+    for (ring, gen, index) in [(0, 0, 0), (u16::MAX, u32::MAX, u16::MAX)] {
+        let ud = encode(1, ring, gen, index);
+        assert_ne!(ud, 0);
+        assert_ne!(ud, u64::MAX);
+        assert_eq!(ud >> 62, 1);
+    }
+}
+
+#[test]
+fn driver_is_send() {
+    fn send<T: core::marker::Send>() {}
+    send::<super::Driver<4>>();
+    send::<super::Ticket<Probe>>();
+}
+
+mod alloc_free_waker {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+    use core::task::{RawWaker, RawWakerVTable, Waker};
+
+    fn clone(p: *const ()) -> RawWaker {
+        RawWaker::new(p, &VTABLE)
+    }
+    fn wake(p: *const ()) {
+        // SAFETY: test only: `p` is the `&'static AtomicUsize` given to
+        // `counting_waker`.
+        unsafe { &*p.cast::<AtomicUsize>() }.fetch_add(1, Ordering::Relaxed);
+    }
+    fn drop(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake, drop);
+
+    pub fn counting_waker(count: &'static AtomicUsize) -> Waker {
+        let raw = RawWaker::new(core::ptr::from_ref(count).cast(), &VTABLE);
+        // SAFETY: test only: the vtable's functions keep the RawWaker
+        // contract for a `'static` counter.
+        unsafe { Waker::from_raw(raw) }
+    }
+}
+
+#[allow(dead_code)]
+fn unused(_: Waker) {}
