@@ -43,7 +43,7 @@ fn next_id() -> u16 {
 ///
 /// The driver alone reaps the ring's completion queue; a completion it
 /// does not recognise goes to [`reap_with`](Self::reap_with)'s callback.
-pub struct Driver<const N: usize, const B: usize = 256, S = squeue::Entry, C = cqueue::Entry>
+pub struct Driver<const N: usize, const B: usize = 320, S = squeue::Entry, C = cqueue::Entry>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,
@@ -139,7 +139,16 @@ where
     pub fn with_slots(ring: IoUring<S, C>, slots: Slots<N, B>) -> Self {
         let uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
         let fixed = [(0, 0); MAX_FIXED_BUFS];
-        Driver { table: Table::new(slots, next_id()), bufs: None, files: 0, uid, fixed, nfixed: 0, teardown_ms: 1000, ring }
+        Driver {
+            table: Table::new(slots, next_id()),
+            bufs: None,
+            files: 0,
+            uid,
+            fixed,
+            nfixed: 0,
+            teardown_ms: 1000,
+            ring,
+        }
     }
 
     /// The ring, for what the layer does not wrap (registering, probing).
@@ -432,14 +441,21 @@ where
     /// for [`RecvMulti`](super::RecvMulti). The memory is `'static`: the
     /// kernel may use it until the ring is gone, so it is never handed
     /// back. `EBUSY` if the driver has a ring already.
-    pub fn provide_buffers(&mut self, bufs: &'static mut [u8], buf_len: u32, slots: &'static mut [BufSlot]) -> Result<u16> {
+    pub fn provide_buffers(
+        &mut self,
+        bufs: &'static mut [u8],
+        buf_len: u32,
+        slots: &'static mut [BufSlot],
+    ) -> Result<u16> {
         if self.bufs.is_some() {
             return Err(Errno::BUSY);
         }
         let entries = u16::try_from(slots.len()).map_err(|_| Errno::INVAL)?;
         let mut ring = BufRing::new_mapped(entries, bufs, buf_len, slots)?;
         let mut last = Errno::EXIST;
-        for bgid in 0xa000u16..0xa010 {
+        // Below 2048: the mmap offset of a mapped ring holds the group id in
+        // bits 16..27 (IORING_OFF_PBUF_SHIFT, under IORING_OFF_MMAP_MASK).
+        for bgid in 0x7f0u16..0x800 {
             // SAFETY: O1/O9: the memory is `'static` and never reused; the
             // driver hands the ring only completions of its own BUF_SELECT
             // operations, which select this group, each once and in CQ
@@ -618,7 +634,6 @@ where
             if let Some(b) = self.bufs.as_mut() {
                 let _ = b.unregister(&self.ring.submitter());
             }
-            self.table.release_storage();
         } else {
             // O1: the ring's buffers and slots may still be written; the
             // BufRing (its memory is `'static`) is forgotten with them.
@@ -660,6 +675,8 @@ where
 {
     fn drop(&mut self) {
         let _ = self.shutdown();
+        // Storage goes back only with every slot free (O1).
+        self.table.release_storage();
     }
 }
 

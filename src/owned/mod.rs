@@ -105,5 +105,6 @@ pub use buf::{IoBuf, IoBufMut};
 pub use driver::{Driver, FixedBuf, FixedFile, FixedFiles, Received, MAX_FIXED_BUFS};
 pub use ops::*;
 pub use table::{
-    Completion, Multishot, Operation, Prep, Refused, Resolved, Shots, SlotArray, SlotStore, Slots, Stats, Target, Ticket, QUEUE,
+    Completion, Multishot, Operation, Prep, Refused, Resolved, Shots, SlotArray, SlotStore, Slots, Stats, Target,
+    Ticket, QUEUE,
 };

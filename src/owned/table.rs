@@ -7,6 +7,7 @@ use core::cell::UnsafeCell;
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Poll, Waker};
 
@@ -370,9 +371,11 @@ unsafe fn drop_op<T>(p: *mut u8) {
 #[repr(C, align(16))]
 struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
 
-/// One slot. Its storage is written by the kernel while the slot awaits
-/// completions, hence the `UnsafeCell`.
-struct Slot<const B: usize> {
+/// One slot's bookkeeping. Its operation's storage is apart, in
+/// [`SlotArray::storage`], reached only through raw pointers: the kernel
+/// writes it while the slot awaits completions, so no `&`/`&mut` to it may
+/// be live then (not even one to the whole array).
+struct Slot {
     gen: u32,
     state: State,
     vt: Option<&'static VTable>,
@@ -383,10 +386,9 @@ struct Slot<const B: usize> {
     qlen: u8,
     queue: [Option<Item>; QUEUE],
     last: Option<Item>,
-    storage: UnsafeCell<Storage<B>>,
 }
 
-impl<const B: usize> Slot<B> {
+impl Slot {
     const fn new() -> Self {
         Slot {
             gen: 0,
@@ -399,12 +401,7 @@ impl<const B: usize> Slot<B> {
             qlen: 0,
             queue: [const { None }; QUEUE],
             last: None,
-            storage: UnsafeCell::new(Storage(MaybeUninit::uninit())),
         }
-    }
-
-    fn ptr(&self) -> *mut u8 {
-        self.storage.get().cast()
     }
 
     fn push_item(&mut self, item: Item) -> Result<(), Item> {
@@ -431,12 +428,16 @@ impl<const B: usize> Slot<B> {
 /// The slot array of a [`Driver`](super::Driver) with `N` slots of `B`
 /// bytes of operation storage each.
 pub struct SlotArray<const N: usize, const B: usize> {
-    slots: [Slot<B>; N],
+    meta: UnsafeCell<[Slot; N]>,
+    storage: [UnsafeCell<Storage<B>>; N],
 }
 
 impl<const N: usize, const B: usize> SlotArray<N, B> {
     const fn new() -> Self {
-        SlotArray { slots: [const { Slot::new() }; N] }
+        SlotArray {
+            meta: UnsafeCell::new([const { Slot::new() }; N]),
+            storage: [const { UnsafeCell::new(Storage(MaybeUninit::uninit())) }; N],
+        }
     }
 }
 
@@ -454,9 +455,9 @@ impl<const N: usize, const B: usize> SlotArray<N, B> {
 /// # Ok(())
 /// # }
 /// ```
-pub struct SlotStore<const N: usize, const B: usize = 256> {
+pub struct SlotStore<const N: usize, const B: usize = 320> {
     taken: AtomicBool,
-    array: UnsafeCell<SlotArray<N, B>>,
+    array: SlotArray<N, B>,
 }
 
 // SAFETY: O8: the array is reached only through the one `Slots` that
@@ -467,7 +468,7 @@ impl<const N: usize, const B: usize> SlotStore<N, B> {
     /// Empty storage, for a `static`.
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
-        SlotStore { taken: AtomicBool::new(false), array: UnsafeCell::new(SlotArray::new()) }
+        SlotStore { taken: AtomicBool::new(false), array: SlotArray::new() }
     }
 
     /// The slots, unless a driver holds them (or leaked them at teardown).
@@ -475,11 +476,9 @@ impl<const N: usize, const B: usize> SlotStore<N, B> {
         if self.taken.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
             return None;
         }
-        // SAFETY: O8: we just set `taken`, so no other `Slots` of this
-        // store exists until it is given back (O1: only when all slots are
-        // free), and the memory is `'static`.
-        let array = unsafe { &mut *self.array.get() };
-        Some(Slots { array, origin: Origin::Store(&self.taken) })
+        // O8: we just set `taken`, so no other `Slots` of this store exists
+        // until it is given back; all its mutable parts are `UnsafeCell`s.
+        Some(Slots { base: NonNull::from(&self.array), origin: Origin::Store(&self.taken) })
     }
 }
 
@@ -492,10 +491,14 @@ enum Origin {
 
 /// Slot storage for one driver: from a [`SlotStore`], or with `alloc`
 /// from [`Slots::boxed`].
-pub struct Slots<const N: usize, const B: usize = 256> {
-    array: &'static mut SlotArray<N, B>,
+pub struct Slots<const N: usize, const B: usize = 320> {
+    base: NonNull<SlotArray<N, B>>,
     origin: Origin,
 }
+
+// SAFETY: O8: a `Slots` is the only way to its array; the operations in
+// it are `Send`, and wakers, fds and picked buffers are too.
+unsafe impl<const N: usize, const B: usize> Send for Slots<N, B> {}
 
 impl<const N: usize, const B: usize> fmt::Debug for Slots<N, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -508,24 +511,26 @@ impl<const N: usize, const B: usize> Slots<N, B> {
     /// Slots on the heap, leaked while a driver uses them (O1) and freed
     /// when the driver drops with every slot free.
     pub fn boxed() -> Self {
-        let array = alloc::boxed::Box::leak(alloc::boxed::Box::new(SlotArray::new()));
-        Slots { array, origin: Origin::Heap }
+        let array = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(SlotArray::new()));
+        // `into_raw` never returns null.
+        let base = NonNull::new(array).unwrap_or(NonNull::dangling());
+        Slots { base, origin: Origin::Heap }
     }
 }
 
-impl<const N: usize, const B: usize> Slots<N, B> {
-    /// Gives the storage back (all slots are free): the store's flag is
-    /// cleared, or the box freed.
-    fn release(self) {
+impl<const N: usize, const B: usize> Drop for Slots<N, B> {
+    /// Gives the storage back: the store's flag is cleared, or the box
+    /// freed. A `Slots` drops only with every slot free (a table that
+    /// gives up on a slot forgets its `Slots`, O1).
+    fn drop(&mut self) {
         match self.origin {
             Origin::Store(flag) => flag.store(false, Ordering::Release),
             #[cfg(feature = "alloc")]
             Origin::Heap => {
-                let ptr: *mut SlotArray<N, B> = self.array;
-                // SAFETY: O1: the array came from `Box::leak` in `boxed`,
-                // every slot is free (no operation, nothing the kernel
-                // uses), and this `Slots`, its only reference, is consumed.
-                drop(unsafe { alloc::boxed::Box::from_raw(ptr) });
+                // SAFETY: O1: the array came from `Box::into_raw` in
+                // `boxed`; every slot is free (no operation, nothing the
+                // kernel uses), and this `Slots`, its only owner, is going.
+                drop(unsafe { alloc::boxed::Box::from_raw(self.base.as_ptr()) });
             }
         }
     }
@@ -543,33 +548,69 @@ pub(crate) struct Table<const N: usize, const B: usize> {
 
 const NONE: u16 = u16::MAX;
 
+impl<const N: usize, const B: usize> Drop for Table<N, B> {
+    /// Storage with a slot in use is leaked, never handed back (O1).
+    fn drop(&mut self) {
+        self.release_storage();
+    }
+}
+
 impl<const N: usize, const B: usize> Table<N, B> {
     const CHECK: () = assert!(N > 0 && N < NONE as usize, "1..65535 slots");
 
     pub(crate) fn new(slots: Slots<N, B>, ring_id: u16) -> Self {
         let () = Self::CHECK;
-        let mut t = Table { slots: None, ring_id, free_head: NONE, used: 0, pending_cancels: 0, stats: Stats::default() };
+        let mut t = Table {
+            slots: Some(slots),
+            ring_id,
+            free_head: NONE,
+            used: 0,
+            pending_cancels: 0,
+            stats: Stats::default(),
+        };
         // Slots come in free (O1: storage goes back only when all are
         // free); link them, lowest index first.
-        for (i, s) in slots.array.slots.iter_mut().enumerate().rev() {
-            s.next_free = t.free_head;
-            t.free_head = i as u16;
+        let mut head = NONE;
+        for (i, s) in t.arr().iter_mut().enumerate().rev() {
+            s.next_free = head;
+            head = i as u16;
         }
-        t.slots = Some(slots);
+        t.free_head = head;
         t
     }
 
-    fn arr(&mut self) -> &mut [Slot<B>] {
+    fn arr(&mut self) -> &mut [Slot] {
         match self.slots.as_mut() {
-            Some(s) => &mut s.array.slots,
+            // SAFETY: O8: the table owns the only `Slots` of this array,
+            // and `&mut self` makes this the only view of its bookkeeping
+            // (the storage is apart and not covered by it).
+            Some(s) => unsafe { &mut *(*s.base.as_ptr()).meta.get() },
             None => &mut [],
         }
     }
 
-    fn arr_ref(&self) -> &[Slot<B>] {
+    fn arr_ref(&self) -> &[Slot] {
         match self.slots.as_ref() {
-            Some(s) => &s.array.slots,
+            // SAFETY: O8: as in `arr`; `&self` allows no `&mut` meanwhile.
+            Some(s) => unsafe { &*(*s.base.as_ptr()).meta.get() },
             None => &[],
+        }
+    }
+
+    /// The storage of slot `i` (`i < N`), as a raw pointer: never turned
+    /// into a reference to the whole array (O1).
+    fn ptr(&self, i: usize) -> *mut u8 {
+        match self.slots.as_ref() {
+            Some(s) if i < N => {
+                let base = s.base.as_ptr();
+                // SAFETY: O1: `base` points to the live `'static` array;
+                // `&raw` takes the field's address without a reference, and
+                // `i < N` keeps the element inside it.
+                let first = unsafe { (&raw const (*base).storage).cast::<UnsafeCell<Storage<B>>>() };
+                // SAFETY: `i < N`, as above.
+                UnsafeCell::raw_get(unsafe { first.add(i) }).cast()
+            }
+            _ => core::ptr::null_mut(),
         }
     }
 
@@ -639,11 +680,11 @@ impl<const N: usize, const B: usize> Table<N, B> {
         match self.place(ib, b, prep) {
             Ok(sb) => Ok((sa.get_user_data().u64_(), sa, sb.get_user_data().u64_(), sb)),
             Err(r) => {
-                let s = &mut self.arr()[ia];
-                s.vt = None;
+                let p = self.ptr(ia).cast::<A>();
+                self.arr()[ia].vt = None;
                 // SAFETY: O3: slot `ia` holds the `A` placed just above
                 // (never pushed); `vt` is cleared so it is read out once.
-                let a = unsafe { s.ptr().cast::<A>().read() };
+                let a = unsafe { p.read() };
                 self.free(ia, &mut None);
                 Err((a, r.op, r.errno))
             }
@@ -654,13 +695,13 @@ impl<const N: usize, const B: usize> Table<N, B> {
     fn place<T: Operation>(&mut self, index: usize, op: T, prep: &Prep<'_>) -> Result<squeue::Entry, Refused<T>> {
         let () = const { assert!(size_of::<T>() <= B && align_of::<T>() <= 16, "operation too big for the slot") };
         let ring_id = self.ring_id;
+        let ptr = self.ptr(index).cast::<T>();
         let Some(slot) = self.arr().get_mut(index) else {
             return Err(Refused { op, errno: Errno::BUSY });
         };
         if slot.state != State::Free {
             return Err(Refused { op, errno: Errno::BUSY });
         }
-        let ptr = slot.ptr().cast::<T>();
         // SAFETY: O3: the slot is free, so its storage holds nothing; it
         // is big and aligned enough for `T` (checked above) and `'static`
         // (O1).
@@ -717,6 +758,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
     /// pushed) and frees the slot.
     pub(crate) fn unprepare<T: Operation>(&mut self, ud: u64) -> Option<T> {
         let i = self.find(ud)?;
+        let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
         if s.state != State::Reserved || s.vt.map(|v| (v.type_id)()) != Some(TypeId::of::<T>()) {
             return None;
@@ -724,7 +766,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         s.vt = None;
         // SAFETY: O3, O5: the slot holds a `T` (checked) whose SQE never
         // reached the kernel; `vt` is cleared so it is read out once.
-        let op = unsafe { s.ptr().cast::<T>().read() };
+        let op = unsafe { p.read() };
         self.free(i, &mut None);
         Some(op)
     }
@@ -824,13 +866,14 @@ impl<const N: usize, const B: usize> Table<N, B> {
     /// queued results, bumps the generation, links it into the free list.
     fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
         let head = self.free_head;
+        let p = self.ptr(i);
         let s = &mut self.arr()[i];
         if let Some(vt) = s.vt.take() {
             // SAFETY: O3: `vt` was set, so the storage holds the operation
             // `vt` describes; `vt` is now cleared, so it is dropped once.
             // O1: the slot is freed only after its last completion (or
             // before its SQE was pushed), so the kernel is done with it.
-            unsafe { (vt.drop)(s.ptr()) };
+            unsafe { (vt.drop)(p) };
         }
         let mut items = [const { None }; QUEUE];
         let mut n = 0;
@@ -864,6 +907,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
         let Some(i) = self.find(ud) else { return Poll::Pending };
+        let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
         let Some(vt) = s.vt else { return Poll::Pending };
         if (vt.type_id)() != TypeId::of::<T>() {
@@ -879,12 +923,9 @@ impl<const N: usize, const B: usize> Table<N, B> {
                 // SAFETY: O3, O5: the slot holds a `T` (type checked
                 // above); `vt` is cleared so it is moved out once. The
                 // last completion arrived: the kernel is done with it.
-                let op = unsafe { s.ptr().cast::<T>().read() };
-                let (last, more) = if vt.shots == Shots::Many {
-                    (None, None)
-                } else {
-                    (s.last.take(), s.pop_item().map(|i| i.res))
-                };
+                let op = unsafe { p.read() };
+                let (last, more) =
+                    if vt.shots == Shots::Many { (None, None) } else { (s.last.take(), s.pop_item().map(|i| i.res)) };
                 self.free(i, ring);
                 Poll::Ready(op.complete(Completion::new(last, more)))
             }
@@ -897,6 +938,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
     /// the output) or for a stale ticket.
     pub(crate) fn poll_next<T: Multishot>(&mut self, ud: u64, waker: Option<&Waker>) -> Poll<Option<T::Item>> {
         let Some(i) = self.find(ud) else { return Poll::Ready(None) };
+        let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
         let Some(vt) = s.vt else { return Poll::Ready(None) };
         if (vt.type_id)() != TypeId::of::<T>() {
@@ -919,7 +961,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         // SAFETY: O3, O5: the slot holds a `T` (type checked above); this
         // `&mut` lives for the call only, and `item` does not touch what
         // the kernel may still write (it reads the operation's own fields).
-        let op = unsafe { &mut *s.ptr().cast::<T>() };
+        let op = unsafe { &mut *p };
         Poll::Ready(Some(op.item(Completion::new(item, None))))
     }
 
@@ -1016,12 +1058,14 @@ impl<const N: usize, const B: usize> Table<N, B> {
         self.used == 0
     }
 
-    /// Gives the storage back (call only when [`finish`](Self::finish)
-    /// said so).
+    /// Gives the storage back if every slot is free; otherwise forgets it
+    /// for good (O1).
     pub(crate) fn release_storage(&mut self) {
-        if self.used == 0 {
-            if let Some(s) = self.slots.take() {
-                s.release();
+        if let Some(s) = self.slots.take() {
+            if self.used == 0 {
+                drop(s);
+            } else {
+                core::mem::forget(s);
             }
         }
     }

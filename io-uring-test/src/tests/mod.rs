@@ -12,6 +12,7 @@ mod futex;
 mod misc;
 mod msg_ring;
 mod net;
+mod owned;
 mod pipe;
 mod poll;
 mod probe;
@@ -56,6 +57,7 @@ pub fn all() -> Vec<Test> {
         register_rsrc::tests(),
         register_ring::tests(),
         bad_input::tests(),
+        owned::tests(),
         stress::tests(),
     ]
     .into_iter()

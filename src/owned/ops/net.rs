@@ -336,4 +336,3 @@ unsafe impl<F: Target> Operation for Shutdown<F> {
         FileResult { result: unit(done.result()), file: self.file }
     }
 }
-

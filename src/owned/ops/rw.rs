@@ -30,6 +30,10 @@ impl<F: Target, B: IoBufMut> Read<F, B> {
         self.offset = offset;
         self
     }
+    /// The file and the buffer back (e.g. from a [`Refused`](crate::owned::Refused)).
+    pub fn into_parts(self) -> (F, B) {
+        (self.file, self.buf)
+    }
 }
 
 // SAFETY: O2: the SQE names `self.buf` (an IoBufMut, stable while owned)
@@ -68,6 +72,10 @@ impl<F: Target, B: IoBuf> Write<F, B> {
     pub fn at(mut self, offset: u64) -> Self {
         self.offset = offset;
         self
+    }
+    /// The file and the buffer back (e.g. from a [`Refused`](crate::owned::Refused)).
+    pub fn into_parts(self) -> (F, B) {
+        (self.file, self.buf)
     }
 }
 
