@@ -139,7 +139,7 @@ mod heap {
         }
         unsafe fn set_init(&mut self, n: usize) {
             if n > self.len() {
-                // SAFETY: the caller promises bytes `..n` are initialised
+                // SAFETY: O7: the caller promises bytes `..n` are initialised
                 // and `n <= capacity` (bytes_total).
                 unsafe { self.set_len(n) }
             } else {

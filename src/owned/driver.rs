@@ -13,6 +13,8 @@ use super::LinkTimeout;
 use crate::buf_ring::{BufRing, BufSlot, Picked};
 use crate::types::{sealed, SubmitArgs, Timespec};
 use crate::{cqueue, opcode, squeue, IoUring, Submitter};
+#[cfg(feature = "alloc")]
+use alloc::boxed::Box;
 
 /// Ring ids for user data and registered-file handles (O4); 0 is never
 /// handed out.
@@ -51,6 +53,10 @@ where
 {
     table: Table<N, B>,
     bufs: Option<BufRing<'static>>,
+    /// With `alloc`: the heap memory of `bufs` (buffers, slots), freed
+    /// only after a clean teardown unregistered the ring (O1).
+    #[cfg(feature = "alloc")]
+    heap_bufs: Option<HeapBufs>,
     files: u32,
     uid: usize,
     fixed: [(usize, u32); MAX_FIXED_BUFS],
@@ -59,6 +65,15 @@ where
     // Dropped last: `Drop` for Driver tears down with the ring still open.
     ring: IoUring<S, C>,
 }
+
+/// The heap memory of a buffer ring made by `provide_buffers_boxed`.
+#[cfg(feature = "alloc")]
+struct HeapBufs(core::ptr::NonNull<[u8]>, core::ptr::NonNull<[BufSlot]>);
+
+// SAFETY: O1: plain memory the driver owns (through its BufRing), freed
+// only by the driver; no thread affinity.
+#[cfg(feature = "alloc")]
+unsafe impl Send for HeapBufs {}
 
 /// A registered file of one [`Driver`]: usable only with that driver, and
 /// only while that index is registered (checked when an operation is
@@ -122,7 +137,7 @@ impl Received {
 
 #[cfg(feature = "alloc")]
 impl<const N: usize, const B: usize> Driver<N, B> {
-    /// A driver over `ring` with heap slots ([`Slots::boxed`]).
+    /// A driver over `ring` with heap slots (`Slots::boxed`).
     pub fn new(ring: IoUring) -> Self {
         Driver::with_slots(ring, Slots::boxed())
     }
@@ -142,6 +157,8 @@ where
         Driver {
             table: Table::new(slots, next_id()),
             bufs: None,
+            #[cfg(feature = "alloc")]
+            heap_bufs: None,
             files: 0,
             uid,
             fixed,
@@ -287,7 +304,7 @@ where
         }
         for &(target, ud) in &cancels[..n] {
             let sqe = opcode::AsyncCancel::new(target.into()).build().user_data(ud);
-            // SAFETY: a cancel names no memory, only a user data.
+            // SAFETY: O2: a cancel names no memory, only a user data.
             if unsafe { sq.push(&S::from(sqe)) }.is_err() {
                 self.table.defer_cancel(target);
             }
@@ -299,10 +316,9 @@ where
     fn push_cancel(&mut self, target: u64) {
         let ud = self.table.cancel_ud(target);
         let sqe = opcode::AsyncCancel::new(target.into()).build().user_data(ud);
-        let mut sq = self.ring.submission();
-        // SAFETY: a cancel names no memory, only a user data.
-        if unsafe { sq.push(&S::from(sqe)) }.is_err() {
-            drop(sq);
+        // SAFETY: O2: a cancel names no memory, only a user data.
+        let pushed = unsafe { self.ring.submission().push(&S::from(sqe)) };
+        if pushed.is_err() {
             self.table.defer_cancel(target);
         }
     }
@@ -311,19 +327,31 @@ where
     /// kernel leaves every operation in flight: nothing is freed.
     pub fn submit(&mut self) -> Result<usize> {
         self.flush_cancels();
-        self.ring.submit()
+        let n = self.ring.submit()?;
+        // Cancels that waited for room in the SQ: there is room now.
+        if self.table.pending_cancels() > 0 {
+            self.flush_cancels();
+            return Ok(n + self.ring.submit()?);
+        }
+        Ok(n)
     }
 
     /// Submits and waits for at least `want` completions (then
     /// [`reap`](Self::reap) them).
     pub fn submit_and_wait(&mut self, want: usize) -> Result<usize> {
         self.flush_cancels();
+        if self.table.pending_cancels() > 0 {
+            self.ring.submit()?;
+            self.flush_cancels();
+        }
         self.ring.submit_and_wait(want)
     }
 
     /// Applies every completion in the CQ to its slot (waking its waker).
     /// Returns how many belonged to operations; foreign ones are counted
-    /// in [`Stats::foreign`] and dropped.
+    /// in [`Stats::foreign`] and dropped. With `DEFER_TASKRUN` the kernel
+    /// posts completions only when the ring is entered to wait: call
+    /// [`submit_and_wait`](Self::submit_and_wait) first.
     pub fn reap(&mut self) -> usize {
         self.reap_with(|_| {})
     }
@@ -441,6 +469,8 @@ where
     /// for [`RecvMulti`](super::RecvMulti). The memory is `'static`: the
     /// kernel may use it until the ring is gone, so it is never handed
     /// back. `EBUSY` if the driver has a ring already.
+    /// (`IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_MMAP`, 6.4;
+    /// `io_uring_register_buf_ring(3)`.)
     pub fn provide_buffers(
         &mut self,
         bufs: &'static mut [u8],
@@ -473,15 +503,33 @@ where
     }
 
     /// With `alloc`: [`provide_buffers`](Self::provide_buffers) over heap
-    /// memory that is leaked for good (the kernel may use it until the
-    /// ring is gone).
+    /// memory. It is freed when the driver drops with every operation over
+    /// and the ring unregistered, and leaked otherwise (the kernel may use
+    /// it until the ring is gone). (`IORING_REGISTER_PBUF_RING`, 6.4;
+    /// `io_uring_register_buf_ring(3)`.)
     #[cfg(feature = "alloc")]
     pub fn provide_buffers_boxed(&mut self, count: u16, buf_len: u32) -> Result<u16> {
         use alloc::vec;
+        if self.bufs.is_some() {
+            return Err(Errno::BUSY);
+        }
         let total = usize::from(count).checked_mul(buf_len as usize).ok_or(Errno::INVAL)?;
-        let bufs = vec![0u8; total].leak();
-        let slots = vec![BufSlot::default(); usize::from(count)].leak();
-        self.provide_buffers(bufs, buf_len, slots)
+        let bufs = Box::leak(vec![0u8; total].into_boxed_slice());
+        let slots = Box::leak(vec![BufSlot::default(); usize::from(count)].into_boxed_slice());
+        let heap = HeapBufs(core::ptr::NonNull::from(&mut *bufs), core::ptr::NonNull::from(&mut *slots));
+        match self.provide_buffers(bufs, buf_len, slots) {
+            Ok(bgid) => {
+                self.heap_bufs = Some(heap);
+                Ok(bgid)
+            }
+            Err(e) => {
+                // SAFETY: O1: the BufRing made over this memory was dropped
+                // by `provide_buffers` without being registered: nothing
+                // else refers to it, and the kernel never saw it.
+                let _freed = unsafe { (Box::from_raw(heap.0.as_ptr()), Box::from_raw(heap.1.as_ptr())) };
+                Err(e)
+            }
+        }
     }
 
     /// The bytes of a [`Received`].
@@ -501,8 +549,9 @@ where
         }
     }
 
-    /// Registers `fds` as the ring's fixed files (`IORING_REGISTER_FILES`,
-    /// 5.1) and returns a handle for each, typed to this driver.
+    /// Registers `fds` (at most 64) as the ring's fixed files
+    /// (`IORING_REGISTER_FILES`, 5.1; `io_uring_register_files(3)`) and
+    /// returns a handle for each, typed to this driver.
     pub fn register_files<'f>(&mut self, fds: &[BorrowedFd<'f>]) -> Result<FixedFiles> {
         let mut raw = [0i32; 64];
         if fds.len() > raw.len() {
@@ -523,6 +572,7 @@ where
     /// read and write it through [`fixed_bytes`](Self::fixed_bytes) and
     /// [`fixed_bytes_mut`](Self::fixed_bytes_mut). At most
     /// [`MAX_FIXED_BUFS`]; `EBUSY` if buffers are registered already.
+    /// (`IORING_REGISTER_BUFFERS`, 5.1; `io_uring_register_buffers(3)`.)
     pub fn register_buffers<const K: usize>(&mut self, bufs: [&'static mut [u8]; K]) -> Result<[FixedBuf; K]> {
         if K > MAX_FIXED_BUFS || K == 0 {
             return Err(Errno::INVAL);
@@ -574,7 +624,9 @@ where
         }
     }
 
-    /// Unregisters the fixed files; their handles are refused from now on.
+    /// Unregisters the fixed files (`IORING_UNREGISTER_FILES`, 5.1;
+    /// `io_uring_unregister_files(3)`); their handles are refused from now
+    /// on.
     pub fn unregister_files(&mut self) -> Result<()> {
         self.files = 0;
         self.ring.submitter().unregister_files()
@@ -583,36 +635,22 @@ where
     /// Teardown (also run by `Drop`): pushes a cancel for every operation
     /// in flight, then reaps until all slots are free or the teardown
     /// timeout passed; the ones still running are leaked (O1). Returns the
-    /// number leaked.
+    /// number leaked. With every slot free, the buffer ring is unregistered
+    /// (`IORING_UNREGISTER_PBUF_RING`, 5.19; `io_uring_unregister_buf_ring(3)`).
     pub fn shutdown(&mut self) -> u32 {
         let _ = self.ring.submit();
-        let mut targets = [0u64; 64];
-        let mut n = 0;
-        let flush = |this: &mut Self, targets: &mut [u64], n: &mut usize| {
-            for &t in &targets[..*n] {
-                this.push_cancel(t);
-            }
-            *n = 0;
-            this.flush_cancels();
-            let _ = this.ring.submit();
-        };
-        // Collect in batches (the table is borrowed while iterating).
-        let mut all = [0u64; N];
-        let mut count = 0;
-        self.table.for_each_live(|ud| {
-            if count < all.len() {
-                all[count] = ud;
-                count += 1;
-            }
-        });
-        for &ud in &all[..count] {
-            targets[n] = ud;
-            n += 1;
-            if n == targets.len() {
-                flush(self, &mut targets, &mut n);
+        // A cancel for each slot still awaiting a completion (by index:
+        // no copy of the table on the stack, whatever N is).
+        for i in 0..N {
+            if let Some(ud) = self.table.live_at(i) {
+                self.push_cancel(ud);
+                if self.ring.submission().is_full() {
+                    let _ = self.ring.submit();
+                }
             }
         }
-        flush(self, &mut targets, &mut n);
+        self.flush_cancels();
+        let _ = self.ring.submit();
         let step = Timespec::from(Duration::from_millis(10));
         let mut waited = 0u32;
         loop {
@@ -631,8 +669,20 @@ where
         let leaked_before = self.table.stats.leaked;
         let clean = self.table.finish(&mut self.bufs);
         if clean {
-            if let Some(b) = self.bufs.as_mut() {
-                let _ = b.unregister(&self.ring.submitter());
+            if let Some(mut b) = self.bufs.take() {
+                if b.unregister(&self.ring.submitter()).is_ok() {
+                    let _ring = b;
+                    #[cfg(feature = "alloc")]
+                    if let Some(HeapBufs(bufs, slots)) = self.heap_bufs.take() {
+                        // SAFETY: O1: the memory came from `Box::leak` in
+                        // `provide_buffers_boxed`; every slot is free (no
+                        // operation can still pick a buffer), the group is
+                        // unregistered, and its BufRing was dropped above.
+                        let _freed = unsafe { (Box::from_raw(bufs.as_ptr()), Box::from_raw(slots.as_ptr())) };
+                    }
+                } else {
+                    core::mem::forget(b);
+                }
             }
         } else {
             // O1: the ring's buffers and slots may still be written; the

@@ -11,11 +11,16 @@
 //! driver.
 //!
 //! ```
-//! use urix::owned::{Driver, Nop};
+//! use urix::owned::{Driver, Nop, SlotStore};
+//!
+//! // Slot memory the kernel may use must be `'static` (O1): a store in a
+//! // `static`, or with the `alloc` feature `Driver::new`.
+//! static SLOTS: SlotStore<8> = SlotStore::new();
 //! # fn main() -> urix::Result<()> {
-//! let mut driver = Driver::<8>::new(urix::IoUring::new(8)?)?;
-//! let ticket = driver.push(Nop::new().result(7)).map_err(|r| r.errno())?;
-//! assert_eq!(driver.wait(ticket)?, Ok(7));
+//! let slots = SLOTS.take().expect("not in use");
+//! let mut driver = Driver::with_slots(urix::IoUring::new(8)?, slots);
+//! let ticket = driver.push(Nop::new()).map_err(|r| r.errno())?;
+//! assert_eq!(driver.wait(ticket)?, Ok(0));
 //! # Ok(())
 //! # }
 //! ```
@@ -53,6 +58,25 @@
 //! [`IoUring`](crate::IoUring) and `unsafe push` directly. The owned
 //! layer's CQEs must only be reaped by the [`Driver`]; a completion the
 //! driver does not recognise is handed to [`Driver::reap_with`]'s callback.
+//!
+//! # A slot's lifecycle
+//!
+//! | state \\ event | push | CQE with `F_MORE` | last CQE | poll | abandon | teardown |
+//! |---|---|---|---|---|---|---|
+//! | Free | build: Reserved (refused: stays Free, op back) | foreign | foreign | stale: Pending | nothing | nothing |
+//! | Reserved | - | foreign | foreign | Pending | nothing | op dropped, Free |
+//! | InFlight | - | queued (full: released, counted, cancel) | Completed, wake | Pending, waker kept | Abandoned, queue released, cancel | cancel, wait; else Leaked |
+//! | Abandoned | - | released | released, Free | Pending | nothing | cancel, wait; else Leaked |
+//! | Completed | - | foreign | foreign (duplicate) | output, Free | released, Free | released, Free |
+//! | Leaked | - | foreign | foreign | Pending | nothing | nothing (never reused) |
+//!
+//! `Reserved` lasts from building the SQE to pushing it (both inside one
+//! [`Driver::push`]). "Released" means dropped: buffers freed, new fds
+//! closed, provided buffers recycled. A `Shots::One` operation treats a
+//! CQE with `F_MORE` as foreign; `Shots::Notif` accepts one (the
+//! zero-copy send's result) before its last. A stale ticket (its output
+//! already taken) polls `Pending` for ever and its `poll_next` is
+//! `Ready(None)`.
 //!
 //! # Invariants
 //!
@@ -107,6 +131,7 @@ mod tests;
 pub use buf::{IoBuf, IoBufMut};
 pub use driver::{Driver, FixedBuf, FixedFile, FixedFiles, Received, MAX_FIXED_BUFS};
 pub use ops::*;
+
 pub use table::{
     Completion, Multishot, Operation, Prep, Refused, Resolved, Shots, SlotArray, SlotStore, Slots, Stats, Target,
     Ticket, QUEUE,

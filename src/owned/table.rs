@@ -69,7 +69,9 @@ pub enum Shots {
 /// `self` keeps open (through a [`Target`] it owns). `FD_RESULT` must be
 /// true only if a non-negative result is a new file descriptor that the
 /// caller owns (`accept`, `openat`, `socket`). The SQE must not set
-/// `IOSQE_CQE_SKIP_SUCCESS` (the slot would wait for ever).
+/// `IOSQE_CQE_SKIP_SUCCESS` (the slot would wait for ever). If the type
+/// also implements [`Multishot`], its `item` must not write memory the
+/// SQE names (the kernel may still read or write it).
 pub unsafe trait Operation: Send + Sized + 'static {
     /// What the operation gives back: its result and its resources.
     type Output;
@@ -94,6 +96,9 @@ pub unsafe trait Operation: Send + Sized + 'static {
 }
 
 /// An operation with a stream of results ([`Shots::Many`]).
+///
+/// [`item`](Self::item) gets `&mut self` while the operation may still be
+/// running: it must not write memory the SQE names (O2).
 pub trait Multishot: Operation {
     /// One result of the stream.
     type Item;
@@ -449,7 +454,7 @@ impl<const N: usize, const B: usize> SlotArray<N, B> {
 /// static SLOTS: SlotStore<16> = SlotStore::new();
 /// # fn main() -> urix::Result<()> {
 /// let slots = SLOTS.take().expect("not in use");
-/// let driver = Driver::with_slots(urix::IoUring::new(8)?, slots)?;
+/// let driver = Driver::with_slots(urix::IoUring::new(8)?, slots);
 /// drop(driver); // every slot free: SLOTS can be taken again
 /// assert!(SLOTS.take().is_some());
 /// # Ok(())
@@ -490,7 +495,7 @@ enum Origin {
 }
 
 /// Slot storage for one driver: from a [`SlotStore`], or with `alloc`
-/// from [`Slots::boxed`].
+/// from `Slots::boxed`.
 pub struct Slots<const N: usize, const B: usize = 320> {
     base: NonNull<SlotArray<N, B>>,
     origin: Origin,
@@ -530,7 +535,7 @@ impl<const N: usize, const B: usize> Drop for Slots<N, B> {
                 // SAFETY: O1: the array came from `Box::into_raw` in
                 // `boxed`; every slot is free (no operation, nothing the
                 // kernel uses), and this `Slots`, its only owner, is going.
-                drop(unsafe { alloc::boxed::Box::from_raw(self.base.as_ptr()) });
+                let _freed = unsafe { alloc::boxed::Box::from_raw(self.base.as_ptr()) };
             }
         }
     }
@@ -607,7 +612,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
                 // `&raw` takes the field's address without a reference, and
                 // `i < N` keeps the element inside it.
                 let first = unsafe { (&raw const (*base).storage).cast::<UnsafeCell<Storage<B>>>() };
-                // SAFETY: `i < N`, as above.
+                // SAFETY: O1: `i < N` keeps the element inside the array.
                 UnsafeCell::raw_get(unsafe { first.add(i) }).cast()
             }
             _ => core::ptr::null_mut(),
@@ -1027,7 +1032,14 @@ impl<const N: usize, const B: usize> Table<N, B> {
         }
     }
 
+    /// The user data of slot `i` if it still awaits a completion.
+    pub(crate) fn live_at(&self, i: usize) -> Option<u64> {
+        let s = self.arr_ref().get(i)?;
+        matches!(s.state, State::InFlight | State::Abandoned).then(|| self.ud_of(i, s.gen))
+    }
+
     /// The user data of every slot still awaiting a completion.
+    #[cfg(test)]
     pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
         for (i, s) in self.arr_ref().iter().enumerate() {
             if matches!(s.state, State::InFlight | State::Abandoned) {
@@ -1063,7 +1075,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
     pub(crate) fn release_storage(&mut self) {
         if let Some(s) = self.slots.take() {
             if self.used == 0 {
-                drop(s);
+                let _given_back = s;
             } else {
                 core::mem::forget(s);
             }

@@ -66,12 +66,16 @@ pub fn tests() -> Vec<Test> {
         test!(owned_full_table_and_sq_give_op_back, requires = [NOP]),
         test!(owned_foreign_completions_touch_nothing, requires = [NOP]),
         test!(owned_abandon_pipe_read, requires = [READ, CANCEL]),
+        test!(owned_cancel_deferred_when_sq_full, requires = [READ, CANCEL]),
+        test!(owned_abandoned_close_never_closes_twice, requires = [CLOSE]),
+        test!(owned_poll_wakes_the_waker, requires = [READ]),
         test!(owned_abandon_accept_closes_late_fd, requires = [ACCEPT]),
         test!(owned_abandon_recv_multi_mid_stream, requires = [RECV, CANCEL]),
         test!(owned_abandon_send_zc_before_notif, requires = [SEND_ZC]),
         test!(owned_abandon_timeout, requires = [TIMEOUT, CANCEL]),
         test!(owned_abandon_linked_chain, requires = [READ, LINK_TIMEOUT, CANCEL]),
         test!(owned_teardown_with_each_lifecycle_in_flight, requires = [READ, RECV, TIMEOUT, LINK_TIMEOUT, CANCEL]),
+        test!(owned_teardown_with_cq_overflow, requires = [NOP]),
         test_once!(owned_teardown_leaks_what_does_not_end, requires = [READ]),
         test_once!(stress_owned_million_ops_tenth_abandoned, requires = [NOP, CANCEL]),
     ]
@@ -157,6 +161,16 @@ unsafe impl IoBufMut for Tracked {
     unsafe fn set_init(&mut self, _: usize) {}
 }
 
+/// `'static` memory for a test, as a program would get from a `static`
+/// or a leak: leaked, but kept reachable from a global so that
+/// LeakSanitizer (`.ci/asan`) does not report it.
+fn kept_static(len: usize) -> &'static mut [u8] {
+    static KEPT: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+    let mem = Box::leak(vec![0u8; len].into_boxed_slice());
+    KEPT.lock().unwrap_or_else(|e| e.into_inner()).push(mem.as_ptr() as usize);
+    mem
+}
+
 fn fd_is_open(fd: i32) -> bool {
     // SAFETY: F_GETFD only reads the descriptor table.
     unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
@@ -198,7 +212,7 @@ where
     let r = run(&mut d, owned::Read::new(file.clone(), Vec::with_capacity(64)).at(3))?;
     ensure!(r.result == Ok(11) && r.buf == b"owned bytes", "read {:?} {:?}", r.result, r.buf);
     // A static buffer too.
-    let buf: &'static mut [u8] = Box::leak(vec![0u8; 5].into_boxed_slice());
+    let buf: &'static mut [u8] = kept_static(5);
     let r = run(&mut d, owned::Read::new(file, buf).at(9))?;
     ensure!(r.result == Ok(5) && &r.buf[..] == b"bytes");
     Ok(())
@@ -590,7 +604,7 @@ where
     cqueue::Entry: From<C>,
 {
     let mut d = driver::<S, C>(ctx)?;
-    let mem: &'static mut [u8] = Box::leak(vec![0u8; 4096].into_boxed_slice());
+    let mem: &'static mut [u8] = kept_static(4096);
     let [mut b] = d.register_buffers([mem])?;
     d.fixed_bytes_mut(&mut b)[..5].copy_from_slice(b"fixed");
     let file = Arc::new(tempfile()?);
@@ -722,6 +736,92 @@ where
     drain(&mut d)?;
     ensure!(drops.load(Ordering::SeqCst) == 1);
     ensure!(d.stats().leaked == 0);
+    Ok(())
+}
+
+fn owned_cancel_deferred_when_sq_full<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    if ctx.flavour.sqpoll {
+        skip!("the SQPOLL thread empties the SQ on its own: it cannot be held full");
+    }
+    // A 2-entry SQ, filled by two reads that are not yet submitted.
+    let mut d: Driver<16, 320, S, C> = Driver::with_slots(ctx.ring::<S, C>(2)?, Slots::boxed());
+    let (rx1, _tx1) = pipe()?;
+    let (rx2, _tx2) = pipe()?;
+    let (buf, drops) = Tracked::new(8);
+    let a = d.push(owned::Read::new(OwnedFd::from(rx1), buf)).map_err(|r| r.errno())?;
+    let b = d.push(owned::Read::new(OwnedFd::from(rx2), vec![0u8; 8])).map_err(|r| r.errno())?;
+    ensure!(!d.has_room(), "SQ full");
+    d.abandon(a); // its cancel has no room: deferred, not lost
+    d.submit()?; // the reads go in, then the cancel
+    while drops.load(Ordering::SeqCst) == 0 {
+        d.submit_and_wait(1)?;
+        d.reap();
+    }
+    ensure!(d.in_use() == 1, "only the other read is left");
+    ensure!(d.stats().cancel_cqes == 1, "the deferred cancel ran");
+    d.abandon(b);
+    drain(&mut d)?;
+    Ok(())
+}
+
+fn owned_abandoned_close_never_closes_twice<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    let mut d = driver::<S, C>(ctx)?;
+    let old = OwnedFd::from(tempfile()?);
+    let raw = old.as_raw_fd();
+    let t = d.push(owned::Close::new(old)).map_err(|r| r.errno())?;
+    d.submit()?;
+    // Without SQPOLL the kernel closed it during the submit: a new file
+    // now gets the same number.
+    let new = tempfile()?;
+    if !ctx.flavour.sqpoll {
+        ensure!(new.as_raw_fd() == raw, "the lowest free number is reused");
+    }
+    d.abandon_quietly(t);
+    drain(&mut d)?;
+    ensure!(fd_is_open(new.as_raw_fd()), "the abandoned close did not close the new file");
+    Ok(())
+}
+
+fn owned_poll_wakes_the_waker<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    struct Count(AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let mut d = driver::<S, C>(ctx)?;
+    let (rx, mut tx) = pipe()?;
+    let count = Arc::new(Count(AtomicUsize::new(0)));
+    let waker = std::task::Waker::from(count.clone());
+    let mut cx = std::task::Context::from_waker(&waker);
+    let t = d.push(owned::Read::new(OwnedFd::from(rx), Vec::with_capacity(8))).map_err(|r| r.errno())?;
+    d.submit()?;
+    ensure!(d.poll(&t, &mut cx).is_pending());
+    d.reap();
+    ensure!(count.0.load(Ordering::SeqCst) == 0, "no completion, no wake");
+    tx.write_all(b"wake")?;
+    while count.0.load(Ordering::SeqCst) == 0 {
+        d.submit_and_wait(1)?;
+        d.reap(); // the completion wakes the stored waker
+    }
+    let std::task::Poll::Ready(r) = d.poll(&t, &mut cx) else { bail!("woken but not ready") };
+    ensure!(r.result == Ok(4) && r.buf == b"wake");
+    ensure!(d.poll(&t, &mut cx).is_pending(), "a ticket gives its output once");
     Ok(())
 }
 
@@ -905,6 +1005,37 @@ where
     Ok(())
 }
 
+/// 32 NOPs completed into a 4-entry CQ, none reaped: 28 wait in the
+/// kernel's overflow list when the driver drops. Teardown must flush and
+/// reap them all (every slot free, the store given back).
+fn owned_teardown_with_cq_overflow<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    static STORE: SlotStore<32, 64> = SlotStore::new();
+    let ring = ctx.builder::<S, C>().setup_cqsize(4).build(4)?;
+    let mut d: Driver<32, 64, S, C> = Driver::with_slots(ring, STORE.take().context("store not given back")?);
+    let mut pushed = 0;
+    while pushed < 32 {
+        match d.push(owned::Nop::new()) {
+            Ok(t) => {
+                d.abandon_quietly(t);
+                pushed += 1;
+            }
+            Err(_) => {
+                d.submit()?;
+            }
+        }
+    }
+    d.submit()?;
+    ensure!(d.in_use() == 32, "nothing reaped yet");
+    drop(d);
+    ensure!(STORE.take().map(drop).is_some(), "every overflowed completion reaped, slots given back");
+    Ok(())
+}
+
 /// An operation the kernel cannot cancel (a read from a FIFO-less
 /// blocking file is cancellable, so use the SQ: the op is pushed, never
 /// submitted, on a ring whose fd will not be entered): teardown waits the
@@ -918,7 +1049,10 @@ fn owned_teardown_leaks_what_does_not_end(_: &Ctx) -> anyhow::Result<()> {
     let (rx, _tx) = pipe()?;
     let (buf, drops) = Tracked::new(16);
     let t = d.push(owned::Read::new(OwnedFd::from(rx), buf)).map_err(|r| r.errno())?;
-    let _ = d.submit(); // EBADFD: the ring is disabled; the SQE stays queued.
+    // The enter fails (the ring is disabled) after the SQE was published:
+    // the slot stays in flight, nothing is freed.
+    ensure!(d.submit().is_err(), "a disabled ring refuses to enter");
+    ensure!(d.in_use() == 1 && drops.load(Ordering::SeqCst) == 0);
     let _ = t;
     let leaked = d.shutdown();
     ensure!(leaked == 1, "leaked {leaked}");
@@ -930,28 +1064,65 @@ fn owned_teardown_leaks_what_does_not_end(_: &Ctx) -> anyhow::Result<()> {
 
 // --------------------------------------------------------------------- stress
 
-/// `URING_OWNED_STRESS_OPS` (default 1,000,000) NOPs through a 256-slot
-/// driver, a tenth abandoned at random (half of those with a cancel);
-/// every slot free at the end.
+/// `URING_OWNED_STRESS_OPS` (default 1,000,000) operations on two threads,
+/// each with its own 256-slot driver: NOPs, and every fourth a read of a
+/// file into a buffer that counts its drops; a tenth of all abandoned at
+/// random (half of those with a cancel). At the end every slot is free
+/// and every buffer was dropped exactly once.
 fn stress_owned_million_ops_tenth_abandoned(_: &Ctx) -> anyhow::Result<()> {
     let n: u64 = std::env::var("URING_OWNED_STRESS_OPS").ok().and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let mut d: Driver<256, 64> = Driver::with_slots(urix::IoUring::new(256)?, Slots::boxed());
-    let mut rng = Rng(0x5eed);
-    let mut live: Vec<Ticket<owned::Nop>> = Vec::with_capacity(256);
-    let (mut done, mut abandoned, mut pushed) = (0u64, 0u64, 0u64);
     let start = std::time::Instant::now();
+    let threads: Vec<_> =
+        (0..2u64).map(|i| std::thread::spawn(move || stress_thread(n / 2 + (n % 2) * (1 - i), 0x5eed + i))).collect();
+    let mut abandoned = 0;
+    for t in threads {
+        abandoned += t.join().map_err(|_| anyhow::anyhow!("stress thread panicked"))??;
+    }
+    let took = start.elapsed();
+    println!(
+        "    {n} owned ops on 2 threads ({} reads), {abandoned} abandoned: {took:.2?}, {:.0} ns/op; 0 slots, 0 buffers held",
+        n / 4,
+        took.as_secs_f64() * 1e9 / n as f64
+    );
+    Ok(())
+}
+
+enum Live {
+    Nop(Ticket<owned::Nop>),
+    Read(Ticket<owned::Read<Arc<std::fs::File>, Tracked>>),
+}
+
+fn stress_thread(n: u64, seed: u64) -> anyhow::Result<u64> {
+    let mut d: Driver<256> = Driver::with_slots(urix::IoUring::new(256)?, Slots::boxed());
+    let file = Arc::new(tempfile()?);
+    (&*file).write_all(&[0x5a; 64])?;
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mut rng = Rng(seed);
+    let mut live: Vec<Live> = Vec::with_capacity(256);
+    let (mut done, mut abandoned, mut pushed, mut bufs) = (0u64, 0u64, 0u64, 0usize);
     while done + abandoned < n {
         while pushed < n && d.has_room() {
-            let t = match d.push(owned::Nop::new()) {
-                Ok(t) => t,
-                Err(_) => break,
+            let t = if pushed % 4 == 3 {
+                let buf = Tracked { v: vec![0; 64], drops: drops.clone() };
+                bufs += 1;
+                match d.push(owned::Read::new(file.clone(), buf).at(0)) {
+                    Ok(t) => Live::Read(t),
+                    Err(_) => bail!("refused with room"),
+                }
+            } else {
+                match d.push(owned::Nop::new()) {
+                    Ok(t) => Live::Nop(t),
+                    Err(_) => bail!("refused with room"),
+                }
             };
             pushed += 1;
             if rng.below(10) == 0 {
-                if rng.below(2) == 0 {
-                    d.abandon(t);
-                } else {
-                    d.abandon_quietly(t);
+                let cancel = rng.below(2) == 0;
+                match t {
+                    Live::Nop(t) if cancel => d.abandon(t),
+                    Live::Nop(t) => d.abandon_quietly(t),
+                    Live::Read(t) if cancel => d.abandon(t),
+                    Live::Read(t) => d.abandon_quietly(t),
                 }
                 abandoned += 1;
             } else {
@@ -962,25 +1133,35 @@ fn stress_owned_million_ops_tenth_abandoned(_: &Ctx) -> anyhow::Result<()> {
         d.reap();
         let mut i = 0;
         while i < live.len() {
-            match d.try_take(&live[i]) {
-                std::task::Poll::Ready(r) => {
-                    ensure!(r == Ok(0), "nop: {r:?}");
-                    let _done = live.swap_remove(i);
-                    done += 1;
-                }
-                std::task::Poll::Pending => i += 1,
+            let ready = match &live[i] {
+                Live::Nop(t) => match d.try_take(t) {
+                    std::task::Poll::Ready(r) => {
+                        ensure!(r == Ok(0), "nop: {r:?}");
+                        true
+                    }
+                    std::task::Poll::Pending => false,
+                },
+                Live::Read(t) => match d.try_take(t) {
+                    std::task::Poll::Ready(r) => {
+                        ensure!(r.result == Ok(64) && r.buf.v == [0x5a; 64], "read: {:?}", r.result);
+                        true
+                    }
+                    std::task::Poll::Pending => false,
+                },
+            };
+            if ready {
+                let _done = live.swap_remove(i);
+                done += 1;
+            } else {
+                i += 1;
             }
         }
     }
     drain_plain(&mut d)?;
-    let took = start.elapsed();
     ensure!(d.in_use() == 0, "{} slots still held", d.in_use());
     ensure!(d.stats().leaked == 0 && d.stats().foreign == 0, "{:?}", d.stats());
-    println!(
-        "    {n} owned NOPs, {abandoned} abandoned: {took:.2?}, {:.0} ns/op; 0 slots held",
-        took.as_secs_f64() * 1e9 / n as f64
-    );
-    Ok(())
+    ensure!(drops.load(Ordering::SeqCst) == bufs, "{bufs} buffers made, {} dropped", drops.load(Ordering::SeqCst));
+    Ok(abandoned)
 }
 
 fn drain_plain<const N: usize, const B: usize>(d: &mut Driver<N, B>) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! Files: OpenAt, Close, Statx, Fsync, Fallocate, Splice.
 
 use core::ffi::CStr;
+use core::mem::ManuallyDrop;
 
 use super::{res, unit, FileResult};
 use crate::opcode;
@@ -8,7 +9,7 @@ use crate::owned::table::Resolved;
 use crate::owned::{Completion, Operation, Prep, Target};
 use crate::squeue::Entry;
 use crate::types::{self, AtFlags, FsyncFlags, Mode, OFlags, StatxFlags};
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
 
 /// `AT_FDCWD`: the working directory.
@@ -65,32 +66,33 @@ unsafe impl<P: AsRef<CStr> + Send + 'static, D: Target> Operation for OpenAt<P, 
     }
 }
 
-/// Closes a descriptor it owns (`IORING_OP_CLOSE`, 5.6). The fd is gone
-/// whatever the result.
+/// Closes a descriptor it owns (`IORING_OP_CLOSE`, 5.6). Once pushed,
+/// the descriptor is the kernel's to close: it is never closed again by
+/// the layer, whatever happens to the operation (abandoned, torn down).
 #[derive(Debug)]
 pub struct Close {
-    fd: OwnedFd,
+    fd: ManuallyDrop<OwnedFd>,
 }
 
 impl Close {
     /// Closes `fd`.
     pub fn new(fd: OwnedFd) -> Self {
-        Close { fd }
+        Close { fd: ManuallyDrop::new(fd) }
+    }
+    /// The descriptor back, from an operation that was refused.
+    pub fn into_fd(self) -> OwnedFd {
+        ManuallyDrop::into_inner(self.fd)
     }
 }
 
-// SAFETY: O2: names only `self.fd`, which the kernel closes; it is then
-// forgotten, never closed twice.
+// SAFETY: O2: names only `self.fd`, which the kernel closes; it is never
+// dropped (ManuallyDrop), so never closed twice.
 unsafe impl Operation for Close {
     type Output = Result<(), Errno>;
-    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
-        Ok(opcode::Close::new(prep.file(&self.fd)?).build())
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(opcode::Close::new(Resolved::fd(self.fd.as_fd())).build())
     }
     fn complete(self, done: Completion) -> Self::Output {
-        // The kernel took the descriptor (even on most errors, as
-        // close(2)): dropping the OwnedFd would close a number that may
-        // already name another file.
-        core::mem::forget(self.fd);
         unit(done.result())
     }
 }

@@ -9,10 +9,10 @@ mod misc;
 mod net;
 mod rw;
 
-pub use fs::{Close, Fallocate, Fsync, OpenAt, Splice, Statx};
+pub use fs::{Close, Fallocate, Fsync, OpenAt, Splice, Spliced, Statx};
 pub use misc::{AsyncCancel, LinkTimeout, Nop, PollAdd, PollMulti, Timeout};
 pub use net::{Accept, AcceptMulti, Connect, Recv, RecvMulti, Send, SendZc, Shutdown, Socket};
-pub use rw::{Read, ReadFixed, Readv, Write, WriteFixed, Writev};
+pub use rw::{FileBuf, Read, ReadFixed, Readv, Write, WriteFixed, Writev};
 
 use rustix::io::Errno;
 

@@ -185,9 +185,9 @@ unsafe impl<F: Target, B: IoBuf, const K: usize> Operation for Writev<F, B, K> {
 
 /// Reads into registered buffer `index` (`IORING_OP_READ_FIXED`, 5.1):
 /// the buffer must be one the driver registered
-/// ([`Driver::register_buffer`](crate::owned::Driver::register_buffer)),
+/// ([`Driver::register_buffers`](crate::owned::Driver::register_buffers)),
 /// which owns its memory; the bytes are read with
-/// [`Driver::fixed_buffer`](crate::owned::Driver::fixed_buffer).
+/// [`Driver::fixed_bytes`](crate::owned::Driver::fixed_bytes).
 #[derive(Debug)]
 pub struct ReadFixed<F> {
     file: F,
