@@ -100,7 +100,12 @@ fn with_driver<R>(f: impl FnOnce(&mut Driver<64>) -> R) -> R {
 
 /// Moves `op` into the driver's table (submitting first if the SQ is full).
 fn push<T: owned::Operation>(d: &mut Driver<64>, op: T) -> Ticket<T> {
-    d.push(op).or_else(|r| (d.submit(), d.push(r.into_inner())).1).expect("64 operations in flight at most")
+    let op = match d.push(op) {
+        Ok(ticket) => return ticket,
+        Err(refused) => refused.into_inner(),
+    };
+    let _ = d.submit(); // makes room in the SQ
+    d.push(op).expect("64 operations in flight at most")
 }
 
 /// The future of one operation.
@@ -130,7 +135,13 @@ impl Future for Op {
         let out = match self.0.as_ref().expect("polled after Ready") {
             Started::Pool(slot) => {
                 let mut s = slot.lock().unwrap();
-                s.output.take().map_or_else(|| (s.waker = Some(cx.waker().clone()), Poll::Pending).1, Poll::Ready)
+                match s.output.take() {
+                    Some(output) => Poll::Ready(output),
+                    None => {
+                        s.waker = Some(cx.waker().clone());
+                        Poll::Pending
+                    }
+                }
             }
             Started::Ring(op) => with_driver(|d| match op {
                 InRing::Read(t) => d.poll(t, cx).map(|o| (o.result, o.buf)),
@@ -208,9 +219,13 @@ fn run(tasks: Vec<(&str, Task)>) -> io::Result<usize> {
         } else {
             // Nothing to poll: submit, wait for a completion, and reap
             // (which wakes the futures whose operations are over).
-            let done = with_driver(|d| match d.in_use() {
-                0 if left == 0 => Ok(true),
-                _ => d.submit_and_wait(1).map(|_| (d.reap(), false).1),
+            let done = with_driver(|d| {
+                if left == 0 && d.in_use() == 0 {
+                    return Ok(true);
+                }
+                d.submit_and_wait(1)?;
+                d.reap();
+                Ok::<_, Errno>(false)
             })?;
             if done {
                 return Ok(failed);
@@ -227,7 +242,10 @@ fn run_blocking(kind: Kind, buf: &mut Vec<u8>) -> Result<usize, Errno> {
         Kind::WriteAt(f, off) => rustix::io::pwrite(&f, buf, off),
         Kind::Recv(f) => got(rustix::net::recv(&f, &mut buf[..], RecvFlags::empty()).map(|r| r.0), buf),
         Kind::Send(f) => rustix::net::send(&f, buf, SendFlags::empty()),
-        Kind::Sleep(d) => Err((std::thread::sleep(d), Errno::TIME).1), // what the kernel's timeout says
+        Kind::Sleep(d) => {
+            std::thread::sleep(d);
+            Err(Errno::TIME) // what the kernel's timeout says
+        }
     }
 }
 
@@ -259,7 +277,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let forced =
         std::env::args().any(|a| a == "--blocking") || std::env::var("EXECUTOR_FORCE_BLOCKING").is_ok_and(|v| v == "1");
     let pool = match if forced { Err(Errno::PERM) } else { IoUring::new(64) } {
-        Ok(ring) => (DRIVER.set(Some(Driver::new(ring))), None).1,
+        Ok(ring) => {
+            DRIVER.set(Some(Driver::new(ring)));
+            None
+        }
         Err(_) if forced => Some(pool(4)),
         Err(e) => match Unavailable::from_errno(e) {
             Some(why) => {
