@@ -1,11 +1,15 @@
 //! A loopback TCP echo server on one thread and one ring, without a single
-//! blocking call in its loop:
-//! - one multishot accept posts a completion per new connection;
-//! - one multishot receive per connection posts a completion per chunk of
-//!   data, in a buffer the kernel picked from a provided-buffer ring
-//!   (`BufRing`): no buffer is tied to a connection while it is idle;
-//! - a send echoes each chunk straight from that buffer, which goes back
-//!   to the kernel once the send completed.
+//! blocking call in its loop and without `unsafe`: it is written on the
+//! owned layer (`urix::owned`), which keeps every socket and buffer an
+//! operation uses until the kernel is done with it.
+//! - one multishot accept ([`AcceptMulti`]) yields a socket per new
+//!   connection;
+//! - one multishot receive ([`RecvMulti`]) per connection yields a chunk of
+//!   data at a time, in a buffer the kernel picked from the driver's
+//!   provided-buffer ring: no buffer is tied to a connection while it is
+//!   idle, and each goes back to the ring as soon as its bytes are copied;
+//! - an [`owned::Send`] echoes what was received, one send in flight per
+//!   connection.
 //!
 //! ```text
 //! cargo run --example tcp_echo [MESSAGES] [CLIENTS]   server and clients in one process
@@ -16,38 +20,38 @@
 //! those bytes come back; the in-process form (default 4 clients) exits
 //! non-zero if any client got a wrong echo.
 
-use std::collections::{HashMap, VecDeque};
 use std::error::Error;
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
-use urix::buf_ring::{BufRing, BufSlot, Picked};
-use urix::types::Fd;
-use urix::{cqueue, opcode, squeue, Errno, IoUring};
+use urix::owned::{self, AcceptMulti, Driver, RecvMulti, Ticket};
+use urix::{Errno, IoUring};
 
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
-/// The provided-buffer group: 16 buffers of 256 bytes shared by every
-/// connection. Small on purpose: a multishot receive takes as many buffers
-/// as the socket has data for, so the group runs dry (ENOBUFS ends the
-/// receive) nearly every round, and the re-arm path below is exercised.
-/// A real server sizes the group to its load.
-const BGID: u16 = 1;
-const BUFS: u16 = 16;
+/// The driver's provided-buffer ring: 8 buffers of 256 bytes shared by
+/// every connection. Small on purpose: a multishot receive takes as many
+/// buffers as the socket has data for, so the ring runs dry (ENOBUFS ends
+/// the receive) often, and the re-arm path below is exercised. It must not
+/// exceed `owned::QUEUE` (8), the unread results the layer keeps per
+/// operation: a receive that gets more between two looks loses the rest
+/// (counted in `Driver::stats().lost`, and the receive is cancelled).
+const BUFS: u16 = 8;
 const BUF_LEN: u32 = 256;
-/// user_data of the accept; a connection's receive is `fd << 1`, its send
-/// `fd << 1 | 1` (it has at most one of each in flight).
-const ACCEPT: u64 = u64::MAX;
 
-/// A connection: its socket, the received chunks waiting to be echoed
-/// (with how much of the first one was sent), and what is in flight.
-struct Conn<'a> {
-    fd: OwnedFd,
-    queue: VecDeque<(Picked<'a>, usize)>,
-    sending: bool,
-    receiving: bool,
+type Socket = Arc<OwnedFd>; // shared by a connection's receive and send
+
+/// A connection: its socket, the bytes received and not yet echoed, and
+/// its operations in flight (at most one receive and one send).
+struct Conn {
+    fd: Socket,
+    pending: Vec<u8>,
+    recv: Option<Ticket<RecvMulti<Socket>>>,
+    send: Option<Ticket<owned::Send<Socket, Vec<u8>>>>,
     eof: bool,
 }
 
@@ -119,135 +123,106 @@ fn client(addr: &str, messages: u64, id: u64) -> Res<()> {
 
 /// Serves until `max` connections came and went.
 fn serve(listener: TcpListener, max: u64) -> Res<Stats> {
-    // Buffer memory first, ring last: the ring goes first when we return,
-    // which ends the group's registration before its memory is freed.
-    let mut memory = vec![0u8; usize::from(BUFS) * BUF_LEN as usize];
-    let mut slots = [BufSlot::default(); BUFS as usize];
-    let mut group = BufRing::new_mapped(BUFS, &mut memory, BUF_LEN, &mut slots)?;
-    let mut ring = IoUring::new(64)?;
-    // SAFETY: the registration ends (the ring drops) before the memory
-    // goes; only receives below select from group BGID, and each of their
-    // completions is passed to `take` once.
-    unsafe { group.register(&ring.submitter(), BGID)? };
-
-    let accept = opcode::AcceptMulti::new(Fd(listener.as_raw_fd())).build().user_data(ACCEPT);
-    // SAFETY: the listener outlives the ring; an accept names no memory.
-    unsafe { push(&mut ring, &accept)? };
-    let mut conns: HashMap<RawFd, Conn<'_>> = HashMap::new();
+    let mut driver = Driver::<64>::new(IoUring::new(64)?);
+    driver.provide_buffers_boxed(BUFS, BUF_LEN)?;
+    let listener = Arc::new(listener);
+    let mut accept = push(&mut driver, AcceptMulti::new(listener.clone()))?;
+    let mut conns: Vec<Conn> = Vec::new();
     let (mut stats, mut closed) = (Stats::default(), 0);
-    // Buffers taken out of the group and not yet recycled.
-    let mut held = 0;
+    // The loop looks at every operation after each wait (a real server
+    // would let each operation's waker say which one has news).
+    let mut cx = Context::from_waker(Waker::noop());
 
     while closed < max {
-        ring.submit_and_wait(1)?;
-        // Take the completions out of the CQ first: answering them pushes.
-        let cqes: Vec<cqueue::Entry> = ring.completion().collect();
-        for cqe in &cqes {
-            let (ud, more) = (cqe.user_data_u64(), cqueue::more(cqe.flags()));
-            if ud == ACCEPT {
-                // SAFETY: the kernel just created this socket for us.
-                let fd = unsafe { OwnedFd::from_raw_fd(cqe.result()? as RawFd) };
-                let raw = fd.as_raw_fd();
-                conns.insert(raw, Conn { fd, queue: VecDeque::new(), sending: false, receiving: false, eof: false });
-                stats.connections += 1;
-                arm_recv(&mut ring, conns.get_mut(&raw).expect("just added"))?;
-                if !more {
-                    // SAFETY: as for the first accept.
-                    unsafe { push(&mut ring, &accept)? };
+        driver.submit_and_wait(1)?;
+        driver.reap();
+        while let Poll::Ready(next) = driver.poll_next(&accept, &mut cx) {
+            match next {
+                Some(fd) => {
+                    stats.connections += 1;
+                    let fd = Arc::new(fd?);
+                    let recv = Some(push(&mut driver, RecvMulti::new(fd.clone()))?);
+                    conns.push(Conn { fd, pending: Vec::new(), recv, send: None, eof: false });
                 }
-                continue;
-            }
-            let conn = conns.get_mut(&((ud >> 1) as RawFd)).ok_or("completion for an unknown connection")?;
-            if ud & 1 == 0 {
-                // A receive: the kernel names the buffer it filled, and
-                // `take` passes the receive's own error on.
-                match group.take(cqe) {
-                    Ok(Some(picked)) => {
-                        stats.chunks += 1;
-                        stats.bytes += picked.len() as u64;
-                        held += 1;
-                        conn.queue.push_back((picked, 0));
-                    }
-                    Ok(None) => {} // no bytes: the end of the stream (see below)
-                    Err(Errno::NOBUFS) => stats.enobufs += 1,
-                    Err(Errno::CONNRESET) => conn.eof = true,
-                    Err(e) => return Err(e.into()),
+                None => {
+                    // The multishot accept ended (its output is the
+                    // listener): start another.
+                    let Poll::Ready(listener) = driver.try_take(&accept) else { return Err("accept".into()) };
+                    accept = push(&mut driver, AcceptMulti::new(listener))?;
                 }
-                if !more {
-                    // The multishot receive ended: end of stream (0), the
-                    // group ran dry (ENOBUFS), or it stopped for another
-                    // reason. Unless at the end, it is re-armed below.
-                    conn.receiving = false;
-                    conn.eof |= cqe.result() == Ok(0);
-                }
-            } else {
-                // A send: the first queued chunk is (partly) out.
-                conn.sending = false;
-                let (picked, sent) = conn.queue.front_mut().ok_or("send without a chunk")?;
-                *sent += cqe.result()? as usize;
-                if *sent < picked.len() {
-                    stats.short_sends += 1;
-                } else {
-                    let (picked, _) = conn.queue.pop_front().expect("front exists");
-                    group.recycle(picked)?;
-                    held -= 1;
-                }
-            }
-            // Echo the next chunk, if there is one and no send is out.
-            if let (false, Some((picked, sent))) = (conn.sending, conn.queue.front()) {
-                let bytes = &group.bytes(picked)[*sent..];
-                let send = opcode::Send::new(Fd(conn.fd.as_raw_fd()), bytes.as_ptr(), bytes.len() as u32)
-                    .build()
-                    .user_data(ud | 1);
-                // SAFETY: the buffer is not recycled (handed back to the
-                // kernel) before this send completes, and the socket is
-                // not closed before then either.
-                unsafe { push(&mut ring, &send)? };
-                conn.sending = true;
-                stats.sends += 1;
             }
         }
-        // Hand recycled buffers back to the kernel, in one tail update.
-        group.advance();
-        // Re-arm ended receives, one per buffer in the group (the others
-        // wait: the chunks we hold are being sent and will come back).
-        let mut free = BUFS - held;
-        for conn in conns.values_mut() {
-            if !conn.receiving && !conn.eof && free > 0 {
-                free -= 1;
+        for conn in &mut conns {
+            if let Some(recv) = &conn.recv {
+                while let Poll::Ready(next) = driver.poll_next(recv, &mut cx) {
+                    match next {
+                        Some(Ok(Some(chunk))) => {
+                            stats.chunks += 1;
+                            stats.bytes += chunk.len() as u64;
+                            conn.pending.extend_from_slice(driver.bytes(&chunk));
+                            driver.recycle(chunk); // straight back to the ring
+                        }
+                        Some(Ok(None)) => conn.eof = true,
+                        Some(Err(Errno::NOBUFS)) => stats.enobufs += 1,
+                        Some(Err(Errno::CONNRESET)) => conn.eof = true,
+                        Some(Err(e)) => return Err(format!("receive: {e}; {:?}", driver.stats()).into()),
+                        // The receive ended: end of stream, the ring ran
+                        // dry, or another reason; re-armed below unless at
+                        // the end.
+                        None => {
+                            let _ = driver.try_take(recv);
+                            conn.recv = None;
+                            break;
+                        }
+                    }
+                }
+            }
+            if let Some(send) = &conn.send {
+                if let Poll::Ready(done) = driver.try_take(send) {
+                    conn.send = None;
+                    let (sent, mut buf) = (done.result?, done.buf);
+                    if sent < buf.len() {
+                        // What a short send left goes out first.
+                        stats.short_sends += 1;
+                        buf.drain(..sent);
+                        buf.append(&mut conn.pending);
+                        conn.pending = buf;
+                    }
+                }
+            }
+            if conn.send.is_none() && !conn.pending.is_empty() {
+                let data = std::mem::take(&mut conn.pending);
+                conn.send = Some(push(&mut driver, owned::Send::new(conn.fd.clone(), data))?);
+                stats.sends += 1;
+            }
+            if conn.recv.is_none() && !conn.eof {
                 stats.rearms += 1;
-                arm_recv(&mut ring, conn)?;
+                conn.recv = Some(push(&mut driver, RecvMulti::new(conn.fd.clone()))?);
             }
         }
         // Close the connections that are finished: nothing in flight,
-        // nothing left to echo. Dropping the socket sends the FIN.
+        // nothing left to echo. Dropping the last `Arc` sends the FIN.
         let before = conns.len();
-        conns.retain(|_, c| c.receiving || c.sending || !c.eof || !c.queue.is_empty());
+        conns.retain(|c| c.recv.is_some() || c.send.is_some() || !c.eof || !c.pending.is_empty());
         closed += (before - conns.len()) as u64;
     }
-    group.unregister(&ring.submitter())?;
+    driver.abandon(accept);
+    if driver.stats().lost != 0 {
+        return Err(format!("received chunks lost: {:?}", driver.stats()).into());
+    }
     Ok(stats)
 }
 
-/// Starts the multishot receive of `conn`.
-fn arm_recv(ring: &mut IoUring, conn: &mut Conn<'_>) -> Res<()> {
-    let fd = conn.fd.as_raw_fd();
-    let recv = opcode::RecvMulti::new(Fd(fd), BGID).build().user_data((fd as u64) << 1);
-    // SAFETY: the receive writes only into the group's buffers; the socket
-    // stays open until the receive has ended.
-    unsafe { push(ring, &recv)? };
-    conn.receiving = true;
-    Ok(())
-}
-
-/// Pushes `entry`, first submitting what is queued if the SQ is full.
-///
-/// # Safety
-/// As for [`SubmissionQueue::push`](urix::SubmissionQueue::push).
-unsafe fn push(ring: &mut IoUring, entry: &squeue::Entry) -> Res<()> {
-    // SAFETY: forwarded from the caller.
-    while unsafe { ring.submission().push(entry) }.is_err() {
-        ring.submit()?;
+/// Pushes `op`, first submitting what is queued if the SQ is full.
+fn push<T: owned::Operation>(driver: &mut Driver<64>, mut op: T) -> Res<Ticket<T>> {
+    loop {
+        match driver.push(op) {
+            Ok(ticket) => return Ok(ticket),
+            Err(refused) if refused.errno() == Errno::BUSY && driver.in_use() < 64 => {
+                op = refused.into_inner();
+                driver.submit()?;
+            }
+            Err(refused) => return Err(refused.errno().into()),
+        }
     }
-    Ok(())
 }

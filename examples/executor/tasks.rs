@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use super::{start, Kind, Task};
+use urix::Errno;
+
+use super::{start, File, Kind, Task};
 
 /// The tasks to run, with their names.
 pub fn all() -> io::Result<Vec<(&'static str, Task)>> {
@@ -25,35 +27,33 @@ pub fn all() -> io::Result<Vec<(&'static str, Task)>> {
     ])
 }
 
-// The operations as async functions. A result is a CQE's: >= 0 is a
-// value, < 0 an errno.
-fn check(result: i32) -> io::Result<usize> {
-    usize::try_from(result).map_err(|_| io::Error::from_raw_os_error(-result))
-}
-async fn read_at(f: &Arc<OwnedFd>, off: u64, len: usize) -> io::Result<Vec<u8>> {
-    let (r, mut buf) = start(Kind::ReadAt(f.clone(), off), vec![0; len]).await;
-    buf.truncate(check(r)?);
+// The operations as async functions: each result is bytes moved or an
+// errno, and the buffer comes back with it.
+async fn read_at(f: &File, off: u64, len: usize) -> io::Result<Vec<u8>> {
+    let (r, buf) = start(Kind::ReadAt(f.clone(), off), vec![0; len]).await;
+    r?; // the buffer is cut to what was read
     Ok(buf)
 }
-async fn write_at(f: &Arc<OwnedFd>, off: u64, data: Vec<u8>) -> io::Result<usize> {
-    check(start(Kind::WriteAt(f.clone(), off), data).await.0)
+async fn write_at(f: &File, off: u64, data: Vec<u8>) -> io::Result<usize> {
+    Ok(start(Kind::WriteAt(f.clone(), off), data).await.0?)
 }
-async fn recv(f: &Arc<OwnedFd>, len: usize) -> io::Result<Vec<u8>> {
-    let (r, mut buf) = start(Kind::Recv(f.clone()), vec![0; len]).await;
-    buf.truncate(check(r)?);
+async fn recv(f: &File, len: usize) -> io::Result<Vec<u8>> {
+    let (r, buf) = start(Kind::Recv(f.clone()), vec![0; len]).await;
+    r?;
     Ok(buf)
 }
-async fn send_all(f: &Arc<OwnedFd>, mut data: Vec<u8>) -> io::Result<()> {
+async fn send_all(f: &File, mut data: Vec<u8>) -> io::Result<()> {
     while !data.is_empty() {
-        let (r, buf) = start(Kind::Send(f.clone()), data).await;
-        data = buf[check(r)?..].to_vec(); // what a short send left
+        let (r, mut buf) = start(Kind::Send(f.clone()), data).await;
+        buf.drain(..r?); // what a short send left
+        data = buf;
     }
     Ok(())
 }
 async fn sleep(d: Duration) -> io::Result<()> {
-    match check(start(Kind::Sleep(d), Vec::new()).await.0) {
-        Err(e) if e.raw_os_error() == Some(rustix::io::Errno::TIME.raw_os_error()) => Ok(()),
-        r => r.map(drop),
+    match start(Kind::Sleep(d), Vec::new()).await.0 {
+        Err(Errno::TIME) => Ok(()),
+        r => Ok(r.map(drop)?),
     }
 }
 fn fails(what: String) -> io::Error {
@@ -87,7 +87,7 @@ async fn write_and_read_back(id: u8) -> io::Result<String> {
     let back = read_at(&f, 0, data.len() + 1).await?;
     (back == data).then(|| format!("wrote and read back {} bytes", data.len())).ok_or(fails("differs".into()))
 }
-async fn ping(s: Arc<OwnedFd>, messages: usize) -> io::Result<String> {
+async fn ping(s: File, messages: usize) -> io::Result<String> {
     for i in 0..messages {
         let msg = format!("ping {i}");
         send_all(&s, msg.clone().into_bytes()).await?;
@@ -102,7 +102,7 @@ async fn ping(s: Arc<OwnedFd>, messages: usize) -> io::Result<String> {
     }
     Ok(format!("{messages} messages echoed correctly"))
 } // dropping `s` closes this end: the other side sees the end of stream
-async fn pong(s: Arc<OwnedFd>) -> io::Result<String> {
+async fn pong(s: File) -> io::Result<String> {
     let mut total = 0;
     loop {
         let data = recv(&s, 512).await?;

@@ -1,6 +1,7 @@
 //! Fuzz targets for everything urix reads that the kernel or a peer
-//! wrote. Each module's `run` takes arbitrary bytes, drives the code under
-//! test with them and panics when a property it checks does not hold.
+//! wrote, and for the owned layer's table under a stand-in kernel. Each
+//! module's `run` takes arbitrary bytes, drives the code under test with
+//! them and panics when a property it checks does not hold.
 //!
 //! The same functions run under libFuzzer (`cargo +nightly fuzz run
 //! <target>`, see `.ci/fuzz`) and on stable, where `tests/corpus.rs`
@@ -8,6 +9,7 @@
 
 pub mod buf_ring;
 pub mod cqe_flags;
+pub mod owned_table;
 pub mod probe;
 pub mod recvmsg_out;
 
@@ -20,6 +22,7 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("buf_ring", buf_ring::run),
     ("cqe_flags", cqe_flags::run),
+    ("owned_table", owned_table::run),
     ("probe", probe::run),
     ("recvmsg_out", recvmsg_out::run),
 ];

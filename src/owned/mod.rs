@@ -120,6 +120,9 @@
 
 mod buf;
 mod driver;
+#[cfg(feature = "fuzz-hooks")]
+#[doc(hidden)]
+pub mod fuzz_hooks;
 mod ops;
 mod table;
 #[cfg(test)]
