@@ -50,7 +50,7 @@ use core::mem::size_of;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use rustix::io::{Errno, Result};
 
-use crate::submit::RingIndex;
+use crate::submit::EnterTarget;
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, Params};
 use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
@@ -72,8 +72,9 @@ where
     sq: squeue::Inner<S>,
     cq: cqueue::Inner<C>,
     params: Parameters,
-    /// The registered ring index, if any (see `Submitter::register_ring_fd`).
-    ring_index: RingIndex,
+    /// How enters reach the kernel: the ring's mode, decided here at setup,
+    /// and the fd or registered index (see `Submitter::register_ring_fd`).
+    ring_index: EnterTarget,
     /// Whether the mappings are `MADV_DONTFORK` (kept for `resize_rings`).
     dontfork: bool,
     // Field order is drop order: memory is unmapped before the fd is closed.
@@ -154,7 +155,8 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
             return Err(Errno::INVAL);
         }
         let (sq, cqi, memory) = Self::map(fd.as_fd(), &p)?;
-        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index: RingIndex::new(), dontfork: false, memory, fd })
+        let ring_index = EnterTarget::new(&fd, p.flags);
+        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index, dontfork: false, memory, fd })
     }
 
     /// Maps the SQ ring, the CQ ring (unless FEAT_SINGLE_MMAP puts both in
@@ -197,7 +199,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// A [`Submitter`] for this ring: enter, submit, wait, register.
     #[inline]
     pub fn submitter(&self) -> Submitter<'_> {
-        Submitter::new(&self.fd, &self.params, &self.ring_index, &self.sq)
+        Submitter::new(&self.fd, &self.ring_index, &self.sq)
     }
 
     /// The parameters the kernel returned at setup.
@@ -227,7 +229,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// pushed, and `cq.sync()` to see completions that arrived later.
     #[inline]
     pub fn split(&mut self) -> (Submitter<'_>, SubmissionQueue<'_, S>, CompletionQueue<'_, C>) {
-        let submit = Submitter::new(&self.fd, &self.params, &self.ring_index, &self.sq);
+        let submit = Submitter::new(&self.fd, &self.ring_index, &self.sq);
         // SAFETY: `&mut self` guarantees no other queue view exists (R6).
         let sq = unsafe { SubmissionQueue::new(&self.sq) };
         // SAFETY: as above.

@@ -27,6 +27,9 @@ pub fn tests() -> Vec<Test> {
         test!(raw_enter_forms_submit_and_wait),
         test!(squeue_wait_returns_with_room),
         test_once!(from_fd_adopts_a_ring),
+        test!(regression_submit_and_wait_two_threads),
+        test!(regression_submit_and_wait_after_failed_entry),
+        test!(regression_submit_with_args_after_failed_entry),
     ]
 }
 
@@ -440,4 +443,130 @@ fn from_fd_adopts_a_ring(_: &Ctx) -> anyhow::Result<()> {
     let r = unsafe { urix::IoUring::from_fd(dup, *big.params()) };
     ensure!(r.is_err_and(|e| e == Errno::INVAL), "SQE128 ring adopted as 64-byte");
     Ok(())
+}
+
+/// Issue 15 item 3a: two threads call `submit_and_wait(1)` on one ring at
+/// once while one read of an empty pipe is queued. One of them submits it;
+/// the other finds the SQ empty, and the kernel, having submitted fewer
+/// entries than asked, skipped its wait. Neither may return before the
+/// read can complete: the pipe is written only after `written` is set, so
+/// a caller that returns and still sees `written == false` returned
+/// without a completion in the CQ. (The sleep before the write only gives
+/// a wrong early return room to show; a slow machine cannot fail this.)
+fn regression_submit_and_wait_two_threads<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + Send,
+    C: cqueue::EntryMarker + Send,
+{
+    use std::io::Write as _;
+    use std::os::fd::AsRawFd as _;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Barrier;
+
+    if ctx.flavour.defer_taskrun {
+        skip!("SINGLE_ISSUER: only the thread that created the ring may enter it");
+    }
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let (rd, mut wr) = crate::util::pipe()?;
+    let mut buf = [0u8; 1];
+    let (submitter, mut sq, mut cq) = ring.split();
+    for round in 0..100u64 {
+        let read =
+            urix::opcode::Read::new(urix::types::Fd(rd.as_raw_fd()), buf.as_mut_ptr(), 1).build().user_data(round);
+        // SAFETY: `buf` and the pipe outlive the read: its completion is
+        // reaped below, in this round.
+        unsafe { sq.push(&S::from(read)) }.context("push")?;
+        sq.sync();
+        let written = AtomicBool::new(false);
+        let (ready, go) = (Barrier::new(3), AtomicBool::new(false));
+        let results = std::thread::scope(|s| -> anyhow::Result<Vec<(urix::Result<usize>, bool)>> {
+            let call = || {
+                ready.wait();
+                // Spin rather than sleep, so that both callers start within
+                // nanoseconds of each other and both see the entry queued.
+                while !go.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+                let r = submitter.submit_and_wait(1);
+                (r, written.load(Ordering::SeqCst))
+            };
+            let callers = [s.spawn(call), s.spawn(call)];
+            ready.wait();
+            go.store(true, Ordering::Release);
+            std::thread::sleep(Duration::from_millis(2));
+            written.store(true, Ordering::SeqCst);
+            wr.write_all(&[round as u8]).context("write the pipe")?;
+            Ok(callers.into_iter().map(|h| h.join().expect("caller panicked")).collect())
+        })?;
+        let mut consumed = 0;
+        for (r, seen_written) in results {
+            let n = r.with_context(|| format!("round {round}: submit_and_wait(1)"))?;
+            ensure!(seen_written, "round {round}: submit_and_wait(1) returned Ok({n}) before the read could complete");
+            consumed += n;
+        }
+        // Under SQPOLL the kernel reports every enter as having submitted
+        // what it was asked to; elsewhere exactly one caller submitted.
+        ensure!(ctx.flavour.sqpoll || consumed == 1, "round {round}: the callers consumed {consumed} entries");
+        cq.sync();
+        let cqe: cqueue::Entry = cq.next().with_context(|| format!("round {round}: no completion"))?.into();
+        ensure!(cqe.user_data_u64() == round && cqe.result() == Ok(1), "round {round}: completion {cqe:?}");
+        ensure!(buf[0] == round as u8, "round {round}: read {} into the buffer", buf[0]);
+        ensure!(cq.next().is_none(), "round {round}: a second completion");
+        // Hand the slot back now, or the next round's wait counts this
+        // completion as still waiting.
+        cq.sync();
+    }
+    Ok(())
+}
+
+/// Pushes an entry with a personality nobody registered (the kernel
+/// refuses it at submission, posting its EINVAL completion and stopping
+/// there) ahead of a good NOP.
+fn push_failing_then_good<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut urix::IoUring<S, C>,
+) -> anyhow::Result<()> {
+    let bad = S::from(urix::opcode::Nop::new().build().user_data(1).personality(u16::MAX));
+    let mut sq = ring.submission();
+    // SAFETY: NOPs name no memory.
+    unsafe { sq.push_multiple(&[bad, nop(2)]) }.context("push")?;
+    Ok(())
+}
+
+/// Both completions of [`push_failing_then_good`]'s entries, in order.
+fn check_failing_then_good<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut urix::IoUring<S, C>,
+    what: &str,
+    n: urix::Result<usize>,
+) -> anyhow::Result<()> {
+    let n = n.with_context(|| what.to_string())?;
+    let got: Vec<cqueue::Entry> = ring.completion().map(Into::into).collect();
+    ensure!(got.len() == 2, "{what} returned Ok({n}) with {} completion(s) in the CQ: {got:?}", got.len());
+    ensure!(n == 2, "{what} returned Ok({n}); both entries were consumed");
+    ensure!(got[0].user_data_u64() == 1 && got[0].result() == Err(Errno::INVAL), "first {:?}", got[0]);
+    ensure!(got[1].user_data_u64() == 2 && got[1].result() == Ok(0), "second {:?}", got[1]);
+    ensure!(ring.submission().is_empty(), "entries left in the SQ");
+    Ok(())
+}
+
+/// Issue 15 item 3b: an entry that fails at submission ahead of a good
+/// one; `submit_and_wait(2)` must still see both completions.
+fn regression_submit_and_wait_after_failed_entry<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    push_failing_then_good(&mut ring)?;
+    let n = ring.submit_and_wait(2);
+    check_failing_then_good(&mut ring, "submit_and_wait(2)", n)
+}
+
+/// Issue 15 item 3b for `submit_with_args` (a generous timeout, so that a
+/// wait that never ends fails instead of hanging the harness).
+fn regression_submit_with_args_after_failed_entry<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    push_failing_then_good(&mut ring)?;
+    let ts = Timespec::new().sec(10);
+    let n = ring.submitter().submit_with_args(2, &SubmitArgs::new().timespec(&ts));
+    check_failing_then_good(&mut ring, "submit_with_args(2)", n)
 }
