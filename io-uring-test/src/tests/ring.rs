@@ -27,6 +27,8 @@ pub fn tests() -> Vec<Test> {
         test!(raw_enter_forms_submit_and_wait),
         test!(squeue_wait_returns_with_room),
         test_once!(from_fd_adopts_a_ring),
+        test!(push_with_fills_in_place_across_the_wrap),
+        test!(push_multiple_runs_across_the_wrap),
         test!(regression_submit_and_wait_two_threads),
         test!(regression_submit_and_wait_after_failed_entry),
         test!(regression_submit_with_args_after_failed_entry),
@@ -569,4 +571,72 @@ fn regression_submit_with_args_after_failed_entry<S: squeue::EntryMarker, C: cqu
     let ts = Timespec::new().sec(10);
     let n = ring.submitter().submit_with_args(2, &SubmitArgs::new().timespec(&ts));
     check_failing_then_good(&mut ring, "submit_with_args(2)", n)
+}
+
+/// Moves the SQ tail to `offset` slots before the end of the array, by
+/// pushing and completing `cap - offset` NOPs (user data from `u64::MAX`
+/// down, so they cannot be mistaken for the batch under test).
+fn move_tail_near_the_end<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut urix::IoUring<S, C>,
+    offset: usize,
+) -> anyhow::Result<()> {
+    let cap = ring.submission().capacity();
+    let fill: Vec<S> = (0..(cap - offset) as u64).map(|i| nop(u64::MAX - i)).collect();
+    push_all(ring, &fill)?;
+    ring.submit_and_wait(fill.len())?;
+    reap(ring, fill.len())?;
+    // Under SQPOLL a completion can be seen before the kernel thread moves
+    // the SQ head past its entry: wait until the SQ is seen empty.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ring.submission().is_empty() {
+        ensure!(Instant::now() < deadline, "the SQ never drained");
+        std::thread::yield_now();
+    }
+    Ok(())
+}
+
+/// `push_with`: a batch that starts 3 slots before the end of the SQE
+/// array runs across the wrap; every entry arrives once, in order, with
+/// the user data `make` gave it. A batch larger than the free room pushes
+/// nothing, and so does one larger than the ring.
+fn push_with_fills_in_place_across_the_wrap<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(16)?;
+    let cap = ring.submission().capacity();
+    move_tail_near_the_end(&mut ring, 3)?;
+    let n = cap - 2;
+    {
+        let mut sq = ring.submission();
+        // SAFETY: NOPs name no memory.
+        unsafe { sq.push_with(n, |i| nop(1000 + i as u64)) }.context("push_with into an empty SQ")?;
+        ensure!(sq.len() == n, "push_with left {} entries, expected {n}", sq.len());
+        // SAFETY: as above.
+        let r = unsafe { sq.push_with(3, |i| nop(2000 + i as u64)) };
+        ensure!(r.is_err() && sq.len() == n, "push_with of 3 into 2 free slots: {r:?}, len {}", sq.len());
+        // SAFETY: as above.
+        let r = unsafe { sq.push_with(cap + 1, |_| nop(0)) };
+        ensure!(r.is_err() && sq.len() == n, "push_with of more than the ring: {r:?}");
+    }
+    ring.submit_and_wait(n)?;
+    let got: Vec<u64> = reap(&mut ring, n)?.iter().map(|c| c.user_data_u64()).collect();
+    let want: Vec<u64> = (1000..1000 + n as u64).collect();
+    ensure!(got == want, "completions {got:?}, expected {want:?}");
+    Ok(())
+}
+
+/// `push_multiple` copies as two runs when the batch crosses the end of
+/// the SQE array: every entry arrives once, in order.
+fn push_multiple_runs_across_the_wrap<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(16)?;
+    let cap = ring.submission().capacity();
+    move_tail_near_the_end(&mut ring, 5)?;
+    let batch: Vec<S> = (0..cap as u64).map(|i| nop(3000 + i)).collect();
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push_multiple(&batch) }.context("push_multiple of a full ring")?;
+    ring.submit_and_wait(cap)?;
+    let got: Vec<u64> = reap(&mut ring, cap)?.iter().map(|c| c.user_data_u64()).collect();
+    let want: Vec<u64> = (3000..3000 + cap as u64).collect();
+    ensure!(got == want, "completions {got:?}, expected {want:?}");
+    Ok(())
 }
