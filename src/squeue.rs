@@ -233,12 +233,19 @@ impl fmt::Display for PushError {
 
 impl core::error::Error for PushError {}
 
-/// Pointers into the SQ ring and the SQE array; see the ring invariants in
-/// `ring/mod.rs`.
-pub(crate) struct Inner<E> {
+/// The three SQ words a [`Submitter`](crate::Submitter) reads, kept
+/// apart from the entry type so that it can borrow them without being
+/// generic.
+pub(crate) struct SqWords {
     pub(crate) head: *const AtomicU32,
     pub(crate) tail: *const AtomicU32,
     pub(crate) flags: *const AtomicU32,
+}
+
+/// Pointers into the SQ ring and the SQE array; see the ring invariants in
+/// `ring/mod.rs`.
+pub(crate) struct Inner<E> {
+    pub(crate) words: SqWords,
     dropped: *const AtomicU32,
     ring_mask: u32,
     ring_entries: u32,
@@ -264,9 +271,7 @@ impl<E> Inner<E> {
             }
         }
         Inner {
-            head: at(o.head).cast(),
-            tail: at(o.tail).cast(),
-            flags: at(o.flags).cast(),
+            words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
             dropped: at(o.dropped).cast(),
             ring_mask,
             ring_entries,
@@ -278,7 +283,7 @@ impl<E> Inner<E> {
     #[inline]
     pub(crate) fn flags(&self) -> u32 {
         // SAFETY: `flags` is a live shared word (R1, R2, R3).
-        unsafe { (*self.flags).load(Ordering::Relaxed) }
+        unsafe { (*self.words.flags).load(Ordering::Relaxed) }
     }
 }
 
@@ -286,6 +291,7 @@ impl<E> Inner<E> {
 /// and advances a local tail; the kernel sees them after
 /// [`sync`](Self::sync) or when this value drops.
 pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
+    /// The kernel's head as of the last load.
     head: u32,
     tail: u32,
     /// Copies of the ring's fixed geometry, so that the hot path reads them
@@ -294,6 +300,9 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     ring_mask: u32,
     ring_entries: u32,
     sqes: *mut E,
+    /// The shared head and tail words, copied for the same reason.
+    head_word: *const AtomicU32,
+    tail_word: *const AtomicU32,
     queue: &'a Inner<E>,
 }
 
@@ -309,13 +318,17 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
         // SAFETY: live shared words (R1-R3); Acquire on the kernel's head (R4).
         // The tail is ours: R6 makes this the only writer.
-        let (head, tail) = unsafe { ((*queue.head).load(Ordering::Acquire), (*queue.tail).load(Ordering::Relaxed)) };
+        let (head_word, tail_word) = (queue.words.head, queue.words.tail);
+        // SAFETY: as above.
+        let (head, tail) = unsafe { ((*head_word).load(Ordering::Acquire), (*tail_word).load(Ordering::Relaxed)) };
         SubmissionQueue {
             head,
             tail,
             ring_mask: queue.ring_mask,
             ring_entries: queue.ring_entries,
             sqes: queue.sqes,
+            head_word,
+            tail_word,
             queue,
         }
     }
@@ -329,8 +342,8 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         // SAFETY: live shared words (R1-R3). Release orders the SQE writes
         // before the tail; Acquire pairs with the kernel's head store (R4).
         unsafe {
-            (*self.queue.tail).store(self.tail, Ordering::Release);
-            self.head = (*self.queue.head).load(Ordering::Acquire);
+            (*self.tail_word).store(self.tail, Ordering::Release);
+            self.head = (*self.head_word).load(Ordering::Acquire);
         }
     }
 
@@ -384,7 +397,7 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// Entries pushed and not yet consumed by the kernel (as of the last sync).
     #[inline]
     pub fn len(&self) -> usize {
-        self.tail.wrapping_sub(self.head) as usize
+        self.tail.wrapping_sub(self.head()) as usize
     }
 
     /// Whether no entry is waiting (as of the last sync).
@@ -403,13 +416,25 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// kernel's head once (it may have consumed more since).
     #[inline]
     fn room_for(&mut self, want: usize) -> bool {
-        let room = |q: &Self| (q.ring_entries - q.tail.wrapping_sub(q.head)) as usize;
+        let room = |q: &Self| q.ring_entries.wrapping_sub(q.tail.wrapping_sub(q.head)) as usize;
         if room(self) >= want {
             return true;
         }
-        // SAFETY: live shared word (R1-R3); Acquire pairs with the kernel (R4).
-        self.head = unsafe { (*self.queue.head).load(Ordering::Acquire) };
+        self.reload_head();
         room(self) >= want
+    }
+
+    /// The kernel's head as of the last load.
+    #[inline]
+    fn head(&self) -> u32 {
+        self.head
+    }
+
+    /// Reloads the kernel's head.
+    #[inline]
+    fn reload_head(&mut self) {
+        // SAFETY: live shared word (R1-R3); Acquire pairs with the kernel (R4).
+        self.head = unsafe { (*self.head_word).load(Ordering::Acquire) };
     }
 
     /// Copies `entry` into the next free slot.
@@ -442,8 +467,12 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// a later member of a link chain, uses what the slot holds then).
     #[inline]
     pub unsafe fn push(&mut self, entry: &E) -> Result<(), PushError> {
-        if !self.room_for(1) {
-            return Err(PushError);
+        // Full as of the snapshot: reload the kernel's head once.
+        if self.tail.wrapping_sub(self.head) == self.ring_entries {
+            self.reload_head();
+            if self.tail.wrapping_sub(self.head) == self.ring_entries {
+                return Err(PushError);
+            }
         }
         // SAFETY: room_for(1) found a free slot.
         unsafe { self.write_next(entry) };
@@ -593,14 +622,14 @@ impl<E: EntryMarker> Drop for SubmissionQueue<'_, E> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: live shared word (R1-R3); Release publishes the entries (R4).
-        unsafe { (*self.queue.tail).store(self.tail, Ordering::Release) };
+        unsafe { (*self.tail_word).store(self.tail, Ordering::Release) };
     }
 }
 
 impl<E: EntryMarker> fmt::Debug for SubmissionQueue<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut list = f.debug_list();
-        let mut pos = self.head;
+        let mut pos = self.head();
         while pos != self.tail {
             let slot = (pos & self.ring_mask) as usize;
             // SAFETY: slots in head..tail hold entries we pushed; the kernel

@@ -3,12 +3,13 @@
 use core::ffi::c_void;
 use core::mem::size_of;
 use core::ptr;
-use core::sync::atomic::{self, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{self, AtomicU64, Ordering};
 
 use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Result;
 use rustix::io_uring::{io_uring_getevents_arg, IoringEnterFlags, KernelSigSet};
 
+use crate::squeue::SqWords;
 use crate::sys::{self, GeteventsArg};
 use crate::types::SubmitArgs;
 
@@ -48,13 +49,12 @@ pub struct Submitter<'a> {
     /// How this ring is entered: fd or registered index, and the ring's
     /// mode (decided at setup).
     pub(crate) ring_index: &'a EnterTarget,
-    sq_head: *const AtomicU32,
-    sq_tail: *const AtomicU32,
-    sq_flags: *const AtomicU32,
+    /// The SQ head, tail and flags words.
+    sq: &'a SqWords,
 }
 
-// SAFETY: a Submitter is shared references into the ring plus pointers to
-// three SQ words that live as long as the ring it borrows (R1, R2). It only
+// SAFETY: a Submitter is shared references into the ring, among them the
+// pointers to three SQ words that live as long as the ring it borrows (R1, R2). It only
 // loads those words atomically (R3) and makes syscalls, which the kernel
 // serialises; it never writes ring memory. `&IoUring` is already Sync, so
 // any thread can make its own Submitter: moving or sharing one adds nothing.
@@ -138,24 +138,7 @@ impl EnterTarget {
 impl<'a> Submitter<'a> {
     #[inline]
     pub(crate) fn new<E>(fd: &'a OwnedFd, ring_index: &'a EnterTarget, sq: &'a crate::squeue::Inner<E>) -> Self {
-        Submitter { fd, ring_index, sq_head: sq.head, sq_tail: sq.tail, sq_flags: sq.flags }
-    }
-
-    /// The kernel-written SQ flags word's value.
-    #[inline]
-    fn sq_flags(&self) -> u32 {
-        // SAFETY: the word lies in the SQ ring, mapped for as long as the
-        // ring borrowed for 'a lives (R1, R2), and is only ever accessed
-        // atomically (R3).
-        unsafe { (*self.sq_flags).load(Ordering::Relaxed) }
-    }
-
-    /// Entries published in the shared SQ and not yet consumed.
-    #[inline]
-    fn sq_len(&self) -> u32 {
-        // SAFETY: live shared words (R1-R3); Acquire on both so that a
-        // tail published elsewhere (a SubmissionQueue) is seen (R4).
-        unsafe { (*self.sq_tail).load(Ordering::Acquire).wrapping_sub((*self.sq_head).load(Ordering::Acquire)) }
+        Submitter { fd, ring_index, sq: &sq.words }
     }
 
     /// `io_uring_enter` on this ring, through its registered index when
@@ -173,46 +156,8 @@ impl<'a> Submitter<'a> {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<usize> {
-        let (fd, always) = self.ring_index.load();
-        let flags = flags | always;
-        // SAFETY: `fd` is this ring's fd (R1) or its registered index; the
-        // rest is the caller's promise.
-        match unsafe { sys::syscall::enter(fd, to_submit, min_complete, flags, arg, argsz) } {
-            Ok(n) => Ok(n as usize),
-            // SAFETY: forwarded from the caller.
-            Err(e) => unsafe { self.enter_retry_by_fd(e, to_submit, min_complete, flags, arg, argsz) },
-        }
-    }
-
-    /// After an enter failed with `e`: if it went through the registered
-    /// index, then on another thread the kernel finds no ring at that
-    /// index (EBADF, or EINVAL without any registered ring) and nothing
-    /// was submitted, so the call is repeated through the fd; so it is
-    /// when the rustix fallback cannot pass an index (ENOSYS). Other
-    /// errors, and every error of an enter through the fd, are the call's.
-    ///
-    /// # Safety
-    /// As for [`enter_raw`](Self::enter_raw).
-    #[cold]
-    #[inline(never)]
-    unsafe fn enter_retry_by_fd(
-        &self,
-        e: rustix::io::Errno,
-        to_submit: u32,
-        min_complete: u32,
-        flags: u32,
-        arg: *const c_void,
-        argsz: usize,
-    ) -> Result<usize> {
-        use rustix::io::Errno;
-        if flags & sys::ENTER_REGISTERED_RING == 0 || !matches!(e, Errno::BADF | Errno::INVAL | Errno::NOSYS) {
-            return Err(e);
-        }
-        let flags = flags & !sys::ENTER_REGISTERED_RING;
-        // SAFETY: the fd is this ring's (R1); `arg` and the published
-        // entries are the caller's promise.
-        unsafe { sys::syscall::enter(self.fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) }
-            .map(|n| n as usize)
+        // SAFETY: forwarded from the caller.
+        decode(unsafe { enter_ring(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) })
     }
 
     /// Raw `io_uring_enter` with an optional kernel signal mask.
@@ -359,90 +304,8 @@ impl<'a> Submitter<'a> {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<usize> {
-        if self.ring_index.mode & sys::SETUP_SQPOLL != 0 {
-            // SAFETY: forwarded from the caller.
-            return unsafe { self.submit_sqpoll(want, extra, arg, argsz) };
-        }
-        let len = self.sq_len();
-        // GETEVENTS when waiting, and whenever the kernel flags a CQ
-        // overflow or pending task work: with FEAT_NODROP overflowed
-        // completions move into the CQ only during a GETEVENTS entry, so
-        // they must be flushed even when nothing is waited for. When
-        // waiting, the flag is set anyway and the SQ flags are not read.
-        let flags = if want > 0 || self.sq_flags() & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
-            extra | sys::ENTER_GETEVENTS
-        } else {
-            extra
-        };
-        // SAFETY: `arg` is the caller's promise; the SQ holds entries
-        // pushed under `push`'s contract.
-        let n = unsafe { self.enter_raw(len, saturate(want), flags, arg, argsz) }?;
-        if n < len as usize && want > 0 {
-            // SAFETY: forwarded from the caller.
-            return unsafe { self.wait_after_short_submit(n, want, extra, arg, argsz) };
-        }
-        Ok(n)
-    }
-
-    /// A submit on an SQPOLL ring, out of line: the kernel thread consumes
-    /// the entries, so the syscall is needed only to wake it, to wait, or
-    /// to pass an argument (see [`flags_for_submit`]).
-    ///
-    /// A `SeqCst` fence separates the tail the caller published from the
-    /// read of NEED_WAKEUP (R4): without it the store may be ordered after
-    /// the load, and the kernel thread may go to sleep on an SQ it saw as
-    /// empty while we see it awake.
-    ///
-    /// # Safety
-    /// As for [`submit_inner`](Self::submit_inner).
-    #[inline(never)]
-    unsafe fn submit_sqpoll(&self, want: usize, extra: u32, arg: *const c_void, argsz: usize) -> Result<usize> {
-        atomic::fence(Ordering::SeqCst);
-        let len = self.sq_len();
-        match flags_for_submit(want, self.ring_index.mode, self.sq_flags(), extra) {
-            None => Ok(len as usize),
-            Some(flags) => {
-                // SAFETY: forwarded from the caller.
-                let n = unsafe { self.enter_raw(len, saturate(want), flags, arg, argsz) }?;
-                if n < len as usize && want > 0 {
-                    // SAFETY: forwarded from the caller.
-                    return unsafe { self.wait_after_short_submit(n, want, extra, arg, argsz) };
-                }
-                Ok(n)
-            }
-        }
-    }
-
-    /// The kernel submitted fewer entries than asked (`done` of them) and
-    /// so did not wait: enter again, submitting what the SQ now holds and
-    /// waiting for `want`, until an enter submits all it was asked to.
-    /// Every round consumes at least one entry or waits, so this ends.
-    ///
-    /// # Safety
-    /// As for [`submit_inner`](Self::submit_inner).
-    #[cold]
-    #[inline(never)]
-    unsafe fn wait_after_short_submit(
-        &self,
-        mut done: usize,
-        want: usize,
-        extra: u32,
-        arg: *const c_void,
-        argsz: usize,
-    ) -> Result<usize> {
-        loop {
-            if self.ring_index.mode & sys::SETUP_SQPOLL != 0 {
-                atomic::fence(Ordering::SeqCst);
-            }
-            let len = self.sq_len();
-            let flags = flags_for_submit(want, self.ring_index.mode, self.sq_flags(), extra).unwrap_or(extra);
-            // SAFETY: forwarded from the caller.
-            let n = unsafe { self.enter_raw(len, saturate(want), flags, arg, argsz) }?;
-            done += n;
-            if n >= len as usize {
-                return Ok(done);
-            }
-        }
+        // SAFETY: forwarded from the caller.
+        decode(unsafe { submit_ring(self.fd, self.ring_index, self.sq, want, extra, arg, argsz) })
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
@@ -463,6 +326,216 @@ impl<'a> Submitter<'a> {
     pub(crate) unsafe fn register_raw(&self, opcode: u32, arg: *const c_void, nr_args: u32) -> Result<u32> {
         // SAFETY: the fd is this ring's (R1); `arg` is the caller's promise.
         unsafe { sys::syscall::register(self.fd.as_raw_fd(), opcode, arg, nr_args) }
+    }
+}
+
+/// The result of an enter as the kernel gives it: a count, or a negated
+/// errno. The paths below pass it around as one register, so that the
+/// common case never builds a `Result` in memory; [`decode`] makes the
+/// `Result` once, at the end.
+type Raw = isize;
+
+/// `Raw` as a `Result`.
+#[inline(always)]
+fn decode(raw: Raw) -> Result<usize> {
+    if raw < 0 {
+        Err(rustix::io::Errno::from_raw_os_error(-raw as i32))
+    } else {
+        Ok(raw as usize)
+    }
+}
+
+/// Entries published in the shared SQ and not yet consumed.
+#[inline(always)]
+fn sq_len(sq: &SqWords) -> u32 {
+    // SAFETY: live shared words (R1-R3); Acquire on both so that a tail
+    // published elsewhere (a SubmissionQueue) is seen (R4).
+    unsafe { (*sq.tail).load(Ordering::Acquire).wrapping_sub((*sq.head).load(Ordering::Acquire)) }
+}
+
+/// The kernel-written SQ flags word's value.
+#[inline(always)]
+fn sq_flags(sq: &SqWords) -> u32 {
+    // SAFETY: a live shared word (R1-R3).
+    unsafe { (*sq.flags).load(Ordering::Relaxed) }
+}
+
+/// One `io_uring_enter` on the ring, through its registered index when it
+/// has one (retried through the fd where the index is not valid).
+///
+/// # Safety
+/// `arg` and `argsz` must match what `flags` tells the kernel; `fd` and
+/// `target` are one ring's, whose published SQ entries were pushed under
+/// `push`'s contract.
+#[inline(always)]
+unsafe fn enter_ring(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    to_submit: u32,
+    min_complete: u32,
+    flags: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    let (name, always) = target.load();
+    let flags = flags | always;
+    // SAFETY: `name` is this ring's fd (R1) or its registered index; the
+    // rest is the caller's promise.
+    match unsafe { sys::syscall::enter(name, to_submit, min_complete, flags, arg, argsz) } {
+        Ok(n) => n as Raw,
+        // SAFETY: forwarded from the caller.
+        Err(e) => unsafe { enter_retry_by_fd(e, fd, to_submit, min_complete, flags, arg, argsz) },
+    }
+}
+
+/// After an enter failed with `e`: if it went through the registered
+/// index, then on another thread the kernel finds no ring at that index
+/// (EBADF, or EINVAL without any registered ring) and nothing was
+/// submitted, so the call is repeated through the fd; so it is when the
+/// rustix fallback cannot pass an index (ENOSYS). Other errors, and every
+/// error of an enter through the fd, are the call's.
+///
+/// # Safety
+/// As for [`enter_ring`].
+#[cold]
+#[inline(never)]
+unsafe fn enter_retry_by_fd(
+    e: rustix::io::Errno,
+    fd: &OwnedFd,
+    to_submit: u32,
+    min_complete: u32,
+    flags: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    use rustix::io::Errno;
+    if flags & sys::ENTER_REGISTERED_RING == 0 || !matches!(e, Errno::BADF | Errno::INVAL | Errno::NOSYS) {
+        return -(e.raw_os_error() as Raw);
+    }
+    let flags = flags & !sys::ENTER_REGISTERED_RING;
+    // SAFETY: the fd is this ring's (R1); `arg` and the published entries
+    // are the caller's promise.
+    match unsafe { sys::syscall::enter(fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) } {
+        Ok(n) => n as Raw,
+        Err(e) => -(e.raw_os_error() as Raw),
+    }
+}
+
+/// The submit of every `Submitter::submit*`, given the few values it
+/// needs rather than the `Submitter`, so that the out-of-line paths
+/// (SQPOLL, the kernel stopping short) take them in registers and the
+/// inlined common case never stores a `Submitter` to memory.
+///
+/// # Safety
+/// As for [`Submitter::submit_inner`]; `fd`, `target` and `sq` are one
+/// ring's.
+#[inline(always)]
+unsafe fn submit_ring(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    sq: &SqWords,
+    want: usize,
+    extra: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    if target.mode & sys::SETUP_SQPOLL != 0 {
+        // SAFETY: forwarded from the caller.
+        return unsafe { submit_sqpoll(fd, target, sq, want, extra, arg, argsz) };
+    }
+    let len = sq_len(sq);
+    // GETEVENTS when waiting, and whenever the kernel flags a CQ overflow
+    // or pending task work: with FEAT_NODROP overflowed completions move
+    // into the CQ only during a GETEVENTS entry, so they must be flushed
+    // even when nothing is waited for. When waiting, the flag is set
+    // anyway and the SQ flags are not read.
+    let flags = if want > 0 || sq_flags(sq) & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+        extra | sys::ENTER_GETEVENTS
+    } else {
+        extra
+    };
+    // SAFETY: `arg` is the caller's promise; the SQ holds entries pushed
+    // under `push`'s contract.
+    let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
+    // Unsigned, so that one compare also lets errors (negative) through.
+    if want > 0 && (n as usize) < len as usize {
+        // SAFETY: forwarded from the caller.
+        return unsafe { wait_after_short_submit(fd, target, sq, n, want, extra, arg, argsz) };
+    }
+    n
+}
+
+/// A submit on an SQPOLL ring, out of line: the kernel thread consumes
+/// the entries, so the syscall is needed only to wake it, to wait, or to
+/// pass an argument (see [`flags_for_submit`]).
+///
+/// A `SeqCst` fence separates the tail the caller published from the read
+/// of NEED_WAKEUP (R4): without it the store may be ordered after the
+/// load, and the kernel thread may go to sleep on an SQ it saw as empty
+/// while we see it awake.
+///
+/// # Safety
+/// As for [`submit_ring`].
+#[inline(never)]
+unsafe fn submit_sqpoll(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    sq: &SqWords,
+    want: usize,
+    extra: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    atomic::fence(Ordering::SeqCst);
+    let len = sq_len(sq);
+    let Some(flags) = flags_for_submit(want, target.mode, sq_flags(sq), extra) else {
+        return len as Raw;
+    };
+    // SAFETY: forwarded from the caller.
+    let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
+    // Unsigned, so that one compare also lets errors (negative) through.
+    if want > 0 && (n as usize) < len as usize {
+        // SAFETY: forwarded from the caller.
+        return unsafe { wait_after_short_submit(fd, target, sq, n, want, extra, arg, argsz) };
+    }
+    n
+}
+
+/// The kernel submitted fewer entries than asked (`done` of them) and so
+/// did not wait: enter again, submitting what the SQ now holds and waiting
+/// for `want`, until an enter submits all it was asked to. Every round
+/// consumes at least one entry or waits, so this ends.
+///
+/// # Safety
+/// As for [`submit_ring`].
+#[cold]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn wait_after_short_submit(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    sq: &SqWords,
+    mut done: Raw,
+    want: usize,
+    extra: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    loop {
+        if target.mode & sys::SETUP_SQPOLL != 0 {
+            atomic::fence(Ordering::SeqCst);
+        }
+        let len = sq_len(sq);
+        let flags = flags_for_submit(want, target.mode, sq_flags(sq), extra).unwrap_or(extra);
+        // SAFETY: forwarded from the caller.
+        let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
+        if n < 0 {
+            return n;
+        }
+        done += n;
+        if n >= len as Raw {
+            return done;
+        }
     }
 }
 

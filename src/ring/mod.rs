@@ -147,6 +147,59 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         Builder::new()
     }
 
+    /// The fast preset: the ring an executor that keeps each ring on one
+    /// thread should start from. One call sets up `entries` SQ slots with
+    ///
+    /// - `IORING_SETUP_SINGLE_ISSUER` (6.0) and `IORING_SETUP_DEFER_TASKRUN`
+    ///   (6.1): completion work runs when this thread waits, not in
+    ///   interrupts or at random points of its syscalls;
+    /// - `IORING_SETUP_NO_SQARRAY` (6.6): no SQ index array to fill or for
+    ///   the kernel to read;
+    /// - the ring fd registered ([`Submitter::register_ring_fd`], 5.18):
+    ///   every enter passes an index, skipping the kernel's fd lookup.
+    ///
+    /// `IORING_SETUP_SQ_REWIND` is not part of it yet (6.18 does not have
+    /// it). On an older kernel the preset degrades instead of failing:
+    /// without `NO_SQARRAY` when the kernel refuses it, then without
+    /// `SINGLE_ISSUER`/`DEFER_TASKRUN`, and without the registered fd if
+    /// registering fails; [`params`](Self::params) and
+    /// [`Submitter::registered_ring_index`] say what was granted. On this
+    /// machine (6.18) it took nop-single and nop-batch to about half and
+    /// three quarters of the default ring's wall time
+    /// (`io-uring-bench/RESULTS.md`).
+    ///
+    /// What it asks of the program: only the thread that called `fast`
+    /// may submit or wait (the kernel answers `EEXIST` elsewhere);
+    /// completions are posted only while this thread waits
+    /// ([`Submitter::submit_and_wait`] with `want > 0`, or `submit` when
+    /// the kernel flags task work); and the registered fd keeps the ring
+    /// alive until the thread exits, so call
+    /// [`Submitter::unregister_ring_fd`] on this thread before dropping
+    /// the ring if the thread lives on. `io_uring_setup(2)`,
+    /// `io_uring_register_ring_fd(3)`.
+    pub fn fast(entries: u32) -> Result<Self> {
+        let build = |no_sqarray: bool, single: bool| {
+            let mut b = Self::builder();
+            if single {
+                b.setup_single_issuer().setup_defer_taskrun();
+            }
+            if no_sqarray {
+                b.setup_no_sqarray();
+            }
+            b.build(entries)
+        };
+        let ring = match build(true, true) {
+            Err(Errno::INVAL) => match build(false, true) {
+                Err(Errno::INVAL) => build(false, false)?,
+                r => r?,
+            },
+            r => r?,
+        };
+        // Without a registered index the ring still works, through its fd.
+        let _ = ring.submitter().register_ring_fd();
+        Ok(ring)
+    }
+
     /// Maps the rings of a freshly set-up `fd` (ring memory owned by us).
     fn with_fd(fd: OwnedFd, p: Params) -> Result<Self> {
         let entry_flags = S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits();
