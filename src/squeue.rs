@@ -219,8 +219,9 @@ impl fmt::Debug for Entry128 {
     }
 }
 
-/// The queue was full: nothing was pushed. Submit, or wait for the kernel
-/// (SQPOLL) to consume entries, then try again.
+/// The queue was full: nothing was pushed. Submit (or, under SQPOLL, wait
+/// for the kernel thread to consume entries), [`sync`](SubmissionQueue::sync)
+/// the queue view (or take a new one), then try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PushError;
@@ -437,7 +438,12 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         self.head = unsafe { (*self.head_word).load(Ordering::Acquire) };
     }
 
-    /// Copies `entry` into the next free slot.
+    /// Copies `entry` into the next free slot. Fails with [`PushError`]
+    /// when the queue is full as of the last [`sync`](Self::sync) (or the
+    /// creation of this view): call `sync`, or submit, and push again.
+    /// ([`push_multiple`](Self::push_multiple) and
+    /// [`push_with`](Self::push_with) reload the kernel's head once before
+    /// failing.)
     ///
     /// # Safety
     /// Every buffer, fd and pointer the entry names must stay valid until
@@ -467,12 +473,11 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// a later member of a link chain, uses what the slot holds then).
     #[inline]
     pub unsafe fn push(&mut self, entry: &E) -> Result<(), PushError> {
-        // Full as of the snapshot: reload the kernel's head once.
+        // Full as of the snapshot (as in io-uring and rustix-uring): no
+        // reload here, so that in a loop of pushes the check is one
+        // compare against a register; `sync` reloads the head.
         if self.tail.wrapping_sub(self.head) == self.ring_entries {
-            self.reload_head();
-            if self.tail.wrapping_sub(self.head) == self.ring_entries {
-                return Err(PushError);
-            }
+            return Err(PushError);
         }
         // SAFETY: room_for(1) found a free slot.
         unsafe { self.write_next(entry) };

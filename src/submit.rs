@@ -465,7 +465,7 @@ unsafe fn submit_ring(
     n
 }
 
-/// A submit on an SQPOLL ring, out of line: the kernel thread consumes
+/// A submit on an SQPOLL ring: the kernel thread consumes
 /// the entries, so the syscall is needed only to wake it, to wait, or to
 /// pass an argument (see [`flags_for_submit`]).
 ///
@@ -476,7 +476,7 @@ unsafe fn submit_ring(
 ///
 /// # Safety
 /// As for [`submit_ring`].
-#[inline(never)]
+#[inline(always)]
 unsafe fn submit_sqpoll(
     fd: &OwnedFd,
     target: &EnterTarget,
