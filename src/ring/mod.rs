@@ -124,29 +124,6 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
         Self::builder().build(entries)
     }
 
-    /// Takes over an existing ring fd and maps its queues.
-    ///
-    /// # Safety
-    /// `fd` must be an open io_uring fd that nothing else owns (it is closed
-    /// when the `IoUring` drops), and `params` must be the parameters the
-    /// kernel returned when that ring was set up. Rings set up with
-    /// `SQE128` or `CQE32` are refused with `EINVAL`, since this type uses
-    /// the 64/16-byte entries; so is one set up with `NO_MMAP`.
-    pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
-        // SAFETY: the caller gives us ownership of an open fd.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Self::with_fd(fd, params.0)
-    }
-}
-
-impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
-    /// A [`Builder`] pre-loaded with the flags `S` and `C` need.
-    #[must_use]
-    #[inline]
-    pub fn builder() -> Builder<S, C> {
-        Builder::new()
-    }
-
     /// The fast preset: the ring an executor that keeps each ring on one
     /// thread should start from. One call sets up `entries` SQ slots with
     ///
@@ -155,18 +132,20 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     ///   interrupts or at random points of its syscalls;
     /// - `IORING_SETUP_NO_SQARRAY` (6.6): no SQ index array to fill or for
     ///   the kernel to read;
-    /// - the ring fd registered ([`Submitter::register_ring_fd`], 5.18):
-    ///   every enter passes an index, skipping the kernel's fd lookup.
+    /// - the ring fd registered (`IORING_REGISTER_RING_FDS`, 5.18, as
+    ///   [`Submitter::register_ring_fd`]): every enter passes an index,
+    ///   skipping the kernel's fd lookup.
     ///
     /// `IORING_SETUP_SQ_REWIND` is not part of it yet (6.18 does not have
     /// it). On an older kernel the preset degrades instead of failing:
     /// without `NO_SQARRAY` when the kernel refuses it, then without
     /// `SINGLE_ISSUER`/`DEFER_TASKRUN`, and without the registered fd if
     /// registering fails; [`params`](Self::params) and
-    /// [`Submitter::registered_ring_index`] say what was granted. On this
-    /// machine (6.18) it took nop-single and nop-batch to about half and
-    /// three quarters of the default ring's wall time
-    /// (`io-uring-bench/RESULTS.md`).
+    /// [`Submitter::registered_ring_index`] say what was granted. The
+    /// user-space work per operation is the same as on a default ring; the
+    /// kernel's is less: on a shared 2-CPU VM with 6.18, nop-single and
+    /// nop-batch took about 0.86 of the default ring's wall time (medians
+    /// of interleaved rounds, fat LTO; `io-uring-bench/RESULTS.md`).
     ///
     /// What it asks of the program: only the thread that called `fast`
     /// may submit or wait (the kernel answers `EEXIST` elsewhere);
@@ -177,6 +156,9 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// [`Submitter::unregister_ring_fd`] on this thread before dropping
     /// the ring if the thread lives on. `io_uring_setup(2)`,
     /// `io_uring_register_ring_fd(3)`.
+    ///
+    /// For 128-byte SQEs or 32-byte CQEs, set the same flags on
+    /// `IoUring::<S, C>::builder()` and call `register_ring_fd`.
     pub fn fast(entries: u32) -> Result<Self> {
         let build = |no_sqarray: bool, single: bool| {
             let mut b = Self::builder();
@@ -198,6 +180,29 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         // Without a registered index the ring still works, through its fd.
         let _ = ring.submitter().register_ring_fd();
         Ok(ring)
+    }
+
+    /// Takes over an existing ring fd and maps its queues.
+    ///
+    /// # Safety
+    /// `fd` must be an open io_uring fd that nothing else owns (it is closed
+    /// when the `IoUring` drops), and `params` must be the parameters the
+    /// kernel returned when that ring was set up. Rings set up with
+    /// `SQE128` or `CQE32` are refused with `EINVAL`, since this type uses
+    /// the 64/16-byte entries; so is one set up with `NO_MMAP`.
+    pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
+        // SAFETY: the caller gives us ownership of an open fd.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Self::with_fd(fd, params.0)
+    }
+}
+
+impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
+    /// A [`Builder`] pre-loaded with the flags `S` and `C` need.
+    #[must_use]
+    #[inline]
+    pub fn builder() -> Builder<S, C> {
+        Builder::new()
     }
 
     /// Maps the rings of a freshly set-up `fd` (ring memory owned by us).

@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         test!(raw_enter_forms_submit_and_wait),
         test!(squeue_wait_returns_with_room),
         test_once!(from_fd_adopts_a_ring),
+        test_once!(fast_preset_in_one_call),
         test!(push_with_fills_in_place_across_the_wrap),
         test!(push_multiple_runs_across_the_wrap),
         test!(regression_submit_and_wait_two_threads),
@@ -638,5 +639,37 @@ fn push_multiple_runs_across_the_wrap<S: squeue::EntryMarker, C: cqueue::EntryMa
     let got: Vec<u64> = reap(&mut ring, cap)?.iter().map(|c| c.user_data_u64()).collect();
     let want: Vec<u64> = (3000..3000 + cap as u64).collect();
     ensure!(got == want, "completions {got:?}, expected {want:?}");
+    Ok(())
+}
+
+/// `IoUring::fast`: on a kernel with all of it (6.6 and later, ring fd
+/// registration 5.18) the ring has SINGLE_ISSUER, DEFER_TASKRUN and
+/// NO_SQARRAY and enters through a registered index; NOPs round-trip; the
+/// index can be unregistered on this thread.
+fn fast_preset_in_one_call(_: &Ctx) -> anyhow::Result<()> {
+    let (major, minor) = crate::util::kernel_version();
+    let mut ring = urix::IoUring::fast(8).context("IoUring::fast")?;
+    let p = *ring.params();
+    if (major, minor) >= (6, 6) {
+        ensure!(
+            p.is_setup_single_issuer() && p.is_setup_defer_taskrun() && p.is_setup_no_sqarray(),
+            "a {major}.{minor} kernel should grant the whole preset: {p:?}"
+        );
+        ensure!(ring.submitter().registered_ring_index().is_some(), "no registered ring index");
+    }
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push_with(4, |i| nop(40 + i as u64)) }.context("push_with")?;
+    ensure!(ring.submit_and_wait(4)? == 4, "submit_and_wait(4) on the fast preset");
+    let got: Vec<u64> = ring.completion().map(|c| c.user_data_u64()).collect();
+    ensure!(got == [40, 41, 42, 43], "completions {got:?}");
+    if ring.submitter().registered_ring_index().is_some() {
+        ring.submitter().unregister_ring_fd().context("unregister_ring_fd")?;
+        ensure!(ring.submitter().registered_ring_index().is_none(), "index still set");
+        // Enters go through the fd again.
+        // SAFETY: as above.
+        unsafe { ring.submission().push(&nop(9)) }.context("push")?;
+        ring.submit_and_wait(1)?;
+        ensure!(ring.completion().map(|c| c.user_data_u64()).eq([9]), "completion after unregistering");
+    }
     Ok(())
 }
