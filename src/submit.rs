@@ -488,17 +488,23 @@ unsafe fn submit_sqpoll(
 ) -> Raw {
     atomic::fence(Ordering::SeqCst);
     let len = sq_len(sq);
-    let Some(flags) = flags_for_submit(want, target.mode, sq_flags(sq), extra) else {
-        return len as Raw;
-    };
-    // SAFETY: forwarded from the caller.
-    let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
-    // Unsigned, so that one compare also lets errors (negative) through.
-    if want > 0 && (n as usize) < len as usize {
-        // SAFETY: forwarded from the caller.
-        return unsafe { wait_after_short_submit(fd, target, sq, n, want, extra, arg, argsz) };
+    // flags_for_submit, with what this path knows: the ring is SQPOLL,
+    // and an IOPOLL ring's GETEVENTS comes with the target's flags.
+    let sq_flags = sq_flags(sq);
+    let mut flags = extra;
+    if want > 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+        flags |= sys::ENTER_GETEVENTS;
     }
-    n
+    if sq_flags & sys::SQ_NEED_WAKEUP != 0 {
+        flags |= sys::ENTER_SQ_WAKEUP;
+    } else if flags == 0 && target.mode & sys::SETUP_IOPOLL == 0 {
+        return len as Raw;
+    }
+    // SAFETY: forwarded from the caller. Under SQPOLL the kernel answers
+    // `to_submit` (its thread consumes the entries) and then waits, so it
+    // never stops short as a plain ring's enter does (`io_uring_enter` in
+    // io_uring/io_uring.c).
+    unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) }
 }
 
 /// The kernel submitted fewer entries than asked (`done` of them) and so
