@@ -143,9 +143,10 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
     /// registering fails; [`params`](Self::params) and
     /// [`Submitter::registered_ring_index`] say what was granted. The
     /// user-space work per operation is the same as on a default ring; the
-    /// kernel's is less: on a shared 2-CPU VM with 6.18, nop-single and
-    /// nop-batch took about 0.86 of the default ring's wall time (medians
-    /// of interleaved rounds, fat LTO; `io-uring-bench/RESULTS.md`).
+    /// kernel's is less: on a shared 2-CPU VM with 6.18, nop-single took
+    /// about 0.9 of the default ring's wall time (medians of interleaved
+    /// rounds, fat LTO; `io-uring-bench/RESULTS.md`, which also shows how
+    /// noisy that machine's wall clock is).
     ///
     /// What it asks of the program: only the thread that called `fast`
     /// may submit or wait (the kernel answers `EEXIST` elsewhere);
