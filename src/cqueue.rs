@@ -296,6 +296,12 @@ impl<E> Inner<E> {
 pub struct CompletionQueue<'a, E: EntryMarker = Entry> {
     head: u32,
     tail: u32,
+    /// Copies of the ring's fixed geometry and head word, so that the
+    /// loop over completions keeps them in registers instead of reloading
+    /// them from the ring after every atomic access.
+    ring_mask: u32,
+    cqes: *const E,
+    head_word: *const AtomicU32,
     queue: &'a Inner<E>,
 }
 
@@ -313,7 +319,7 @@ impl<'a, E: EntryMarker> CompletionQueue<'a, E> {
         // SAFETY: live shared words (R1-R3). The head is ours (R6); Acquire
         // on the kernel's tail makes the entries before it visible (R4).
         let (head, tail) = unsafe { ((*queue.head).load(Ordering::Relaxed), (*queue.tail).load(Ordering::Acquire)) };
-        CompletionQueue { head, tail, queue }
+        CompletionQueue { head, tail, ring_mask: queue.ring_mask, cqes: queue.cqes, head_word: queue.head, queue }
     }
 }
 
@@ -324,7 +330,7 @@ impl<E: EntryMarker> CompletionQueue<'_, E> {
         // SAFETY: live shared words (R1-R3). Release orders our reads of
         // the consumed slots before the kernel may reuse them (R4).
         unsafe {
-            (*self.queue.head).store(self.head, Ordering::Release);
+            (*self.head_word).store(self.head, Ordering::Release);
             self.tail = (*self.queue.tail).load(Ordering::Acquire);
         }
     }
@@ -400,11 +406,11 @@ impl<E: EntryMarker> CompletionQueue<'_, E> {
     /// Takes the entry at the local head. Only called when `head != tail`.
     #[inline]
     fn pop(&mut self) -> E {
-        let slot = (self.head & self.queue.ring_mask) as usize;
-        // SAFETY: (R4, R5, R2) head != tail (caller), so the kernel published this slot
+        let slot = (self.head & self.ring_mask) as usize;
+        // SAFETY: head != tail (caller), so the kernel published this slot
         // and Acquire on the tail made it visible (R4, R5); the pointer is
         // inside the CQE array (R2). Entries are POD, any bytes are valid.
-        let entry = unsafe { self.queue.cqes.add(slot).read() };
+        let entry = unsafe { self.cqes.add(slot).read() };
         self.head = self.head.wrapping_add(1);
         entry
     }
@@ -435,7 +441,7 @@ impl<E: EntryMarker> Drop for CompletionQueue<'_, E> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: live shared word (R1-R3); Release as in `sync` (R4).
-        unsafe { (*self.queue.head).store(self.head, Ordering::Release) };
+        unsafe { (*self.head_word).store(self.head, Ordering::Release) };
     }
 }
 

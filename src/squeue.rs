@@ -220,8 +220,9 @@ impl fmt::Debug for Entry128 {
     }
 }
 
-/// The queue was full: nothing was pushed. Submit, or wait for the kernel
-/// (SQPOLL) to consume entries, then try again.
+/// The queue was full: nothing was pushed. Submit (or, under SQPOLL, wait
+/// for the kernel thread to consume entries), [`sync`](SubmissionQueue::sync)
+/// the queue view (or take a new one), then try again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PushError;
@@ -234,12 +235,19 @@ impl fmt::Display for PushError {
 
 impl core::error::Error for PushError {}
 
-/// Pointers into the SQ ring and the SQE array; see the ring invariants in
-/// `ring/mod.rs`.
-pub(crate) struct Inner<E> {
+/// The three SQ words a [`Submitter`](crate::Submitter) reads, kept
+/// apart from the entry type so that it can borrow them without being
+/// generic.
+pub(crate) struct SqWords {
     pub(crate) head: *const AtomicU32,
     pub(crate) tail: *const AtomicU32,
     pub(crate) flags: *const AtomicU32,
+}
+
+/// Pointers into the SQ ring and the SQE array; see the ring invariants in
+/// `ring/mod.rs`.
+pub(crate) struct Inner<E> {
+    pub(crate) words: SqWords,
     dropped: *const AtomicU32,
     ring_mask: u32,
     ring_entries: u32,
@@ -265,9 +273,7 @@ impl<E> Inner<E> {
             }
         }
         Inner {
-            head: at(o.head).cast(),
-            tail: at(o.tail).cast(),
-            flags: at(o.flags).cast(),
+            words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
             dropped: at(o.dropped).cast(),
             ring_mask,
             ring_entries,
@@ -279,7 +285,7 @@ impl<E> Inner<E> {
     #[inline]
     pub(crate) fn flags(&self) -> u32 {
         // SAFETY: `flags` is a live shared word (R1, R2, R3).
-        unsafe { (*self.flags).load(Ordering::Relaxed) }
+        unsafe { (*self.words.flags).load(Ordering::Relaxed) }
     }
 }
 
@@ -287,6 +293,7 @@ impl<E> Inner<E> {
 /// and advances a local tail; the kernel sees them after
 /// [`sync`](Self::sync) or when this value drops.
 pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
+    /// The kernel's head as of the last load.
     head: u32,
     tail: u32,
     /// Copies of the ring's fixed geometry, so that the hot path reads them
@@ -295,6 +302,9 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     ring_mask: u32,
     ring_entries: u32,
     sqes: *mut E,
+    /// The shared head and tail words, copied for the same reason.
+    head_word: *const AtomicU32,
+    tail_word: *const AtomicU32,
     queue: &'a Inner<E>,
 }
 
@@ -310,13 +320,17 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
         // SAFETY: live shared words (R1-R3); Acquire on the kernel's head (R4).
         // The tail is ours: R6 makes this the only writer.
-        let (head, tail) = unsafe { ((*queue.head).load(Ordering::Acquire), (*queue.tail).load(Ordering::Relaxed)) };
+        let (head_word, tail_word) = (queue.words.head, queue.words.tail);
+        // SAFETY: as above.
+        let (head, tail) = unsafe { ((*head_word).load(Ordering::Acquire), (*tail_word).load(Ordering::Relaxed)) };
         SubmissionQueue {
             head,
             tail,
             ring_mask: queue.ring_mask,
             ring_entries: queue.ring_entries,
             sqes: queue.sqes,
+            head_word,
+            tail_word,
             queue,
         }
     }
@@ -330,8 +344,8 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         // SAFETY: live shared words (R1-R3). Release orders the SQE writes
         // before the tail; Acquire pairs with the kernel's head store (R4).
         unsafe {
-            (*self.queue.tail).store(self.tail, Ordering::Release);
-            self.head = (*self.queue.head).load(Ordering::Acquire);
+            (*self.tail_word).store(self.tail, Ordering::Release);
+            self.head = (*self.head_word).load(Ordering::Acquire);
         }
     }
 
@@ -385,7 +399,7 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// Entries pushed and not yet consumed by the kernel (as of the last sync).
     #[inline]
     pub fn len(&self) -> usize {
-        self.tail.wrapping_sub(self.head) as usize
+        self.tail.wrapping_sub(self.head()) as usize
     }
 
     /// Whether no entry is waiting (as of the last sync).
@@ -404,16 +418,33 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// kernel's head once (it may have consumed more since).
     #[inline]
     fn room_for(&mut self, want: usize) -> bool {
-        let room = |q: &Self| (q.ring_entries - q.tail.wrapping_sub(q.head)) as usize;
+        let room = |q: &Self| q.ring_entries.wrapping_sub(q.tail.wrapping_sub(q.head)) as usize;
         if room(self) >= want {
             return true;
         }
-        // SAFETY: live shared word (R1-R3); Acquire pairs with the kernel (R4).
-        self.head = unsafe { (*self.queue.head).load(Ordering::Acquire) };
+        self.reload_head();
         room(self) >= want
     }
 
-    /// Copies `entry` into the next free slot.
+    /// The kernel's head as of the last load.
+    #[inline]
+    fn head(&self) -> u32 {
+        self.head
+    }
+
+    /// Reloads the kernel's head.
+    #[inline]
+    fn reload_head(&mut self) {
+        // SAFETY: live shared word (R1-R3); Acquire pairs with the kernel (R4).
+        self.head = unsafe { (*self.head_word).load(Ordering::Acquire) };
+    }
+
+    /// Copies `entry` into the next free slot. Fails with [`PushError`]
+    /// when the queue is full as of the last [`sync`](Self::sync) (or the
+    /// creation of this view): call `sync`, or submit, and push again.
+    /// ([`push_multiple`](Self::push_multiple) and
+    /// [`push_with`](Self::push_with) reload the kernel's head once before
+    /// failing.)
     ///
     /// # Safety
     /// Every buffer, fd and pointer the entry names must stay valid until
@@ -443,7 +474,10 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// a later member of a link chain, uses what the slot holds then).
     #[inline]
     pub unsafe fn push(&mut self, entry: &E) -> Result<(), PushError> {
-        if !self.room_for(1) {
+        // Full as of the snapshot (as in io-uring and rustix-uring): no
+        // reload here, so that in a loop of pushes the check is one
+        // compare against a register; `sync` reloads the head.
+        if self.tail.wrapping_sub(self.head) == self.ring_entries {
             return Err(PushError);
         }
         // SAFETY: (R5) room_for(1) found a free slot.
@@ -453,6 +487,11 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
 
     /// Pushes all of `entries`, or none of them when they do not all fit.
     ///
+    /// One room check for the whole slice; the entries are then copied
+    /// into the free slots as at most two contiguous runs (up to the end
+    /// of the SQE array, then from its start), with no per-entry index
+    /// arithmetic.
+    ///
     /// # Safety
     /// As for [`push`](Self::push), for every entry.
     #[inline]
@@ -460,10 +499,61 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         if entries.len() > self.capacity() || !self.room_for(entries.len()) {
             return Err(PushError);
         }
-        for entry in entries {
-            // SAFETY: (R5) room_for covered all of `entries`.
-            unsafe { self.write_next(entry) };
+        let start = (self.tail & self.ring_mask) as usize;
+        // Slots from `start` to the end of the array, then from slot 0.
+        let first = entries.len().min(self.ring_entries as usize - start);
+        let (run1, run2) = entries.split_at(first);
+        // SAFETY: room_for covered all of `entries` (R5), and the runs
+        // stay inside the SQE array (R2): `start + first <= ring_entries`,
+        // and `run2.len() < start` since the whole slice fits.
+        unsafe {
+            copy_run(run1, self.sqes.add(start));
+            copy_run(run2, self.sqes);
         }
+        self.tail = self.tail.wrapping_add(entries.len() as u32);
+        Ok(())
+    }
+
+    /// Pushes `n` entries, the `i`-th made by `make(i)` and written
+    /// straight into its slot, after one room check for all `n`; pushes
+    /// none when they do not all fit.
+    ///
+    /// This is the batch form of [`push`](Self::push): the builder's
+    /// entry is constructed in the slot (no copy through the stack), and
+    /// the room check, the ring geometry and the tail are dealt with once
+    /// per batch rather than per entry. Nothing is published before
+    /// [`sync`](Self::sync) (or the drop of this queue), so if `make`
+    /// panics, the entries already written are simply never submitted.
+    ///
+    /// ```
+    /// # use urix::{opcode, IoUring};
+    /// # fn main() -> urix::Result<()> {
+    /// let mut ring = IoUring::new(64)?;
+    /// // SAFETY: NOPs name no memory.
+    /// unsafe { ring.submission().push_with(32, |i| opcode::Nop::new().build().user_data(i as u64)) }
+    ///     .expect("a fresh ring of 64 has room for 32");
+    /// ring.submit_and_wait(32)?;
+    /// assert_eq!(ring.completion().count(), 32);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Safety
+    /// As for [`push`](Self::push), for every entry `make` returns.
+    #[inline]
+    pub unsafe fn push_with<F: FnMut(usize) -> E>(&mut self, n: usize, mut make: F) -> Result<(), PushError> {
+        if n > self.capacity() || !self.room_for(n) {
+            return Err(PushError);
+        }
+        let (sqes, mask, start) = (self.sqes, self.ring_mask, self.tail);
+        for i in 0..n {
+            let slot = (start.wrapping_add(i as u32) & mask) as usize;
+            let entry = make(i);
+            // SAFETY: room_for(n) found `n` free slots from the tail on
+            // (R5); `slot` is masked, inside the SQE array (R2).
+            unsafe { sqes.add(slot).write(entry) };
+        }
+        self.tail = start.wrapping_add(n as u32);
         Ok(())
     }
 
@@ -517,18 +607,35 @@ unsafe fn copy_entry<E: EntryMarker>(src: &E, dst: *mut E) {
     }
 }
 
+/// Copies `src` into consecutive slots from `dst` on.
+///
+/// # Safety
+/// `dst` must be valid for writing `src.len()` entries.
+#[inline(always)]
+unsafe fn copy_run<E: EntryMarker>(src: &[E], dst: *mut E) {
+    let mut d = dst;
+    for entry in src {
+        // SAFETY: `d` is one of the `src.len()` slots from `dst` on (the
+        // caller's promise).
+        unsafe {
+            copy_entry(entry, d);
+            d = d.add(1);
+        }
+    }
+}
+
 impl<E: EntryMarker> Drop for SubmissionQueue<'_, E> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: live shared word (R1-R3); Release publishes the entries (R4).
-        unsafe { (*self.queue.tail).store(self.tail, Ordering::Release) };
+        unsafe { (*self.tail_word).store(self.tail, Ordering::Release) };
     }
 }
 
 impl<E: EntryMarker> fmt::Debug for SubmissionQueue<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut list = f.debug_list();
-        let mut pos = self.head;
+        let mut pos = self.head();
         while pos != self.tail {
             let slot = (pos & self.ring_mask) as usize;
             // SAFETY: (R2, R5) slots in head..tail hold entries we pushed; the kernel

@@ -3,13 +3,13 @@
 use core::ffi::c_void;
 use core::mem::size_of;
 use core::ptr;
-use core::sync::atomic::{self, AtomicU32, Ordering};
+use core::sync::atomic::{self, AtomicU64, Ordering};
 
 use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Result;
 use rustix::io_uring::{io_uring_getevents_arg, IoringEnterFlags, KernelSigSet};
 
-use crate::ring::Parameters;
+use crate::squeue::SqWords;
 use crate::sys::{self, GeteventsArg};
 use crate::types::SubmitArgs;
 
@@ -46,25 +46,33 @@ bitflags::bitflags! {
 /// `split()`, call `SubmissionQueue::sync` first.
 pub struct Submitter<'a> {
     pub(crate) fd: &'a OwnedFd,
-    pub(crate) params: &'a Parameters,
-    pub(crate) ring_index: &'a RingIndex,
-    sq_head: *const AtomicU32,
-    sq_tail: *const AtomicU32,
-    sq_flags: *const AtomicU32,
+    /// How this ring is entered: fd or registered index, and the ring's
+    /// mode (decided at setup).
+    pub(crate) ring_index: &'a EnterTarget,
+    /// The SQ head, tail and flags words.
+    sq: &'a SqWords,
 }
 
-// SAFETY: a Submitter is shared references into the ring plus pointers to
-// three SQ words that live as long as the ring it borrows (R1, R2). It only
+// SAFETY: a Submitter is shared references into the ring, among them the
+// pointers to three SQ words that live as long as the ring it borrows (R1, R2). It only
 // loads those words atomically (R3) and makes syscalls, which the kernel
 // serialises; it never writes ring memory. `&IoUring` is already Sync, so
 // any thread can make its own Submitter: moving or sharing one adds nothing.
 unsafe impl Send for Submitter<'_> {}
 // SAFETY: as above; every method takes `&self` or (registering the ring fd,
-// which writes only the atomic `RingIndex`) `&mut self`.
+// which writes only the atomic `EnterTarget`) `&mut self`.
 unsafe impl Sync for Submitter<'_> {}
 
-/// The ring's index in the registering thread's registered-ring table
-/// (`IORING_REGISTER_RING_FDS`), shared by every [`Submitter`] of the ring.
+/// How a ring is entered, decided once: at setup (the ring's mode) and
+/// when its fd is registered or unregistered (the number passed as `fd`).
+/// Shared by every [`Submitter`] of the ring.
+///
+/// `target` packs what every `io_uring_enter` of this ring passes, so that
+/// the submit path loads one word and tests nothing: the low 32 bits are
+/// the `fd` argument (the ring fd, or its registered index) and the high
+/// 32 bits the enter flags every call carries (`REGISTERED_RING` with an
+/// index; `GETEVENTS` on an IOPOLL ring, whose completions are only reaped
+/// by polling in the kernel).
 ///
 /// Registered ring indices are per thread in the kernel. An index used on
 /// another thread names that thread's slot: empty (the kernel answers
@@ -72,77 +80,73 @@ unsafe impl Sync for Submitter<'_> {}
 /// ring that thread registered. See
 /// [`Submitter::register_ring_fd`](crate::Submitter::register_ring_fd).
 #[derive(Debug)]
-pub(crate) struct RingIndex(AtomicU32);
+pub(crate) struct EnterTarget {
+    target: AtomicU64,
+    /// The ring fd, as the `fd` argument when no index is registered.
+    fd: u32,
+    /// The ring's `IORING_SETUP_SQPOLL | IORING_SETUP_IOPOLL` bits.
+    mode: u32,
+}
 
-impl RingIndex {
-    /// No index registered.
-    const NONE: u32 = u32::MAX;
-
-    pub(crate) const fn new() -> Self {
-        RingIndex(AtomicU32::new(Self::NONE))
+impl EnterTarget {
+    /// The target of a ring with fd `fd` set up with `setup_flags`.
+    pub(crate) fn new(fd: &OwnedFd, setup_flags: u32) -> Self {
+        let mode = setup_flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL);
+        let fd = fd.as_raw_fd() as u32;
+        let t = EnterTarget { target: AtomicU64::new(0), fd, mode };
+        t.set(None);
+        t
     }
 
-    #[inline]
-    pub(crate) fn get(&self) -> Option<u32> {
-        // Relaxed: the value is only ever a hint for which fd to pass; a
-        // stale read enters through the other, equally valid, name.
-        match self.0.load(Ordering::Relaxed) {
-            Self::NONE => None,
-            i => Some(i),
+    /// Flags every enter of a ring in this mode carries.
+    const fn base_flags(mode: u32) -> u32 {
+        if mode & sys::SETUP_IOPOLL != 0 {
+            sys::ENTER_GETEVENTS
+        } else {
+            0
         }
     }
 
+    /// The `fd` argument and the flags every enter carries.
+    #[inline(always)]
+    fn load(&self) -> (u32, u32) {
+        // Relaxed: the value is only ever a hint for which name to pass; a
+        // stale read enters through the other, equally valid, name.
+        let t = self.target.load(Ordering::Relaxed);
+        (t as u32, (t >> 32) as u32)
+    }
+
+    /// The registered index, if one is registered.
+    pub(crate) fn get(&self) -> Option<u32> {
+        match self.load() {
+            (index, flags) if flags & sys::ENTER_REGISTERED_RING != 0 => Some(index),
+            _ => None,
+        }
+    }
+
+    /// Records `index` as registered (or, with `None`, that none is).
     pub(crate) fn set(&self, index: Option<u32>) {
-        self.0.store(index.unwrap_or(Self::NONE), Ordering::Relaxed);
+        let base = Self::base_flags(self.mode);
+        let (fd, flags) = match index {
+            Some(i) => (i, base | sys::ENTER_REGISTERED_RING),
+            None => (self.fd, base),
+        };
+        self.target.store(u64::from(flags) << 32 | u64::from(fd), Ordering::Relaxed);
     }
 }
 
 impl<'a> Submitter<'a> {
     #[inline]
-    pub(crate) fn new<E>(
-        fd: &'a OwnedFd,
-        params: &'a Parameters,
-        ring_index: &'a RingIndex,
-        sq: &'a crate::squeue::Inner<E>,
-    ) -> Self {
-        Submitter { fd, params, ring_index, sq_head: sq.head, sq_tail: sq.tail, sq_flags: sq.flags }
+    pub(crate) fn new<E>(fd: &'a OwnedFd, ring_index: &'a EnterTarget, sq: &'a crate::squeue::Inner<E>) -> Self {
+        Submitter { fd, ring_index, sq: &sq.words }
     }
 
-    /// The kernel-written SQ flags word, as a reference for the length of
-    /// the ring borrow.
-    #[inline]
-    fn sq_flags_word(&self) -> &'a AtomicU32 {
-        // SAFETY: (R1, R2, R3) the word lies in the SQ ring, mapped for as long as the
-        // ring borrowed for 'a lives (R1, R2), and is only ever accessed
-        // atomically (R3).
-        unsafe { &*self.sq_flags }
-    }
-
-    /// The kernel-written SQ flags word's value.
-    #[inline]
-    fn sq_flags(&self) -> u32 {
-        self.sq_flags_word().load(Ordering::Relaxed)
-    }
-
-    /// Entries published in the shared SQ and not yet consumed.
-    #[inline]
-    fn sq_len(&self) -> u32 {
-        // SAFETY: live shared words (R1-R3); Acquire on both so that a
-        // tail published elsewhere (a SubmissionQueue) is seen (R4).
-        unsafe { (*self.sq_tail).load(Ordering::Acquire).wrapping_sub((*self.sq_head).load(Ordering::Acquire)) }
-    }
-
-    /// The flags a submit needs beyond `extra`, or `None` when an SQPOLL
-    /// ring needs no kernel entry at all (see [`enter_flags`]).
-    #[inline]
-    fn enter_flags(&self, want: usize, extra: u32) -> Option<u32> {
-        enter_flags(self.params.setup_flags(), self.sq_flags_word(), want, extra)
-    }
-
-    /// `io_uring_enter` on this ring.
+    /// `io_uring_enter` on this ring, through its registered index when
+    /// it has one.
     ///
     /// # Safety
-    /// `arg` and `argsz` must match what `flags` tells the kernel.
+    /// `arg` and `argsz` must match what `flags` tells the kernel; the
+    /// published SQ entries were pushed under `push`'s contract.
     #[inline(always)]
     pub(crate) unsafe fn enter_raw(
         &self,
@@ -152,8 +156,8 @@ impl<'a> Submitter<'a> {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<usize> {
-        // SAFETY: (S1) forwarded from the caller.
-        unsafe { enter_ring(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) }
+        // SAFETY: forwarded from the caller.
+        decode(unsafe { enter_ring(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) })
     }
 
     /// Raw `io_uring_enter` with an optional kernel signal mask.
@@ -196,6 +200,10 @@ impl<'a> Submitter<'a> {
 
     /// Raw `io_uring_enter(fd, to_submit, min_complete, flag, arg, size_of::<T>())`.
     ///
+    /// Exactly one system call: unlike [`submit_and_wait`](Self::submit_and_wait),
+    /// it returns whatever the kernel returned, also when the kernel
+    /// submitted fewer than `to_submit` entries and therefore did not wait.
+    ///
     /// # Safety
     /// `arg` must be what `flag` tells the kernel to expect (nothing, a
     /// kernel sigset, an `io_uring_getevents_arg`), and entries in the SQ
@@ -214,7 +222,13 @@ impl<'a> Submitter<'a> {
     }
 
     /// Submits the entries published to the SQ without waiting. Returns
-    /// how many the kernel consumed.
+    /// how many the kernel consumed (under SQPOLL, how many were waiting
+    /// for it).
+    ///
+    /// When the kernel flags a CQ overflow or pending task work, the call
+    /// enters with `IORING_ENTER_GETEVENTS` (waiting for nothing) so that
+    /// the kernel moves those completions into the CQ. See
+    /// [`submit_and_wait`](Self::submit_and_wait) for the errors.
     #[inline]
     pub fn submit(&self) -> Result<usize> {
         self.submit_and_wait(0)
@@ -223,40 +237,75 @@ impl<'a> Submitter<'a> {
     /// Submits the entries published to the SQ and waits until at least
     /// `want` completions are in the CQ. Returns how many entries the kernel
     /// consumed (under SQPOLL, how many were waiting for it).
+    ///
+    /// The kernel waits only when it submitted every entry it was asked
+    /// to: it stops early at an entry it refuses at submission (that entry
+    /// is consumed and its error posted as its completion), and it finds
+    /// fewer entries than asked when another thread submitted them first.
+    /// Then this call enters again, submitting what is left and waiting,
+    /// until one enter has submitted everything in the SQ and waited. The
+    /// count returned adds up every enter's.
+    ///
+    /// `Ok` means the wait ended with at least `want` completions in the
+    /// CQ, with one exception the kernel makes: a signal that interrupts
+    /// the wait of an enter that also submitted entries ends the call with
+    /// that enter's count, not with `EINTR` (`io_uring_enter(2)`).
+    ///
+    /// # Errors
+    /// The kernel's, from `io_uring_enter(2)`; an error from an enter
+    /// after the first leaves the entries earlier enters consumed
+    /// submitted (the SQ head shows them). Among them:
+    /// - `EINTR`: a signal arrived while waiting (nothing submitted in that
+    ///   enter); call again to go on waiting.
+    /// - `EAGAIN`, `EBUSY`: the kernel could not take more entries now
+    ///   (out of request memory, or too many completions not yet reaped):
+    ///   reap completions, then call again.
+    /// - `EBADR` (rings with `IORING_FEAT_NODROP`, 5.5): the kernel could
+    ///   not allocate memory to keep an overflowing completion, so at least
+    ///   one completion was lost for good (the CQ's overflow counter,
+    ///   [`CompletionQueue::overflow`](crate::CompletionQueue::overflow),
+    ///   counts them). The kernel reports it once, from an enter that waits
+    ///   for completions and submitted nothing, then clears the condition:
+    ///   calling again waits normally. What the lost completions were
+    ///   cannot be learned; an application that must account for every
+    ///   operation should treat the ring as broken. A [`submit`](Self::submit)
+    ///   (no wait) does not report it. Kernel: `io_cqring_wait` and
+    ///   `io_uring_enter` in `io_uring/io_uring.c`; `io_uring_enter(2)`.
     #[inline(always)]
     pub fn submit_and_wait(&self, want: usize) -> Result<usize> {
-        let len = self.sq_len();
-        let (setup, sq_flags) = (self.params.setup_flags(), self.sq_flags());
-        // The common case, inlined: a ring without SQPOLL or IOPOLL, and no
-        // overflow or task work flagged. Then the flags depend on `want`
-        // alone; everything else takes the general path, out of line.
-        if (setup & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL)) | (sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN)) != 0
-        {
-            return submit_and_wait_general(self.fd, self.ring_index, setup, self.sq_flags_word(), len, want);
-        }
-        let flags = if want > 0 { sys::ENTER_GETEVENTS } else { 0 };
-        // SAFETY: (S1, S2) no extra argument; the SQ holds entries pushed under
-        // `push`'s contract.
-        unsafe { self.enter_raw(len, saturate(want), flags, ptr::null(), 0) }
+        // SAFETY: no extra argument.
+        unsafe { self.submit_inner(want, 0, ptr::null(), 0) }
     }
 
     /// As [`submit_and_wait`](Self::submit_and_wait), with a timeout, a
     /// signal mask and/or a minimum wait time (`IORING_ENTER_EXT_ARG`,
-    /// 5.11). A timeout that expires returns `Err(ETIME)`.
+    /// 5.11). A timeout that expires returns `Err(ETIME)`, unless the
+    /// enter that timed out also submitted entries (then its count, as the
+    /// kernel reports it). When the kernel stops short and the call enters
+    /// again, the timeout starts again with that enter.
     pub fn submit_with_args(&self, want: usize, args: &SubmitArgs<'_, '_>) -> Result<usize> {
-        let (len, flags) = self.submit_flags(want, sys::ENTER_EXT_ARG);
         let arg: *const GeteventsArg = &args.args;
         // SAFETY: (S1) `arg` is an io_uring_getevents_arg whose pointers borrow
         // from values that outlive `args` (SubmitArgs' lifetimes).
-        unsafe { self.enter_raw(len, saturate(want), flags, arg.cast(), size_of::<GeteventsArg>()) }
+        unsafe { self.submit_inner(want, sys::ENTER_EXT_ARG, arg.cast(), size_of::<GeteventsArg>()) }
     }
 
-    /// What a submit with an argument passes: the SQ length and the flags,
-    /// `extra` always included (an argument needs the syscall even when an
-    /// SQPOLL ring would not).
-    #[inline]
-    pub(crate) fn submit_flags(&self, want: usize, extra: u32) -> (u32, u32) {
-        (self.sq_len(), self.enter_flags(want, extra).unwrap_or(extra))
+    /// The submit of every `submit*`: `extra` flags and the argument they
+    /// describe (`extra == 0`: none, and under SQPOLL no syscall when
+    /// there is nothing to do).
+    ///
+    /// # Safety
+    /// `arg` and `argsz` must be what `extra` tells the kernel to expect.
+    #[inline(always)]
+    pub(crate) unsafe fn submit_inner(
+        &self,
+        want: usize,
+        extra: u32,
+        arg: *const c_void,
+        argsz: usize,
+    ) -> Result<usize> {
+        // SAFETY: forwarded from the caller.
+        decode(unsafe { submit_ring(self.fd, self.ring_index, self.sq, want, extra, arg, argsz) })
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
@@ -280,99 +329,71 @@ impl<'a> Submitter<'a> {
     }
 }
 
-/// The flags a submit needs beyond `extra`, or `None` when an SQPOLL ring
-/// needs no kernel entry at all (see [`flags_for_submit`]); `sq_flags` is
-/// the ring's shared SQ flags word.
-///
-/// Under SQPOLL a `SeqCst` fence separates the tail the caller published
-/// from the read of NEED_WAKEUP (R4): without it the store may be ordered
-/// after the load, and the kernel thread may go to sleep on an SQ it saw as
-/// empty while we see it awake.
-#[inline]
-fn enter_flags(setup: u32, sq_flags: &AtomicU32, want: usize, extra: u32) -> Option<u32> {
-    if setup & sys::SETUP_SQPOLL != 0 {
-        atomic::fence(Ordering::SeqCst);
-    }
-    flags_for_submit(want, setup, sq_flags.load(Ordering::Relaxed), extra)
-}
+/// The result of an enter as the kernel gives it: a count, or a negated
+/// errno. The paths below pass it around as one register, so that the
+/// common case never builds a `Result` in memory; [`decode`] makes the
+/// `Result` once, at the end.
+type Raw = isize;
 
-/// [`Submitter::submit_and_wait`] for SQPOLL and IOPOLL rings and flagged
-/// overflow or task work. Out of line, and given the few values it needs
-/// rather than the `Submitter`, so that the inlined common case neither
-/// grows nor has to build a `Submitter` in memory.
-#[inline(never)]
-fn submit_and_wait_general(
-    fd: &OwnedFd,
-    ring_index: &RingIndex,
-    setup: u32,
-    sq_flags: &AtomicU32,
-    len: u32,
-    want: usize,
-) -> Result<usize> {
-    match enter_flags(setup, sq_flags, want, 0) {
-        None => Ok(len as usize),
-        // SAFETY: (S1, S2) no extra argument; the SQ holds entries pushed under
-        // `push`'s contract.
-        Some(flags) => unsafe { enter_ring(fd, ring_index, len, saturate(want), flags, ptr::null(), 0) },
+/// `Raw` as a `Result`.
+#[inline(always)]
+fn decode(raw: Raw) -> Result<usize> {
+    if raw < 0 {
+        Err(rustix::io::Errno::from_raw_os_error(-raw as i32))
+    } else {
+        Ok(raw as usize)
     }
 }
 
-/// `io_uring_enter` on the ring `fd`, through its registered index when it
-/// has one.
+/// Entries published in the shared SQ and not yet consumed.
+#[inline(always)]
+fn sq_len(sq: &SqWords) -> u32 {
+    // SAFETY: live shared words (R1-R3); Acquire on both so that a tail
+    // published elsewhere (a SubmissionQueue) is seen (R4).
+    unsafe { (*sq.tail).load(Ordering::Acquire).wrapping_sub((*sq.head).load(Ordering::Acquire)) }
+}
+
+/// The kernel-written SQ flags word's value.
+#[inline(always)]
+fn sq_flags(sq: &SqWords) -> u32 {
+    // SAFETY: a live shared word (R1-R3).
+    unsafe { (*sq.flags).load(Ordering::Relaxed) }
+}
+
+/// One `io_uring_enter` on the ring, through its registered index when it
+/// has one (retried through the fd where the index is not valid).
 ///
 /// # Safety
 /// `arg` and `argsz` must match what `flags` tells the kernel; `fd` and
-/// `ring_index` are one ring's, whose published SQ entries were pushed under
+/// `target` are one ring's, whose published SQ entries were pushed under
 /// `push`'s contract.
 #[inline(always)]
 unsafe fn enter_ring(
     fd: &OwnedFd,
-    ring_index: &RingIndex,
+    target: &EnterTarget,
     to_submit: u32,
     min_complete: u32,
     flags: u32,
     arg: *const c_void,
     argsz: usize,
-) -> Result<usize> {
-    let n = match ring_index.get() {
-        // SAFETY: R1 and the caller's promise; the index names this ring in
-        // the thread that registered it.
-        Some(index) => match unsafe {
-            sys::syscall::enter(index, to_submit, min_complete, flags | sys::ENTER_REGISTERED_RING, arg, argsz)
-        } {
-            Ok(n) => n,
-            // SAFETY: (S1) forwarded from the caller.
-            Err(e) => return unsafe { enter_retry_by_fd(e, fd, to_submit, min_complete, flags, arg, argsz) },
-        },
-        // SAFETY: (S1) forwarded from the caller.
-        None => unsafe { enter_by_fd(fd, to_submit, min_complete, flags, arg, argsz) }?,
-    };
-    Ok(n as usize)
+) -> Raw {
+    let (name, always) = target.load();
+    let flags = flags | always;
+    // SAFETY: `name` is this ring's fd (R1) or its registered index; the
+    // rest is the caller's promise.
+    match unsafe { sys::syscall::enter(name, to_submit, min_complete, flags, arg, argsz) } {
+        Ok(n) => n as Raw,
+        // SAFETY: forwarded from the caller.
+        Err(e) => unsafe { enter_retry_by_fd(e, fd, to_submit, min_complete, flags, arg, argsz) },
+    }
 }
 
-/// `io_uring_enter` through the ring's fd.
-///
-/// # Safety
-/// As for [`enter_ring`].
-#[inline(always)]
-unsafe fn enter_by_fd(
-    fd: &OwnedFd,
-    to_submit: u32,
-    min_complete: u32,
-    flags: u32,
-    arg: *const c_void,
-    argsz: usize,
-) -> Result<u32> {
-    // SAFETY: the fd is this ring's (R1); `arg` and the published entries
-    // are the caller's promise.
-    unsafe { sys::syscall::enter(fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) }
-}
-
-/// After an enter through the registered index failed with `e`: on another
-/// thread the kernel finds no ring at that index (EBADF, or EINVAL without
-/// any registered ring) and nothing was submitted, so the call is repeated
-/// through the fd; so it is when the rustix fallback cannot pass an index
-/// (ENOSYS). Other errors are the call's.
+/// After an enter failed with `e`: if it went through the registered
+/// index, then on another thread the kernel finds no ring at that index
+/// (EBADF, or EINVAL without any registered ring) and nothing was
+/// submitted, so the call is repeated through the fd; so it is when the
+/// rustix fallback cannot pass an index (ENOSYS). Other errors, and every
+/// error of an enter through the fd, are the call's.
 ///
 /// # Safety
 /// As for [`enter_ring`].
@@ -386,16 +407,148 @@ unsafe fn enter_retry_by_fd(
     flags: u32,
     arg: *const c_void,
     argsz: usize,
-) -> Result<usize> {
-    if !matches!(e, rustix::io::Errno::BADF | rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) {
-        return Err(e);
+) -> Raw {
+    use rustix::io::Errno;
+    if flags & sys::ENTER_REGISTERED_RING == 0 || !matches!(e, Errno::BADF | Errno::INVAL | Errno::NOSYS) {
+        return -(e.raw_os_error() as Raw);
     }
-    // SAFETY: (S1) forwarded from the caller.
-    unsafe { enter_by_fd(fd, to_submit, min_complete, flags, arg, argsz) }.map(|n| n as usize)
+    let flags = flags & !sys::ENTER_REGISTERED_RING;
+    // SAFETY: the fd is this ring's (R1); `arg` and the published entries
+    // are the caller's promise.
+    match unsafe { sys::syscall::enter(fd.as_raw_fd() as u32, to_submit, min_complete, flags, arg, argsz) } {
+        Ok(n) => n as Raw,
+        Err(e) => -(e.raw_os_error() as Raw),
+    }
 }
 
-/// Decides the `io_uring_enter` flags of a submit, from the ring's setup
-/// flags and the SQ flags word as just read; `None` means "no syscall".
+/// The submit of every `Submitter::submit*`, given the few values it
+/// needs rather than the `Submitter`, so that the out-of-line paths
+/// (SQPOLL, the kernel stopping short) take them in registers and the
+/// inlined common case never stores a `Submitter` to memory.
+///
+/// # Safety
+/// As for [`Submitter::submit_inner`]; `fd`, `target` and `sq` are one
+/// ring's.
+#[inline(always)]
+unsafe fn submit_ring(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    sq: &SqWords,
+    want: usize,
+    extra: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    if target.mode & sys::SETUP_SQPOLL != 0 {
+        // SAFETY: forwarded from the caller.
+        return unsafe { submit_sqpoll(fd, target, sq, want, extra, arg, argsz) };
+    }
+    let len = sq_len(sq);
+    // GETEVENTS when waiting, and whenever the kernel flags a CQ overflow
+    // or pending task work: with FEAT_NODROP overflowed completions move
+    // into the CQ only during a GETEVENTS entry, so they must be flushed
+    // even when nothing is waited for. When waiting, the flag is set
+    // anyway and the SQ flags are not read.
+    let flags = if want > 0 || sq_flags(sq) & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+        extra | sys::ENTER_GETEVENTS
+    } else {
+        extra
+    };
+    // SAFETY: `arg` is the caller's promise; the SQ holds entries pushed
+    // under `push`'s contract.
+    let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
+    // Unsigned, so that one compare also lets errors (negative) through.
+    if want > 0 && (n as usize) < len as usize {
+        // SAFETY: forwarded from the caller.
+        return unsafe { wait_after_short_submit(fd, target, sq, n, want, extra, arg, argsz) };
+    }
+    n
+}
+
+/// A submit on an SQPOLL ring: the kernel thread consumes
+/// the entries, so the syscall is needed only to wake it, to wait, or to
+/// pass an argument (see [`flags_for_submit`]).
+///
+/// A `SeqCst` fence separates the tail the caller published from the read
+/// of NEED_WAKEUP (R4): without it the store may be ordered after the
+/// load, and the kernel thread may go to sleep on an SQ it saw as empty
+/// while we see it awake.
+///
+/// # Safety
+/// As for [`submit_ring`].
+#[inline(always)]
+unsafe fn submit_sqpoll(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    sq: &SqWords,
+    want: usize,
+    extra: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    atomic::fence(Ordering::SeqCst);
+    let len = sq_len(sq);
+    // flags_for_submit, with what this path knows: the ring is SQPOLL,
+    // and an IOPOLL ring's GETEVENTS comes with the target's flags.
+    let sq_flags = sq_flags(sq);
+    let mut flags = extra;
+    if want > 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+        flags |= sys::ENTER_GETEVENTS;
+    }
+    if sq_flags & sys::SQ_NEED_WAKEUP != 0 {
+        flags |= sys::ENTER_SQ_WAKEUP;
+    } else if flags == 0 && target.mode & sys::SETUP_IOPOLL == 0 {
+        return len as Raw;
+    }
+    // SAFETY: forwarded from the caller. Under SQPOLL the kernel answers
+    // `to_submit` (its thread consumes the entries) and then waits, so it
+    // never stops short as a plain ring's enter does (`io_uring_enter` in
+    // io_uring/io_uring.c).
+    unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) }
+}
+
+/// The kernel submitted fewer entries than asked (`done` of them) and so
+/// did not wait: enter again, submitting what the SQ now holds and waiting
+/// for `want`, until an enter submits all it was asked to. Every round
+/// consumes at least one entry or waits, so this ends.
+///
+/// # Safety
+/// As for [`submit_ring`].
+#[cold]
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn wait_after_short_submit(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    sq: &SqWords,
+    mut done: Raw,
+    want: usize,
+    extra: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    loop {
+        if target.mode & sys::SETUP_SQPOLL != 0 {
+            atomic::fence(Ordering::SeqCst);
+        }
+        let len = sq_len(sq);
+        let flags = flags_for_submit(want, target.mode, sq_flags(sq), extra).unwrap_or(extra);
+        // SAFETY: forwarded from the caller.
+        let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
+        if n < 0 {
+            return n;
+        }
+        done += n;
+        if n >= len as Raw {
+            return done;
+        }
+    }
+}
+
+/// Decides the `io_uring_enter` flags of a submit, from the ring's mode
+/// (`SETUP_SQPOLL | SETUP_IOPOLL` bits) and the SQ flags word as just
+/// read; `None` means "no syscall". (The IOPOLL `GETEVENTS` is also in the
+/// ring's [`EnterTarget`]; setting it twice is harmless.)
 ///
 /// - `GETEVENTS` when waiting; always on IOPOLL rings (their completions
 ///   are only reaped by polling inside the kernel); and whenever the kernel

@@ -2,9 +2,11 @@
 //! io-uring 0.7.14 and rustix-uring 0.6.0 in one run, one criterion group
 //! per workload. One iteration is one operation (`iter_custom` hands the
 //! iteration count to the workload's own timed loop), so the reported time
-//! is per operation. nop-single and read-4k also run urix's fast
-//! preset (registered ring fd, SINGLE_ISSUER + DEFER_TASKRUN, NO_SQARRAY)
-//! as `urix-fast`.
+//! is per operation. nop-batch, nop-single and read-4k also run urix's fast
+//! preset (`IoUring::fast`: registered ring fd, SINGLE_ISSUER +
+//! DEFER_TASKRUN, NO_SQARRAY) as `urix-fast`, and nop-batch its batch API
+//! (`push_with`) as `urix-batch-api` (and on the fast preset).
+//! liburing is measured by `run.sh` only (a C program).
 //!
 //! Each ring is set up once per benchmark, outside the measurement, and
 //! dropped before the next one is made (so at most one SQPOLL thread
@@ -37,7 +39,12 @@ fn compare(c: &mut Criterion) {
             let w = workload(lib, name).unwrap_or_else(|e| panic!("{lib} {name}: {e}"));
             bench(&mut group, lib, w);
         }
-        if matches!(name, "nop-single" | "read-4k") {
+        if name == "nop-batch" {
+            for (id, w) in [("urix-batch-api", "nop-batch-api"), ("urix-batch-api-fast", "nop-batch-api-fast")] {
+                bench(&mut group, id, workload("urix", w).unwrap_or_else(|e| panic!("urix {w}: {e}")));
+            }
+        }
+        if matches!(name, "nop-batch" | "nop-single" | "read-4k") {
             let fast = format!("{name}-fast");
             let w = workload("urix", &fast).unwrap_or_else(|e| panic!("urix {fast}: {e}"));
             bench(&mut group, "urix-fast", w);
@@ -46,7 +53,7 @@ fn compare(c: &mut Criterion) {
     }
 }
 
-/// 14 benchmarks of about 1 + 3 s each, plus analysis: well under the
+/// 17 benchmarks of about 1 + 3 s each, plus analysis: well under the
 /// five-minute budget.
 fn config() -> Criterion {
     Criterion::default()

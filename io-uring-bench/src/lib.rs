@@ -20,10 +20,25 @@ pub mod testfile;
 /// The library names, as `bench-one --lib` takes them.
 pub const LIBS: [&str; 3] = ["urix", "io-uring", "rustix-uring"];
 
-/// The workload names, as `bench-one --workload` takes them. The `-fast`
-/// ones exist for urix only.
-pub const WORKLOADS: [&str; 6] =
-    ["nop-batch", "nop-single", "read-4k", "sqpoll-nop", "nop-single-fast", "read-4k-fast"];
+/// The workload names, as `bench-one --workload` takes them. The
+/// `nop-batch-api` one and the `-fast` ones exist for urix only: the
+/// first is nop-batch through [`urix::SubmissionQueue::push_with`], the
+/// others are workloads on urix's fast preset ([`urix::IoUring::fast`]).
+pub const WORKLOADS: [&str; 9] = [
+    "nop-batch",
+    "nop-batch-api",
+    "nop-single",
+    "read-4k",
+    "sqpoll-nop",
+    "nop-batch-fast",
+    "nop-batch-api-fast",
+    "nop-single-fast",
+    "read-4k-fast",
+];
+
+/// The workloads that exist for urix only.
+pub const URIX_ONLY: [&str; 5] =
+    ["nop-batch-api", "nop-batch-fast", "nop-batch-api-fast", "nop-single-fast", "read-4k-fast"];
 
 /// NOPs per submission in nop-batch (on a ring of [`NOP_BATCH_RING`]).
 pub const NOP_BATCH: u32 = 32;
@@ -53,10 +68,17 @@ pub trait Workload {
 /// [`WORKLOADS`]).
 pub fn workload(lib: &str, name: &str) -> Result<Box<dyn Workload>, String> {
     Ok(match (lib, name) {
+        ("urix", "nop-batch-api") => Box::new(on_urix::NopBatchApi::new(on_urix::plain_ring(NOP_BATCH_RING)?)),
+        ("urix", "nop-batch-fast") => {
+            Box::new(on_urix::Registered(on_urix::NopBatch::new(on_urix::fast_ring(NOP_BATCH_RING)?, NOP_BATCH)?))
+        }
+        ("urix", "nop-batch-api-fast") => {
+            Box::new(on_urix::Registered(on_urix::NopBatchApi::new(on_urix::fast_ring(NOP_BATCH_RING)?)))
+        }
         ("urix", "nop-single-fast") => Box::new(on_urix::fast_nop_single()?),
         ("urix", "read-4k-fast") => Box::new(on_urix::fast_read_4k()?),
-        (_, "nop-single-fast" | "read-4k-fast") => {
-            return Err(format!("{name} exists for urix only (it is its fast preset)"))
+        (_, w) if URIX_ONLY.contains(&w) => {
+            return Err(format!("{name} exists for urix only (its batch API or its fast preset)"))
         }
         ("urix", _) => on_urix::workload(name)?,
         ("io-uring", _) => on_io_uring::workload(name)?,
@@ -141,9 +163,10 @@ macro_rules! workloads {
             })
         }
 
-        /// Batches of NOPs: push `batch` (distinct user data), submit and
-        /// wait for all of them, drain, check every result and that every
-        /// user data came back exactly once. nop-batch and sqpoll-nop.
+        /// Batches of NOPs: push `batch` (distinct user data) one `push` at
+        /// a time, submit and wait for all of them, drain, check every
+        /// result and that every user data came back once, in order.
+        /// nop-batch and sqpoll-nop.
         pub struct NopBatch {
             ring: IoUring,
             batch: u32,
@@ -183,29 +206,31 @@ macro_rules! workloads {
                         }
                     }
                     self.ring.submit_and_wait(n as usize).map_err(|e| call_failed("submit_and_wait", e))?;
-                    let mut seen = 0u64;
-                    for cqe in self.ring.completion() {
-                        let (res, user_data) = cqe_parts(&cqe);
-                        let k = user_data.wrapping_sub(base);
-                        if res != 0 || k >= u64::from(n) || seen & (1 << k) != 0 {
-                            return Err(check_failed(
-                                "NOP result 0, user data of this batch, once",
-                                res,
-                                user_data,
-                                base,
-                            ));
-                        }
-                        seen |= 1 << k;
-                    }
-                    let all = u64::MAX >> (64 - n);
-                    if seen != all {
-                        return Err(check_failed("every NOP of the batch completed", 0, seen, base));
-                    }
+                    check_nops(&mut self.ring, base, n)?;
                     self.next = base + u64::from(n);
                     left -= u64::from(n);
                 }
                 Ok(start.elapsed())
             }
+        }
+
+        /// Drains the CQ after a batch of `n` NOPs with user data `base..`
+        /// and checks, without a branch per completion, that they completed
+        /// with 0, each once, in submission order (NOPs complete inline, so
+        /// the kernel posts them in order; a stronger check than "each once"
+        /// and the same for every library).
+        #[inline(always)]
+        fn check_nops(ring: &mut IoUring, base: u64, n: u32) -> Result<(), String> {
+            let (mut expect, mut bad) = (base, 0u64);
+            for cqe in ring.completion() {
+                let (res, user_data) = cqe_parts(&cqe);
+                bad |= u64::from(res as u32) | (user_data ^ expect);
+                expect += 1;
+            }
+            if bad != 0 || expect != base + u64::from(n) {
+                return Err(check_failed("NOPs complete with 0, each once, in order", 0, expect, base));
+            }
+            Ok(())
         }
 
         /// One NOP at a time: push, submit_and_wait(1), pop, check.
@@ -383,21 +408,66 @@ pub mod on_urix {
 
     workloads!();
 
-    /// A ring with urix's fast preset: SINGLE_ISSUER, DEFER_TASKRUN,
-    /// NO_SQARRAY, and the ring fd registered (so every enter passes an
-    /// index instead of an fd).
+    /// A ring with urix's default settings.
+    pub fn plain_ring(entries: u32) -> Result<IoUring, String> {
+        IoUring::new(entries).map_err(|e| call_failed("ring setup", e))
+    }
+
+    /// A ring with urix's fast preset, [`IoUring::fast`]: SINGLE_ISSUER,
+    /// DEFER_TASKRUN, NO_SQARRAY, and the ring fd registered (so every
+    /// enter passes an index instead of an fd). Fails unless the kernel
+    /// gave all of them (6.18 does), so that the rows mean what they say.
     pub fn fast_ring(entries: u32) -> Result<IoUring, String> {
-        let ring = IoUring::builder()
-            .setup_single_issuer()
-            .setup_defer_taskrun()
-            .setup_no_sqarray()
-            .build(entries)
-            .map_err(|e| call_failed("fast ring setup", e))?;
-        ring.submitter().register_ring_fd().map_err(|e| call_failed("register_ring_fd", e))?;
+        let ring = IoUring::fast(entries).map_err(|e| call_failed("fast ring setup", e))?;
+        let p = ring.params();
+        if !(p.is_setup_single_issuer() && p.is_setup_defer_taskrun() && p.is_setup_no_sqarray()) {
+            return Err(format!("the kernel refused part of the fast preset: {p:?}"));
+        }
         if ring.submitter().registered_ring_index().is_none() {
-            return Err("register_ring_fd left no index".into());
+            return Err("the fast preset left no registered ring index".into());
         }
         Ok(ring)
+    }
+
+    /// nop-batch through the batch API: each batch of [`NOP_BATCH`](crate::NOP_BATCH)
+    /// NOPs is written in place by one `push_with`, then checked like
+    /// nop-batch.
+    pub struct NopBatchApi {
+        ring: IoUring,
+        next: u64,
+    }
+
+    impl NopBatchApi {
+        /// Batches on `ring` (at least NOP_BATCH SQ slots).
+        pub fn new(ring: IoUring) -> Self {
+            NopBatchApi { ring, next: 0 }
+        }
+    }
+
+    impl AsMut<IoUring> for NopBatchApi {
+        fn as_mut(&mut self) -> &mut IoUring {
+            &mut self.ring
+        }
+    }
+
+    impl Workload for NopBatchApi {
+        fn run(&mut self, ops: u64) -> Result<Duration, String> {
+            let start = Instant::now();
+            let mut left = ops;
+            while left > 0 {
+                let n = left.min(u64::from(crate::NOP_BATCH)) as u32;
+                let base = self.next;
+                let make = |i: usize| opcode::Nop::new().build().user_data(base + i as u64);
+                // SAFETY: NOPs name no buffer and no fd.
+                unsafe { self.ring.submission().push_with(n as usize, make) }
+                    .map_err(|e| call_failed("push_with", format_args!("{e:?}")))?;
+                self.ring.submit_and_wait(n as usize).map_err(|e| call_failed("submit_and_wait", e))?;
+                check_nops(&mut self.ring, base, n)?;
+                self.next = base + u64::from(n);
+                left -= u64::from(n);
+            }
+            Ok(start.elapsed())
+        }
     }
 
     /// nop-single on the fast preset.

@@ -292,7 +292,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
                     sq,
                     cq,
                     params: super::Parameters(p),
-                    ring_index: crate::submit::RingIndex::new(),
+                    ring_index: crate::submit::EnterTarget::new(&fd, p.flags),
                     memory: RingMemory::Caller,
                     dontfork: false,
                     fd,

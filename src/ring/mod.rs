@@ -53,7 +53,7 @@ use core::mem::size_of;
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use rustix::io::{Errno, Result};
 
-use crate::submit::RingIndex;
+use crate::submit::EnterTarget;
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, Params};
 use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
@@ -75,8 +75,9 @@ where
     sq: squeue::Inner<S>,
     cq: cqueue::Inner<C>,
     params: Parameters,
-    /// The registered ring index, if any (see `Submitter::register_ring_fd`).
-    ring_index: RingIndex,
+    /// How enters reach the kernel: the ring's mode, decided here at setup,
+    /// and the fd or registered index (see `Submitter::register_ring_fd`).
+    ring_index: EnterTarget,
     /// Whether the mappings are `MADV_DONTFORK` (kept for `resize_rings`).
     dontfork: bool,
     // Field order is drop order: memory is unmapped before the fd is closed.
@@ -124,6 +125,65 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
     #[inline]
     pub fn new(entries: u32) -> Result<Self> {
         Self::builder().build(entries)
+    }
+
+    /// The fast preset: the ring an executor that keeps each ring on one
+    /// thread should start from. One call sets up `entries` SQ slots with
+    ///
+    /// - `IORING_SETUP_SINGLE_ISSUER` (6.0) and `IORING_SETUP_DEFER_TASKRUN`
+    ///   (6.1): completion work runs when this thread waits, not in
+    ///   interrupts or at random points of its syscalls;
+    /// - `IORING_SETUP_NO_SQARRAY` (6.6): no SQ index array to fill or for
+    ///   the kernel to read;
+    /// - the ring fd registered (`IORING_REGISTER_RING_FDS`, 5.18, as
+    ///   [`Submitter::register_ring_fd`]): every enter passes an index,
+    ///   skipping the kernel's fd lookup.
+    ///
+    /// `IORING_SETUP_SQ_REWIND` is not part of it yet (6.18 does not have
+    /// it). On an older kernel the preset degrades instead of failing:
+    /// without `NO_SQARRAY` when the kernel refuses it, then without
+    /// `SINGLE_ISSUER`/`DEFER_TASKRUN`, and without the registered fd if
+    /// registering fails; [`params`](Self::params) and
+    /// [`Submitter::registered_ring_index`] say what was granted. The
+    /// user-space work per operation is the same as on a default ring; the
+    /// kernel's is less: on a shared 2-CPU VM with 6.18, nop-single took
+    /// about 0.9 of the default ring's wall time (medians of interleaved
+    /// rounds, fat LTO; `io-uring-bench/RESULTS.md`, which also shows how
+    /// noisy that machine's wall clock is).
+    ///
+    /// What it asks of the program: only the thread that called `fast`
+    /// may submit or wait (the kernel answers `EEXIST` elsewhere);
+    /// completions are posted only while this thread waits
+    /// ([`Submitter::submit_and_wait`] with `want > 0`, or `submit` when
+    /// the kernel flags task work); and the registered fd keeps the ring
+    /// alive until the thread exits, so call
+    /// [`Submitter::unregister_ring_fd`] on this thread before dropping
+    /// the ring if the thread lives on. `io_uring_setup(2)`,
+    /// `io_uring_register_ring_fd(3)`.
+    ///
+    /// For 128-byte SQEs or 32-byte CQEs, set the same flags on
+    /// `IoUring::<S, C>::builder()` and call `register_ring_fd`.
+    pub fn fast(entries: u32) -> Result<Self> {
+        let build = |no_sqarray: bool, single: bool| {
+            let mut b = Self::builder();
+            if single {
+                b.setup_single_issuer().setup_defer_taskrun();
+            }
+            if no_sqarray {
+                b.setup_no_sqarray();
+            }
+            b.build(entries)
+        };
+        let ring = match build(true, true) {
+            Err(Errno::INVAL) => match build(false, true) {
+                Err(Errno::INVAL) => build(false, false)?,
+                r => r?,
+            },
+            r => r?,
+        };
+        // Without a registered index the ring still works, through its fd.
+        let _ = ring.submitter().register_ring_fd();
+        Ok(ring)
     }
 
     /// Takes over an existing ring fd and maps its queues.
@@ -179,7 +239,8 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
             return Err(Errno::INVAL);
         }
         let (sq, cqi, memory) = Self::map(fd.as_fd(), &p)?;
-        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index: RingIndex::new(), dontfork: false, memory, fd })
+        let ring_index = EnterTarget::new(&fd, p.flags);
+        Ok(IoUring { sq, cq: cqi, params: Parameters(p), ring_index, dontfork: false, memory, fd })
     }
 
     /// Maps the SQ ring, the CQ ring (unless FEAT_SINGLE_MMAP puts both in
@@ -222,7 +283,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// A [`Submitter`] for this ring: enter, submit, wait, register.
     #[inline]
     pub fn submitter(&self) -> Submitter<'_> {
-        Submitter::new(&self.fd, &self.params, &self.ring_index, &self.sq)
+        Submitter::new(&self.fd, &self.ring_index, &self.sq)
     }
 
     /// The parameters the kernel returned at setup.
@@ -252,7 +313,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// pushed, and `cq.sync()` to see completions that arrived later.
     #[inline]
     pub fn split(&mut self) -> (Submitter<'_>, SubmissionQueue<'_, S>, CompletionQueue<'_, C>) {
-        let submit = Submitter::new(&self.fd, &self.params, &self.ring_index, &self.sq);
+        let submit = Submitter::new(&self.fd, &self.ring_index, &self.sq);
         // SAFETY: `&mut self` guarantees no other queue view exists (R6).
         let sq = unsafe { SubmissionQueue::new(&self.sq) };
         // SAFETY: (R6) as above.

@@ -1,8 +1,9 @@
 //! Runs one workload for one library, for `perf stat` and for run.sh:
 //!
 //! ```text
-//! bench-one --lib {urix,io-uring,rustix-uring}
-//!           --workload {nop-batch,nop-single,read-4k,sqpoll-nop,nop-single-fast,read-4k-fast}
+//! bench-one --lib {urix,io-uring,rustix-uring}   (liburing: bench-liburing.c, same interface)
+//!           --workload {nop-batch,nop-batch-api,nop-single,read-4k,sqpoll-nop,nop-batch-fast,
+//!                       nop-batch-api-fast,nop-single-fast,read-4k-fast}
 //!           --ops N
 //! ```
 //!

@@ -1,46 +1,52 @@
-//! Turns the CSV that `run.sh` writes into the RESULTS.md table and the
-//! results.svg bar chart:
+//! Turns the CSV that `run.sh` writes into the RESULTS.md tables and the
+//! results.svg chart:
 //!
 //! ```text
-//! chart table results.csv > table.md
+//! chart table results.csv > tables.md
 //! chart svg results.csv > results.svg
 //! ```
 //!
-//! The CSV has a header line and the columns `workload, lib,
-//! user_instr_per_op, kernel_instr_per_op, wall_ns_per_op, sys_ns_per_op`;
-//! an empty field is a figure that could not be measured. A workload named
-//! `X-fast` is urix's fast preset of `X`: its ratios are taken
-//! against the io-uring and rustix-uring rows of `X`, and in the chart it
-//! is a bar of its own in `X`'s group.
+//! The CSV has a header line and the columns `profile, workload, lib,
+//! variant, user_instr_per_op, wall_ns_per_op, wall_min_ns, wall_max_ns,
+//! sys_ns_per_op`; an empty field is a figure that was not measured.
+//! `variant` is empty for a library's plain use of a workload, else
+//! `batch API`, `fast preset` or `batch API + fast preset` (urix only).
+//! `profile` is `bench-lto` (fat LTO, the headline) or `release`.
+//!
+//! The table is our own code; the chart is drawn by `plotters` (SVG
+//! backend): user instructions per op, one panel per profile, one group
+//! of bars per workload.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
+use plotters::prelude::*;
+
+/// The headline profile, then the other.
+const PROFILES: [&str; 2] = ["bench-lto", "release"];
+/// The libraries every workload compares.
+const PEERS: [&str; 3] = ["io-uring", "rustix-uring", "liburing"];
+
+#[derive(Debug, Clone)]
 struct Row {
+    profile: String,
     workload: String,
     lib: String,
+    variant: String,
     user: Option<f64>,
-    kernel: Option<f64>,
     wall: Option<f64>,
+    wall_min: Option<f64>,
+    wall_max: Option<f64>,
     sys: Option<f64>,
 }
 
 impl Row {
-    /// The workload without the `-fast` suffix.
-    fn base(&self) -> &str {
-        self.workload.strip_suffix("-fast").unwrap_or(&self.workload)
-    }
-
-    fn is_fast(&self) -> bool {
-        self.workload.ends_with("-fast")
-    }
-
-    /// The bar label: the library, marked when it is the fast preset.
-    fn series(&self) -> String {
-        if self.is_fast() {
-            format!("{} (fast preset)", self.lib)
-        } else {
+    /// The bar and row label: the library, and its variant if any.
+    fn label(&self) -> String {
+        if self.variant.is_empty() {
             self.lib.clone()
+        } else {
+            format!("{} ({})", self.lib, self.variant)
         }
     }
 }
@@ -59,251 +65,260 @@ fn parse(csv: &str) -> Result<Vec<Row>, String> {
             continue;
         }
         let f: Vec<&str> = line.split(',').collect();
-        if f.len() != 6 {
-            return Err(format!("line {}: {} fields, not 6", i + 1, f.len()));
-        }
+        let [profile, workload, lib, variant, user, wall, wall_min, wall_max, sys] = f[..] else {
+            return Err(format!("line {}: expected 9 fields, found {}", i + 1, f.len()));
+        };
         rows.push(Row {
-            workload: f[0].trim().to_string(),
-            lib: f[1].trim().to_string(),
-            user: num(f[2], i + 1)?,
-            kernel: num(f[3], i + 1)?,
-            wall: num(f[4], i + 1)?,
-            sys: num(f[5], i + 1)?,
+            profile: profile.trim().into(),
+            workload: workload.trim().into(),
+            lib: lib.trim().into(),
+            variant: variant.trim().into(),
+            user: num(user, i + 1)?,
+            wall: num(wall, i + 1)?,
+            wall_min: num(wall_min, i + 1)?,
+            wall_max: num(wall_max, i + 1)?,
+            sys: num(sys, i + 1)?,
         });
+    }
+    if rows.is_empty() {
+        return Err("no rows".into());
     }
     Ok(rows)
 }
 
-/// The value of `get` for `lib` in workload `base` (not its fast preset).
-fn reference(rows: &[Row], base: &str, lib: &str, get: fn(&Row) -> Option<f64>) -> Option<f64> {
-    rows.iter().find(|r| r.workload == base && r.lib == lib).and_then(get)
+/// The workloads in first-seen order.
+fn workloads(rows: &[Row]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rows {
+        if !out.contains(&r.workload) {
+            out.push(r.workload.clone());
+        }
+    }
+    out
+}
+
+/// The lowest figure of the peer libraries (plain use) in `profile` and
+/// `workload`.
+fn best_peer(rows: &[Row], profile: &str, workload: &str, get: fn(&Row) -> Option<f64>) -> Option<f64> {
+    rows.iter()
+        .filter(|r| r.profile == profile && r.workload == workload && r.variant.is_empty())
+        .filter(|r| PEERS.contains(&r.lib.as_str()))
+        .filter_map(get)
+        .min_by(f64::total_cmp)
+}
+
+/// The plain urix row of the same profile and workload.
+fn plain_urix<'a>(rows: &'a [Row], of: &Row) -> Option<&'a Row> {
+    rows.iter()
+        .find(|r| r.profile == of.profile && r.workload == of.workload && r.lib == "urix" && r.variant.is_empty())
 }
 
 fn fmt(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "n/a".to_string(), |v| format!("{v:.decimals$}"))
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.decimals$}"))
 }
 
+/// One markdown table per profile, headline first.
 fn table(rows: &[Row]) -> String {
     let mut out = String::new();
-    out.push_str(
-        "| workload | lib | user instr/op | kernel instr/op | wall ns/op | sys ns/op | \
-         user instr / best of io-uring, rustix-uring | wall / io-uring |\n",
-    );
-    out.push_str("|---|---|--:|--:|--:|--:|--:|--:|\n");
-    for r in rows {
-        let best =
-            [reference(rows, r.base(), "io-uring", |r| r.user), reference(rows, r.base(), "rustix-uring", |r| r.user)]
-                .into_iter()
-                .flatten()
-                .reduce(f64::min);
-        let user_ratio = r.user.zip(best).filter(|(_, b)| *b > 0.0).map(|(u, b)| u / b);
-        let wall_ratio =
-            r.wall.zip(reference(rows, r.base(), "io-uring", |r| r.wall)).filter(|(_, b)| *b > 0.0).map(|(w, b)| w / b);
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            r.workload,
-            r.lib,
-            fmt(r.user, 1),
-            fmt(r.kernel, 1),
-            fmt(r.wall, 1),
-            fmt(r.sys, 1),
-            fmt(user_ratio, 2),
-            fmt(wall_ratio, 2),
+    for profile in PROFILES {
+        let of: Vec<&Row> = rows.iter().filter(|r| r.profile == profile).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let title = match profile {
+            "bench-lto" => {
+                "Fat LTO (`--profile bench-lto`: lto = \"fat\", codegen-units = 1, panic = \"abort\"; C: -O2 -flto)"
+            }
+            _ => "Default release profile (`--release`: thin local LTO, 16 codegen units, unwind; C: -O2)",
+        };
+        let _ = writeln!(out, "### {title}\n");
+        out.push_str(
+            "| workload | lib | user instr/op | / best peer | wall ns/op (median) | wall min–max | / urix plain | sys ns/op |\n",
         );
+        out.push_str("|---|---|--:|--:|--:|--:|--:|--:|\n");
+        for r in of {
+            let best = best_peer(rows, profile, &r.workload, |r| r.user);
+            let ratio = r.user.zip(best).map(|(u, b)| u / b);
+            let plain = plain_urix(rows, r).and_then(|p| p.wall);
+            let vs_plain = if r.lib == "urix" { r.wall.zip(plain).map(|(w, p)| w / p) } else { None };
+            let spread = match (r.wall_min, r.wall_max) {
+                (Some(a), Some(b)) => format!("{a:.1}–{b:.1}"),
+                _ => "n/a".into(),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                r.workload,
+                r.label(),
+                fmt(r.user, 1),
+                fmt(ratio, 2),
+                fmt(r.wall, 1),
+                spread,
+                if r.lib == "urix" { fmt(vs_plain, 2) } else { String::new() },
+                fmt(r.sys, 1),
+            );
+        }
+        out.push('\n');
     }
     out
 }
 
-/// A tick step of 1, 2 or 5 times a power of ten giving about five ticks
-/// up to `max`.
-fn tick_step(max: f64) -> f64 {
-    let raw = (max / 5.0).max(f64::MIN_POSITIVE);
-    let pow = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * pow).find(|s| *s >= raw).unwrap_or(10.0 * pow)
+/// The bar colours, by label, in a fixed order so both panels agree.
+fn colour(i: usize) -> RGBColor {
+    const C: [RGBColor; 8] = [
+        RGBColor(0x1f, 0x77, 0xb4),
+        RGBColor(0x17, 0xbe, 0xcf),
+        RGBColor(0x2c, 0xa0, 0x2c),
+        RGBColor(0x98, 0xdf, 0x8a),
+        RGBColor(0xff, 0x7f, 0x0e),
+        RGBColor(0xd6, 0x27, 0x28),
+        RGBColor(0x94, 0x67, 0xbd),
+        RGBColor(0x7f, 0x7f, 0x7f),
+    ];
+    C[i % C.len()]
 }
 
-/// Escapes text for SVG.
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
-fn svg(rows: &[Row]) -> String {
-    // Groups in first-seen order of the base workloads; series in a fixed
-    // order (urix, its fast preset, then the others as they come).
-    let mut groups: Vec<&str> = Vec::new();
-    let mut series: Vec<String> = Vec::new();
+/// The chart: user instructions per op, a panel per profile.
+fn svg(rows: &[Row]) -> Result<String, String> {
+    let workloads = workloads(rows);
+    let mut labels: Vec<String> = Vec::new();
     for r in rows {
-        if !groups.contains(&r.base()) {
-            groups.push(r.base());
-        }
-        if !series.contains(&r.series()) {
-            series.push(r.series());
+        if !labels.contains(&r.label()) {
+            labels.push(r.label());
         }
     }
-    series.sort_by_key(|s| match s.as_str() {
-        "urix" => 0,
-        s if s.starts_with("urix") => 1,
-        "io-uring" => 2,
-        "rustix-uring" => 3,
-        _ => 4,
-    });
-    const COLORS: [&str; 5] = ["#1f6fb4", "#7cb4e3", "#e0822b", "#4a9a4a", "#888888"];
-
-    let (left, right, top, bottom) = (70.0, 20.0, 50.0, 90.0);
-    let (bar_w, bar_gap, group_gap) = (26.0, 4.0, 34.0);
-    let group_w = series.len() as f64 * (bar_w + bar_gap) - bar_gap;
-    let plot_w = groups.len() as f64 * (group_w + group_gap) + group_gap;
-    let plot_h = 300.0;
-    let (width, height) = (left + plot_w + right, top + plot_h + bottom);
-
-    let max = rows.iter().filter_map(|r| r.user).fold(0.0, f64::max);
-    let step = tick_step(if max > 0.0 { max } else { 1.0 });
-    let top_value = (max / step).ceil().max(1.0) * step;
-    let y = |v: f64| top + plot_h - v.max(0.0) / top_value * plot_h;
-
+    let max = rows.iter().filter_map(|r| r.user).fold(0.0f64, f64::max) * 1.15;
+    let profiles: Vec<&str> = PROFILES.into_iter().filter(|p| rows.iter().any(|r| r.profile == *p)).collect();
+    let (width, panel) = (1100u32, 380u32);
+    let height = panel * profiles.len() as u32 + 40 + 22 * labels.len().div_ceil(4) as u32;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(out, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        out,
-        r#"<text x="{:.0}" y="24" font-size="15" font-weight="bold">User-space instructions per operation (lower is better)</text>"#,
-        left
-    );
-    // Axis and grid.
-    let mut tick = 0.0;
-    while tick <= top_value + step / 2.0 {
-        let ty = y(tick);
-        let _ = writeln!(
-            out,
-            r##"<line x1="{left:.0}" y1="{ty:.1}" x2="{:.0}" y2="{ty:.1}" stroke="#dddddd"/><text x="{:.0}" y="{:.1}" text-anchor="end">{}</text>"##,
-            left + plot_w,
-            left - 6.0,
-            ty + 4.0,
-            tick
-        );
-        tick += step;
-    }
-    let _ = writeln!(
-        out,
-        r#"<line x1="{left:.0}" y1="{top:.0}" x2="{left:.0}" y2="{:.0}" stroke="black"/><line x1="{left:.0}" y1="{:.0}" x2="{:.0}" y2="{:.0}" stroke="black"/>"#,
-        top + plot_h,
-        top + plot_h,
-        left + plot_w,
-        top + plot_h
-    );
-    let _ = writeln!(
-        out,
-        r#"<text transform="translate(18 {:.0}) rotate(-90)" text-anchor="middle">instructions:u per op</text>"#,
-        top + plot_h / 2.0
-    );
-    // Bars.
-    for (g, group) in groups.iter().enumerate() {
-        let gx = left + group_gap + g as f64 * (group_w + group_gap);
-        // The bars this group has, side by side and centred in its slot.
-        let bars: Vec<(usize, f64)> = series
-            .iter()
-            .enumerate()
-            .filter_map(|(s, name)| {
-                rows.iter().find(|r| r.base() == *group && r.series() == *name).and_then(|r| r.user).map(|v| (s, v))
-            })
-            .collect();
-        let offset = (series.len() - bars.len()) as f64 * (bar_w + bar_gap) / 2.0;
-        for (i, &(s, v)) in bars.iter().enumerate() {
-            let name = &series[s];
-            let x = gx + offset + i as f64 * (bar_w + bar_gap);
-            let (by, bh) = (y(v), top + plot_h - y(v));
-            let _ = writeln!(
-                out,
-                r#"<rect x="{x:.1}" y="{by:.1}" width="{bar_w:.0}" height="{bh:.1}" fill="{}"><title>{} {}: {v:.1}</title></rect>"#,
-                COLORS[s.min(COLORS.len() - 1)],
-                esc(group),
-                esc(name)
-            );
-            let _ = writeln!(
-                out,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="10">{v:.0}</text>"#,
-                x + bar_w / 2.0,
-                by - 3.0
-            );
+    {
+        let root = SVGBackend::with_string(&mut out, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (legend, panels) = root.split_vertically(height - panel * profiles.len() as u32);
+        let slots = workloads.len() * (labels.len() + 1);
+        for (area, profile) in panels.split_evenly((profiles.len(), 1)).iter().zip(&profiles) {
+            let caption = match *profile {
+                "bench-lto" => "user instructions per op, fat LTO (bench-lto) — headline",
+                _ => "user instructions per op, default release profile",
+            };
+            let mut chart = ChartBuilder::on(area)
+                .caption(caption, ("sans-serif", 18))
+                .margin(10)
+                .x_label_area_size(30)
+                .y_label_area_size(50)
+                .build_cartesian_2d(0..slots, 0.0..max)
+                .map_err(|e| e.to_string())?;
+            let names = workloads.clone();
+            let per = labels.len() + 1;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_labels(workloads.len() * 2 + 1)
+                .x_label_formatter(&|x| {
+                    if x % per == per / 2 {
+                        names.get(x / per).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_desc("user instr/op")
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (w, workload) in workloads.iter().enumerate() {
+                for (l, label) in labels.iter().enumerate() {
+                    let Some(r) =
+                        rows.iter().find(|r| r.profile == *profile && &r.workload == workload && &r.label() == label)
+                    else {
+                        continue;
+                    };
+                    let Some(v) = r.user else { continue };
+                    let x = w * per + l;
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new([(x, 0.0), (x + 1, v)], colour(l).filled())))
+                        .map_err(|e| e.to_string())?;
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            format!("{v:.0}"),
+                            (x, v + max * 0.01),
+                            ("sans-serif", 10),
+                        )))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
         }
-        let _ = writeln!(
-            out,
-            r#"<text x="{:.1}" y="{:.0}" text-anchor="middle">{}</text>"#,
-            gx + group_w / 2.0,
-            top + plot_h + 18.0,
-            esc(group)
-        );
+        for (l, label) in labels.iter().enumerate() {
+            let (x, y) = (20 + 270 * (l % 4) as i32, 10 + 22 * (l / 4) as i32);
+            legend.draw(&Rectangle::new([(x, y), (x + 14, y + 14)], colour(l).filled())).map_err(|e| e.to_string())?;
+            legend.draw(&Text::new(label.clone(), (x + 20, y + 1), ("sans-serif", 13))).map_err(|e| e.to_string())?;
+        }
+        root.present().map_err(|e| e.to_string())?;
     }
-    // Legend.
-    let mut lx = left;
-    let ly = top + plot_h + 48.0;
-    for (s, name) in series.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            r#"<rect x="{lx:.0}" y="{:.0}" width="12" height="12" fill="{}"/><text x="{:.0}" y="{ly:.0}">{}</text>"#,
-            ly - 10.0,
-            COLORS[s.min(COLORS.len() - 1)],
-            lx + 16.0,
-            esc(name)
-        );
-        lx += 24.0 + 7.0 * name.len() as f64;
-    }
-    out.push_str("</svg>\n");
-    out
+    Ok(out)
 }
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (mode, path) = match args.as_slice() {
+    let (mode, path) = match &args[..] {
         [mode, path] if mode == "table" || mode == "svg" => (mode.as_str(), path),
         _ => {
             eprintln!("usage: chart {{table|svg}} RESULTS.csv");
             return ExitCode::from(2);
         }
     };
-    let rows = match std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}")).and_then(|s| parse(&s)) {
+    let rows = match std::fs::read_to_string(path).map_err(|e| e.to_string()).and_then(|s| parse(&s)) {
         Ok(rows) => rows,
         Err(e) => {
-            eprintln!("chart: {e}");
+            eprintln!("chart: {path}: {e}");
             return ExitCode::from(1);
         }
     };
-    print!("{}", if mode == "table" { table(&rows) } else { svg(&rows) });
-    ExitCode::SUCCESS
+    let text = if mode == "table" { Ok(table(&rows)) } else { svg(&rows) };
+    match text {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("chart: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const CSV: &str = "workload,lib,user_instr_per_op,kernel_instr_per_op,wall_ns_per_op,sys_ns_per_op\n\
-                       nop-single,urix,20,,300,250\n\
-                       nop-single,io-uring,40,,320,260\n\
-                       nop-single,rustix-uring,30,,310,255\n\
-                       nop-single-fast,urix,18,,240,200\n";
+    const CSV: &str =
+        "profile,workload,lib,variant,user_instr_per_op,wall_ns_per_op,wall_min_ns,wall_max_ns,sys_ns_per_op
+bench-lto,nop-batch,urix,,20,100,90,110,50
+bench-lto,nop-batch,urix,batch API,10,95,90,99,50
+bench-lto,nop-batch,io-uring,,30,120,110,130,50
+bench-lto,nop-batch,liburing,,40,,,,
+release,nop-batch,urix,,25,100,90,110,50
+";
 
     #[test]
-    fn ratios_use_the_base_workload() {
+    fn ratios_use_the_best_plain_peer() {
         let t = table(&parse(CSV).unwrap());
-        assert!(t.contains("| nop-single | urix | 20.0 | n/a | 300.0 | 250.0 | 0.67 | 0.94 |"), "{t}");
-        assert!(t.contains("| nop-single-fast | urix | 18.0 | n/a | 240.0 | 200.0 | 0.60 | 0.75 |"), "{t}");
+        assert!(t.contains("| nop-batch | urix (batch API) | 10.0 | 0.33 | 95.0 | 90.0–99.0 | 0.95 |"), "{t}");
+        assert!(t.contains("| nop-batch | liburing | 40.0 | 1.33 | n/a | n/a |  | n/a |"), "{t}");
+        assert!(t.find("Fat LTO").unwrap() < t.find("Default release").unwrap(), "headline first");
     }
 
     #[test]
-    fn ticks_are_round() {
-        assert_eq!(tick_step(48.0), 10.0);
-        assert_eq!(tick_step(130.0), 50.0);
-        assert_eq!(tick_step(7.0), 2.0);
+    fn svg_has_a_bar_per_measured_row() {
+        let s = svg(&parse(CSV).unwrap()).unwrap();
+        assert!(s.starts_with("<svg"), "{}", &s[..60.min(s.len())]);
+        // One bar per row with a figure, plus one legend square per label.
+        let rects = s.matches("<rect").count();
+        assert!(rects >= 5 + 3, "{rects} rects");
+        assert!(s.contains("urix (batch API)"));
     }
 
     #[test]
-    fn svg_has_a_bar_per_row() {
-        let s = svg(&parse(CSV).unwrap());
-        assert_eq!(s.matches("<rect x=").count(), 4 + 4, "four bars, four legend boxes");
-        assert!(s.contains("urix (fast preset)"));
+    fn short_lines_are_refused() {
+        assert!(parse("h\nbench-lto,nop-batch,urix\n").is_err());
     }
 }

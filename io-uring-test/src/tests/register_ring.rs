@@ -32,6 +32,7 @@ pub fn tests() -> Vec<Test> {
         test_once!(regression_resize_cqe32_ring_with_sq_array, requires = [reg::RESIZE_RINGS]),
         test_once!(wait_region_carries_the_timeout, requires = [reg::MEM_REGION]),
         test_once!(user_memory_wait_region, requires = [reg::MEM_REGION]),
+        test_once!(regression_submit_with_reg_wait_after_failed_entry, requires = [reg::MEM_REGION]),
         test_once!(zcrx_ifq_refused_without_a_capable_nic, requires = [reg::ZCRX_IFQ_REFUSAL]),
         test_once!(zcrx_ctrl_on_unknown_instance, requires = [reg::ZCRX_CTRL]),
         test_once!(bpf_filter_rejects_a_null_descriptor, requires = [reg::BPF_FILTER]),
@@ -326,5 +327,31 @@ fn bpf_filter_rejects_a_null_descriptor(_: &Ctx) -> anyhow::Result<()> {
     // SAFETY: a null descriptor: the kernel reads nothing and refuses.
     let r = unsafe { ring.submitter().register_bpf_filter(std::ptr::null(), 1) };
     ensure!(matches!(r, Err(Errno::FAULT | Errno::INVAL)), "null BPF filter: {r:?}");
+    Ok(())
+}
+
+/// Issue 15 item 3b for `submit_with_reg_wait`: an entry the kernel
+/// refuses at submission (a personality nobody registered) ahead of a good
+/// NOP; waiting for 2 must see both completions, not return after the
+/// kernel stopped at the first. The region entry carries a 10 s timeout,
+/// so a wait that never ends fails instead of hanging.
+fn regression_submit_with_reg_wait_after_failed_entry(_: &Ctx) -> anyhow::Result<()> {
+    let mut ring = disabled_ring()?;
+    let mut region = ring.submitter().register_wait_region(1).context("register_wait_region")?;
+    ring.submitter().register_enable_rings()?;
+    region.set(0, RegWait::new().timeout(Timespec::new().sec(10)))?;
+    let bad = opcode::Nop::new().build().user_data(1).personality(u16::MAX);
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push_multiple(&[bad, nop(2)]) }.context("push")?;
+    let r = ring.submitter().submit_with_reg_wait(2, 0);
+    if r == Err(Errno::NOSYS) {
+        unless_inexpressible(r, "submit_with_reg_wait")?;
+    }
+    let n = r.context("submit_with_reg_wait(2)")?;
+    let got: Vec<cqueue::Entry> = ring.completion().collect();
+    ensure!(got.len() == 2, "submit_with_reg_wait(2) returned Ok({n}) with {} completion(s): {got:?}", got.len());
+    ensure!(n == 2, "submit_with_reg_wait(2) returned Ok({n}); both entries were consumed");
+    ensure!(got[0].user_data_u64() == 1 && got[0].result() == Err(Errno::INVAL), "first {:?}", got[0]);
+    ensure!(got[1].user_data_u64() == 2 && got[1].result() == Ok(0), "second {:?}", got[1]);
     Ok(())
 }

@@ -27,6 +27,12 @@ pub fn tests() -> Vec<Test> {
         test!(raw_enter_forms_submit_and_wait),
         test!(squeue_wait_returns_with_room),
         test_once!(from_fd_adopts_a_ring),
+        test_once!(fast_preset_in_one_call),
+        test!(push_with_fills_in_place_across_the_wrap),
+        test!(push_multiple_runs_across_the_wrap),
+        test!(regression_submit_and_wait_two_threads),
+        test!(regression_submit_and_wait_after_failed_entry),
+        test!(regression_submit_with_args_after_failed_entry),
     ]
 }
 
@@ -439,5 +445,231 @@ fn from_fd_adopts_a_ring(_: &Ctx) -> anyhow::Result<()> {
     // SAFETY: as above; the refusal closes `dup`.
     let r = unsafe { urix::IoUring::from_fd(dup, *big.params()) };
     ensure!(r.is_err_and(|e| e == Errno::INVAL), "SQE128 ring adopted as 64-byte");
+    Ok(())
+}
+
+/// Issue 15 item 3a: two threads call `submit_and_wait(1)` on one ring at
+/// once while one read of an empty pipe is queued. One of them submits it;
+/// the other finds the SQ empty, and the kernel, having submitted fewer
+/// entries than asked, skipped its wait. Neither may return before the
+/// read can complete: the pipe is written only after `written` is set, so
+/// a caller that returns and still sees `written == false` returned
+/// without a completion in the CQ. (The sleep before the write only gives
+/// a wrong early return room to show; a slow machine cannot fail this.)
+fn regression_submit_and_wait_two_threads<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + Send,
+    C: cqueue::EntryMarker + Send,
+{
+    use std::io::Write as _;
+    use std::os::fd::AsRawFd as _;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Barrier;
+
+    if ctx.flavour.defer_taskrun {
+        skip!("SINGLE_ISSUER: only the thread that created the ring may enter it");
+    }
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let (rd, mut wr) = crate::util::pipe()?;
+    let mut buf = [0u8; 1];
+    let (submitter, mut sq, mut cq) = ring.split();
+    for round in 0..100u64 {
+        let read =
+            urix::opcode::Read::new(urix::types::Fd(rd.as_raw_fd()), buf.as_mut_ptr(), 1).build().user_data(round);
+        // SAFETY: `buf` and the pipe outlive the read: its completion is
+        // reaped below, in this round.
+        unsafe { sq.push(&S::from(read)) }.context("push")?;
+        sq.sync();
+        let written = AtomicBool::new(false);
+        let (ready, go) = (Barrier::new(3), AtomicBool::new(false));
+        let results = std::thread::scope(|s| -> anyhow::Result<Vec<(urix::Result<usize>, bool)>> {
+            let call = || {
+                ready.wait();
+                // Spin rather than sleep, so that both callers start within
+                // nanoseconds of each other and both see the entry queued.
+                while !go.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+                let r = submitter.submit_and_wait(1);
+                (r, written.load(Ordering::SeqCst))
+            };
+            let callers = [s.spawn(call), s.spawn(call)];
+            ready.wait();
+            go.store(true, Ordering::Release);
+            std::thread::sleep(Duration::from_millis(2));
+            written.store(true, Ordering::SeqCst);
+            wr.write_all(&[round as u8]).context("write the pipe")?;
+            Ok(callers.into_iter().map(|h| h.join().expect("caller panicked")).collect())
+        })?;
+        let mut consumed = 0;
+        for (r, seen_written) in results {
+            let n = r.with_context(|| format!("round {round}: submit_and_wait(1)"))?;
+            ensure!(seen_written, "round {round}: submit_and_wait(1) returned Ok({n}) before the read could complete");
+            consumed += n;
+        }
+        // Under SQPOLL the kernel reports every enter as having submitted
+        // what it was asked to; elsewhere exactly one caller submitted.
+        ensure!(ctx.flavour.sqpoll || consumed == 1, "round {round}: the callers consumed {consumed} entries");
+        cq.sync();
+        let cqe: cqueue::Entry = cq.next().with_context(|| format!("round {round}: no completion"))?.into();
+        ensure!(cqe.user_data_u64() == round && cqe.result() == Ok(1), "round {round}: completion {cqe:?}");
+        ensure!(buf[0] == round as u8, "round {round}: read {} into the buffer", buf[0]);
+        ensure!(cq.next().is_none(), "round {round}: a second completion");
+        // Hand the slot back now, or the next round's wait counts this
+        // completion as still waiting.
+        cq.sync();
+    }
+    Ok(())
+}
+
+/// Pushes an entry with a personality nobody registered (the kernel
+/// refuses it at submission, posting its EINVAL completion and stopping
+/// there) ahead of a good NOP.
+fn push_failing_then_good<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut urix::IoUring<S, C>,
+) -> anyhow::Result<()> {
+    let bad = S::from(urix::opcode::Nop::new().build().user_data(1).personality(u16::MAX));
+    let mut sq = ring.submission();
+    // SAFETY: NOPs name no memory.
+    unsafe { sq.push_multiple(&[bad, nop(2)]) }.context("push")?;
+    Ok(())
+}
+
+/// Both completions of [`push_failing_then_good`]'s entries, in order.
+fn check_failing_then_good<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut urix::IoUring<S, C>,
+    what: &str,
+    n: urix::Result<usize>,
+) -> anyhow::Result<()> {
+    let n = n.with_context(|| what.to_string())?;
+    let got: Vec<cqueue::Entry> = ring.completion().map(Into::into).collect();
+    ensure!(got.len() == 2, "{what} returned Ok({n}) with {} completion(s) in the CQ: {got:?}", got.len());
+    ensure!(n == 2, "{what} returned Ok({n}); both entries were consumed");
+    ensure!(got[0].user_data_u64() == 1 && got[0].result() == Err(Errno::INVAL), "first {:?}", got[0]);
+    ensure!(got[1].user_data_u64() == 2 && got[1].result() == Ok(0), "second {:?}", got[1]);
+    ensure!(ring.submission().is_empty(), "entries left in the SQ");
+    Ok(())
+}
+
+/// Issue 15 item 3b: an entry that fails at submission ahead of a good
+/// one; `submit_and_wait(2)` must still see both completions.
+fn regression_submit_and_wait_after_failed_entry<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    push_failing_then_good(&mut ring)?;
+    let n = ring.submit_and_wait(2);
+    check_failing_then_good(&mut ring, "submit_and_wait(2)", n)
+}
+
+/// Issue 15 item 3b for `submit_with_args` (a generous timeout, so that a
+/// wait that never ends fails instead of hanging the harness).
+fn regression_submit_with_args_after_failed_entry<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(8)?;
+    push_failing_then_good(&mut ring)?;
+    let ts = Timespec::new().sec(10);
+    let n = ring.submitter().submit_with_args(2, &SubmitArgs::new().timespec(&ts));
+    check_failing_then_good(&mut ring, "submit_with_args(2)", n)
+}
+
+/// Moves the SQ tail to `offset` slots before the end of the array, by
+/// pushing and completing `cap - offset` NOPs (user data from `u64::MAX`
+/// down, so they cannot be mistaken for the batch under test).
+fn move_tail_near_the_end<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ring: &mut urix::IoUring<S, C>,
+    offset: usize,
+) -> anyhow::Result<()> {
+    let cap = ring.submission().capacity();
+    let fill: Vec<S> = (0..(cap - offset) as u64).map(|i| nop(u64::MAX - i)).collect();
+    push_all(ring, &fill)?;
+    ring.submit_and_wait(fill.len())?;
+    reap(ring, fill.len())?;
+    // Under SQPOLL a completion can be seen before the kernel thread moves
+    // the SQ head past its entry: wait until the SQ is seen empty.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !ring.submission().is_empty() {
+        ensure!(Instant::now() < deadline, "the SQ never drained");
+        std::thread::yield_now();
+    }
+    Ok(())
+}
+
+/// `push_with`: a batch that starts 3 slots before the end of the SQE
+/// array runs across the wrap; every entry arrives once, in order, with
+/// the user data `make` gave it. A batch larger than the free room pushes
+/// nothing, and so does one larger than the ring.
+fn push_with_fills_in_place_across_the_wrap<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(16)?;
+    let cap = ring.submission().capacity();
+    move_tail_near_the_end(&mut ring, 3)?;
+    let n = cap - 2;
+    {
+        let mut sq = ring.submission();
+        // SAFETY: NOPs name no memory.
+        unsafe { sq.push_with(n, |i| nop(1000 + i as u64)) }.context("push_with into an empty SQ")?;
+        ensure!(sq.len() == n, "push_with left {} entries, expected {n}", sq.len());
+        // SAFETY: as above.
+        let r = unsafe { sq.push_with(3, |i| nop(2000 + i as u64)) };
+        ensure!(r.is_err() && sq.len() == n, "push_with of 3 into 2 free slots: {r:?}, len {}", sq.len());
+        // SAFETY: as above.
+        let r = unsafe { sq.push_with(cap + 1, |_| nop(0)) };
+        ensure!(r.is_err() && sq.len() == n, "push_with of more than the ring: {r:?}");
+    }
+    ring.submit_and_wait(n)?;
+    let got: Vec<u64> = reap(&mut ring, n)?.iter().map(|c| c.user_data_u64()).collect();
+    let want: Vec<u64> = (1000..1000 + n as u64).collect();
+    ensure!(got == want, "completions {got:?}, expected {want:?}");
+    Ok(())
+}
+
+/// `push_multiple` copies as two runs when the batch crosses the end of
+/// the SQE array: every entry arrives once, in order.
+fn push_multiple_runs_across_the_wrap<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
+    let mut ring = ctx.ring::<S, C>(16)?;
+    let cap = ring.submission().capacity();
+    move_tail_near_the_end(&mut ring, 5)?;
+    let batch: Vec<S> = (0..cap as u64).map(|i| nop(3000 + i)).collect();
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push_multiple(&batch) }.context("push_multiple of a full ring")?;
+    ring.submit_and_wait(cap)?;
+    let got: Vec<u64> = reap(&mut ring, cap)?.iter().map(|c| c.user_data_u64()).collect();
+    let want: Vec<u64> = (3000..3000 + cap as u64).collect();
+    ensure!(got == want, "completions {got:?}, expected {want:?}");
+    Ok(())
+}
+
+/// `IoUring::fast`: on a kernel with all of it (6.6 and later, ring fd
+/// registration 5.18) the ring has SINGLE_ISSUER, DEFER_TASKRUN and
+/// NO_SQARRAY and enters through a registered index; NOPs round-trip; the
+/// index can be unregistered on this thread.
+fn fast_preset_in_one_call(_: &Ctx) -> anyhow::Result<()> {
+    let (major, minor) = crate::util::kernel_version();
+    let mut ring = urix::IoUring::fast(8).context("IoUring::fast")?;
+    let p = *ring.params();
+    if (major, minor) >= (6, 6) {
+        ensure!(
+            p.is_setup_single_issuer() && p.is_setup_defer_taskrun() && p.is_setup_no_sqarray(),
+            "a {major}.{minor} kernel should grant the whole preset: {p:?}"
+        );
+        ensure!(ring.submitter().registered_ring_index().is_some(), "no registered ring index");
+    }
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push_with(4, |i| nop(40 + i as u64)) }.context("push_with")?;
+    ensure!(ring.submit_and_wait(4)? == 4, "submit_and_wait(4) on the fast preset");
+    let got: Vec<u64> = ring.completion().map(|c| c.user_data_u64()).collect();
+    ensure!(got == [40, 41, 42, 43], "completions {got:?}");
+    if ring.submitter().registered_ring_index().is_some() {
+        ring.submitter().unregister_ring_fd().context("unregister_ring_fd")?;
+        ensure!(ring.submitter().registered_ring_index().is_none(), "index still set");
+        // Enters go through the fd again.
+        // SAFETY: as above.
+        unsafe { ring.submission().push(&nop(9)) }.context("push")?;
+        ring.submit_and_wait(1)?;
+        ensure!(ring.completion().map(|c| c.user_data_u64()).eq([9]), "completion after unregistering");
+    }
     Ok(())
 }
