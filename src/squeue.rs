@@ -321,7 +321,7 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
         // SAFETY: live shared words (R1-R3); Acquire on the kernel's head (R4).
         // The tail is ours: R6 makes this the only writer.
         let (head_word, tail_word) = (queue.words.head, queue.words.tail);
-        // SAFETY: as above.
+        // SAFETY: (R1-R4) as above.
         let (head, tail) = unsafe { ((*head_word).load(Ordering::Acquire), (*tail_word).load(Ordering::Relaxed)) };
         SubmissionQueue {
             head,
@@ -615,8 +615,8 @@ unsafe fn copy_entry<E: EntryMarker>(src: &E, dst: *mut E) {
 unsafe fn copy_run<E: EntryMarker>(src: &[E], dst: *mut E) {
     let mut d = dst;
     for entry in src {
-        // SAFETY: `d` is one of the `src.len()` slots from `dst` on (the
-        // caller's promise).
+        // SAFETY: (R5) `d` is one of the `src.len()` slots from `dst` on (the
+        // caller's promise: slots the kernel is done with).
         unsafe {
             copy_entry(entry, d);
             d = d.add(1);

@@ -156,7 +156,7 @@ impl<'a> Submitter<'a> {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<usize> {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1, P1-P3) forwarded from the caller.
         decode(unsafe { enter_ring(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) })
     }
 
@@ -273,7 +273,8 @@ impl<'a> Submitter<'a> {
     ///   `io_uring_enter` in `io_uring/io_uring.c`; `io_uring_enter(2)`.
     #[inline(always)]
     pub fn submit_and_wait(&self, want: usize) -> Result<usize> {
-        // SAFETY: no extra argument.
+        // SAFETY: (S1) no extra argument; the SQ holds entries pushed under
+        // `push`'s contract (P1-P3).
         unsafe { self.submit_inner(want, 0, ptr::null(), 0) }
     }
 
@@ -304,7 +305,7 @@ impl<'a> Submitter<'a> {
         arg: *const c_void,
         argsz: usize,
     ) -> Result<usize> {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1, P1-P3) forwarded from the caller.
         decode(unsafe { submit_ring(self.fd, self.ring_index, self.sq, want, extra, arg, argsz) })
     }
 
@@ -383,7 +384,7 @@ unsafe fn enter_ring(
     // rest is the caller's promise.
     match unsafe { sys::syscall::enter(name, to_submit, min_complete, flags, arg, argsz) } {
         Ok(n) => n as Raw,
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1, P1-P3) forwarded from the caller.
         Err(e) => unsafe { enter_retry_by_fd(e, fd, to_submit, min_complete, flags, arg, argsz) },
     }
 }
@@ -440,7 +441,7 @@ unsafe fn submit_ring(
     argsz: usize,
 ) -> Raw {
     if target.mode & sys::SETUP_SQPOLL != 0 {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1, P1-P3) forwarded from the caller.
         return unsafe { submit_sqpoll(fd, target, sq, want, extra, arg, argsz) };
     }
     let len = sq_len(sq);
@@ -454,12 +455,12 @@ unsafe fn submit_ring(
     } else {
         extra
     };
-    // SAFETY: `arg` is the caller's promise; the SQ holds entries pushed
+    // SAFETY: (S1, P1-P3) `arg` is the caller's promise; the SQ holds entries pushed
     // under `push`'s contract.
     let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
     // Unsigned, so that one compare also lets errors (negative) through.
     if want > 0 && (n as usize) < len as usize {
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1, P1-P3) forwarded from the caller.
         return unsafe { wait_after_short_submit(fd, target, sq, n, want, extra, arg, argsz) };
     }
     n
@@ -500,7 +501,7 @@ unsafe fn submit_sqpoll(
     } else if flags == 0 && target.mode & sys::SETUP_IOPOLL == 0 {
         return len as Raw;
     }
-    // SAFETY: forwarded from the caller. Under SQPOLL the kernel answers
+    // SAFETY: (S1, P1-P3) forwarded from the caller. Under SQPOLL the kernel answers
     // `to_submit` (its thread consumes the entries) and then waits, so it
     // never stops short as a plain ring's enter does (`io_uring_enter` in
     // io_uring/io_uring.c).
@@ -533,7 +534,7 @@ unsafe fn wait_after_short_submit(
         }
         let len = sq_len(sq);
         let flags = flags_for_submit(want, target.mode, sq_flags(sq), extra).unwrap_or(extra);
-        // SAFETY: forwarded from the caller.
+        // SAFETY: (S1, P1-P3) forwarded from the caller.
         let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
         if n < 0 {
             return n;

@@ -1,5 +1,8 @@
 //! The table under a stand-in kernel: no ring, completions made by hand.
 //! Runs under Miri (`cargo +nightly miri test -p urix --lib owned`).
+//!
+//! T1 (test wakers): a counting waker's data pointer is always the
+//! `&'static AtomicUsize` it was made from; its vtable only reads it.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll, Waker};
@@ -420,7 +423,7 @@ mod alloc_free_waker {
         RawWaker::new(p, &VTABLE)
     }
     fn wake(p: *const ()) {
-        // SAFETY: test only: `p` is the `&'static AtomicUsize` given to
+        // SAFETY: (T1) test only: `p` is the `&'static AtomicUsize` given to
         // `counting_waker`.
         unsafe { &*p.cast::<AtomicUsize>() }.fetch_add(1, Ordering::Relaxed);
     }
@@ -429,7 +432,7 @@ mod alloc_free_waker {
 
     pub fn counting_waker(count: &'static AtomicUsize) -> Waker {
         let raw = RawWaker::new(core::ptr::from_ref(count).cast(), &VTABLE);
-        // SAFETY: test only: the vtable's functions keep the RawWaker
+        // SAFETY: (T1) test only: the vtable's functions keep the RawWaker
         // contract for a `'static` counter.
         unsafe { Waker::from_raw(raw) }
     }

@@ -114,7 +114,7 @@ impl Submitter<'_> {
     pub fn submit_with_reg_wait(&self, want: usize, index: u32) -> Result<usize> {
         let offset = (index as usize).checked_mul(size_of::<RegWait>()).ok_or(Errno::FAULT)?;
         let extra = sys::ENTER_EXT_ARG | sys::ENTER_EXT_ARG_REG;
-        // SAFETY: with EXT_ARG_REG the "pointer" is a byte offset into the
+        // SAFETY: (S1) with EXT_ARG_REG the "pointer" is a byte offset into the
         // registered region, which the kernel bounds-checks; nothing of
         // ours is read. Entries in the SQ were pushed under `push`'s contract.
         unsafe { self.submit_inner(want, extra, offset as *const _, size_of::<RegWait>()) }
