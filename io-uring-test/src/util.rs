@@ -122,6 +122,38 @@ pub fn tempfile() -> anyhow::Result<File> {
         .with_context(|| format!("O_TMPFILE in {}", dir.display()))
 }
 
+/// `mmap` with a 64-bit file offset on every target: on 32-bit glibc
+/// `mmap`'s `off_t` is 32 bits, too small for the io_uring mmap offsets
+/// (`IORING_OFF_PBUF_RING` is `0x8000_0000`), while `mmap64` (glibc) and
+/// `mmap` (musl, whose `off_t` is always 64 bits) take the whole value.
+/// Returns `MAP_FAILED` as mmap does.
+///
+/// # Safety
+/// As for `mmap(2)` with a null address hint.
+pub unsafe fn mmap64(
+    len: usize,
+    prot: libc::c_int,
+    flags: libc::c_int,
+    fd: std::os::fd::RawFd,
+    offset: u64,
+) -> anyhow::Result<*mut libc::c_void> {
+    let offset = i64::try_from(offset).context("mmap offset")?;
+    // SAFETY: the caller's promise; the offset is the kernel's 64-bit one.
+    #[cfg(target_env = "gnu")]
+    let ptr = unsafe { libc::mmap64(std::ptr::null_mut(), len, prot, flags, fd, offset) };
+    // SAFETY: as above; `off_t` is 64 bits outside glibc.
+    #[cfg(not(target_env = "gnu"))]
+    let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags, fd, offset) };
+    Ok(ptr)
+}
+
+/// The kernel's page size (4 KiB on x86_64, 4, 16 or 64 KiB on arm64).
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).expect("sysconf(_SC_PAGESIZE)")
+}
+
 /// Page-aligned memory for registered buffers (std's allocator gives no
 /// page alignment, and huge-page coalescing wants it).
 pub struct Pages {
@@ -142,11 +174,9 @@ impl Pages {
     }
 
     fn map(len: usize, flags: libc::c_int, fd: std::os::fd::RawFd, offset: u64) -> anyhow::Result<Pages> {
-        let offset = libc::off_t::try_from(offset).context("mmap offset")?;
         // SAFETY: a new mapping at an address the kernel picks; no existing
         // memory is touched.
-        let ptr =
-            unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, flags, fd, offset) };
+        let ptr = unsafe { mmap64(len, libc::PROT_READ | libc::PROT_WRITE, flags, fd, offset)? };
         ensure!(ptr != libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
         Ok(Pages { ptr: ptr.cast(), len })
     }

@@ -31,6 +31,14 @@ mod smoke {
     #[no_mangle]
     extern "C" fn rust_eh_personality() {}
 
+    /// 32-bit ARM's unwind tables (`.ARM.exidx`) name the C++ personality
+    /// routine, which libgcc_eh would provide; nothing here unwinds, so it
+    /// is never called. (A static build links libgcc_eh for static libc's
+    /// sake, and takes it from there: build.rs.)
+    #[cfg(all(target_arch = "arm", not(target_feature = "crt-static")))]
+    #[no_mangle]
+    extern "C" fn __aeabi_unwind_cpp_pr0() {}
+
     /// Writes `text` to stdout.
     fn say(text: &[u8]) {
         // SAFETY: fd 1 is open for the whole life of the process (the C

@@ -300,10 +300,10 @@ mod tests {
 
     #[test]
     fn madvise_encodes_every_field_len64_in_off() {
-        let p = 0x7000_0000_0000usize as *const c_void;
+        let p = 0x7000_f000usize as *const c_void;
         let e = Madvise::new(p, 8192, Advice::DontNeed).len64(6 << 30).build();
         let want =
-            Sqe { opcode: 25, fd: -1, addr: 0x7000_0000_0000, len: 8192, off: 6 << 30, op_flags: 4, ..Sqe::default() };
+            Sqe { opcode: 25, fd: -1, addr: 0x7000_f000, len: 8192, off: 6 << 30, op_flags: 4, ..Sqe::default() };
         assert_eq!(e.0, want);
         assert_eq!(Madvise::new(p, 8192, Advice::DontNeed).build().0, Sqe { off: 0, ..want });
     }

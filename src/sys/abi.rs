@@ -5,12 +5,30 @@
 //! Every struct here is plain old data: any bit pattern is a valid value, so
 //! whatever the kernel writes into them can be read without undefined
 //! behaviour. Layouts are checked against KERNEL-ABI.md §f at compile time.
+//!
+//! On 32-bit targets (`u64` is 4-aligned on i386, 8-aligned on arm and
+//! riscv32; `usize` is 4 bytes) the kernel's structs copied here keep the
+//! same sizes and offsets: each `__u64` in them sits at a multiple of 8 and
+//! each struct's size is a multiple of 8, so that one layout serves native
+//! and compat tasks. The assertions below are of sizes and offsets, which must
+//! hold on every target (CI checks i686, armv7, aarch64, riscv64 and
+//! powerpc64le: `.ci/cross-check`); alignment is asserted only where the
+//! kernel's header says `__aligned_u64` (`rsrc.rs`) or this crate relies on
+//! it (`Sqe`).
 
 use static_assertions::{assert_eq_size, const_assert_eq};
 
 /// `struct io_uring_sqe` (64 bytes), with the unions flattened to the
 /// members this crate writes. Overlapping kernel names are noted per field.
-#[repr(C)]
+///
+/// `align(8)`: the kernel declares the u64 fields as plain `__u64`, which is
+/// only 4-aligned on i386 (and 8-aligned everywhere else), but every slot of
+/// the SQ array it maps sits at a multiple of 64 bytes from a page, so an
+/// SQE is always 8-aligned there. Saying so on every target keeps the
+/// word-wise copy into a slot (`squeue::copy_entry`) one code path; the
+/// layout itself (size and offsets, asserted below) is the kernel's on
+/// 32- and 64-bit targets alike.
+#[repr(C, align(8))]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub(crate) struct Sqe {
     /// `opcode`: a raw `u8`, never an enum.
@@ -230,6 +248,7 @@ macro_rules! assert_offsets {
 }
 
 assert_eq_size!(Sqe, [u8; 64]);
+// Our own choice (see `Sqe`), not the C type's: it is 4 on i386.
 const_assert_eq!(core::mem::align_of::<Sqe>(), 8);
 assert_offsets!(Sqe {
     opcode @ 0, flags @ 1, ioprio @ 2, fd @ 4, off @ 8, addr @ 16, len @ 24,

@@ -58,3 +58,9 @@ pub(crate) mod syscall;
 pub(crate) use abi::*;
 pub(crate) use consts::*;
 pub(crate) use rsrc::*;
+
+// The ring's head and tail words are `AtomicU32`, a buffer ring's tail an
+// `AtomicU16` (no 64-bit atomics anywhere, so armv7 and other 32-bit
+// targets need nothing they lack): say so where a target cannot.
+#[cfg(not(all(target_has_atomic = "32", target_has_atomic = "16")))]
+compile_error!("urix needs native 16- and 32-bit atomics (the kernel shares ring indices through them)");

@@ -4,7 +4,10 @@
 use static_assertions::{assert_eq_size, const_assert_eq};
 
 /// `struct io_uring_rsrc_register` (FILES2, BUFFERS2).
-#[repr(C)]
+///
+/// `data` and `tags` are `__aligned_u64` in the kernel's header, which makes
+/// the struct 8-aligned on i386 too; `align(8)` says the same here.
+#[repr(C, align(8))]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub(crate) struct RsrcRegister {
     pub nr: u32,
@@ -15,8 +18,8 @@ pub(crate) struct RsrcRegister {
 }
 
 /// `struct io_uring_files_update` (FILES_UPDATE) and, same layout,
-/// `struct io_uring_rsrc_update` (RING_FDS).
-#[repr(C)]
+/// `struct io_uring_rsrc_update` (RING_FDS). `data` is `__aligned_u64`.
+#[repr(C, align(8))]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub(crate) struct RsrcUpdate {
     pub offset: u32,
@@ -24,8 +27,9 @@ pub(crate) struct RsrcUpdate {
     pub data: u64,
 }
 
-/// `struct io_uring_rsrc_update2` (FILES_UPDATE2, BUFFERS_UPDATE).
-#[repr(C)]
+/// `struct io_uring_rsrc_update2` (FILES_UPDATE2, BUFFERS_UPDATE). `data`
+/// and `tags` are `__aligned_u64`.
+#[repr(C, align(8))]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub(crate) struct RsrcUpdate2 {
     pub offset: u32,
@@ -161,6 +165,10 @@ assert_eq_size!(RsrcUpdate2, [u8; 32]);
 const_assert_eq!(core::mem::offset_of!(RsrcUpdate2, tags), 16);
 const_assert_eq!(core::mem::offset_of!(RsrcUpdate2, nr), 24);
 assert_eq_size!(FileIndexRange, [u8; 16]);
+// `__aligned_u64` members: 8-aligned on every target, i386 included.
+const_assert_eq!(core::mem::align_of::<RsrcRegister>(), 8);
+const_assert_eq!(core::mem::align_of::<RsrcUpdate>(), 8);
+const_assert_eq!(core::mem::align_of::<RsrcUpdate2>(), 8);
 
 /// `struct io_uring_query_hdr` (QUERY, 6.18): one link of a query chain.
 #[repr(C)]

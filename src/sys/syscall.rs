@@ -91,6 +91,16 @@ mod imp {
     const NR_ENTER: usize = 426;
     const NR_REGISTER: usize = 427;
 
+    // Checked against the kernel's tables for the target being built
+    // (`cargo test`, and `.ci/cross-check` for aarch64 and riscv64).
+    #[cfg(test)]
+    const _: () = {
+        use linux_raw_sys::general as nr;
+        assert!(NR_SETUP == nr::__NR_io_uring_setup as usize);
+        assert!(NR_ENTER == nr::__NR_io_uring_enter as usize);
+        assert!(NR_REGISTER == nr::__NR_io_uring_register as usize);
+    };
+
     /// A six-argument Linux syscall.
     ///
     /// # Safety

@@ -28,9 +28,20 @@ pub fn tests() -> Vec<Test> {
     ]
 }
 
-const PAGE: usize = 4096;
-/// 4 GiB + one page: a u32 length of this is one page.
+/// The unit of every file and memory range here: 64 KiB, a multiple of the
+/// page size of every kernel the harness runs on (4 KiB on x86_64, 4, 16
+/// or 64 KiB on arm64), so that ranges are page-aligned on all of them.
+/// `check_page` asserts it rather than assuming it.
+const PAGE: usize = 64 * 1024;
+/// 4 GiB + one `PAGE`: a u32 length of this is one `PAGE`.
 const BEYOND_U32: u64 = (1 << 32) + PAGE as u64;
+
+/// Fails unless `PAGE` is a whole number of the kernel's pages.
+fn check_page() -> anyhow::Result<()> {
+    let sys = crate::util::page_size();
+    ensure!(PAGE.is_multiple_of(sys), "the kernel's page size {sys} does not divide PAGE ({PAGE})");
+    Ok(())
+}
 
 fn rw_file(t: &TempDir, name: &str) -> anyhow::Result<File> {
     OpenOptions::new().read(true).write(true).create_new(true).open(t.join(name)).context("create test file")
@@ -117,8 +128,6 @@ fn fallocate_grows_keeps_size_and_punches<S: squeue::EntryMarker, C: cqueue::Ent
     Ok(())
 }
 
-/// Which pages of `file[offset .. offset + pages * PAGE]` are in the page
-/// cache, by mincore(2) on an untouched shared mapping.
 /// Skips a page-cache test on tmpfs, where the cached pages are the file
 /// itself: DONTNEED succeeds and keeps them (as under the old-kernel VM,
 /// whose only file system is tmpfs).
@@ -127,28 +136,41 @@ fn skip_on_tmpfs(file: &File) -> anyhow::Result<()> {
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
     // SAFETY: a live fd and a pointer to a statfs buffer.
     ensure!(unsafe { libc::fstatfs(file.as_raw_fd(), &mut st) } == 0, "fstatfs");
-    if st.f_type == libc::TMPFS_MAGIC {
+    // Filesystem magics are 32-bit values; `f_type` and the constant have
+    // different integer types on glibc, musl and 32-bit targets.
+    if st.f_type as u32 == libc::TMPFS_MAGIC as u32 {
         crate::skip!("the temp dir is on tmpfs, which cannot drop a file's pages");
     }
     Ok(())
 }
 
+/// Which `PAGE`s of `file[offset .. offset + pages * PAGE]` are in the page
+/// cache, by mincore(2) on an untouched shared mapping: true if all of the
+/// kernel's pages in it are, false if none is; a `PAGE` only partly cached
+/// is an error.
 fn resident(file: &File, offset: u64, pages: usize) -> anyhow::Result<Vec<bool>> {
+    check_page()?;
     let len = pages * PAGE;
+    let per = PAGE / crate::util::page_size();
     // SAFETY: a fresh read-only shared mapping of a file we own; nothing
     // else uses the address range, and it is unmapped below.
-    let addr = unsafe {
-        libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), offset as i64)
-    };
+    let addr = unsafe { crate::util::mmap64(len, libc::PROT_READ, libc::MAP_SHARED, file.as_raw_fd(), offset)? };
     ensure!(addr != libc::MAP_FAILED, "mmap: {}", std::io::Error::last_os_error());
-    let mut vec = vec![0u8; pages];
-    // SAFETY: `addr` is a mapping of `len` bytes; `vec` has one byte per page.
+    let mut vec = vec![0u8; pages * per];
+    // SAFETY: `addr` is a mapping of `len` bytes; `vec` has one byte per
+    // kernel page of it.
     let r = unsafe { libc::mincore(addr, len, vec.as_mut_ptr()) };
     let err = std::io::Error::last_os_error();
     // SAFETY: unmaps exactly the mapping made above.
     unsafe { libc::munmap(addr, len) };
     ensure!(r == 0, "mincore: {err}");
-    Ok(vec.iter().map(|&v| v & 1 == 1).collect())
+    let mut out = Vec::with_capacity(pages);
+    for (i, chunk) in vec.chunks(per).enumerate() {
+        let cached = chunk.iter().filter(|&&v| v & 1 == 1).count();
+        ensure!(cached == 0 || cached == per, "PAGE {i}: {cached} of its {per} pages cached");
+        out.push(cached == per);
+    }
+    Ok(out)
 }
 
 fn fadvise_dontneed_drops_cached_pages<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
@@ -264,6 +286,7 @@ impl Drop for Anon {
 fn madvise_dontneed_zeroes_anonymous_pages<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ctx: &Ctx,
 ) -> anyhow::Result<()> {
+    check_page()?;
     let mut ring = ctx.ring::<S, C>(8)?;
     let m = Anon::new(3 * PAGE)?;
     for p in 0..3 {
@@ -290,8 +313,11 @@ fn madvise_dontneed_zeroes_anonymous_pages<S: squeue::EntryMarker, C: cqueue::En
 
 fn madvise_len64_reaches_beyond_4gib<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> anyhow::Result<()> {
     needs_kernel(6, 12, "a 64-bit MADVISE length (in off)")?;
+    check_page()?;
+    let Some(total) = usize::try_from(BEYOND_U32).ok().and_then(|b| b.checked_add(PAGE)) else {
+        crate::skip!("a {}-bit process cannot map more than 4 GiB", usize::BITS);
+    };
     let mut ring = ctx.ring::<S, C>(8)?;
-    let total = BEYOND_U32 as usize + PAGE;
     let m = match Anon::new(total) {
         Ok(m) => m,
         Err(e) => crate::skip!("cannot reserve {total} bytes of address space: {e}"),

@@ -229,19 +229,21 @@ fn wait_region_carries_the_timeout(_: &Ctx) -> anyhow::Result<()> {
 
     let mut ring = disabled_ring()?;
     let mut region = ring.submitter().register_wait_region(4).context("register_wait_region")?;
-    ensure!(region.len() == 4096 / 64, "a page holds 64 entries, got {}", region.len());
+    // One page of 64-byte entries: 64 of them with 4 KiB pages, 256 with 16 KiB.
+    let per_page = u32::try_from(crate::util::page_size() / 64)?;
+    ensure!(region.len() == per_page, "a page holds {per_page} entries, got {}", region.len());
     // One region per ring.
     ensure!(ring.submitter().register_wait_region(4).map(drop) == Err(Errno::BUSY), "second region");
     ring.submitter().register_enable_rings()?;
     region.set(0, RegWait::new().timeout(Timespec::new().nsec(200_000_000)))?;
     region.set(3, RegWait::new().timeout(Timespec::new().nsec(30_000_000)))?;
-    ensure!(region.set(64, RegWait::new()) == Err(Errno::INVAL), "index past the region");
+    ensure!(region.set(per_page, RegWait::new()) == Err(Errno::INVAL), "index past the region");
     ensure!(region.get(3) == Some(RegWait::new().timeout(Timespec::new().nsec(30_000_000))));
     // Each index carries its own timeout.
     check_reg_wait(&mut ring, 3, 30)?;
     check_reg_wait(&mut ring, 0, 200)?;
     // Past the end of the region the kernel refuses.
-    let r = ring.submitter().submit_with_reg_wait(1, 64);
+    let r = ring.submitter().submit_with_reg_wait(1, per_page);
     ensure!(r == Err(Errno::FAULT), "index past the region: {r:?}");
     // A ring without a region: the kernel (6.13 on, which this test
     // requires) bounds-checks the index against a region of size 0.
@@ -252,10 +254,12 @@ fn wait_region_carries_the_timeout(_: &Ctx) -> anyhow::Result<()> {
 
 fn user_memory_wait_region(_: &Ctx) -> anyhow::Result<()> {
     let mut ring = disabled_ring()?;
-    let mut mem = Pages::new(4096)?;
+    // The kernel wants whole pages of user memory.
+    let page = crate::util::page_size();
+    let mut mem = Pages::new(page)?;
     let mut desc = io_uring_region_desc {
         user_addr: mem.ptr as u64,
-        size: 4096,
+        size: page as u64,
         flags: IORING_MEM_REGION_TYPE_USER,
         ..Default::default()
     };

@@ -125,8 +125,9 @@ where
 }
 
 /// Sends `n` NOPs through `split()`: this thread pushes and submits, a
-/// second one reaps; every user data must come back exactly once, within
-/// `limit`. Returns the time it took.
+/// second one reaps; every user data must come back exactly once, and
+/// neither side may go `limit` without progress (a stall, not slowness:
+/// under emulation a million NOPs take minutes). Returns the time it took.
 pub(super) fn split_nops<S, C>(ring: &mut urix::IoUring<S, C>, n: u64, limit: Duration) -> anyhow::Result<Duration>
 where
     S: squeue::EntryMarker + Send,
@@ -136,12 +137,12 @@ where
     let reaped = AtomicU64::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
     let start = Instant::now();
-    let deadline = start + limit;
     let (submitter, mut sq, mut cq) = ring.split();
     let seen = std::thread::scope(|s| -> anyhow::Result<Vec<u8>> {
         let reaper = s.spawn(|| -> anyhow::Result<Vec<u8>> {
             let mut seen = vec![0u8; n as usize];
             let mut count = 0u64;
+            let mut deadline = Instant::now() + limit;
             while count < n {
                 cq.sync();
                 let before = count;
@@ -158,14 +159,21 @@ where
                         bail!("reaper stopped after {count} completions");
                     }
                     std::thread::yield_now();
+                } else {
+                    deadline = Instant::now() + limit;
                 }
             }
             Ok(seen)
         });
         let mut next = 0u64;
+        let (mut deadline, mut last_reaped) = (Instant::now() + limit, 0);
         let result = (|| -> anyhow::Result<()> {
             while next < n {
-                let in_flight = next - reaped.load(Ordering::Acquire);
+                let done = reaped.load(Ordering::Acquire);
+                if done != last_reaped {
+                    (deadline, last_reaped) = (Instant::now() + limit, done);
+                }
+                let in_flight = next - done;
                 let room = (cq_cap - in_flight).min(n - next).min(64);
                 for _ in 0..room {
                     // SAFETY: NOPs name no memory.

@@ -82,7 +82,7 @@ fn sendmsg_on_tcp<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx) -> 
     // SAFETY: all-zero is a valid msghdr.
     let mut msg: libc::msghdr = unsafe { zeroed() };
     msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
-    msg.msg_iovlen = iov.len();
+    msg.msg_iovlen = iov.len() as _; // size_t on glibc, c_int on musl
     let e = opcode::SendMsg::new(Fd(client.as_raw_fd()), msghdr(&msg)).flags(SendFlags::NOSIGNAL).build().user_data(1);
     push_all(&mut ring, &[S::from(e)])?;
     let got = reap(&mut ring, 1)?;
@@ -149,7 +149,7 @@ fn sendmsg_udp_with_name<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &C
     msg.msg_name = (&mut dest as *mut libc::sockaddr_in).cast();
     msg.msg_namelen = size_of::<libc::sockaddr_in>() as u32;
     msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
-    msg.msg_iovlen = iov.len();
+    msg.msg_iovlen = iov.len() as _; // size_t on glibc, c_int on musl
     let e = opcode::SendMsg::new(Fd(tx.as_raw_fd()), msghdr(&msg)).build().user_data(1);
     push_all(&mut ring, &[S::from(e)])?;
     let got = reap(&mut ring, 1)?;
@@ -335,7 +335,7 @@ fn sendmsg_zc_result_then_notification<S: squeue::EntryMarker, C: cqueue::EntryM
     // SAFETY: all-zero is a valid msghdr.
     let mut msg: libc::msghdr = unsafe { zeroed() };
     msg.msg_iov = iov.as_ptr() as *mut libc::iovec;
-    msg.msg_iovlen = iov.len();
+    msg.msg_iovlen = iov.len() as _; // size_t on glibc, c_int on musl
     let e = opcode::SendMsgZc::new(Fd(client.as_raw_fd()), msghdr(&msg))
         .ioprio(8) // IORING_SEND_ZC_REPORT_USAGE
         .flags(SendFlags::NOSIGNAL)
