@@ -381,7 +381,7 @@ fn stress_sqpoll_idle_and_wake(_: &Ctx) -> anyhow::Result<()> {
     while wakes < want {
         ensure!(start.elapsed() < limit, "only {wakes} wake-ups in {limit:?}");
         // Wait (without entering) until the thread sleeps.
-        let idle_deadline = Instant::now() + Duration::from_secs(2);
+        let idle_deadline = Instant::now() + crate::util::PATIENCE;
         while !ring.submission().need_wakeup() {
             ensure!(Instant::now() < idle_deadline, "the SQPOLL thread never went idle");
             std::thread::sleep(Duration::from_micros(200));
@@ -398,7 +398,7 @@ fn stress_sqpoll_idle_and_wake(_: &Ctx) -> anyhow::Result<()> {
                 fast += 1;
             }
             ring.submit()?;
-            let deadline = Instant::now() + Duration::from_secs(2);
+            let deadline = Instant::now() + crate::util::PATIENCE;
             loop {
                 if let Some(c) = ring.completion().next() {
                     ensure!(c.user_data_u64() == ops && c.result() == Ok(0), "NOP {ops}: {c:?}");
