@@ -15,8 +15,8 @@ use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
-use crate::util::PATIENCE;
 use crate::util::push_all;
+use crate::util::PATIENCE;
 
 const POLL_ADD: Req = Req::Op(opcode::PollAdd::CODE, "POLL_ADD");
 const POLL_REMOVE: Req = Req::Op(opcode::PollRemove::CODE, "POLL_REMOVE");

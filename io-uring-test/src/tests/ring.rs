@@ -119,8 +119,10 @@ where
 }
 
 /// Sends `n` NOPs through `split()`: this thread pushes and submits, a
-/// second one reaps; every user data must come back exactly once, within
-/// `limit`. Returns the time it took.
+/// second one reaps; every user data must come back exactly once, and the
+/// run fails if no completion arrives for `limit` (a stall, not a slow
+/// machine: under QEMU with both cores busy a million NOPs can take minutes,
+/// issue 15 item 8). Returns the time it took.
 pub(super) fn split_nops<S, C>(ring: &mut urix::IoUring<S, C>, n: u64, limit: Duration) -> anyhow::Result<Duration>
 where
     S: squeue::EntryMarker + Send,
@@ -130,12 +132,12 @@ where
     let reaped = AtomicU64::new(0);
     let failed = std::sync::atomic::AtomicBool::new(false);
     let start = Instant::now();
-    let deadline = start + limit;
     let (submitter, mut sq, mut cq) = ring.split();
     let seen = std::thread::scope(|s| -> anyhow::Result<Vec<u8>> {
         let reaper = s.spawn(|| -> anyhow::Result<Vec<u8>> {
             let mut seen = vec![0u8; n as usize];
             let mut count = 0u64;
+            let mut progress = Instant::now();
             while count < n {
                 cq.sync();
                 let before = count;
@@ -148,18 +150,25 @@ where
                 }
                 reaped.store(count, Ordering::Release);
                 if count == before {
-                    if failed.load(Ordering::Relaxed) || Instant::now() > deadline {
+                    if failed.load(Ordering::Relaxed) || progress.elapsed() > limit {
                         bail!("reaper stopped after {count} completions");
                     }
                     std::thread::yield_now();
+                } else {
+                    progress = Instant::now();
                 }
             }
             Ok(seen)
         });
         let mut next = 0u64;
         let result = (|| -> anyhow::Result<()> {
+            let (mut last_reaped, mut progress) = (0u64, Instant::now());
             while next < n {
-                let in_flight = next - reaped.load(Ordering::Acquire);
+                let done = reaped.load(Ordering::Acquire);
+                if done != last_reaped {
+                    (last_reaped, progress) = (done, Instant::now());
+                }
+                let in_flight = next - done;
                 let room = (cq_cap - in_flight).min(n - next).min(64);
                 for _ in 0..room {
                     // SAFETY: NOPs name no memory.
@@ -171,7 +180,7 @@ where
                 sq.sync();
                 submitter.submit()?;
                 if room == 0 {
-                    ensure!(Instant::now() < deadline, "submitter stuck at {next}");
+                    ensure!(progress.elapsed() < limit, "submitter stuck at {next}");
                     std::thread::yield_now();
                 }
             }

@@ -32,6 +32,7 @@ pub fn tests() -> Vec<Test> {
         test!(link_timeout_cancels_a_slow_read, requires = [READ, LINK_TIMEOUT]),
         test!(link_timeout_update, requires = [READ, LINK_TIMEOUT, TIMEOUT_REMOVE]),
         test!(link_failure_cancels_the_rest_unless_hardlinked, requires = [TIMEOUT, NOP]),
+        test!(immediate_timeouts_carry_their_nanoseconds, requires = [TIMEOUT, READ, LINK_TIMEOUT]),
     ]
 }
 
@@ -286,5 +287,36 @@ fn link_failure_cancels_the_rest_unless_hardlinked<S: squeue::EntryMarker, C: cq
     let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 6)?.result() == Err(Errno::TIME), "timeout: {:?}", find(&got, 6)?.result());
     ensure!(find(&got, 7)?.result() == Ok(0), "hard-linked nop: {:?}", find(&got, 7)?.result());
+    Ok(())
+}
+
+/// IORING_TIMEOUT_IMMEDIATE_ARG (7.1): the duration travels in the entry.
+/// 15,000,000 as an address is unmapped: a kernel that read a timespec there
+/// would fail the entry with EFAULT, not time out.
+fn immediate_timeouts_carry_their_nanoseconds<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    needs_kernel(7, 1, "IORING_TIMEOUT_IMMEDIATE_ARG")?;
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let start = Instant::now();
+    push_all(&mut ring, &[S::from(opcode::Timeout::nanos(15_000_000).build().user_data(1))])?;
+    let c = one(&mut ring)?;
+    let took = start.elapsed();
+    ensure!(c.result() == Err(Errno::TIME), "immediate timeout: {:?}", c.result());
+    ensure!(took >= Duration::from_millis(15), "fired after {took:?}, before 15 ms");
+    // A linked one on a read of an empty pipe: the timer must win.
+    let (rx, _tx) = pipe()?;
+    let mut buf = [0u8; 8];
+    let r = opcode::Read::new(Fd(rx.as_raw_fd()), buf.as_mut_ptr(), 8).build().user_data(2);
+    let lt = opcode::LinkTimeout::nanos(10_000_000).build().user_data(3);
+    push_all(&mut ring, &[S::from(r.flags(squeue::Flags::IO_LINK)), S::from(lt)])?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
+    ensure!(find(&got, 2)?.result() == Err(Errno::CANCELED), "read: {:?}", find(&got, 2)?.result());
+    ensure!(find(&got, 3)?.result() == Err(Errno::TIME), "link timeout: {:?}", find(&got, 3)?.result());
+    // Count-completed form: with a long duration the count wins.
+    let t = opcode::Timeout::nanos(60_000_000_000).count(1).build().user_data(4);
+    push_all(&mut ring, &[S::from(t), crate::util::nop(5)])?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
+    ensure!(find(&got, 4)?.result() == Ok(0), "count-completed immediate timeout: {got:?}");
     Ok(())
 }
