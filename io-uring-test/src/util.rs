@@ -204,6 +204,21 @@ impl BufRing {
             .context("register_buf_ring")
     }
 
+    /// Registers it with `io_uring_buf_reg` flags and `min_left` (7.1).
+    pub fn register_min_left<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+        &self,
+        uring: &IoUring<S, C>,
+        bgid: u16,
+        flags: u16,
+        min_left: u32,
+    ) -> anyhow::Result<()> {
+        // SAFETY: as in `register`.
+        unsafe {
+            uring.submitter().register_buf_ring_min_left(self.ring.ptr.cast(), self.entries, bgid, flags, min_left)
+        }
+        .context("register_buf_ring_min_left")
+    }
+
     /// Hands buffer `bid` to the kernel.
     pub fn provide(&mut self, bid: u16) {
         self.provide_len(bid, self.buf_len);
