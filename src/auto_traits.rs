@@ -98,6 +98,11 @@ assert_impl_all!(io_uring_zcrx_ifq_reg: Send, Sync);
 assert_impl_all!(io_uring_zcrx_offsets: Send, Sync);
 assert_impl_all!(io_uring_zcrx_rqe: Send, Sync);
 assert_impl_all!(ZcrxCtrl: Send, Sync);
+// A filter borrows its program (`&[BpfInsn]`), which is Send + Sync.
+assert_impl_all!(crate::types::BpfFilter<'static>: Send, Sync);
+assert_impl_all!(crate::types::BpfInsn: Send, Sync);
+assert_impl_all!(crate::types::io_uring_bpf: Send, Sync);
+assert_impl_all!(crate::register::TaskRestrictions<1>: Send, Sync);
 assert_impl_all!(CloneBuffersFlags: Send, Sync);
 assert_impl_all!(FsyncFlags: Send, Sync);
 assert_impl_all!(TimeoutFlags: Send, Sync);
@@ -153,10 +158,12 @@ plain_builders!(
     UringCmd16,
     UringCmd80,
     UringCmd128,
+    ZoneResetAll,
 );
 
 pointer_builders!(
     Accept,
+    GetSockName,
     Bind,
     Connect,
     EpollCtl,

@@ -1,8 +1,9 @@
 //! Commands: [`UringCmd16`], [`UringCmd80`], [`UringCmd128`] pass a
 //! driver-defined command to the file's `->uring_cmd` handler (NVMe
 //! passthrough, ublk, ...); the socket commands [`SetSockOpt`],
-//! [`GetSockOpt`], [`SiocInq`] and [`SiocOutq`] are the same operation
-//! aimed at a socket.
+//! [`GetSockOpt`], [`SiocInq`], [`SiocOutq`] and [`GetSockName`] are the
+//! same operation aimed at a socket, and [`ZoneResetAll`] at a zoned block
+//! device.
 //!
 //! All of them complete with a command-specific result; a file without a
 //! `->uring_cmd` handler (a regular file, a pipe) gives `-EOPNOTSUPP`.
@@ -10,10 +11,11 @@
 use super::{entry, set_target, sqe};
 use crate::squeue::{Entry, Entry128};
 use crate::sys::{
-    Sqe, SOCKET_URING_OP_GETSOCKOPT, SOCKET_URING_OP_SETSOCKOPT, SOCKET_URING_OP_SIOCINQ, SOCKET_URING_OP_SIOCOUTQ,
-    URING_CMD_FIXED,
+    Sqe, BLOCK_URING_CMD_ZONE_RESET_ALL, SOCKET_URING_OP_GETSOCKNAME, SOCKET_URING_OP_GETSOCKOPT,
+    SOCKET_URING_OP_SETSOCKOPT, SOCKET_URING_OP_SIOCINQ, SOCKET_URING_OP_SIOCOUTQ, URING_CMD_FIXED,
 };
 use crate::types::sealed::{Target, UseFixed};
+use crate::types::{SocketAddrLen, SocketAddrStorage};
 use core::ffi::c_void;
 
 /// `IORING_OP_URING_CMD`.
@@ -319,10 +321,100 @@ impl SiocOutq {
     }
 }
 
+/// The local (or, with [`peer`](Self::peer), the remote) address of a
+/// socket, like `getsockname(2)` / `getpeername(2)` (`IORING_OP_URING_CMD`
+/// with `SOCKET_URING_OP_GETSOCKNAME`, 6.19; older kernels give
+/// `-EOPNOTSUPP`; no man page; kernel: `io_uring/cmd_net.c`).
+///
+/// Completes with 0; the kernel writes the address to `addr` and its length
+/// to `*addrlen`, which holds the room at `addr` on entry. Both must stay
+/// valid until the CQE. An unconnected socket's peer gives `-ENOTCONN`.
+#[derive(Debug)]
+pub struct GetSockName {
+    fd: Target,
+    addr: *mut SocketAddrStorage,
+    addrlen: *mut SocketAddrLen,
+    peer: bool,
+}
+
+impl GetSockName {
+    /// The opcode number, `IORING_OP_URING_CMD`.
+    pub const CODE: u8 = URING_CMD;
+
+    /// Asks for socket `fd`'s own address.
+    #[inline]
+    pub fn new(fd: impl UseFixed, addr: *mut SocketAddrStorage, addrlen: *mut SocketAddrLen) -> Self {
+        GetSockName { fd: fd.into_target(), addr, addrlen, peer: false }
+    }
+
+    /// Asks for the peer's address instead, like `getpeername(2)`
+    /// (`optlen` 1 in the entry).
+    #[inline]
+    pub const fn peer(mut self, peer: bool) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// The submission entry.
+    #[inline]
+    pub fn build(self) -> Entry {
+        let mut sqe = cmd_sqe(URING_CMD, self.fd, SOCKET_URING_OP_GETSOCKNAME, None, Some(self.addr as u64));
+        sqe.addr3 = self.addrlen as u64;
+        sqe.file_index = u32::from(self.peer);
+        entry(sqe)
+    }
+}
+
+/// Resets every zone of a zoned block device, like
+/// `ioctl(BLKRESETZONE)` over the whole disk (`IORING_OP_URING_CMD` with
+/// `BLOCK_URING_CMD_ZONE_RESET_ALL`, 7.3; no man page; kernel: `io_uring/uring_cmd.c`
+/// passes it to the block layer's handler in `block/ioctl.c`).
+///
+/// `fd` is the block device, opened for writing. Completes with 0; a
+/// device that is not zoned gives `-EOPNOTSUPP`, a kernel without the
+/// command `-ENOTTY` or `-EINVAL`.
+#[derive(Debug)]
+pub struct ZoneResetAll {
+    fd: Target,
+}
+
+impl ZoneResetAll {
+    /// The opcode number, `IORING_OP_URING_CMD`.
+    pub const CODE: u8 = URING_CMD;
+
+    /// Resets every zone of `fd`.
+    #[inline]
+    pub fn new(fd: impl UseFixed) -> Self {
+        ZoneResetAll { fd: fd.into_target() }
+    }
+
+    /// The submission entry.
+    #[inline]
+    pub fn build(self) -> Entry {
+        entry(cmd_sqe(URING_CMD, self.fd, BLOCK_URING_CMD_ZONE_RESET_ALL, None, None))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::types::{Fd, Fixed};
+
+    #[test]
+    fn getsockname_puts_address_length_and_side_where_the_kernel_reads_them() {
+        let (a, l) = (0x1000 as *mut SocketAddrStorage, 0x2000 as *mut SocketAddrLen);
+        let e = GetSockName::new(Fd(4), a, l).build();
+        let want = Sqe { opcode: 46, fd: 4, off: join(5, 0), addr: 0x1000, addr3: 0x2000, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        let e = GetSockName::new(Fixed(4), a, l).peer(true).build();
+        assert_eq!(e.0, Sqe { flags: 1, file_index: 1, ..want });
+    }
+
+    #[test]
+    fn zone_reset_all_is_the_block_command_0x1201() {
+        let e = ZoneResetAll::new(Fd(6)).build();
+        assert_eq!(e.0, Sqe { opcode: 46, fd: 6, off: join(0x1201, 0), ..Sqe::default() });
+    }
 
     fn cmd_bytes<const N: usize>() -> [u8; N] {
         let mut c = [0u8; N];

@@ -15,7 +15,7 @@
 
 use super::{entry, prep_rw, set_target, sqe};
 use crate::squeue::{Entry, Flags};
-use crate::sys::{RECVSEND_BUNDLE, RECV_MULTISHOT};
+use crate::sys::{RECVSEND_BUNDLE, RECVSEND_FIXED_BUF, RECV_MULTISHOT};
 use crate::types::sealed::{Target, UseFixed};
 use rustix::io_uring::{IoringRecvFlags, MsgHdr, RecvFlags};
 
@@ -49,6 +49,7 @@ pub struct Recv {
     flags: RecvFlags,
     buf_group: u16,
     ioprio: u16,
+    buf_index: Option<u16>,
 }
 
 impl Recv {
@@ -58,7 +59,7 @@ impl Recv {
     /// Receives into `buf[..len]` from socket `fd`.
     #[inline]
     pub fn new(fd: impl UseFixed, buf: *mut u8, len: u32) -> Self {
-        Recv { fd: fd.into_target(), buf, len, flags: RecvFlags::empty(), buf_group: 0, ioprio: 0 }
+        Recv { fd: fd.into_target(), buf, len, flags: RecvFlags::empty(), buf_group: 0, ioprio: 0, buf_index: None }
     }
 
     setters! {
@@ -70,6 +71,11 @@ impl Recv {
         /// io_uring receive flags, e.g. `IoringRecvFlags::POLL_FIRST.bits()`
         /// (`IORING_RECVSEND_POLL_FIRST`, 5.19; default 0).
         ioprio: u16;
+        /// Receive into registered buffer `buf_index` (`buf[..len]` must lie
+        /// inside it; `IORING_RECVSEND_FIXED_BUF` on plain RECV, 7.2; kernel:
+        /// `io_uring/net.c`; older kernels fail it with `EINVAL`). It takes
+        /// the place of `buf_group` in the entry (default `None`).
+        buf_index: Option<u16>;
     }
 
     /// The submission entry.
@@ -79,6 +85,10 @@ impl Recv {
         sqe.op_flags = self.flags.bits();
         sqe.buf_index = self.buf_group;
         sqe.ioprio = self.ioprio;
+        if let Some(index) = self.buf_index {
+            sqe.ioprio |= RECVSEND_FIXED_BUF;
+            sqe.buf_index = index;
+        }
         entry(sqe)
     }
 }

@@ -35,6 +35,7 @@ pub struct Send {
     dest_addr: *const SocketAddrStorage,
     dest_addr_len: SocketAddrLen,
     ioprio: u16,
+    buf_index: Option<u16>,
 }
 
 impl Send {
@@ -53,6 +54,7 @@ impl Send {
             dest_addr: core::ptr::null(),
             dest_addr_len: 0,
             ioprio: 0,
+            buf_index: None,
         }
     }
 
@@ -80,6 +82,11 @@ impl Send {
         /// 5.19): wait for room in the socket before the first attempt
         /// (default 0).
         ioprio: u16;
+        /// Send from registered buffer `buf_index` (`buf` must lie inside
+        /// it; `IORING_RECVSEND_FIXED_BUF` on plain SEND, 7.2; kernel:
+        /// `io_uring/net.c`; older kernels fail it with `EINVAL`)
+        /// (default `None`).
+        buf_index: Option<u16>;
     }
 
     /// The submission entry.
@@ -91,6 +98,10 @@ impl Send {
         sqe.ioprio = self.ioprio;
         if self.vectorized {
             sqe.ioprio |= sys::SEND_VECTORIZED;
+        }
+        if let Some(index) = self.buf_index {
+            sqe.ioprio |= sys::RECVSEND_FIXED_BUF;
+            sqe.buf_index = index;
         }
         entry(sqe)
     }
@@ -207,6 +218,7 @@ pub struct SendZc {
     dest_addr_len: SocketAddrLen,
     flags: SendFlags,
     zc_flags: IoringSendFlags,
+    notif_user_data: u64,
 }
 
 impl SendZc {
@@ -226,6 +238,7 @@ impl SendZc {
             dest_addr_len: 0,
             flags: SendFlags::empty(),
             zc_flags: IoringSendFlags::empty(),
+            notif_user_data: 0,
         }
     }
 
@@ -256,6 +269,12 @@ impl SendZc {
         /// notification's result says whether the data was copied after
         /// all) (default none).
         zc_flags: IoringSendFlags;
+        /// The user data of the `F_NOTIF` notification CQE, carried in
+        /// `sqe->addr3` (7.1; kernel: `io_uring/net.c`): non-zero values
+        /// replace the request's own user data there, so that the
+        /// notification can name the buffer to free (default 0: the
+        /// request's user data, as on every older kernel, which ignore it).
+        notif_user_data: u64;
     }
 
     /// The submission entry.
@@ -272,6 +291,7 @@ impl SendZc {
             sqe.buf_index = index;
         }
         set_dest(&mut sqe, self.dest_addr, self.dest_addr_len);
+        sqe.addr3 = self.notif_user_data;
         entry(sqe)
     }
 }

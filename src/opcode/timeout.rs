@@ -1,6 +1,8 @@
 //! Timeouts: [`Timeout`], [`TimeoutRemove`], [`TimeoutUpdate`],
 //! [`LinkTimeout`].
 
+use core::marker::PhantomData;
+
 use rustix::io_uring::io_uring_user_data;
 
 use super::{entry, sqe};
@@ -21,9 +23,13 @@ use crate::types::{TimeoutFlags, Timespec};
 /// period with `F_MORE`, `count` times (0 = until removed).
 #[derive(Debug)]
 pub struct Timeout {
-    timespec: *const Timespec,
+    /// The timespec's address, or the nanoseconds when `immediate`.
+    addr: u64,
+    immediate: bool,
     count: u32,
     flags: TimeoutFlags,
+    /// Holds a pointer like every builder that may (not `Send`).
+    _ptr: PhantomData<*const Timespec>,
 }
 
 impl Timeout {
@@ -34,7 +40,16 @@ impl Timeout {
     /// [`TimeoutFlags::ABS`]).
     #[inline]
     pub fn new(timespec: *const Timespec) -> Self {
-        Timeout { timespec, count: 0, flags: TimeoutFlags::empty() }
+        Timeout { addr: timespec as u64, immediate: false, count: 0, flags: TimeoutFlags::empty(), _ptr: PhantomData }
+    }
+
+    /// A timeout of `nanos` nanoseconds carried in the entry itself
+    /// (`IORING_TIMEOUT_IMMEDIATE_ARG`, 7.1; `-EINVAL` in the CQE before;
+    /// kernel: `io_uring/timeout.c`): no timespec to keep alive. With
+    /// [`TimeoutFlags::ABS`] it is a point in time of the timeout's clock.
+    #[inline]
+    pub fn nanos(nanos: u64) -> Self {
+        Timeout { addr: nanos, immediate: true, count: 0, flags: TimeoutFlags::empty(), _ptr: PhantomData }
     }
 
     setters! {
@@ -51,10 +66,10 @@ impl Timeout {
     #[inline]
     pub fn build(self) -> Entry {
         let mut sqe = sqe(Self::CODE, -1);
-        sqe.addr = self.timespec as u64;
+        sqe.addr = self.addr;
         sqe.len = 1;
         sqe.off = self.count as u64;
-        sqe.op_flags = self.flags.bits();
+        sqe.op_flags = immediate(self.flags, self.immediate).bits();
         entry(sqe)
     }
 }
@@ -153,8 +168,12 @@ impl TimeoutUpdate {
 /// started, not from the copy.
 #[derive(Debug)]
 pub struct LinkTimeout {
-    timespec: *const Timespec,
+    /// The timespec's address, or the nanoseconds when `immediate`.
+    addr: u64,
+    immediate: bool,
     flags: TimeoutFlags,
+    /// As in [`Timeout`].
+    _ptr: PhantomData<*const Timespec>,
 }
 
 impl LinkTimeout {
@@ -164,7 +183,15 @@ impl LinkTimeout {
     /// A linked timeout of `timespec`.
     #[inline]
     pub fn new(timespec: *const Timespec) -> Self {
-        LinkTimeout { timespec, flags: TimeoutFlags::empty() }
+        LinkTimeout { addr: timespec as u64, immediate: false, flags: TimeoutFlags::empty(), _ptr: PhantomData }
+    }
+
+    /// A linked timeout of `nanos` nanoseconds carried in the entry itself
+    /// (`IORING_TIMEOUT_IMMEDIATE_ARG`, 7.1; `-EINVAL` before; kernel:
+    /// `io_uring/timeout.c`).
+    #[inline]
+    pub fn nanos(nanos: u64) -> Self {
+        LinkTimeout { addr: nanos, immediate: true, flags: TimeoutFlags::empty(), _ptr: PhantomData }
     }
 
     setters! {
@@ -176,10 +203,21 @@ impl LinkTimeout {
     #[inline]
     pub fn build(self) -> Entry {
         let mut sqe = sqe(Self::CODE, -1);
-        sqe.addr = self.timespec as u64;
+        sqe.addr = self.addr;
         sqe.len = 1;
-        sqe.op_flags = self.flags.bits();
+        sqe.op_flags = immediate(self.flags, self.immediate).bits();
         entry(sqe)
+    }
+}
+
+/// `flags`, with `IMMEDIATE_ARG` set when the entry carries nanoseconds
+/// (a `flags` setter called after `nanos` must not turn it into a pointer).
+#[inline]
+fn immediate(flags: TimeoutFlags, immediate: bool) -> TimeoutFlags {
+    if immediate {
+        flags.union(TimeoutFlags::IMMEDIATE_ARG)
+    } else {
+        flags
     }
 }
 
@@ -187,6 +225,19 @@ impl LinkTimeout {
 mod tests {
     use super::*;
     use crate::sys::Sqe;
+
+    #[test]
+    fn immediate_timeouts_carry_nanoseconds() {
+        let e = Timeout::nanos(15_000_000).count(2).flags(TimeoutFlags::ETIME_SUCCESS).build();
+        let want =
+            Sqe { opcode: 11, fd: -1, addr: 15_000_000, len: 1, off: 2, op_flags: 0x80 | 0x20, ..Sqe::default() };
+        assert_eq!(e.0, want);
+        let e = LinkTimeout::nanos(7).flags(TimeoutFlags::BOOTTIME).build();
+        assert_eq!(e.0, Sqe { opcode: 15, fd: -1, addr: 7, len: 1, op_flags: 0x80 | 0x4, ..Sqe::default() });
+        // A pointer timeout never gets the flag by itself.
+        let ts = Timespec::new();
+        assert_eq!(Timeout::new(&ts).build().0.op_flags, 0);
+    }
 
     #[test]
     fn timeout_defaults() {

@@ -47,8 +47,36 @@ impl Submitter<'_> {
         bgid: u16,
         flags: u16,
     ) -> Result<()> {
-        let reg =
-            BufReg { ring_addr: ring_addr as u64, ring_entries: u32::from(ring_entries), bgid, flags, resv: [0; 3] };
+        // SAFETY: (S1, S2) forwarded.
+        unsafe { self.register_buf_ring_min_left(ring_addr, ring_entries, bgid, flags, 0) }
+    }
+
+    /// As [`register_buf_ring_with_flags`](Self::register_buf_ring_with_flags)
+    /// (`IORING_REGISTER_PBUF_RING`, 5.19; `io_uring_register_buf_ring(3)`),
+    /// with `io_uring_buf_reg.min_left` (7.1, incremental rings only;
+    /// kernel: `io_uring/kbuf.c`): a buffer whose unused remainder falls
+    /// below `min_left` bytes is retired as if used up (its completion has
+    /// no `F_BUF_MORE`) instead of being offered again. Kernels before 7.1
+    /// refuse a non-zero `min_left` with `EINVAL`, as reserved space.
+    ///
+    /// # Safety
+    /// As for [`register_buf_ring_with_flags`](Self::register_buf_ring_with_flags).
+    pub unsafe fn register_buf_ring_min_left(
+        &self,
+        ring_addr: *mut c_void,
+        ring_entries: u16,
+        bgid: u16,
+        flags: u16,
+        min_left: u32,
+    ) -> Result<()> {
+        let reg = BufReg {
+            ring_addr: ring_addr as u64,
+            ring_entries: u32::from(ring_entries),
+            bgid,
+            flags,
+            min_left,
+            resv: [0; 5],
+        };
         // SAFETY: (S1, S2) `reg` is a valid io_uring_buf_reg; the ring memory is the
         // caller's promise.
         unsafe { self.register_raw(sys::REGISTER_PBUF_RING, ptr::from_ref(&reg).cast(), 1) }?;

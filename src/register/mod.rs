@@ -3,6 +3,7 @@
 //! Each family lives in its own file and adds its calls to
 //! [`Submitter`](crate::Submitter).
 
+mod bpf;
 mod buf_ring;
 mod buffers;
 mod clock;
@@ -20,10 +21,11 @@ mod ring_fd;
 mod sync_cancel;
 mod zcrx;
 
+pub use bpf::register_task_bpf;
 pub use files::SKIP_FILE;
 pub use msg_ring::send_msg_ring;
 pub use probe::{Opcode, Probe};
 pub use query::{query_opcodes, query_scq, query_zcrx, QueryOpcodes, QueryScq, QueryZcrx};
 pub use region::WaitRegion;
-pub use restrictions::{RegisterOpcode, Restriction};
+pub use restrictions::{register_task_restrictions, RegisterOpcode, Restriction, TaskRestrictions};
 pub use zcrx::register_task_bpf_filter;

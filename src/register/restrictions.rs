@@ -80,6 +80,51 @@ impl Restriction {
     }
 }
 
+/// `struct io_uring_task_restriction` with its `N` rules: restrictions
+/// for every ring a task creates (7.0). The header and the rules lie in one
+/// block, as the kernel reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct TaskRestrictions<const N: usize> {
+    flags: u16,
+    nr_res: u16,
+    resv: [u32; 3],
+    rules: [Restriction; N],
+}
+
+impl<const N: usize> TaskRestrictions<N> {
+    /// The rules `rules` (at most 65,535; more are refused with `EINVAL`
+    /// when registered).
+    pub const fn new(rules: [Restriction; N]) -> Self {
+        let nr_res = if N > u16::MAX as usize { u16::MAX } else { N as u16 };
+        TaskRestrictions { flags: 0, nr_res, resv: [0; 3], rules }
+    }
+
+    /// The rules.
+    pub const fn rules(&self) -> &[Restriction; N] {
+        &self.rules
+    }
+}
+
+/// Restricts every ring the calling task creates from now on, and those of
+/// the children it forks, to `res` (`IORING_REGISTER_RESTRICTIONS` with fd
+/// -1, 7.0; `EINVAL` before; `io_uring_register(2)` describes the rules,
+/// not yet the task-wide form; kernel: `io_uring/register.c`).
+/// Rings created afterwards refuse what the rules do not allow with
+/// `EACCES`. It cannot be undone.
+pub fn register_task_restrictions<const N: usize>(res: &TaskRestrictions<N>) -> Result<()> {
+    if N > usize::from(u16::MAX) {
+        return Err(rustix::io::Errno::INVAL);
+    }
+    // SAFETY: the kernel reads the header and `nr_res` rules that follow it,
+    // all inside `res`; fd -1 is the task-wide form, nr_args 1.
+    unsafe { sys::syscall::register(-1, sys::REGISTER_RESTRICTIONS, ptr::from_ref(res).cast(), 1) }?;
+    Ok(())
+}
+
+static_assertions::assert_eq_size!(TaskRestrictions<0>, [u8; 16]);
+static_assertions::assert_eq_size!(TaskRestrictions<2>, [u8; 48]);
+
 impl Submitter<'_> {
     /// Installs `res` as the ring's only permitted operations
     /// (`IORING_REGISTER_RESTRICTIONS`, 5.10; `io_uring_register(2)`). Only

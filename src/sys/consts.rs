@@ -114,6 +114,10 @@ pub(crate) const REGISTER_MEM_REGION: u32 = 34;
 pub(crate) const REGISTER_QUERY: u32 = 35;
 pub(crate) const REGISTER_ZCRX_CTRL: u32 = 36;
 pub(crate) const REGISTER_BPF_FILTER: u32 = 37;
+// io_uring/bpf_filter.h (7.0).
+pub(crate) const BPF_CMD_FILTER: u16 = 1;
+pub(crate) const BPF_FILTER_DENY_REST: u32 = 1;
+pub(crate) const BPF_FILTER_SZ_STRICT: u32 = 2;
 /// `IORING_REGISTER_USE_REGISTERED_RING`: OR-ed into the opcode, `fd` is a registered ring index.
 pub(crate) const REGISTER_USE_REGISTERED_RING: u32 = 1 << 31;
 
@@ -142,6 +146,7 @@ pub(crate) const TIMEOUT_REALTIME: u32 = 1 << 3;
 pub(crate) const TIMEOUT_LINK_TIMEOUT_UPDATE: u32 = 1 << 4;
 pub(crate) const TIMEOUT_ETIME_SUCCESS: u32 = 1 << 5;
 pub(crate) const TIMEOUT_MULTISHOT: u32 = 1 << 6;
+pub(crate) const TIMEOUT_IMMEDIATE_ARG: u32 = 1 << 7;
 
 /// `SPLICE_F_FD_IN_FIXED` (`splice_flags`): `splice_fd_in` is a registered file.
 pub(crate) const SPLICE_F_FD_IN_FIXED: u32 = 1 << 31;
@@ -208,6 +213,8 @@ pub(crate) const SOCKET_URING_OP_GETSOCKOPT: u32 = 2;
 pub(crate) const SOCKET_URING_OP_SETSOCKOPT: u32 = 3;
 pub(crate) const SOCKET_URING_OP_TX_TIMESTAMP: u32 = 4;
 pub(crate) const SOCKET_URING_OP_GETSOCKNAME: u32 = 5;
+// `BLOCK_URING_CMD_ZONE_RESET_ALL` = `_IO(0x12, 1)` (7.3, linux/blkzoned.h).
+pub(crate) const BLOCK_URING_CMD_ZONE_RESET_ALL: u32 = (0x12 << 8) | 1;
 
 // Special values.
 /// `IORING_FILE_INDEX_ALLOC`: "the kernel picks a free direct-descriptor slot".

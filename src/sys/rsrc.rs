@@ -104,7 +104,7 @@ pub(crate) struct CloneBuffers {
     pub pad: [u32; 3],
 }
 
-/// `struct io_uring_buf_reg` (6.18 form).
+/// `struct io_uring_buf_reg` (7.1 form: `min_left` in what was reserved).
 #[repr(C)]
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
 pub(crate) struct BufReg {
@@ -112,8 +112,12 @@ pub(crate) struct BufReg {
     pub ring_entries: u32,
     pub bgid: u16,
     pub flags: u16,
-    pub resv: [u64; 3],
+    pub min_left: u32,
+    pub resv: [u32; 5],
 }
+
+static_assertions::assert_eq_size!(BufReg, [u8; 40]);
+static_assertions::const_assert_eq!(core::mem::offset_of!(BufReg, min_left), 16);
 
 /// `struct io_uring_buf_status`.
 #[repr(C)]

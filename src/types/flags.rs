@@ -27,6 +27,12 @@ bitflags! {
         /// Fire repeatedly: every period posts a CQE with `F_MORE`; the
         /// count is the number of expirations, 0 for "until removed" (6.4).
         const MULTISHOT = sys::TIMEOUT_MULTISHOT;
+        /// `addr` holds the timeout in nanoseconds, not a pointer to a
+        /// timespec (7.1; older kernels fail the entry with `-EINVAL`).
+        /// Set by [`Timeout::nanos`](crate::opcode::Timeout::nanos) and
+        /// [`LinkTimeout::nanos`](crate::opcode::LinkTimeout::nanos), which
+        /// keep it set whatever [`flags`](crate::opcode::Timeout::flags) says.
+        const IMMEDIATE_ARG = sys::TIMEOUT_IMMEDIATE_ARG;
     }
 }
 

@@ -1,6 +1,7 @@
 //! Value types shared by the builders, the queues and the submitter, and
 //! the rustix types that builder signatures use.
 
+mod bpf;
 mod buf_ring_entry;
 mod cancel;
 mod fd;
@@ -15,6 +16,7 @@ mod submit_args;
 mod timespec;
 mod zcrx;
 
+pub use bpf::{bpf_ctx, io_uring_bpf, io_uring_bpf_filter, BpfFilter, BpfFilterFlags, BpfInsn};
 pub use buf_ring_entry::BufRingEntry;
 pub use cancel::CancelBuilder;
 pub use fd::{Fd, Fixed};

@@ -13,6 +13,7 @@ use urix::{cqueue, opcode, squeue, Errno};
 use super::poll::{expect_nothing, find, one, pipe, reap_within};
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
+use crate::util::PATIENCE;
 use crate::util::{needs_kernel, push_all};
 
 const ASYNC_CANCEL: Req = Req::Op(opcode::AsyncCancel::CODE, "ASYNC_CANCEL");
@@ -36,7 +37,7 @@ fn async_cancel_by_user_data<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx
     push_all(&mut ring, &[S::from(r)])?;
     expect_nothing(&mut ring, Duration::from_millis(2))?;
     push_all(&mut ring, &[S::from(opcode::AsyncCancel::new(1u64.into()).build().user_data(2))])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 1)?.result() == Err(Errno::CANCELED), "read: {:?}", find(&got, 1)?.result());
     ensure!(find(&got, 2)?.result() == Ok(0), "cancel: {:?}", find(&got, 2)?.result());
     // The read is really gone: the data stays in the pipe.
@@ -47,10 +48,10 @@ fn async_cancel_by_user_data<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx
     ensure!(unsafe { libc::ioctl(rx.as_raw_fd(), libc::FIONREAD, &mut n) } == 0 && n == 4, "{n} bytes left");
 
     // A pending timeout is cancellable too.
-    let ts = Timespec::new().sec(5);
+    let ts = Timespec::new().sec(60);
     push_all(&mut ring, &[S::from(opcode::Timeout::new(&ts).build().user_data(3))])?;
     push_all(&mut ring, &[S::from(opcode::AsyncCancel::new(3u64.into()).build().user_data(4))])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 3)?.result() == Err(Errno::CANCELED), "timeout: {:?}", find(&got, 3)?.result());
     ensure!(find(&got, 4)?.result() == Ok(0), "cancel: {:?}", find(&got, 4)?.result());
 
@@ -80,14 +81,14 @@ fn async_cancel2_by_user_data_and_fd<S: squeue::EntryMarker, C: cqueue::EntryMar
     // By user_data through the builder: exactly that read.
     let c = opcode::AsyncCancel2::new(CancelBuilder::user_data(4u64)).build().user_data(10);
     push_all(&mut ring, &[S::from(c)])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 10)?.result() == Ok(0), "cancel ud 4: {:?}", find(&got, 10)?.result());
     ensure!(find(&got, 4)?.result() == Err(Errno::CANCELED), "read 4: {:?}", find(&got, 4)?.result());
 
     // By fd, first match only: one of the reads on `rx`.
     let c = opcode::AsyncCancel2::new(CancelBuilder::fd(Fd(rx.as_raw_fd()))).build().user_data(11);
     push_all(&mut ring, &[S::from(c)])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 11)?.result() == Ok(0), "cancel fd: {:?}", find(&got, 11)?.result());
     let gone = got.iter().find(|c| c.user_data_u64() != 11).context("no read completed")?;
     ensure!((1..=3).contains(&gone.user_data_u64()), "cancelled read {}", gone.user_data_u64());
@@ -97,7 +98,7 @@ fn async_cancel2_by_user_data_and_fd<S: squeue::EntryMarker, C: cqueue::EntryMar
     // By fd with all(): the other two on `rx`; the count is the result.
     let c = opcode::AsyncCancel2::new(CancelBuilder::fd(Fd(rx.as_raw_fd())).all()).build().user_data(12);
     push_all(&mut ring, &[S::from(c)])?;
-    let got = reap_within(&mut ring, 3, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 3, PATIENCE)?;
     ensure!(find(&got, 12)?.result() == Ok(2), "cancel fd all: {:?}", find(&got, 12)?.result());
     for c in got.iter().filter(|c| c.user_data_u64() != 12) {
         ensure!(c.user_data_u64() <= 3 && c.user_data_u64() != gone.user_data_u64(), "cancelled {}", c.user_data_u64());
@@ -126,7 +127,7 @@ fn async_cancel2_by_opcode_and_any<S: squeue::EntryMarker, C: cqueue::EntryMarke
     let mut ring = ctx.ring::<S, C>(16)?;
     let (rx, _tx) = pipe()?;
     let mut buf = [0u8; 8];
-    let ts = Timespec::new().sec(5);
+    let ts = Timespec::new().sec(60);
     let mut entries: Vec<S> = (1..=3).map(|ud| S::from(opcode::Timeout::new(&ts).build().user_data(ud))).collect();
     entries.push(S::from(opcode::Read::new(Fd(rx.as_raw_fd()), buf.as_mut_ptr(), 8).build().user_data(4)));
     push_all(&mut ring, &entries)?;
@@ -135,7 +136,7 @@ fn async_cancel2_by_opcode_and_any<S: squeue::EntryMarker, C: cqueue::EntryMarke
     // Every pending TIMEOUT, and nothing else.
     let by_op = CancelBuilder::opcode(opcode::Timeout::CODE).all();
     push_all(&mut ring, &[S::from(opcode::AsyncCancel2::new(by_op).build().user_data(10))])?;
-    let got = reap_within(&mut ring, 4, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 4, PATIENCE)?;
     ensure!(find(&got, 10)?.result() == Ok(3), "cancel by opcode: {:?}", find(&got, 10)?.result());
     for ud in 1..=3 {
         ensure!(find(&got, ud)?.result() == Err(Errno::CANCELED), "timeout {ud}: {:?}", find(&got, ud)?.result());
@@ -145,7 +146,7 @@ fn async_cancel2_by_opcode_and_any<S: squeue::EntryMarker, C: cqueue::EntryMarke
     // any().all(): whatever is left (the read).
     let any = CancelBuilder::any().all();
     push_all(&mut ring, &[S::from(opcode::AsyncCancel2::new(any).build().user_data(11))])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 11)?.result() == Ok(1), "cancel any: {:?}", find(&got, 11)?.result());
     ensure!(find(&got, 4)?.result() == Err(Errno::CANCELED), "read: {:?}", find(&got, 4)?.result());
 
@@ -174,7 +175,7 @@ fn async_cancel2_by_registered_file<S: squeue::EntryMarker, C: cqueue::EntryMark
     expect_nothing(&mut ring, Duration::from_millis(2))?;
     let c = opcode::AsyncCancel2::new(CancelBuilder::fd(Fixed(1))).build().user_data(10);
     push_all(&mut ring, &[S::from(c)])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 10)?.result() == Ok(0), "cancel Fixed(1): {:?}", find(&got, 10)?.result());
     ensure!(find(&got, 1)?.result() == Err(Errno::CANCELED), "read on Fixed(1): {:?}", find(&got, 1)?.result());
     expect_nothing(&mut ring, Duration::from_millis(2)).context("the read on Fixed(0) must survive")?;
@@ -185,7 +186,7 @@ fn async_cancel2_by_registered_file<S: squeue::EntryMarker, C: cqueue::EntryMark
     ensure!(c.result() == Err(Errno::BADF), "cancel Fixed(5): {:?}", c.result());
     let c = opcode::AsyncCancel2::new(CancelBuilder::fd(Fixed(0)).all()).build().user_data(12);
     push_all(&mut ring, &[S::from(c)])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 12)?.result() == Ok(1), "cancel Fixed(0) all: {:?}", find(&got, 12)?.result());
     ensure!(find(&got, 2)?.result() == Err(Errno::CANCELED), "read on Fixed(0): {:?}", find(&got, 2)?.result());
     Ok(())

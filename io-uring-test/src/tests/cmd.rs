@@ -32,6 +32,8 @@ pub fn tests() -> Vec<Test> {
         test!(uring_cmd16_socket_op_and_no_driver, requires = [CMD]),
         test!(uring_cmd80_on_sqe128_rings, requires = [CMD]),
         test!(uring_cmd128_on_sqe128_rings, requires = [Req::Op(opcode::UringCmd128::CODE, "URING_CMD128")]),
+        test!(getsockname_and_getpeername_name_the_ends, requires = [CMD]),
+        crate::test_once!(zone_reset_all_empties_every_zone, requires = [CMD]),
     ]
 }
 
@@ -253,5 +255,70 @@ fn uring_cmd128_on_sqe128_rings<S: squeue::EntryMarker + 'static, C: cqueue::Ent
     wait_inq(server.as_raw_fd(), 13)?;
     let c = one(&mut ring, e)?;
     ensure!(c.result() == Ok(13), "UringCmd128 SIOCINQ: {:?}", c.result());
+    Ok(())
+}
+
+fn getsockname_and_getpeername_name_the_ends<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
+    ctx: &Ctx,
+) -> anyhow::Result<()> {
+    needs_kernel(6, 19, "SOCKET_URING_OP_GETSOCKNAME")?;
+    use urix::types::{SocketAddrLen, SocketAddrStorage};
+    let mut ring = ctx.ring::<S, C>(8)?;
+    let (client, server) = tcp_pair()?;
+    let mut port_of = |peer: bool| -> anyhow::Result<(u16, u16)> {
+        // SAFETY: an all-zero sockaddr_storage is valid.
+        let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut len = size_of::<libc::sockaddr_storage>() as SocketAddrLen;
+        let ptr = (&mut addr as *mut libc::sockaddr_storage).cast::<SocketAddrStorage>();
+        let e = opcode::GetSockName::new(Fd(client.as_raw_fd()), ptr, &mut len).peer(peer).build();
+        let c = one(&mut ring, e)?;
+        ensure!(c.result() == Ok(0), "getsockname(peer={peer}): {:?}", c.result());
+        ensure!(len as usize == size_of::<libc::sockaddr_in>(), "length {len}");
+        ensure!(i32::from(addr.ss_family) == libc::AF_INET, "family {}", addr.ss_family);
+        // SAFETY: an AF_INET address, as just checked.
+        let sin = unsafe { *(&addr as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+        Ok((u16::from_be(sin.sin_port), len as u16))
+    };
+    let (mine, _) = port_of(false)?;
+    let (theirs, _) = port_of(true)?;
+    ensure!(mine == client.local_addr()?.port(), "own port {mine}, std says {}", client.local_addr()?.port());
+    ensure!(theirs == server.local_addr()?.port(), "peer port {theirs}, std says {}", server.local_addr()?.port());
+    Ok(())
+}
+
+/// BLOCK_URING_CMD_ZONE_RESET_ALL (7.3) on the zoned device the VM runner
+/// names in IO_URING_TEST_ZONED_DEV (QEMU's zoned NVMe namespace). A write
+/// where a zone's write pointer is not fails; after the reset it succeeds
+/// and what was written reads back as zeros.
+fn zone_reset_all_empties_every_zone(_: &Ctx) -> anyhow::Result<()> {
+    use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
+    needs_kernel(7, 3, "BLOCK_URING_CMD_ZONE_RESET_ALL")?;
+    let dev = match std::env::var("IO_URING_TEST_ZONED_DEV") {
+        Ok(d) if !d.is_empty() => d,
+        _ => skip!("no zoned block device (IO_URING_TEST_ZONED_DEV unset: .ci/kernels gives one to the 7.3 VM)"),
+    };
+    let name = dev.rsplit('/').next().unwrap_or_default();
+    let zone_sectors: u64 =
+        std::fs::read_to_string(format!("/sys/block/{name}/queue/chunk_sectors"))?.trim().parse()?;
+    let zone = zone_sectors * 512;
+    ensure!(zone >= 8192, "zone size {zone}");
+    let f = std::fs::OpenOptions::new().read(true).write(true).custom_flags(libc::O_DIRECT).open(&dev)?;
+    let mut page = crate::util::Pages::new(4096)?;
+    page.bytes().fill(0xa5);
+    // Fill the start of zones 0 and 1 (sequential writes at each pointer).
+    for z in 0..2 {
+        f.write_all_at(page.bytes(), z * zone).with_context(|| format!("write at zone {z}'s pointer"))?;
+    }
+    ensure!(f.write_all_at(page.bytes(), 0).is_err(), "a write behind zone 0's pointer succeeded: not a zoned device?");
+    let mut ring = urix::IoUring::new(4)?;
+    let c = one(&mut ring, opcode::ZoneResetAll::new(Fd(f.as_raw_fd())).build())?;
+    ensure!(c.result() == Ok(0), "ZONE_RESET_ALL: {:?}", c.result());
+    for z in 0..2 {
+        page.bytes().fill(0xff);
+        f.read_exact_at(page.bytes(), z * zone)?;
+        ensure!(page.bytes().iter().all(|&b| b == 0), "zone {z} still holds data after the reset");
+    }
+    page.bytes().fill(0x5a);
+    f.write_all_at(page.bytes(), 0).context("write at zone 0's start after the reset")?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use urix::types::{DestinationSlot, Fd, Fixed, RwFlags, SocketAddrLen, SocketAddr
 use urix::{cqueue, opcode, squeue, Errno};
 
 use crate::harness::{reg, Ctx, Req, Test};
-use crate::util::{push_all, reap, tcp_pair};
+use crate::util::{push_all, reap, tcp_pair, PATIENCE};
 use crate::{skip, test};
 
 const SOCKET: Req = Req::Op(opcode::Socket::CODE, "SOCKET");
@@ -107,7 +107,7 @@ fn socket_direct_descriptor<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx:
         ensure!(c.result() == Ok(0), "connect of slot (ud {}): {:?}", c.user_data_u64(), c.result());
     }
     for _ in 0..2 {
-        accept_within(&listener, Duration::from_secs(2))?;
+        accept_within(&listener, PATIENCE)?;
     }
     // An empty slot is not a socket.
     let free = (0..4).find(|s| *s != 2 && *s != picked).unwrap_or(0);
@@ -165,13 +165,13 @@ fn connect_to_listener<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ctx
     push_all(&mut ring, &[S::from(e)])?;
     let got = reap(&mut ring, 1)?;
     ensure!(got[0].result() == Ok(0), "connect: {:?}", got[0].result());
-    let (mut server, from) = accept_within(&listener, Duration::from_secs(2))?;
+    let (mut server, from) = accept_within(&listener, PATIENCE)?;
     ensure!(v4(from)? == local_addr(sock.as_raw_fd())?, "listener saw {from}");
     ensure!(peer_addr(sock.as_raw_fd())? == v4(listener.local_addr()?)?, "connected elsewhere");
     server.write_all(b"hi")?;
     let mut client = TcpStream::from(sock);
     let mut two = [0u8; 2];
-    client.set_read_timeout(Some(Duration::from_secs(2)))?;
+    client.set_read_timeout(Some(PATIENCE))?;
     client.read_exact(&mut two)?;
     ensure!(&two == b"hi", "client read {two:?}");
     // A port nobody listens on.
@@ -204,7 +204,7 @@ fn accept_carries_data_both_ways<S: squeue::EntryMarker, C: cqueue::EntryMarker>
     push_all(&mut ring, &[S::from(e)])?;
     // The accept is now waiting; connecting needs no ring work.
     let mut client = TcpStream::connect(listener.local_addr()?)?;
-    client.set_read_timeout(Some(Duration::from_secs(2)))?;
+    client.set_read_timeout(Some(PATIENCE))?;
     let got = reap(&mut ring, 1)?;
     let server = owned(got[0].result().context("accept")?);
     let fd = server.as_raw_fd();
@@ -219,7 +219,7 @@ fn accept_carries_data_both_ways<S: squeue::EntryMarker, C: cqueue::EntryMarker>
     client.write_all(b"ping")?;
     let mut buf = [0u8; 4];
     server.set_nonblocking(false)?;
-    server.set_read_timeout(Some(Duration::from_secs(2)))?;
+    server.set_read_timeout(Some(PATIENCE))?;
     server.read_exact(&mut buf)?;
     ensure!(&buf == b"ping", "server read {buf:?}");
     server.write_all(b"pong")?;
@@ -323,7 +323,7 @@ fn accept_into_fixed_slot<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &
     }
     let mut buf = [0u8; 3];
     for (c, want) in [(&mut c1, b"one"), (&mut c2, b"two")] {
-        c.set_read_timeout(Some(Duration::from_secs(2)))?;
+        c.set_read_timeout(Some(PATIENCE))?;
         c.read_exact(&mut buf)?;
         ensure!(&buf == want, "client read {buf:?}");
     }

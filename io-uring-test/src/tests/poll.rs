@@ -16,6 +16,7 @@ use urix::{cqueue, opcode, squeue, Errno, IoUring};
 use crate::harness::{reg, Ctx, Req, Test};
 use crate::test;
 use crate::util::push_all;
+use crate::util::PATIENCE;
 
 const POLL_ADD: Req = Req::Op(opcode::PollAdd::CODE, "POLL_ADD");
 const POLL_REMOVE: Req = Req::Op(opcode::PollRemove::CODE, "POLL_REMOVE");
@@ -82,7 +83,7 @@ fn poll_add_multishot_fires_per_event<S: squeue::EntryMarker, C: cqueue::EntryMa
     expect_nothing(&mut ring, Duration::from_millis(5)).context("empty pipe")?;
     // Removing it ends the series: -ECANCELED without F_MORE.
     push_all(&mut ring, &[S::from(opcode::PollRemove::new(7u64.into()).build().user_data(8))])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     let poll = find(&got, 7)?;
     ensure!(poll.result() == Err(Errno::CANCELED), "removed poll: {:?}", poll.result());
     ensure!(!cqueue::more(poll.flags()), "removed poll still has F_MORE");
@@ -97,7 +98,7 @@ fn poll_remove_cancels_an_armed_poll<S: squeue::EntryMarker, C: cqueue::EntryMar
     push_all(&mut ring, &[S::from(p)])?;
     expect_nothing(&mut ring, Duration::from_millis(5))?;
     push_all(&mut ring, &[S::from(opcode::PollRemove::new(10u64.into()).build().user_data(11))])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 10)?.result() == Err(Errno::CANCELED), "poll: {:?}", find(&got, 10)?.result());
     ensure!(find(&got, 11)?.result() == Ok(0), "remove: {:?}", find(&got, 11)?.result());
     // The poll is really gone: data brings nothing.
@@ -122,7 +123,7 @@ fn poll_update_changes_mask_and_user_data<S: squeue::EntryMarker, C: cqueue::Ent
     expect_nothing(&mut ring, Duration::from_millis(5))?;
     let u = opcode::PollUpdate::new(1u64.into()).events(POLLOUT).build().user_data(2);
     push_all(&mut ring, &[S::from(u)])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 2)?.result() == Ok(0), "update: {:?}", find(&got, 2)?.result());
     let m = find(&got, 1)?.result();
     ensure!(m.is_ok_and(|m| m & POLLOUT != 0 && m & POLLIN == 0), "updated poll: {m:?}");
@@ -147,13 +148,13 @@ fn poll_update_changes_mask_and_user_data<S: squeue::EntryMarker, C: cqueue::Ent
     expect_nothing(&mut ring, Duration::from_millis(5))?;
     let u = opcode::PollUpdate::new(6u64.into()).events(POLLOUT).new_user_data(7u64.into()).multi(true);
     push_all(&mut ring, &[S::from(u.build().user_data(8))])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 8)?.result() == Ok(0), "update both: {:?}", find(&got, 8)?.result());
     let c = find(&got, 7)?;
     ensure!(c.result().is_ok_and(|m| m & POLLOUT != 0), "updated multishot: {:?}", c.result());
     ensure!(cqueue::more(c.flags()), "multishot update lost F_MORE");
     push_all(&mut ring, &[S::from(opcode::PollRemove::new(7u64.into()).build().user_data(9))])?;
-    let got = reap_within(&mut ring, 2, Duration::from_secs(2))?;
+    let got = reap_within(&mut ring, 2, PATIENCE)?;
     ensure!(find(&got, 9)?.result() == Ok(0), "remove by the new user_data: {:?}", find(&got, 9)?.result());
 
     // Unknown target -> ENOENT; MULTI without a new mask -> EINVAL.
@@ -321,7 +322,7 @@ fn as_ev_mut(evs: &mut [libc::epoll_event]) -> *mut EpollEvent {
 pub(super) fn sq_drained<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ring: &mut IoUring<S, C>,
 ) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + PATIENCE;
     while !ring.submission().is_empty() {
         if Instant::now() > deadline {
             bail!("the SQPOLL thread did not take the entries");
@@ -394,7 +395,7 @@ pub(super) fn reap_within<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
 pub(super) fn one<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ring: &mut IoUring<S, C>,
 ) -> anyhow::Result<cqueue::Entry> {
-    Ok(reap_within(ring, 1, Duration::from_secs(2))?.remove(0))
+    Ok(reap_within(ring, 1, PATIENCE)?.remove(0))
 }
 
 /// The completion with `user_data`, which must occur exactly once.

@@ -41,10 +41,10 @@ pub fn inq(fd: i32) -> anyhow::Result<usize> {
     Ok(n as usize)
 }
 
-/// Waits (at most a second) until `fd` has `n` bytes queued: loopback
+/// Waits (at most `PATIENCE`) until `fd` has `n` bytes queued: loopback
 /// delivery is quick but not guaranteed to be done when `send` returns.
 pub fn wait_inq(fd: i32, n: usize) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(1);
+    let deadline = Instant::now() + crate::util::PATIENCE;
     loop {
         let have = inq(fd)?;
         if have >= n {

@@ -108,8 +108,8 @@ fn eventfd_async_signals_only_worker_completions(_: &Ctx) -> anyhow::Result<()> 
     push_all(&mut ring, &[e])?;
     reap(&mut ring, 1)?;
     // The worker posts the completion first and signals after it, so the
-    // signal may trail the CQE we just reaped: wait for it (at most 2 s).
-    let deadline = Instant::now() + Duration::from_secs(2);
+    // signal may trail the CQE we just reaped: wait for it.
+    let deadline = Instant::now() + crate::util::PATIENCE;
     let mut signals = eventfd_take(&efd);
     while signals == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
@@ -203,7 +203,7 @@ fn iowq_affinity_on_fresh_thread() -> anyhow::Result<()> {
     let mut buf = [0u8; 4];
     let e = opcode::Read::new(Fd(rx.as_raw_fd()), buf.as_mut_ptr(), 4).build().flags(squeue::Flags::ASYNC).user_data(1);
     push_all(&mut ring, &[e])?;
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + crate::util::PATIENCE;
     let workers = loop {
         let mut w = iowq_workers()?;
         w.retain(|t| !before.contains(t));

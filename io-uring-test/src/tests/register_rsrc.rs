@@ -22,6 +22,10 @@ pub fn tests() -> Vec<Test> {
             tagged_buffers_post_their_tags,
             requires = [reg::BUFFERS2, reg::BUFFERS_UPDATE, reg::UNREGISTER_BUFFERS, READ_FIXED]
         ),
+        test_once!(
+            incremental_buffer_retired_below_min_left,
+            requires = [reg::PBUF_RING, Req::Op(opcode::Read::CODE, "READ")]
+        ),
         test_once!(sparse_buffer_table_filled_by_update, requires = [reg::BUFFERS2, reg::BUFFERS_UPDATE, READ_FIXED]),
         test_once!(cloned_buffer_tables_reach_the_same_memory, requires = [reg::CLONE_BUFFERS, READ_FIXED]),
         test_once!(
@@ -164,5 +168,48 @@ fn alloc_range_bounds_automatic_slots(_: &Ctx) -> anyhow::Result<()> {
     // A range past the table is refused.
     let r = ring.submitter().register_file_alloc_range(7, 2);
     ensure!(r == Err(Errno::INVAL), "range past the table: {r:?}");
+    Ok(())
+}
+
+/// `io_uring_buf_reg.min_left` (7.1): in an incremental ring, a buffer whose
+/// remainder would fall below `min_left` is retired (no F_BUF_MORE) and the
+/// next read takes the next buffer; with `min_left` 0 the same read leaves
+/// the buffer in place and the next read continues in it.
+fn incremental_buffer_retired_below_min_left(_: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(7, 1, "io_uring_buf_reg.min_left")?;
+    const INC: u16 = 2; // IOU_PBUF_RING_INC
+                        // Two 100-byte buffers; 50-byte reads leave a 50-byte remainder.
+    let run = |min_left: u32| -> anyhow::Result<[(u16, bool); 2]> {
+        let mut group = crate::util::BufRing::new(2, 100)?;
+        let mut ring = IoUring::new(8)?;
+        group.register_min_left(&ring, 3, INC, min_left)?;
+        group.provide_all();
+        let (rx, mut tx) = crate::util::pipe()?;
+        let mut out = [(0u16, false); 2];
+        for (i, slot) in out.iter_mut().enumerate() {
+            tx.write_all(&[b'a' + i as u8; 50])?;
+            let e = opcode::Read::new(Fd(rx.as_raw_fd()), std::ptr::null_mut(), 50)
+                .buf_group(3)
+                .build()
+                .flags(urix::squeue::Flags::BUFFER_SELECT);
+            let c = one(&mut ring, e)?;
+            ensure!(c.result() == Ok(50), "read {i} (min_left {min_left}): {:?}", c.result());
+            let bid = cqueue::buffer_select(c.flags()).context("no buffer id")?;
+            *slot = (bid, cqueue::buffer_more(c.flags()));
+        }
+        // Where the bytes went: the second read's bytes follow the first's
+        // in buffer 0, or start buffer 1.
+        let all = group.all().to_vec();
+        if out[1].0 == 0 {
+            ensure!(all[50..100] == [b'b'; 50], "second read not at offset 50 of buffer 0");
+        } else {
+            ensure!(all[100..150] == [b'b'; 50], "second read not at the start of buffer 1");
+        }
+        Ok(out)
+    };
+    let kept = run(0)?;
+    ensure!(kept == [(0, true), (0, false)], "min_left 0: (bid, BUF_MORE) per read {kept:?}");
+    let retired = run(60)?;
+    ensure!(retired == [(0, false), (1, false)], "min_left 60: (bid, BUF_MORE) per read {retired:?}");
     Ok(())
 }
