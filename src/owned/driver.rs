@@ -8,7 +8,7 @@ use core::time::Duration;
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::{Errno, Result};
 
-use super::table::{Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket};
+use super::table::{Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket, QUEUE};
 use super::LinkTimeout;
 use crate::buf_ring::{BufRing, BufSlot, Picked};
 use crate::types::{sealed, SubmitArgs, Timespec};
@@ -45,13 +45,13 @@ fn next_id() -> u16 {
 ///
 /// The driver alone reaps the ring's completion queue; a completion it
 /// does not recognise goes to [`reap_with`](Self::reap_with)'s callback.
-pub struct Driver<const N: usize, const B: usize = 320, S = squeue::Entry, C = cqueue::Entry>
+pub struct Driver<const N: usize, const B: usize = 320, S = squeue::Entry, C = cqueue::Entry, const Q: usize = QUEUE>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,
     cqueue::Entry: From<C>,
 {
-    table: Table<N, B>,
+    table: Table<N, B, Q>,
     bufs: Option<BufRing<'static>>,
     /// With `alloc`: the heap memory of `bufs` (buffers, slots), freed
     /// only after a clean teardown unregistered the ring (O1).
@@ -136,14 +136,14 @@ impl Received {
 }
 
 #[cfg(feature = "alloc")]
-impl<const N: usize, const B: usize> Driver<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> Driver<N, B, squeue::Entry, cqueue::Entry, Q> {
     /// A driver over `ring` with heap slots (`Slots::boxed`).
     pub fn new(ring: IoUring) -> Self {
         Driver::with_slots(ring, Slots::boxed())
     }
 }
 
-impl<const N: usize, const B: usize, S, C> Driver<N, B, S, C>
+impl<const N: usize, const B: usize, S, C, const Q: usize> Driver<N, B, S, C, Q>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,
@@ -151,7 +151,7 @@ where
 {
     /// A driver over `ring`, with its slots in `slots`. The driver is the
     /// only reaper of the ring's completion queue from now on.
-    pub fn with_slots(ring: IoUring<S, C>, slots: Slots<N, B>) -> Self {
+    pub fn with_slots(ring: IoUring<S, C>, slots: Slots<N, B, Q>) -> Self {
         let uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
         let fixed = [(0, 0); MAX_FIXED_BUFS];
         Driver {
@@ -473,7 +473,12 @@ where
     /// of `buf_len` bytes from `bufs` (a power of two, at most 32768),
     /// for [`RecvMulti`](super::RecvMulti). The memory is `'static`: the
     /// kernel may use it until the ring is gone, so it is never handed
-    /// back. `EBUSY` if the driver has a ring already.
+    /// back. `EBUSY` if the driver has a ring already; `EINVAL` for more
+    /// buffers than the driver's queue `Q` (default [`QUEUE`], 8): each
+    /// result a [`RecvMulti`](super::RecvMulti) gets holds one buffer until
+    /// it is recycled, so with at most `Q` buffers no slot's queue can fill
+    /// up and no received byte is ever dropped (the kernel ends the receive
+    /// with `ENOBUFS` instead, after the buffers already filled).
     /// (`IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_MMAP`, 6.4;
     /// `io_uring_register_buf_ring(3)`.)
     pub fn provide_buffers(
@@ -485,6 +490,7 @@ where
         if self.bufs.is_some() {
             return Err(Errno::BUSY);
         }
+        Table::<N, B, Q>::check_buffers(slots.len())?;
         let entries = u16::try_from(slots.len()).map_err(|_| Errno::INVAL)?;
         let mut ring = BufRing::new_mapped(entries, bufs, buf_len, slots)?;
         let mut last = Errno::EXIST;
@@ -518,6 +524,7 @@ where
         if self.bufs.is_some() {
             return Err(Errno::BUSY);
         }
+        Table::<N, B, Q>::check_buffers(usize::from(count))?;
         let total = usize::from(count).checked_mul(buf_len as usize).ok_or(Errno::INVAL)?;
         let bufs = Box::leak(vec![0u8; total].into_boxed_slice());
         let slots = Box::leak(vec![BufSlot::default(); usize::from(count)].into_boxed_slice());
@@ -722,7 +729,7 @@ impl FixedFiles {
     }
 }
 
-impl<const N: usize, const B: usize, S, C> Drop for Driver<N, B, S, C>
+impl<const N: usize, const B: usize, S, C, const Q: usize> Drop for Driver<N, B, S, C, Q>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,
@@ -735,7 +742,7 @@ where
     }
 }
 
-impl<const N: usize, const B: usize, S, C> fmt::Debug for Driver<N, B, S, C>
+impl<const N: usize, const B: usize, S, C, const Q: usize> fmt::Debug for Driver<N, B, S, C, Q>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,

@@ -18,10 +18,13 @@ use crate::buf_ring::{BufRing, Picked};
 use crate::types::sealed;
 use crate::{cqueue, squeue};
 
-/// Results of a multishot operation (or a zero-copy send's first result)
-/// kept per slot until they are read. When it is full, further results
-/// are released at once (fd closed, buffer recycled), counted in
-/// [`Stats::lost`], and the operation is cancelled.
+/// The default number of results of a multishot operation (or a
+/// zero-copy send's first result) kept per slot until they are read: the
+/// last const parameter `Q` of [`Driver`](super::Driver) and
+/// [`SlotStore`]. A driver's provided-buffer ring holds at most `Q`
+/// buffers ([`Driver::provide_buffers`](super::Driver::provide_buffers)
+/// refuses more), so a [`RecvMulti`](super::RecvMulti) never loses a
+/// result; see "Multishot results" in the [module docs](super).
 pub const QUEUE: usize = 8;
 
 const TAG_SHIFT: u32 = 62;
@@ -301,7 +304,9 @@ pub struct Stats {
     pub foreign: u64,
     /// Completions of the layer's own cancels (they free nothing).
     pub cancel_cqes: u64,
-    /// Multishot results released because their slot's queue was full.
+    /// Multishot results released because their slot's queue was full
+    /// (never a [`RecvMulti`](super::RecvMulti)'s: see "Multishot results"
+    /// in the [module docs](super)).
     pub lost: u64,
     /// Slots given up at teardown (leaked with what they own).
     pub leaked: u32,
@@ -380,7 +385,7 @@ struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
 /// [`SlotArray::storage`], reached only through raw pointers: the kernel
 /// writes it while the slot awaits completions, so no `&`/`&mut` to it may
 /// be live then (not even one to the whole array).
-struct Slot {
+struct Slot<const Q: usize> {
     gen: u32,
     state: State,
     vt: Option<&'static VTable>,
@@ -389,11 +394,11 @@ struct Slot {
     next_free: u16,
     qhead: u8,
     qlen: u8,
-    queue: [Option<Item>; QUEUE],
+    queue: [Option<Item>; Q],
     last: Option<Item>,
 }
 
-impl Slot {
+impl<const Q: usize> Slot<Q> {
     const fn new() -> Self {
         Slot {
             gen: 0,
@@ -404,16 +409,16 @@ impl Slot {
             next_free: 0,
             qhead: 0,
             qlen: 0,
-            queue: [const { None }; QUEUE],
+            queue: [const { None }; Q],
             last: None,
         }
     }
 
     fn push_item(&mut self, item: Item) -> Result<(), Item> {
-        if usize::from(self.qlen) == QUEUE {
+        if usize::from(self.qlen) == Q {
             return Err(item);
         }
-        let at = (usize::from(self.qhead) + usize::from(self.qlen)) % QUEUE;
+        let at = (usize::from(self.qhead) + usize::from(self.qlen)) % Q;
         self.queue[at] = Some(item);
         self.qlen += 1;
         Ok(())
@@ -424,7 +429,7 @@ impl Slot {
             return None;
         }
         let item = self.queue[usize::from(self.qhead)].take();
-        self.qhead = ((usize::from(self.qhead) + 1) % QUEUE) as u8;
+        self.qhead = ((usize::from(self.qhead) + 1) % Q) as u8;
         self.qlen -= 1;
         item
     }
@@ -432,12 +437,12 @@ impl Slot {
 
 /// The slot array of a [`Driver`](super::Driver) with `N` slots of `B`
 /// bytes of operation storage each.
-pub struct SlotArray<const N: usize, const B: usize> {
-    meta: UnsafeCell<[Slot; N]>,
+pub struct SlotArray<const N: usize, const B: usize, const Q: usize = QUEUE> {
+    meta: UnsafeCell<[Slot<Q>; N]>,
     storage: [UnsafeCell<Storage<B>>; N],
 }
 
-impl<const N: usize, const B: usize> SlotArray<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> SlotArray<N, B, Q> {
     const fn new() -> Self {
         SlotArray {
             meta: UnsafeCell::new([const { Slot::new() }; N]),
@@ -460,16 +465,16 @@ impl<const N: usize, const B: usize> SlotArray<N, B> {
 /// # Ok(())
 /// # }
 /// ```
-pub struct SlotStore<const N: usize, const B: usize = 320> {
+pub struct SlotStore<const N: usize, const B: usize = 320, const Q: usize = QUEUE> {
     taken: AtomicBool,
-    array: SlotArray<N, B>,
+    array: SlotArray<N, B, Q>,
 }
 
 // SAFETY: O8: the array is reached only through the one `Slots` that
 // `take` hands out while `taken` is set; operations in it are `Send`.
-unsafe impl<const N: usize, const B: usize> Sync for SlotStore<N, B> {}
+unsafe impl<const N: usize, const B: usize, const Q: usize> Sync for SlotStore<N, B, Q> {}
 
-impl<const N: usize, const B: usize> SlotStore<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> SlotStore<N, B, Q> {
     /// Empty storage, for a `static`.
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
@@ -477,7 +482,7 @@ impl<const N: usize, const B: usize> SlotStore<N, B> {
     }
 
     /// The slots, unless a driver holds them (or leaked them at teardown).
-    pub fn take(&'static self) -> Option<Slots<N, B>> {
+    pub fn take(&'static self) -> Option<Slots<N, B, Q>> {
         if self.taken.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
             return None;
         }
@@ -496,23 +501,23 @@ enum Origin {
 
 /// Slot storage for one driver: from a [`SlotStore`], or with `alloc`
 /// from `Slots::boxed`.
-pub struct Slots<const N: usize, const B: usize = 320> {
-    base: NonNull<SlotArray<N, B>>,
+pub struct Slots<const N: usize, const B: usize = 320, const Q: usize = QUEUE> {
+    base: NonNull<SlotArray<N, B, Q>>,
     origin: Origin,
 }
 
 // SAFETY: O8: a `Slots` is the only way to its array; the operations in
 // it are `Send`, and wakers, fds and picked buffers are too.
-unsafe impl<const N: usize, const B: usize> Send for Slots<N, B> {}
+unsafe impl<const N: usize, const B: usize, const Q: usize> Send for Slots<N, B, Q> {}
 
-impl<const N: usize, const B: usize> fmt::Debug for Slots<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> fmt::Debug for Slots<N, B, Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Slots").field("n", &N).field("bytes", &B).field("origin", &self.origin).finish()
     }
 }
 
 #[cfg(feature = "alloc")]
-impl<const N: usize, const B: usize> Slots<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> Slots<N, B, Q> {
     /// Slots on the heap, leaked while a driver uses them (O1) and freed
     /// when the driver drops with every slot free.
     pub fn boxed() -> Self {
@@ -523,7 +528,7 @@ impl<const N: usize, const B: usize> Slots<N, B> {
     }
 }
 
-impl<const N: usize, const B: usize> Drop for Slots<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> Drop for Slots<N, B, Q> {
     /// Gives the storage back: the store's flag is cleared, or the box
     /// freed. A `Slots` drops only with every slot free (a table that
     /// gives up on a slot forgets its `Slots`, O1).
@@ -542,8 +547,8 @@ impl<const N: usize, const B: usize> Drop for Slots<N, B> {
 }
 
 /// The table: `N` slots, a free list, the ring id for user data.
-pub(crate) struct Table<const N: usize, const B: usize> {
-    slots: Option<Slots<N, B>>,
+pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> {
+    slots: Option<Slots<N, B, Q>>,
     ring_id: u16,
     free_head: u16,
     used: u32,
@@ -553,17 +558,20 @@ pub(crate) struct Table<const N: usize, const B: usize> {
 
 const NONE: u16 = u16::MAX;
 
-impl<const N: usize, const B: usize> Drop for Table<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> Drop for Table<N, B, Q> {
     /// Storage with a slot in use is leaked, never handed back (O1).
     fn drop(&mut self) {
         self.release_storage();
     }
 }
 
-impl<const N: usize, const B: usize> Table<N, B> {
-    const CHECK: () = assert!(N > 0 && N < NONE as usize, "1..65535 slots");
+impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
+    const CHECK: () = {
+        assert!(N > 0 && N < NONE as usize, "1..65535 slots");
+        assert!(Q > 0 && Q <= u8::MAX as usize, "a queue of 1..255 results");
+    };
 
-    pub(crate) fn new(slots: Slots<N, B>, ring_id: u16) -> Self {
+    pub(crate) fn new(slots: Slots<N, B, Q>, ring_id: u16) -> Self {
         let () = Self::CHECK;
         let mut t = Table {
             slots: Some(slots),
@@ -584,7 +592,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         t
     }
 
-    fn arr(&mut self) -> &mut [Slot] {
+    fn arr(&mut self) -> &mut [Slot<Q>] {
         match self.slots.as_mut() {
             // SAFETY: O8: the table owns the only `Slots` of this array,
             // and `&mut self` makes this the only view of its bookkeeping
@@ -594,7 +602,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         }
     }
 
-    fn arr_ref(&self) -> &[Slot] {
+    fn arr_ref(&self) -> &[Slot<Q>] {
         match self.slots.as_ref() {
             // SAFETY: O8: as in `arr`; `&self` allows no `&mut` meanwhile.
             Some(s) => unsafe { &*(*s.base.as_ptr()).meta.get() },
@@ -630,6 +638,16 @@ impl<const N: usize, const B: usize> Table<N, B> {
 
     pub(crate) fn has_free(&self) -> bool {
         self.free_head != NONE
+    }
+
+    /// Whether a provided-buffer ring of `count` buffers fits the queue
+    /// of every slot (`EINVAL` otherwise): results that carry a buffer can
+    /// then never overflow a queue.
+    pub(crate) fn check_buffers(count: usize) -> Result<(), Errno> {
+        if count == 0 || count > Q {
+            return Err(Errno::INVAL);
+        }
+        Ok(())
     }
 
     pub(crate) fn pending_cancels(&self) -> u32 {

@@ -437,3 +437,38 @@ mod alloc_free_waker {
 
 #[allow(dead_code)]
 fn unused(_: Waker) {}
+
+/// Issue 16: a provided-buffer ring may hold no more buffers than a
+/// slot's queue, so results that carry a buffer (RecvMulti) never find a
+/// full queue: `Q` buffers out, and the kernel ends the receive.
+#[test]
+fn buffer_ring_never_exceeds_the_queue() {
+    assert_eq!(Table::<4, 64>::check_buffers(super::QUEUE), Ok(()));
+    assert_eq!(Table::<4, 64>::check_buffers(super::QUEUE + 1), Err(Errno::INVAL));
+    assert_eq!(Table::<4, 64>::check_buffers(0), Err(Errno::INVAL));
+    assert_eq!(Table::<4, 64, 16>::check_buffers(16), Ok(()));
+    assert_eq!(Table::<4, 64, 16>::check_buffers(17), Err(Errno::INVAL));
+}
+
+/// A queue of `Q` = 16 keeps 16 unread results (a reader that fell behind
+/// by a whole 16-buffer ring) and loses none of them, in order.
+#[test]
+fn a_queue_of_q_keeps_q_unread_results() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static S: SlotStore<2, 64, 16> = SlotStore::new();
+    let mut t: Table<2, 64, 16> = Table::new(S.take().expect("fresh store"), RING);
+    let Ok((ud, _)) = t.prepare(Stream(&DROPS), &PREP) else { panic!("refused") };
+    t.commit(ud);
+    for i in 0..16 {
+        assert_eq!(t.complete(&cqe(ud, i, Flags::MORE), &mut None), Reaped::Op);
+    }
+    assert_eq!((t.stats.lost, t.pending_cancels()), (0, 0), "16 fit a queue of 16");
+    assert_eq!(t.complete(&cqe(ud, -105, Flags::empty()), &mut None), Reaped::Op);
+    for i in 0..16 {
+        assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(Some(Ok(i))));
+    }
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(Some(Err(Errno::NOBUFS))));
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(None));
+    assert_eq!(t.poll::<Stream>(ud, None, &mut None), Poll::Ready(()));
+    assert_eq!(t.used(), 0);
+}
