@@ -125,8 +125,7 @@ impl Completion {
     /// is no completion to report (a multishot's results were read).
     pub fn result(&self) -> Result<u32, Errno> {
         match &self.item {
-            Some(i) if i.res >= 0 => Ok(i.res as u32),
-            Some(i) => Err(Errno::from_raw_os_error(-i.res)),
+            Some(i) => to_result(i.res),
             None => Err(Errno::CANCELED),
         }
     }
@@ -141,8 +140,8 @@ impl Completion {
         match self.item.as_mut() {
             Some(i) => match i.fd.take() {
                 Some(fd) => Ok(fd),
-                None if i.res < 0 => Err(Errno::from_raw_os_error(-i.res)),
-                None => Err(Errno::BADF),
+                // An error, or the fd was taken already.
+                None => to_result(i.res).and(Err(Errno::BADF)),
             },
             None => Err(Errno::CANCELED),
         }
@@ -156,7 +155,19 @@ impl Completion {
     /// For [`Shots::Notif`]: the result of the first completion (the one
     /// with `F_MORE`), if there was one.
     pub fn first_result(&self) -> Option<Result<u32, Errno>> {
-        self.more.map(|r| if r >= 0 { Ok(r as u32) } else { Err(Errno::from_raw_os_error(-r)) })
+        self.more.map(to_result)
+    }
+}
+
+/// A CQE's `res` as `cqueue::Entry::result` reads it: non-negative is the
+/// value, -1..=-4095 the errno, anything below (no errno; a kernel never
+/// posts it, a stand-in or a bug might) `EINVAL`, never a panic.
+#[inline]
+fn to_result(res: i32) -> Result<u32, Errno> {
+    match res {
+        0.. => Ok(res as u32),
+        -4095..=-1 => Err(Errno::from_raw_os_error(-res)),
+        _ => Err(Errno::INVAL),
     }
 }
 

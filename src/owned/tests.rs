@@ -472,3 +472,50 @@ fn a_queue_of_q_keeps_q_unread_results() {
     assert_eq!(t.poll::<Stream>(ud, None, &mut None), Poll::Ready(()));
     assert_eq!(t.used(), 0);
 }
+
+/// An operation whose output is what `take_fd` says (no fd is ever made:
+/// the results below are all negative).
+struct FdProbe;
+
+// SAFETY: names no memory; FD_RESULT only changes what a non-negative
+// result means, and this test posts none.
+unsafe impl Operation for FdProbe {
+    type Output = (Result<u32, Errno>, Result<(), Errno>);
+    const FD_RESULT: bool = true;
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(crate::opcode::Nop::new().build())
+    }
+    fn complete(self, mut done: Completion) -> Self::Output {
+        (done.result(), done.take_fd().map(drop))
+    }
+}
+
+/// Issue 16: a result below -4095 (no errno) reads as `EINVAL`, as
+/// `cqueue::Entry::result` has it, from `result`, `take_fd` and
+/// `first_result`; it used to panic (rustix's `Errno` assertion).
+#[test]
+fn results_below_the_errno_range_are_einval_not_a_panic() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    for res in [-4096, -70000, i32::MIN] {
+        let mut t: Table<4, 64> = table!(4);
+        let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+        assert_eq!(t.complete(&cqe(ud, res, Flags::empty()), &mut None), Reaped::Op);
+        let Poll::Ready((r, _)) = t.poll::<Probe>(ud, None, &mut None) else { panic!("complete") };
+        assert_eq!(r, Err(Errno::INVAL), "{res}");
+        let ud = push(&mut t, FdProbe);
+        t.complete(&cqe(ud, res, Flags::empty()), &mut None);
+        assert_eq!(t.poll::<FdProbe>(ud, None, &mut None), Poll::Ready((Err(Errno::INVAL), Err(Errno::INVAL))));
+        let ud = push(&mut t, Zc(&DROPS));
+        t.complete(&cqe(ud, res, Flags::MORE), &mut None);
+        t.complete(&cqe(ud, 0, Flags::NOTIF), &mut None);
+        assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Ready(Some(Err(Errno::INVAL))));
+    }
+    // The edges of the errno range are still errnos.
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, FdProbe);
+    t.complete(&cqe(ud, -4095, Flags::empty()), &mut None);
+    assert_eq!(
+        t.poll::<FdProbe>(ud, None, &mut None),
+        Poll::Ready((Err(Errno::from_raw_os_error(4095)), Err(Errno::from_raw_os_error(4095))))
+    );
+}
