@@ -382,6 +382,15 @@ impl<T: Operation> Vt<T> {
     };
 }
 
+/// Whether `vt` describes a `T` (O5). The address of `T`'s own table says
+/// yes at once (the tables of two types differ in their `type_id`
+/// function, so they are never one object); an equal table at another
+/// address (the compiler may duplicate a constant) is checked by `TypeId`.
+#[inline(always)]
+fn holds<T: Operation>(vt: &'static VTable) -> bool {
+    core::ptr::eq(vt, &Vt::<T>::V) || (vt.type_id)() == TypeId::of::<T>()
+}
+
 /// # Safety
 /// `p` must point to an initialised `T` that is not used again.
 unsafe fn drop_op<T>(p: *mut u8) {
@@ -398,6 +407,10 @@ struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
 /// be live then (not even one to the whole array).
 struct Slot<const Q: usize> {
     gen: u32,
+    /// The user data of this slot's current generation (O4): `tag |
+    /// ring id | gen | index`, kept so that matching a completion is one
+    /// comparison.
+    ud: u64,
     state: State,
     vt: Option<&'static VTable>,
     waker: Option<Waker>,
@@ -413,6 +426,7 @@ impl<const Q: usize> Slot<Q> {
     const fn new() -> Self {
         Slot {
             gen: 0,
+            ud: 0,
             state: State::Free,
             vt: None,
             waker: None,
@@ -596,6 +610,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // free); link them, lowest index first.
         let mut head = NONE;
         for (i, s) in t.arr().iter_mut().enumerate().rev() {
+            s.ud = encode(TAG_OP, ring_id, s.gen, i as u16);
             s.next_free = head;
             head = i as u16;
         }
@@ -679,9 +694,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// generation.
     #[inline]
     fn find(&self, ud: u64) -> Option<usize> {
-        let (tag, ring, gen, index) = decode(ud);
+        // `slot.ud` holds tag, ring id, generation and index: one
+        // comparison checks them all.
+        let index = (ud & 0xffff) as usize;
         let slot = self.arr_ref().get(index)?;
-        (tag == TAG_OP && ring == self.ring_id && slot.gen == gen).then_some(index)
+        (slot.ud == ud).then_some(index)
     }
 
     /// Moves `op` into a free slot and builds its SQE (with the slot's
@@ -747,7 +764,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let built = T::build(unsafe { &mut *ptr }, prep);
         match built {
             Ok(mut sqe) => {
-                sqe.set_user_data(encode(TAG_OP, ring_id, slot.gen, index as u16));
+                debug_assert_eq!(slot.ud, encode(TAG_OP, ring_id, slot.gen, index as u16));
+                sqe.set_user_data(slot.ud);
                 let next = slot.next_free;
                 slot.state = State::Reserved;
                 self.unlink(index, next);
@@ -798,7 +816,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let i = self.find(ud)?;
         let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
-        if s.state != State::Reserved || s.vt.map(|v| (v.type_id)()) != Some(TypeId::of::<T>()) {
+        if s.state != State::Reserved || !s.vt.is_some_and(holds::<T>) {
             return None;
         }
         s.vt = None;
@@ -903,7 +921,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// Frees slot `i`: drops its operation (if still there), releases
     /// queued results, bumps the generation, links it into the free list.
     fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
-        let head = self.free_head;
+        let (head, ring_id) = (self.free_head, self.ring_id);
         let p = self.ptr(i);
         let s = &mut self.arr()[i];
         if let Some(vt) = s.vt.take() {
@@ -923,6 +941,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         s.waker = None;
         let had_cancel = core::mem::replace(&mut s.cancel_pending, false);
         s.gen = (s.gen + 1) & GEN_MASK;
+        s.ud = encode(TAG_OP, ring_id, s.gen, i as u16);
         s.state = State::Free;
         s.next_free = head;
         self.free_head = i as u16;
@@ -945,7 +964,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
         let Some(vt) = s.vt else { return Poll::Pending };
-        if (vt.type_id)() != TypeId::of::<T>() {
+        if !holds::<T>(vt) {
             return Poll::Pending;
         }
         match s.state {
@@ -959,8 +978,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 // above); `vt` is cleared so it is moved out once. The
                 // last completion arrived: the kernel is done with it.
                 let op = unsafe { p.read() };
-                let (last, more) =
-                    if vt.shots == Shots::Many { (None, None) } else { (s.last.take(), s.pop_item().map(|i| i.res)) };
+                let (last, more) = match vt.shots {
+                    Shots::One => (s.last.take(), None),
+                    Shots::Notif => (s.last.take(), s.pop_item().map(|i| i.res)),
+                    Shots::Many => (None, None),
+                };
                 self.free(i, ring);
                 Poll::Ready(op.complete(Completion::new(last, more)))
             }
@@ -976,7 +998,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
         let Some(vt) = s.vt else { return Poll::Ready(None) };
-        if (vt.type_id)() != TypeId::of::<T>() {
+        if !holds::<T>(vt) {
             return Poll::Ready(None);
         }
         let item = match s.state {
