@@ -832,12 +832,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn complete(&mut self, cqe: &cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
         let ud = cqe.user_data_u64();
         let (res, flags) = (cqe.raw_result(), cqe.flags().bits());
-        let (tag, ring_id, _, _) = decode(ud);
-        if tag == TAG_CANCEL && ring_id == self.ring_id {
-            self.stats.cancel_cqes += 1;
-            return Reaped::Cancel;
-        }
         let Some(i) = self.find(ud) else {
+            // Not an operation's: one of our cancels, or foreign.
+            let (tag, ring_id, _, _) = decode(ud);
+            if tag == TAG_CANCEL && ring_id == self.ring_id {
+                self.stats.cancel_cqes += 1;
+                return Reaped::Cancel;
+            }
             self.stats.foreign += 1;
             return Reaped::Foreign;
         };
