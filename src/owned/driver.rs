@@ -8,7 +8,7 @@ use core::time::Duration;
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::{Errno, Result};
 
-use super::table::{Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket, QUEUE};
+use super::table::{Chain, Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket, QUEUE};
 use super::LinkTimeout;
 use crate::buf_ring::{BufRing, BufSlot, Picked};
 use crate::types::{sealed, SubmitArgs, Timespec};
@@ -267,6 +267,50 @@ where
         self.table.commit(ua);
         self.table.commit(ub);
         Ok((Ticket::new(ua), Ticket::new(ub)))
+    }
+
+    /// Pushes a chain of 2 to 6 operations, each linked to the next
+    /// (`IOSQE_IO_LINK`): a tuple in, a tuple of tickets out. An
+    /// operation starts when the one before it succeeded; once one fails,
+    /// the rest end with `ECANCELED` (a short read or write counts as a
+    /// failure here). All or nothing: refused (`EBUSY`:
+    /// too few free slots or too little room in the SQ; or an operation's
+    /// own error), the whole tuple comes back.
+    ///
+    /// ```
+    /// use urix::owned::{Driver, Nop, SlotStore};
+    /// static SLOTS: SlotStore<8> = SlotStore::new();
+    /// # fn main() -> urix::Result<()> {
+    /// let mut d = Driver::with_slots(urix::IoUring::new(8)?, SLOTS.take().expect("free"));
+    /// let (a, b, c) = d.push_chain((Nop::new(), Nop::new(), Nop::new())).map_err(|(_, e)| e)?;
+    /// assert_eq!((d.wait(a)?, d.wait(b)?, d.wait(c)?), (Ok(0), Ok(0), Ok(0)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn push_chain<L: Chain>(&mut self, ops: L) -> core::result::Result<L::Tickets, (L, Errno)> {
+        self.flush_cancels();
+        let prep = Prep { fixed: &self.fixed[..self.nfixed], ..self.prep() };
+        let mut sq = self.ring.submission();
+        if sq.capacity() - sq.len() < L::LEN || self.table.free_count() < L::LEN {
+            return Err((ops, Errno::BUSY));
+        }
+        let (uds, mut sqes) = ops.prepare(&mut self.table, &prep)?;
+        for e in &mut sqes[..L::LEN - 1] {
+            *e = e.clone().flags(squeue::Flags::IO_LINK);
+        }
+        let entries: [S; 6] = core::array::from_fn(|i| S::from(sqes[i].clone()));
+        // SAFETY: O2 for every SQE, as in `push`; all go in or none.
+        let pushed = unsafe { sq.push_multiple(&entries[..L::LEN]) };
+        if pushed.is_err() {
+            // Not reached: the SQ had room. Give the operations back.
+            if let Some(ops) = L::unprepare(&mut self.table, &uds) {
+                return Err((ops, Errno::BUSY));
+            }
+        }
+        for &ud in &uds[..L::LEN] {
+            self.table.commit(ud);
+        }
+        Ok(L::tickets(&uds))
     }
 
     /// Pushes `op` with a linked timeout ([`LinkTimeout`]): if `op` is

@@ -156,6 +156,6 @@ pub use driver::{Driver, FixedBuf, FixedFile, FixedFiles, Received, MAX_FIXED_BU
 pub use ops::*;
 
 pub use table::{
-    Completion, Multishot, Operation, Prep, Refused, Resolved, Shots, SlotArray, SlotStore, Slots, Stats, Target,
-    Ticket, QUEUE,
+    Chain, Completion, Multishot, Operation, Prep, Refused, Resolved, Shots, SlotArray, SlotStore, Slots, Stats,
+    Target, Ticket, QUEUE,
 };

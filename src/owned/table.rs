@@ -171,6 +171,96 @@ fn to_result(res: i32) -> Result<u32, Errno> {
     }
 }
 
+/// A tuple of 2 to 6 operations for
+/// [`Driver::push_chain`](super::Driver::push_chain), each linked to the
+/// next. Implemented for tuples only.
+#[allow(private_interfaces)]
+pub trait Chain: Sized {
+    /// A ticket for each operation, in order.
+    type Tickets;
+    #[doc(hidden)]
+    const LEN: usize;
+    #[doc(hidden)]
+    #[allow(clippy::type_complexity)]
+    fn prepare<const N: usize, const B: usize, const Q: usize>(
+        self,
+        t: &mut Table<N, B, Q>,
+        prep: &Prep<'_>,
+    ) -> Result<([u64; 6], [squeue::Entry; 6]), (Self, Errno)>;
+    #[doc(hidden)]
+    fn unprepare<const N: usize, const B: usize, const Q: usize>(
+        t: &mut Table<N, B, Q>,
+        uds: &[u64; 6],
+    ) -> Option<Self>;
+    #[doc(hidden)]
+    fn tickets(uds: &[u64; 6]) -> Self::Tickets;
+}
+
+macro_rules! chain {
+    ($len:literal; $($T:ident $v:ident $i:tt),+) => {
+        #[allow(private_interfaces)]
+        impl<$($T: Operation),+> Chain for ($($T,)+) {
+            type Tickets = ($(Ticket<$T>,)+);
+            const LEN: usize = $len;
+            fn prepare<const N: usize, const B: usize, const Q: usize>(
+                self,
+                t: &mut Table<N, B, Q>,
+                prep: &Prep<'_>,
+            ) -> Result<([u64; 6], [squeue::Entry; 6]), (Self, Errno)> {
+                let ($($v,)+) = self;
+                let mut uds = [0u64; 6];
+                let mut sqes: [squeue::Entry; 6] = core::array::from_fn(|_| crate::opcode::Nop::new().build());
+                let mut err = None;
+                $(
+                    let $v: Result<u64, $T> = if err.is_some() {
+                        Err($v)
+                    } else {
+                        match t.prepare($v, prep) {
+                            Ok((ud, sqe)) => {
+                                uds[$i] = ud;
+                                sqes[$i] = sqe;
+                                Ok(ud)
+                            }
+                            Err(r) => {
+                                err = Some(r.errno);
+                                Err(r.op)
+                            }
+                        }
+                    };
+                )+
+                match err {
+                    None => Ok((uds, sqes)),
+                    Some(e) => Err((
+                        ($(match $v {
+                            // SAFETY: `ud` came from `prepare::<$T>` just
+                            // above, and only prepares and take-backs ran
+                            // on the table since.
+                            Ok(ud) => unsafe { t.take_prepared::<$T>(ud) },
+                            Err(op) => op,
+                        },)+),
+                        e,
+                    )),
+                }
+            }
+            fn unprepare<const N: usize, const B: usize, const Q: usize>(
+                t: &mut Table<N, B, Q>,
+                uds: &[u64; 6],
+            ) -> Option<Self> {
+                Some(($(t.unprepare::<$T>(uds[$i])?,)+))
+            }
+            fn tickets(uds: &[u64; 6]) -> Self::Tickets {
+                ($(Ticket::new(uds[$i]),)+)
+            }
+        }
+    };
+}
+
+chain!(2; A a 0, C c 1);
+chain!(3; A a 0, C c 1, D d 2);
+chain!(4; A a 0, C c 1, D d 2, E e 3);
+chain!(5; A a 0, C c 1, D d 2, E e 3, F f 4);
+chain!(6; A a 0, C c 1, D d 2, E e 3, F f 4, G g 5);
+
 /// What [`Operation::build`] may consult: the driver's buffer group and
 /// registered files.
 #[derive(Debug, Clone, Copy)]
@@ -808,6 +898,31 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 s.state = State::InFlight;
             }
         }
+    }
+
+    /// Free slots.
+    pub(crate) fn free_count(&self) -> usize {
+        N - self.used as usize
+    }
+
+    /// Takes back the operation that [`prepare`](Self::prepare) just
+    /// placed under `ud` (its SQE never pushed), and frees the slot.
+    ///
+    /// # Safety
+    /// `ud` must come from `prepare::<T>` on this table, with no other
+    /// call on the table since but other `prepare`s and `take_prepared`s.
+    pub(crate) unsafe fn take_prepared<T: Operation>(&mut self, ud: u64) -> T {
+        let i = (ud & 0xffff) as usize;
+        let p = self.ptr(i).cast::<T>();
+        if let Some(s) = self.arr().get_mut(i) {
+            s.vt = None;
+        }
+        // SAFETY: O3, O5: per the caller, slot `i` (in range: `prepare`
+        // made `ud`) holds the `T` placed there, never pushed; `vt` is
+        // cleared so it is read out once.
+        let op = unsafe { p.read() };
+        self.free(i, &mut None);
+        op
     }
 
     /// Takes the operation back out of a `Reserved` slot (its SQE was not

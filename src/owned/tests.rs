@@ -519,3 +519,25 @@ fn results_below_the_errno_range_are_einval_not_a_panic() {
         Poll::Ready((Err(Errno::from_raw_os_error(4095)), Err(Errno::from_raw_os_error(4095))))
     );
 }
+
+/// `push_chain`'s table part: all or nothing. An operation that refuses
+/// to build gives the whole tuple back, and the slots taken before it are
+/// free again.
+#[test]
+fn a_chain_is_all_or_nothing() {
+    use super::table::Chain;
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ops = (Probe { mem: [1; 16], drops: &DROPS }, Probe { mem: [2; 16], drops: &DROPS }, Refuses(3), Zc(&DROPS));
+    let Err(((a, b, c, _d), e)) = ops.prepare(&mut t, &PREP) else { panic!("Refuses refuses") };
+    assert_eq!((a.mem[0], b.mem[0], c.0, e), (1, 2, 3, Errno::INVAL));
+    assert_eq!((t.used(), t.free_count(), DROPS.load(Ordering::Relaxed)), (0, 4, 0), "nothing kept, nothing dropped");
+    drop((a, b));
+    let ops = (Probe { mem: [0; 16], drops: &DROPS }, Zc(&DROPS), Stream(&DROPS));
+    let Ok((uds, sqes)) = ops.prepare(&mut t, &PREP) else { panic!("room for three") };
+    assert_eq!(t.used(), 3);
+    assert!(uds[..3].iter().zip(&sqes[..3]).all(|(u, s)| s.get_user_data().u64_() == *u));
+    let back = <(Probe, Zc, Stream)>::unprepare(&mut t, &uds).expect("all three reserved");
+    assert_eq!(t.used(), 0);
+    drop(back);
+}

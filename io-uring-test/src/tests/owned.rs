@@ -48,6 +48,7 @@ pub fn tests() -> Vec<Test> {
         test!(owned_nop_injected_result, requires = [NOP]),
         test!(owned_write_then_read_file, requires = [WRITE, READ]),
         test!(owned_writev_readv_file, requires = [WRITEV, READV]),
+        test!(owned_chain_of_four_in_order, requires = [WRITE, FSYNC, READ, NOP]),
         test!(owned_send_recv_tcp, requires = [SEND, RECV]),
         test!(owned_send_zc_tcp, requires = [SEND_ZC]),
         test!(owned_accept_gives_owned_fd, requires = [ACCEPT]),
@@ -216,6 +217,60 @@ where
     let buf: &'static mut [u8] = kept_static(5);
     let r = run(&mut d, owned::Read::new(file, buf).at(9))?;
     ensure!(r.result == Ok(5) && &r.buf[..] == b"bytes");
+    Ok(())
+}
+
+/// A chain longer than two links (`push_chain`): write, fsync, read the
+/// bytes back, then a NOP, each started only after the one before
+/// succeeded; then a chain whose first link fails: the rest are cancelled
+/// and never run (the file is unchanged).
+fn owned_chain_of_four_in_order<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    let mut d = driver::<S, C>(ctx)?;
+    let file = Arc::new(tempfile()?);
+    let chain = (
+        owned::Write::new(file.clone(), b"chained".to_vec()).at(0),
+        owned::Fsync::new(file.clone()),
+        // Exactly the length written: a short read fails its link.
+        owned::Read::new(file.clone(), kept_static(7)).at(0),
+        owned::Nop::new(),
+    );
+    let (w, f, r, n) = d.push_chain(chain).map_err(|(_, e)| e)?;
+    ensure!(d.in_use() == 4);
+    let (w, f, r, n) = (d.wait(w)?, d.wait(f)?, d.wait(r)?, d.wait(n)?);
+    ensure!(w.result == Ok(7) && f.result.is_ok() && n == Ok(0), "{:?} {:?} {n:?}", w.result, f.result);
+    // The read ran after the write (a link, not a race): it saw its bytes.
+    ensure!(r.result == Ok(7) && &r.buf[..] == b"chained", "read {:?} {:?}", r.result, r.buf);
+
+    // A failing first link: a write to a read-only descriptor.
+    let (rx, _tx) = pipe()?;
+    let rx = Arc::new(rx);
+    let chain = (
+        owned::Write::new(rx.clone(), b"no".to_vec()),
+        owned::Write::new(file.clone(), b"CHAINED".to_vec()).at(0),
+        owned::Nop::new(),
+    );
+    let (a, b, c) = d.push_chain(chain).map_err(|(_, e)| e)?;
+    let (a, b, c) = (d.wait(a)?, d.wait(b)?, d.wait(c)?);
+    ensure!(a.result == Err(Errno::BADF), "first link: {:?}", a.result);
+    ensure!(b.result == Err(Errno::CANCELED) && c == Err(Errno::CANCELED), "{:?} {c:?}", b.result);
+    let mut on_disk = Vec::new();
+    (&*file).seek(SeekFrom::Start(0))?;
+    (&*file).read_to_end(&mut on_disk)?;
+    ensure!(on_disk == b"chained", "the cancelled write never ran: {on_disk:?}");
+
+    // Too few free slots: the tuple comes back whole, nothing pushed.
+    let mut small: Driver<2, 320, S, C> = Driver::with_slots(ctx.ring::<S, C>(8)?, Slots::boxed());
+    let chain = (owned::Nop::new(), owned::Nop::new(), owned::Timeout::new(Timespec::from(Duration::from_secs(1))));
+    let Err((_back, e)) = small.push_chain(chain) else {
+        bail!("three links in two slots");
+    };
+    ensure!(e == Errno::BUSY && small.in_use() == 0);
+    ensure!(d.in_use() == 0);
     Ok(())
 }
 
