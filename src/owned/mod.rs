@@ -73,6 +73,15 @@
 //!   tells the caller to push it again. Read them often, or use a bigger
 //!   `Q`, to keep `lost` at 0.
 //!
+//! # Cost
+//!
+//! Measured in user-space instructions per operation (cachegrind, fat
+//! LTO; `io-uring-bench/src/bin/owned_cost.rs`): a NOP in batches of 32
+//! costs about 260 against the raw ring's 35, one NOP per submit 379
+//! against 88, a 4 KiB read 381 against 89. A lookup is one indexed load
+//! and one comparison of the user data (O4); the rest is moving the
+//! operation in and out of its slot, its result record, and the free list.
+//!
 //! # When to use the raw layer instead
 //!
 //! Operations the layer does not wrap, SQE flags it does not expose
