@@ -29,18 +29,22 @@ use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use urix::owned::{self, AcceptMulti, Driver, RecvMulti, Ticket};
-use urix::{Errno, IoUring};
+use urix::{cqueue, squeue, Errno, IoUring};
 
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
-/// The driver's provided-buffer ring: 8 buffers of 256 bytes shared by
+/// The driver's provided-buffer ring: 16 buffers of 256 bytes shared by
 /// every connection. Small on purpose: a multishot receive takes as many
 /// buffers as the socket has data for, so the ring runs dry (ENOBUFS ends
-/// the receive) often, and the re-arm path below is exercised. It must not
-/// exceed `owned::QUEUE` (8), the unread results the layer keeps per
-/// operation: a receive that gets more between two looks loses the rest
-/// (counted in `Driver::stats().lost`, and the receive is cancelled).
-const BUFS: u16 = 8;
+/// the receive) often, and the re-arm path below is exercised. The layer
+/// refuses a ring of more buffers than the results it keeps per operation
+/// (the driver's last const parameter, [`QUEUE_LEN`]), so no received
+/// chunk is ever dropped however far behind this loop falls.
+const BUFS: u16 = 16;
+/// Unread results kept per operation: at least `BUFS`.
+const QUEUE_LEN: usize = 16;
+/// 64 slots of the default size, with a queue of `QUEUE_LEN`.
+type EchoDriver = Driver<64, 320, squeue::Entry, cqueue::Entry, QUEUE_LEN>;
 const BUF_LEN: u32 = 256;
 
 type Socket = Arc<OwnedFd>; // shared by a connection's receive and send
@@ -123,7 +127,7 @@ fn client(addr: &str, messages: u64, id: u64) -> Res<()> {
 
 /// Serves until `max` connections came and went.
 fn serve(listener: TcpListener, max: u64) -> Res<Stats> {
-    let mut driver = Driver::<64>::new(IoUring::new(64)?);
+    let mut driver = EchoDriver::new(IoUring::new(64)?);
     driver.provide_buffers_boxed(BUFS, BUF_LEN)?;
     let listener = Arc::new(listener);
     let mut accept = push(&mut driver, AcceptMulti::new(listener.clone()))?;
@@ -214,7 +218,7 @@ fn serve(listener: TcpListener, max: u64) -> Res<Stats> {
 }
 
 /// Pushes `op`, first submitting what is queued if the SQ is full.
-fn push<T: owned::Operation>(driver: &mut Driver<64>, mut op: T) -> Res<Ticket<T>> {
+fn push<T: owned::Operation>(driver: &mut EchoDriver, mut op: T) -> Res<Ticket<T>> {
     loop {
         match driver.push(op) {
             Ok(ticket) => return Ok(ticket),

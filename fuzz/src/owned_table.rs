@@ -75,22 +75,21 @@ struct Op {
     waker: Option<(Arc<Count>, usize)>,
 }
 
-/// A completion result: any value Linux posts (non-negative, or a negated
-/// errno). Not below -4095: `owned::Completion::result` panics there
-/// (rustix's `Errno` assertion) where `cqueue::Entry::result` says EINVAL;
-/// widen this once the owned layer maps such values too.
+/// A completion result: any `i32`, below -4095 (and `i32::MIN`) included,
+/// which no kernel posts but the layer must take without a panic.
 fn result(input: &mut Input<'_>) -> i32 {
-    match input.u32() as i32 {
-        r if r < -4095 => r & 0xfff,
-        r => r,
-    }
+    input.u32() as i32
 }
 
+/// What the layer must report for `res`: as `cqueue::Entry::result`
+/// (below -4095 is no errno: `EINVAL`).
 fn expect_result(res: i32) -> Result<u32, Errno> {
     if res >= 0 {
         Ok(res as u32)
+    } else if res >= -4095 {
+        Err(Errno::from_raw_os_error(-res))
     } else {
-        Err(Errno::from_raw_os_error(res.wrapping_neg()))
+        Err(Errno::INVAL)
     }
 }
 

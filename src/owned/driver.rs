@@ -8,7 +8,7 @@ use core::time::Duration;
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::{Errno, Result};
 
-use super::table::{Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket};
+use super::table::{Chain, Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket, QUEUE};
 use super::LinkTimeout;
 use crate::buf_ring::{BufRing, BufSlot, Picked};
 use crate::types::{sealed, SubmitArgs, Timespec};
@@ -45,13 +45,13 @@ fn next_id() -> u16 {
 ///
 /// The driver alone reaps the ring's completion queue; a completion it
 /// does not recognise goes to [`reap_with`](Self::reap_with)'s callback.
-pub struct Driver<const N: usize, const B: usize = 320, S = squeue::Entry, C = cqueue::Entry>
+pub struct Driver<const N: usize, const B: usize = 320, S = squeue::Entry, C = cqueue::Entry, const Q: usize = QUEUE>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,
     cqueue::Entry: From<C>,
 {
-    table: Table<N, B>,
+    table: Table<N, B, Q>,
     bufs: Option<BufRing<'static>>,
     /// With `alloc`: the heap memory of `bufs` (buffers, slots), freed
     /// only after a clean teardown unregistered the ring (O1).
@@ -136,14 +136,14 @@ impl Received {
 }
 
 #[cfg(feature = "alloc")]
-impl<const N: usize, const B: usize> Driver<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> Driver<N, B, squeue::Entry, cqueue::Entry, Q> {
     /// A driver over `ring` with heap slots (`Slots::boxed`).
     pub fn new(ring: IoUring) -> Self {
         Driver::with_slots(ring, Slots::boxed())
     }
 }
 
-impl<const N: usize, const B: usize, S, C> Driver<N, B, S, C>
+impl<const N: usize, const B: usize, S, C, const Q: usize> Driver<N, B, S, C, Q>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,
@@ -151,7 +151,7 @@ where
 {
     /// A driver over `ring`, with its slots in `slots`. The driver is the
     /// only reaper of the ring's completion queue from now on.
-    pub fn with_slots(ring: IoUring<S, C>, slots: Slots<N, B>) -> Self {
+    pub fn with_slots(ring: IoUring<S, C>, slots: Slots<N, B, Q>) -> Self {
         let uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
         let fixed = [(0, 0); MAX_FIXED_BUFS];
         Driver {
@@ -267,6 +267,50 @@ where
         self.table.commit(ua);
         self.table.commit(ub);
         Ok((Ticket::new(ua), Ticket::new(ub)))
+    }
+
+    /// Pushes a chain of 2 to 6 operations, each linked to the next
+    /// (`IOSQE_IO_LINK`): a tuple in, a tuple of tickets out. An
+    /// operation starts when the one before it succeeded; once one fails,
+    /// the rest end with `ECANCELED` (a short read or write counts as a
+    /// failure here). All or nothing: refused (`EBUSY`:
+    /// too few free slots or too little room in the SQ; or an operation's
+    /// own error), the whole tuple comes back.
+    ///
+    /// ```
+    /// use urix::owned::{Driver, Nop, SlotStore};
+    /// static SLOTS: SlotStore<8> = SlotStore::new();
+    /// # fn main() -> urix::Result<()> {
+    /// let mut d = Driver::with_slots(urix::IoUring::new(8)?, SLOTS.take().expect("free"));
+    /// let (a, b, c) = d.push_chain((Nop::new(), Nop::new(), Nop::new())).map_err(|(_, e)| e)?;
+    /// assert_eq!((d.wait(a)?, d.wait(b)?, d.wait(c)?), (Ok(0), Ok(0), Ok(0)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn push_chain<L: Chain>(&mut self, ops: L) -> core::result::Result<L::Tickets, (L, Errno)> {
+        self.flush_cancels();
+        let prep = Prep { fixed: &self.fixed[..self.nfixed], ..self.prep() };
+        let mut sq = self.ring.submission();
+        if sq.capacity() - sq.len() < L::LEN || self.table.free_count() < L::LEN {
+            return Err((ops, Errno::BUSY));
+        }
+        let (uds, mut sqes) = ops.prepare(&mut self.table, &prep)?;
+        for e in &mut sqes[..L::LEN - 1] {
+            *e = e.clone().flags(squeue::Flags::IO_LINK);
+        }
+        let entries: [S; 6] = core::array::from_fn(|i| S::from(sqes[i].clone()));
+        // SAFETY: O2 for every SQE, as in `push`; all go in or none.
+        let pushed = unsafe { sq.push_multiple(&entries[..L::LEN]) };
+        if pushed.is_err() {
+            // Not reached: the SQ had room. Give the operations back.
+            if let Some(ops) = L::unprepare(&mut self.table, &uds) {
+                return Err((ops, Errno::BUSY));
+            }
+        }
+        for &ud in &uds[..L::LEN] {
+            self.table.commit(ud);
+        }
+        Ok(L::tickets(&uds))
     }
 
     /// Pushes `op` with a linked timeout ([`LinkTimeout`]): if `op` is
@@ -473,7 +517,12 @@ where
     /// of `buf_len` bytes from `bufs` (a power of two, at most 32768),
     /// for [`RecvMulti`](super::RecvMulti). The memory is `'static`: the
     /// kernel may use it until the ring is gone, so it is never handed
-    /// back. `EBUSY` if the driver has a ring already.
+    /// back. `EBUSY` if the driver has a ring already; `EINVAL` for more
+    /// buffers than the driver's queue `Q` (default [`QUEUE`], 8): each
+    /// result a [`RecvMulti`](super::RecvMulti) gets holds one buffer until
+    /// it is recycled, so with at most `Q` buffers no slot's queue can fill
+    /// up and no received byte is ever dropped (the kernel ends the receive
+    /// with `ENOBUFS` instead, after the buffers already filled).
     /// (`IORING_REGISTER_PBUF_RING` with `IOU_PBUF_RING_MMAP`, 6.4;
     /// `io_uring_register_buf_ring(3)`.)
     pub fn provide_buffers(
@@ -485,6 +534,7 @@ where
         if self.bufs.is_some() {
             return Err(Errno::BUSY);
         }
+        Table::<N, B, Q>::check_buffers(slots.len())?;
         let entries = u16::try_from(slots.len()).map_err(|_| Errno::INVAL)?;
         let mut ring = BufRing::new_mapped(entries, bufs, buf_len, slots)?;
         let mut last = Errno::EXIST;
@@ -518,6 +568,7 @@ where
         if self.bufs.is_some() {
             return Err(Errno::BUSY);
         }
+        Table::<N, B, Q>::check_buffers(usize::from(count))?;
         let total = usize::from(count).checked_mul(buf_len as usize).ok_or(Errno::INVAL)?;
         let bufs = Box::leak(vec![0u8; total].into_boxed_slice());
         let slots = Box::leak(vec![BufSlot::default(); usize::from(count)].into_boxed_slice());
@@ -722,7 +773,7 @@ impl FixedFiles {
     }
 }
 
-impl<const N: usize, const B: usize, S, C> Drop for Driver<N, B, S, C>
+impl<const N: usize, const B: usize, S, C, const Q: usize> Drop for Driver<N, B, S, C, Q>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,
@@ -735,7 +786,7 @@ where
     }
 }
 
-impl<const N: usize, const B: usize, S, C> fmt::Debug for Driver<N, B, S, C>
+impl<const N: usize, const B: usize, S, C, const Q: usize> fmt::Debug for Driver<N, B, S, C, Q>
 where
     S: squeue::EntryMarker + From<squeue::Entry>,
     C: cqueue::EntryMarker,

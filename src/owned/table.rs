@@ -18,10 +18,13 @@ use crate::buf_ring::{BufRing, Picked};
 use crate::types::sealed;
 use crate::{cqueue, squeue};
 
-/// Results of a multishot operation (or a zero-copy send's first result)
-/// kept per slot until they are read. When it is full, further results
-/// are released at once (fd closed, buffer recycled), counted in
-/// [`Stats::lost`], and the operation is cancelled.
+/// The default number of results of a multishot operation (or a
+/// zero-copy send's first result) kept per slot until they are read: the
+/// last const parameter `Q` of [`Driver`](super::Driver) and
+/// [`SlotStore`]. A driver's provided-buffer ring holds at most `Q`
+/// buffers ([`Driver::provide_buffers`](super::Driver::provide_buffers)
+/// refuses more), so a [`RecvMulti`](super::RecvMulti) never loses a
+/// result; see "Multishot results" in the [module docs](super).
 pub const QUEUE: usize = 8;
 
 const TAG_SHIFT: u32 = 62;
@@ -122,8 +125,7 @@ impl Completion {
     /// is no completion to report (a multishot's results were read).
     pub fn result(&self) -> Result<u32, Errno> {
         match &self.item {
-            Some(i) if i.res >= 0 => Ok(i.res as u32),
-            Some(i) => Err(Errno::from_raw_os_error(-i.res)),
+            Some(i) => to_result(i.res),
             None => Err(Errno::CANCELED),
         }
     }
@@ -138,8 +140,8 @@ impl Completion {
         match self.item.as_mut() {
             Some(i) => match i.fd.take() {
                 Some(fd) => Ok(fd),
-                None if i.res < 0 => Err(Errno::from_raw_os_error(-i.res)),
-                None => Err(Errno::BADF),
+                // An error, or the fd was taken already.
+                None => to_result(i.res).and(Err(Errno::BADF)),
             },
             None => Err(Errno::CANCELED),
         }
@@ -153,9 +155,111 @@ impl Completion {
     /// For [`Shots::Notif`]: the result of the first completion (the one
     /// with `F_MORE`), if there was one.
     pub fn first_result(&self) -> Option<Result<u32, Errno>> {
-        self.more.map(|r| if r >= 0 { Ok(r as u32) } else { Err(Errno::from_raw_os_error(-r)) })
+        self.more.map(to_result)
     }
 }
+
+/// A CQE's `res` as `cqueue::Entry::result` reads it: non-negative is the
+/// value, -1..=-4095 the errno, anything below (no errno; a kernel never
+/// posts it, a stand-in or a bug might) `EINVAL`, never a panic.
+#[inline]
+fn to_result(res: i32) -> Result<u32, Errno> {
+    match res {
+        0.. => Ok(res as u32),
+        -4095..=-1 => Err(Errno::from_raw_os_error(-res)),
+        _ => Err(Errno::INVAL),
+    }
+}
+
+/// A tuple of 2 to 6 operations for
+/// [`Driver::push_chain`](super::Driver::push_chain), each linked to the
+/// next. Implemented for tuples only.
+#[allow(private_interfaces)]
+pub trait Chain: Sized {
+    /// A ticket for each operation, in order.
+    type Tickets;
+    #[doc(hidden)]
+    const LEN: usize;
+    #[doc(hidden)]
+    #[allow(clippy::type_complexity)]
+    fn prepare<const N: usize, const B: usize, const Q: usize>(
+        self,
+        t: &mut Table<N, B, Q>,
+        prep: &Prep<'_>,
+    ) -> Result<([u64; 6], [squeue::Entry; 6]), (Self, Errno)>;
+    #[doc(hidden)]
+    fn unprepare<const N: usize, const B: usize, const Q: usize>(
+        t: &mut Table<N, B, Q>,
+        uds: &[u64; 6],
+    ) -> Option<Self>;
+    #[doc(hidden)]
+    fn tickets(uds: &[u64; 6]) -> Self::Tickets;
+}
+
+macro_rules! chain {
+    ($len:literal; $($T:ident $v:ident $i:tt),+) => {
+        #[allow(private_interfaces)]
+        impl<$($T: Operation),+> Chain for ($($T,)+) {
+            type Tickets = ($(Ticket<$T>,)+);
+            const LEN: usize = $len;
+            fn prepare<const N: usize, const B: usize, const Q: usize>(
+                self,
+                t: &mut Table<N, B, Q>,
+                prep: &Prep<'_>,
+            ) -> Result<([u64; 6], [squeue::Entry; 6]), (Self, Errno)> {
+                let ($($v,)+) = self;
+                let mut uds = [0u64; 6];
+                let mut sqes: [squeue::Entry; 6] = core::array::from_fn(|_| crate::opcode::Nop::new().build());
+                let mut err = None;
+                $(
+                    let $v: Result<u64, $T> = if err.is_some() {
+                        Err($v)
+                    } else {
+                        match t.prepare($v, prep) {
+                            Ok((ud, sqe)) => {
+                                uds[$i] = ud;
+                                sqes[$i] = sqe;
+                                Ok(ud)
+                            }
+                            Err(r) => {
+                                err = Some(r.errno);
+                                Err(r.op)
+                            }
+                        }
+                    };
+                )+
+                match err {
+                    None => Ok((uds, sqes)),
+                    Some(e) => Err((
+                        ($(match $v {
+                            // SAFETY: `ud` came from `prepare::<$T>` just
+                            // above, and only prepares and take-backs ran
+                            // on the table since.
+                            Ok(ud) => unsafe { t.take_prepared::<$T>(ud) },
+                            Err(op) => op,
+                        },)+),
+                        e,
+                    )),
+                }
+            }
+            fn unprepare<const N: usize, const B: usize, const Q: usize>(
+                t: &mut Table<N, B, Q>,
+                uds: &[u64; 6],
+            ) -> Option<Self> {
+                Some(($(t.unprepare::<$T>(uds[$i])?,)+))
+            }
+            fn tickets(uds: &[u64; 6]) -> Self::Tickets {
+                ($(Ticket::new(uds[$i]),)+)
+            }
+        }
+    };
+}
+
+chain!(2; A a 0, C c 1);
+chain!(3; A a 0, C c 1, D d 2);
+chain!(4; A a 0, C c 1, D d 2, E e 3);
+chain!(5; A a 0, C c 1, D d 2, E e 3, F f 4);
+chain!(6; A a 0, C c 1, D d 2, E e 3, F f 4, G g 5);
 
 /// What [`Operation::build`] may consult: the driver's buffer group and
 /// registered files.
@@ -301,7 +405,9 @@ pub struct Stats {
     pub foreign: u64,
     /// Completions of the layer's own cancels (they free nothing).
     pub cancel_cqes: u64,
-    /// Multishot results released because their slot's queue was full.
+    /// Multishot results released because their slot's queue was full
+    /// (never a [`RecvMulti`](super::RecvMulti)'s: see "Multishot results"
+    /// in the [module docs](super)).
     pub lost: u64,
     /// Slots given up at teardown (leaked with what they own).
     pub leaked: u32,
@@ -366,6 +472,15 @@ impl<T: Operation> Vt<T> {
     };
 }
 
+/// Whether `vt` describes a `T` (O5). The address of `T`'s own table says
+/// yes at once (the tables of two types differ in their `type_id`
+/// function, so they are never one object); an equal table at another
+/// address (the compiler may duplicate a constant) is checked by `TypeId`.
+#[inline(always)]
+fn holds<T: Operation>(vt: &'static VTable) -> bool {
+    core::ptr::eq(vt, &Vt::<T>::V) || (vt.type_id)() == TypeId::of::<T>()
+}
+
 /// # Safety
 /// `p` must point to an initialised `T` that is not used again.
 unsafe fn drop_op<T>(p: *mut u8) {
@@ -380,8 +495,12 @@ struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
 /// [`SlotArray::storage`], reached only through raw pointers: the kernel
 /// writes it while the slot awaits completions, so no `&`/`&mut` to it may
 /// be live then (not even one to the whole array).
-struct Slot {
+struct Slot<const Q: usize> {
     gen: u32,
+    /// The user data of this slot's current generation (O4): `tag |
+    /// ring id | gen | index`, kept so that matching a completion is one
+    /// comparison.
+    ud: u64,
     state: State,
     vt: Option<&'static VTable>,
     waker: Option<Waker>,
@@ -389,14 +508,15 @@ struct Slot {
     next_free: u16,
     qhead: u8,
     qlen: u8,
-    queue: [Option<Item>; QUEUE],
+    queue: [Option<Item>; Q],
     last: Option<Item>,
 }
 
-impl Slot {
+impl<const Q: usize> Slot<Q> {
     const fn new() -> Self {
         Slot {
             gen: 0,
+            ud: 0,
             state: State::Free,
             vt: None,
             waker: None,
@@ -404,16 +524,16 @@ impl Slot {
             next_free: 0,
             qhead: 0,
             qlen: 0,
-            queue: [const { None }; QUEUE],
+            queue: [const { None }; Q],
             last: None,
         }
     }
 
     fn push_item(&mut self, item: Item) -> Result<(), Item> {
-        if usize::from(self.qlen) == QUEUE {
+        if usize::from(self.qlen) == Q {
             return Err(item);
         }
-        let at = (usize::from(self.qhead) + usize::from(self.qlen)) % QUEUE;
+        let at = (usize::from(self.qhead) + usize::from(self.qlen)) % Q;
         self.queue[at] = Some(item);
         self.qlen += 1;
         Ok(())
@@ -424,7 +544,7 @@ impl Slot {
             return None;
         }
         let item = self.queue[usize::from(self.qhead)].take();
-        self.qhead = ((usize::from(self.qhead) + 1) % QUEUE) as u8;
+        self.qhead = ((usize::from(self.qhead) + 1) % Q) as u8;
         self.qlen -= 1;
         item
     }
@@ -432,12 +552,12 @@ impl Slot {
 
 /// The slot array of a [`Driver`](super::Driver) with `N` slots of `B`
 /// bytes of operation storage each.
-pub struct SlotArray<const N: usize, const B: usize> {
-    meta: UnsafeCell<[Slot; N]>,
+pub struct SlotArray<const N: usize, const B: usize, const Q: usize = QUEUE> {
+    meta: UnsafeCell<[Slot<Q>; N]>,
     storage: [UnsafeCell<Storage<B>>; N],
 }
 
-impl<const N: usize, const B: usize> SlotArray<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> SlotArray<N, B, Q> {
     const fn new() -> Self {
         SlotArray {
             meta: UnsafeCell::new([const { Slot::new() }; N]),
@@ -460,16 +580,16 @@ impl<const N: usize, const B: usize> SlotArray<N, B> {
 /// # Ok(())
 /// # }
 /// ```
-pub struct SlotStore<const N: usize, const B: usize = 320> {
+pub struct SlotStore<const N: usize, const B: usize = 320, const Q: usize = QUEUE> {
     taken: AtomicBool,
-    array: SlotArray<N, B>,
+    array: SlotArray<N, B, Q>,
 }
 
 // SAFETY: O8: the array is reached only through the one `Slots` that
 // `take` hands out while `taken` is set; operations in it are `Send`.
-unsafe impl<const N: usize, const B: usize> Sync for SlotStore<N, B> {}
+unsafe impl<const N: usize, const B: usize, const Q: usize> Sync for SlotStore<N, B, Q> {}
 
-impl<const N: usize, const B: usize> SlotStore<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> SlotStore<N, B, Q> {
     /// Empty storage, for a `static`.
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
@@ -477,7 +597,7 @@ impl<const N: usize, const B: usize> SlotStore<N, B> {
     }
 
     /// The slots, unless a driver holds them (or leaked them at teardown).
-    pub fn take(&'static self) -> Option<Slots<N, B>> {
+    pub fn take(&'static self) -> Option<Slots<N, B, Q>> {
         if self.taken.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
             return None;
         }
@@ -496,23 +616,23 @@ enum Origin {
 
 /// Slot storage for one driver: from a [`SlotStore`], or with `alloc`
 /// from `Slots::boxed`.
-pub struct Slots<const N: usize, const B: usize = 320> {
-    base: NonNull<SlotArray<N, B>>,
+pub struct Slots<const N: usize, const B: usize = 320, const Q: usize = QUEUE> {
+    base: NonNull<SlotArray<N, B, Q>>,
     origin: Origin,
 }
 
 // SAFETY: O8: a `Slots` is the only way to its array; the operations in
 // it are `Send`, and wakers, fds and picked buffers are too.
-unsafe impl<const N: usize, const B: usize> Send for Slots<N, B> {}
+unsafe impl<const N: usize, const B: usize, const Q: usize> Send for Slots<N, B, Q> {}
 
-impl<const N: usize, const B: usize> fmt::Debug for Slots<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> fmt::Debug for Slots<N, B, Q> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Slots").field("n", &N).field("bytes", &B).field("origin", &self.origin).finish()
     }
 }
 
 #[cfg(feature = "alloc")]
-impl<const N: usize, const B: usize> Slots<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> Slots<N, B, Q> {
     /// Slots on the heap, leaked while a driver uses them (O1) and freed
     /// when the driver drops with every slot free.
     pub fn boxed() -> Self {
@@ -523,7 +643,7 @@ impl<const N: usize, const B: usize> Slots<N, B> {
     }
 }
 
-impl<const N: usize, const B: usize> Drop for Slots<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> Drop for Slots<N, B, Q> {
     /// Gives the storage back: the store's flag is cleared, or the box
     /// freed. A `Slots` drops only with every slot free (a table that
     /// gives up on a slot forgets its `Slots`, O1).
@@ -542,8 +662,8 @@ impl<const N: usize, const B: usize> Drop for Slots<N, B> {
 }
 
 /// The table: `N` slots, a free list, the ring id for user data.
-pub(crate) struct Table<const N: usize, const B: usize> {
-    slots: Option<Slots<N, B>>,
+pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> {
+    slots: Option<Slots<N, B, Q>>,
     ring_id: u16,
     free_head: u16,
     used: u32,
@@ -553,17 +673,20 @@ pub(crate) struct Table<const N: usize, const B: usize> {
 
 const NONE: u16 = u16::MAX;
 
-impl<const N: usize, const B: usize> Drop for Table<N, B> {
+impl<const N: usize, const B: usize, const Q: usize> Drop for Table<N, B, Q> {
     /// Storage with a slot in use is leaked, never handed back (O1).
     fn drop(&mut self) {
         self.release_storage();
     }
 }
 
-impl<const N: usize, const B: usize> Table<N, B> {
-    const CHECK: () = assert!(N > 0 && N < NONE as usize, "1..65535 slots");
+impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
+    const CHECK: () = {
+        assert!(N > 0 && N < NONE as usize, "1..65535 slots");
+        assert!(Q > 0 && Q <= u8::MAX as usize, "a queue of 1..255 results");
+    };
 
-    pub(crate) fn new(slots: Slots<N, B>, ring_id: u16) -> Self {
+    pub(crate) fn new(slots: Slots<N, B, Q>, ring_id: u16) -> Self {
         let () = Self::CHECK;
         let mut t = Table {
             slots: Some(slots),
@@ -577,6 +700,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         // free); link them, lowest index first.
         let mut head = NONE;
         for (i, s) in t.arr().iter_mut().enumerate().rev() {
+            s.ud = encode(TAG_OP, ring_id, s.gen, i as u16);
             s.next_free = head;
             head = i as u16;
         }
@@ -584,7 +708,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         t
     }
 
-    fn arr(&mut self) -> &mut [Slot] {
+    fn arr(&mut self) -> &mut [Slot<Q>] {
         match self.slots.as_mut() {
             // SAFETY: O8: the table owns the only `Slots` of this array,
             // and `&mut self` makes this the only view of its bookkeeping
@@ -594,7 +718,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         }
     }
 
-    fn arr_ref(&self) -> &[Slot] {
+    fn arr_ref(&self) -> &[Slot<Q>] {
         match self.slots.as_ref() {
             // SAFETY: O8: as in `arr`; `&self` allows no `&mut` meanwhile.
             Some(s) => unsafe { &*(*s.base.as_ptr()).meta.get() },
@@ -632,6 +756,16 @@ impl<const N: usize, const B: usize> Table<N, B> {
         self.free_head != NONE
     }
 
+    /// Whether a provided-buffer ring of `count` buffers fits the queue
+    /// of every slot (`EINVAL` otherwise): results that carry a buffer can
+    /// then never overflow a queue.
+    pub(crate) fn check_buffers(count: usize) -> Result<(), Errno> {
+        if count == 0 || count > Q {
+            return Err(Errno::INVAL);
+        }
+        Ok(())
+    }
+
     pub(crate) fn pending_cancels(&self) -> u32 {
         self.pending_cancels
     }
@@ -650,9 +784,11 @@ impl<const N: usize, const B: usize> Table<N, B> {
     /// generation.
     #[inline]
     fn find(&self, ud: u64) -> Option<usize> {
-        let (tag, ring, gen, index) = decode(ud);
+        // `slot.ud` holds tag, ring id, generation and index: one
+        // comparison checks them all.
+        let index = (ud & 0xffff) as usize;
         let slot = self.arr_ref().get(index)?;
-        (tag == TAG_OP && ring == self.ring_id && slot.gen == gen).then_some(index)
+        (slot.ud == ud).then_some(index)
     }
 
     /// Moves `op` into a free slot and builds its SQE (with the slot's
@@ -718,7 +854,8 @@ impl<const N: usize, const B: usize> Table<N, B> {
         let built = T::build(unsafe { &mut *ptr }, prep);
         match built {
             Ok(mut sqe) => {
-                sqe.set_user_data(encode(TAG_OP, ring_id, slot.gen, index as u16));
+                debug_assert_eq!(slot.ud, encode(TAG_OP, ring_id, slot.gen, index as u16));
+                sqe.set_user_data(slot.ud);
                 let next = slot.next_free;
                 slot.state = State::Reserved;
                 self.unlink(index, next);
@@ -763,13 +900,38 @@ impl<const N: usize, const B: usize> Table<N, B> {
         }
     }
 
+    /// Free slots.
+    pub(crate) fn free_count(&self) -> usize {
+        N - self.used as usize
+    }
+
+    /// Takes back the operation that [`prepare`](Self::prepare) just
+    /// placed under `ud` (its SQE never pushed), and frees the slot.
+    ///
+    /// # Safety
+    /// `ud` must come from `prepare::<T>` on this table, with no other
+    /// call on the table since but other `prepare`s and `take_prepared`s.
+    pub(crate) unsafe fn take_prepared<T: Operation>(&mut self, ud: u64) -> T {
+        let i = (ud & 0xffff) as usize;
+        let p = self.ptr(i).cast::<T>();
+        if let Some(s) = self.arr().get_mut(i) {
+            s.vt = None;
+        }
+        // SAFETY: O3, O5: per the caller, slot `i` (in range: `prepare`
+        // made `ud`) holds the `T` placed there, never pushed; `vt` is
+        // cleared so it is read out once.
+        let op = unsafe { p.read() };
+        self.free(i, &mut None);
+        op
+    }
+
     /// Takes the operation back out of a `Reserved` slot (its SQE was not
     /// pushed) and frees the slot.
     pub(crate) fn unprepare<T: Operation>(&mut self, ud: u64) -> Option<T> {
         let i = self.find(ud)?;
         let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
-        if s.state != State::Reserved || s.vt.map(|v| (v.type_id)()) != Some(TypeId::of::<T>()) {
+        if s.state != State::Reserved || !s.vt.is_some_and(holds::<T>) {
             return None;
         }
         s.vt = None;
@@ -785,12 +947,13 @@ impl<const N: usize, const B: usize> Table<N, B> {
     pub(crate) fn complete(&mut self, cqe: &cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
         let ud = cqe.user_data_u64();
         let (res, flags) = (cqe.raw_result(), cqe.flags().bits());
-        let (tag, ring_id, _, _) = decode(ud);
-        if tag == TAG_CANCEL && ring_id == self.ring_id {
-            self.stats.cancel_cqes += 1;
-            return Reaped::Cancel;
-        }
         let Some(i) = self.find(ud) else {
+            // Not an operation's: one of our cancels, or foreign.
+            let (tag, ring_id, _, _) = decode(ud);
+            if tag == TAG_CANCEL && ring_id == self.ring_id {
+                self.stats.cancel_cqes += 1;
+                return Reaped::Cancel;
+            }
             self.stats.foreign += 1;
             return Reaped::Foreign;
         };
@@ -874,7 +1037,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
     /// Frees slot `i`: drops its operation (if still there), releases
     /// queued results, bumps the generation, links it into the free list.
     fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
-        let head = self.free_head;
+        let (head, ring_id) = (self.free_head, self.ring_id);
         let p = self.ptr(i);
         let s = &mut self.arr()[i];
         if let Some(vt) = s.vt.take() {
@@ -894,6 +1057,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         s.waker = None;
         let had_cancel = core::mem::replace(&mut s.cancel_pending, false);
         s.gen = (s.gen + 1) & GEN_MASK;
+        s.ud = encode(TAG_OP, ring_id, s.gen, i as u16);
         s.state = State::Free;
         s.next_free = head;
         self.free_head = i as u16;
@@ -916,7 +1080,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
         let Some(vt) = s.vt else { return Poll::Pending };
-        if (vt.type_id)() != TypeId::of::<T>() {
+        if !holds::<T>(vt) {
             return Poll::Pending;
         }
         match s.state {
@@ -930,8 +1094,11 @@ impl<const N: usize, const B: usize> Table<N, B> {
                 // above); `vt` is cleared so it is moved out once. The
                 // last completion arrived: the kernel is done with it.
                 let op = unsafe { p.read() };
-                let (last, more) =
-                    if vt.shots == Shots::Many { (None, None) } else { (s.last.take(), s.pop_item().map(|i| i.res)) };
+                let (last, more) = match vt.shots {
+                    Shots::One => (s.last.take(), None),
+                    Shots::Notif => (s.last.take(), s.pop_item().map(|i| i.res)),
+                    Shots::Many => (None, None),
+                };
                 self.free(i, ring);
                 Poll::Ready(op.complete(Completion::new(last, more)))
             }
@@ -947,7 +1114,7 @@ impl<const N: usize, const B: usize> Table<N, B> {
         let p = self.ptr(i).cast::<T>();
         let s = &mut self.arr()[i];
         let Some(vt) = s.vt else { return Poll::Ready(None) };
-        if (vt.type_id)() != TypeId::of::<T>() {
+        if !holds::<T>(vt) {
             return Poll::Ready(None);
         }
         let item = match s.state {

@@ -440,3 +440,107 @@ mod alloc_free_waker {
 
 #[allow(dead_code)]
 fn unused(_: Waker) {}
+
+/// Issue 16: a provided-buffer ring may hold no more buffers than a
+/// slot's queue, so results that carry a buffer (RecvMulti) never find a
+/// full queue: `Q` buffers out, and the kernel ends the receive.
+#[test]
+fn buffer_ring_never_exceeds_the_queue() {
+    assert_eq!(Table::<4, 64>::check_buffers(super::QUEUE), Ok(()));
+    assert_eq!(Table::<4, 64>::check_buffers(super::QUEUE + 1), Err(Errno::INVAL));
+    assert_eq!(Table::<4, 64>::check_buffers(0), Err(Errno::INVAL));
+    assert_eq!(Table::<4, 64, 16>::check_buffers(16), Ok(()));
+    assert_eq!(Table::<4, 64, 16>::check_buffers(17), Err(Errno::INVAL));
+}
+
+/// A queue of `Q` = 16 keeps 16 unread results (a reader that fell behind
+/// by a whole 16-buffer ring) and loses none of them, in order.
+#[test]
+fn a_queue_of_q_keeps_q_unread_results() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static S: SlotStore<2, 64, 16> = SlotStore::new();
+    let mut t: Table<2, 64, 16> = Table::new(S.take().expect("fresh store"), RING);
+    let Ok((ud, _)) = t.prepare(Stream(&DROPS), &PREP) else { panic!("refused") };
+    t.commit(ud);
+    for i in 0..16 {
+        assert_eq!(t.complete(&cqe(ud, i, Flags::MORE), &mut None), Reaped::Op);
+    }
+    assert_eq!((t.stats.lost, t.pending_cancels()), (0, 0), "16 fit a queue of 16");
+    assert_eq!(t.complete(&cqe(ud, -105, Flags::empty()), &mut None), Reaped::Op);
+    for i in 0..16 {
+        assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(Some(Ok(i))));
+    }
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(Some(Err(Errno::NOBUFS))));
+    assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(None));
+    assert_eq!(t.poll::<Stream>(ud, None, &mut None), Poll::Ready(()));
+    assert_eq!(t.used(), 0);
+}
+
+/// An operation whose output is what `take_fd` says (no fd is ever made:
+/// the results below are all negative).
+struct FdProbe;
+
+// SAFETY: names no memory; FD_RESULT only changes what a non-negative
+// result means, and this test posts none.
+unsafe impl Operation for FdProbe {
+    type Output = (Result<u32, Errno>, Result<(), Errno>);
+    const FD_RESULT: bool = true;
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(crate::opcode::Nop::new().build())
+    }
+    fn complete(self, mut done: Completion) -> Self::Output {
+        (done.result(), done.take_fd().map(drop))
+    }
+}
+
+/// Issue 16: a result below -4095 (no errno) reads as `EINVAL`, as
+/// `cqueue::Entry::result` has it, from `result`, `take_fd` and
+/// `first_result`; it used to panic (rustix's `Errno` assertion).
+#[test]
+fn results_below_the_errno_range_are_einval_not_a_panic() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    for res in [-4096, -70000, i32::MIN] {
+        let mut t: Table<4, 64> = table!(4);
+        let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+        assert_eq!(t.complete(&cqe(ud, res, Flags::empty()), &mut None), Reaped::Op);
+        let Poll::Ready((r, _)) = t.poll::<Probe>(ud, None, &mut None) else { panic!("complete") };
+        assert_eq!(r, Err(Errno::INVAL), "{res}");
+        let ud = push(&mut t, FdProbe);
+        t.complete(&cqe(ud, res, Flags::empty()), &mut None);
+        assert_eq!(t.poll::<FdProbe>(ud, None, &mut None), Poll::Ready((Err(Errno::INVAL), Err(Errno::INVAL))));
+        let ud = push(&mut t, Zc(&DROPS));
+        t.complete(&cqe(ud, res, Flags::MORE), &mut None);
+        t.complete(&cqe(ud, 0, Flags::NOTIF), &mut None);
+        assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Ready(Some(Err(Errno::INVAL))));
+    }
+    // The edges of the errno range are still errnos.
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, FdProbe);
+    t.complete(&cqe(ud, -4095, Flags::empty()), &mut None);
+    assert_eq!(
+        t.poll::<FdProbe>(ud, None, &mut None),
+        Poll::Ready((Err(Errno::from_raw_os_error(4095)), Err(Errno::from_raw_os_error(4095))))
+    );
+}
+
+/// `push_chain`'s table part: all or nothing. An operation that refuses
+/// to build gives the whole tuple back, and the slots taken before it are
+/// free again.
+#[test]
+fn a_chain_is_all_or_nothing() {
+    use super::table::Chain;
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ops = (Probe { mem: [1; 16], drops: &DROPS }, Probe { mem: [2; 16], drops: &DROPS }, Refuses(3), Zc(&DROPS));
+    let Err(((a, b, c, _d), e)) = ops.prepare(&mut t, &PREP) else { panic!("Refuses refuses") };
+    assert_eq!((a.mem[0], b.mem[0], c.0, e), (1, 2, 3, Errno::INVAL));
+    assert_eq!((t.used(), t.free_count(), DROPS.load(Ordering::Relaxed)), (0, 4, 0), "nothing kept, nothing dropped");
+    drop((a, b));
+    let ops = (Probe { mem: [0; 16], drops: &DROPS }, Zc(&DROPS), Stream(&DROPS));
+    let Ok((uds, sqes)) = ops.prepare(&mut t, &PREP) else { panic!("room for three") };
+    assert_eq!(t.used(), 3);
+    assert!(uds[..3].iter().zip(&sqes[..3]).all(|(u, s)| s.get_user_data().u64_() == *u));
+    let back = <(Probe, Zc, Stream)>::unprepare(&mut t, &uds).expect("all three reserved");
+    assert_eq!(t.used(), 0);
+    drop(back);
+}

@@ -48,6 +48,7 @@ pub fn tests() -> Vec<Test> {
         test!(owned_nop_injected_result, requires = [NOP]),
         test!(owned_write_then_read_file, requires = [WRITE, READ]),
         test!(owned_writev_readv_file, requires = [WRITEV, READV]),
+        test!(owned_chain_of_four_in_order, requires = [WRITE, FSYNC, READ, NOP]),
         test!(owned_send_recv_tcp, requires = [SEND, RECV]),
         test!(owned_send_zc_tcp, requires = [SEND_ZC]),
         test!(owned_accept_gives_owned_fd, requires = [ACCEPT]),
@@ -61,6 +62,7 @@ pub fn tests() -> Vec<Test> {
         test!(owned_poll_add_and_multi, requires = [POLL_ADD, CANCEL]),
         test!(owned_async_cancel_op, requires = [READ, CANCEL]),
         test!(owned_recv_multi_stream, requires = [RECV]),
+        test!(owned_recv_multi_reader_behind_loses_nothing, requires = [RECV]),
         test!(owned_fixed_files_typed_to_driver, requires = [READ]),
         test!(owned_fixed_buffers, requires = [READ_FIXED, WRITE_FIXED]),
         test!(owned_full_table_and_sq_give_op_back, requires = [NOP]),
@@ -215,6 +217,60 @@ where
     let buf: &'static mut [u8] = kept_static(5);
     let r = run(&mut d, owned::Read::new(file, buf).at(9))?;
     ensure!(r.result == Ok(5) && &r.buf[..] == b"bytes");
+    Ok(())
+}
+
+/// A chain longer than two links (`push_chain`): write, fsync, read the
+/// bytes back, then a NOP, each started only after the one before
+/// succeeded; then a chain whose first link fails: the rest are cancelled
+/// and never run (the file is unchanged).
+fn owned_chain_of_four_in_order<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    let mut d = driver::<S, C>(ctx)?;
+    let file = Arc::new(tempfile()?);
+    let chain = (
+        owned::Write::new(file.clone(), b"chained".to_vec()).at(0),
+        owned::Fsync::new(file.clone()),
+        // Exactly the length written: a short read fails its link.
+        owned::Read::new(file.clone(), kept_static(7)).at(0),
+        owned::Nop::new(),
+    );
+    let (w, f, r, n) = d.push_chain(chain).map_err(|(_, e)| e)?;
+    ensure!(d.in_use() == 4);
+    let (w, f, r, n) = (d.wait(w)?, d.wait(f)?, d.wait(r)?, d.wait(n)?);
+    ensure!(w.result == Ok(7) && f.result.is_ok() && n == Ok(0), "{:?} {:?} {n:?}", w.result, f.result);
+    // The read ran after the write (a link, not a race): it saw its bytes.
+    ensure!(r.result == Ok(7) && &r.buf[..] == b"chained", "read {:?} {:?}", r.result, r.buf);
+
+    // A failing first link: a write to a read-only descriptor.
+    let (rx, _tx) = pipe()?;
+    let rx = Arc::new(rx);
+    let chain = (
+        owned::Write::new(rx.clone(), b"no".to_vec()),
+        owned::Write::new(file.clone(), b"CHAINED".to_vec()).at(0),
+        owned::Nop::new(),
+    );
+    let (a, b, c) = d.push_chain(chain).map_err(|(_, e)| e)?;
+    let (a, b, c) = (d.wait(a)?, d.wait(b)?, d.wait(c)?);
+    ensure!(a.result == Err(Errno::BADF), "first link: {:?}", a.result);
+    ensure!(b.result == Err(Errno::CANCELED) && c == Err(Errno::CANCELED), "{:?} {c:?}", b.result);
+    let mut on_disk = Vec::new();
+    (&*file).seek(SeekFrom::Start(0))?;
+    (&*file).read_to_end(&mut on_disk)?;
+    ensure!(on_disk == b"chained", "the cancelled write never ran: {on_disk:?}");
+
+    // Too few free slots: the tuple comes back whole, nothing pushed.
+    let mut small: Driver<2, 320, S, C> = Driver::with_slots(ctx.ring::<S, C>(8)?, Slots::boxed());
+    let chain = (owned::Nop::new(), owned::Nop::new(), owned::Timeout::new(Timespec::from(Duration::from_secs(1))));
+    let Err((_back, e)) = small.push_chain(chain) else {
+        bail!("three links in two slots");
+    };
+    ensure!(e == Errno::BUSY && small.in_use() == 0);
+    ensure!(d.in_use() == 0);
     Ok(())
 }
 
@@ -566,6 +622,93 @@ where
     ensure!(matches!(end, Ok(None)), "end of stream: {end:?}");
     ensure!(d.wait_next(&t)?.is_none());
     let _server = d.wait(t)?;
+    ensure!(d.in_use() == 0);
+    Ok(())
+}
+
+/// Issue 16: a reader that falls a whole buffer ring behind loses no
+/// byte. A ring of more buffers than the driver's queue is refused; with a
+/// queue of 16 and 16 buffers, 4 KiB already in the socket fills all 16
+/// before anything is read (then `ENOBUFS` ends the receive), and every
+/// byte comes out, in order, over the re-armed receives.
+fn owned_recv_multi_reader_behind_loses_nothing<S, C>(ctx: &Ctx) -> anyhow::Result<()>
+where
+    S: squeue::EntryMarker + From<squeue::Entry>,
+    C: cqueue::EntryMarker,
+    cqueue::Entry: From<C>,
+{
+    // The default queue (8) refuses a ring of 16: such a ring could fill a
+    // queue and drop received data.
+    let mut small = driver::<S, C>(ctx)?;
+    let r = small.provide_buffers_boxed(16, 64);
+    ensure!(r == Err(Errno::INVAL), "16 buffers over a queue of 8: {r:?}");
+    drop(small);
+
+    let mut d: Driver<16, 320, S, C, 16> = Driver::with_slots(ctx.ring::<S, C>(16)?, Slots::boxed());
+    match d.provide_buffers_boxed(16, 64) {
+        Ok(_) => {}
+        Err(Errno::INVAL) if kernel_version() < (6, 4) => skip!("mapped buffer rings need 6.4"),
+        Err(e) => return Err(e.into()),
+    }
+    let (mut client, server) = tcp_pair()?;
+    let sent: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 253) as u8).collect();
+    // In the socket before the receive starts: the kernel fills buffers
+    // until the ring is dry, with nobody reading.
+    client.write_all(&sent)?;
+    let mut file = Arc::new(server);
+    let mut got = Vec::new();
+    let mut rounds = 0;
+    let mut most = 0;
+    while got.len() < sent.len() {
+        rounds += 1;
+        ensure!(rounds < 1000, "no progress at {} bytes", got.len());
+        let t = d.push(owned::RecvMulti::new(file)).map_err(|r| r.errno())?;
+        d.submit()?;
+        // Fall behind: reap completions until the receive ends, reading
+        // nothing (its results wait in the slot's queue).
+        let mut reaped = 0;
+        loop {
+            d.submit_and_wait(1)?;
+            reaped += d.reap();
+            if d.stats().lost != 0 {
+                bail!("results dropped: {:?}", d.stats());
+            }
+            // The receive ends with ENOBUFS once all 16 buffers are out, or
+            // goes on waiting when the socket is drained (then read).
+            if reaped > 16 || got.len() + 64 * reaped >= sent.len() {
+                break;
+            }
+        }
+        let mut items = Vec::new();
+        loop {
+            match d.wait_next(&t)? {
+                Some(Ok(Some(r))) => items.push(r),
+                Some(Err(Errno::NOBUFS)) | None => break,
+                Some(other) => bail!("unexpected item {other:?}"),
+            }
+            if got.len() + items.iter().map(|r| r.len()).sum::<usize>() >= sent.len() {
+                break;
+            }
+        }
+        most = most.max(items.len());
+        for r in items {
+            got.extend_from_slice(d.bytes(&r));
+            d.recycle(r);
+        }
+        if got.len() < sent.len() {
+            // Ended (ENOBUFS): take the socket back and arm again.
+            ensure!(d.wait_next(&t)?.is_none(), "ENOBUFS is the last item");
+            file = d.wait(t)?;
+        } else {
+            d.cancel(&t);
+            while d.wait_next(&t)?.is_some() {}
+            file = d.wait(t)?;
+        }
+    }
+    ensure!(got == sent, "every byte, in order ({} of {})", got.len(), sent.len());
+    ensure!(d.stats().lost == 0, "nothing released: {:?}", d.stats());
+    ensure!(most > 8, "the queue held more than the default 8 unread results (most {most})");
+    drop(file);
     ensure!(d.in_use() == 0);
     Ok(())
 }
