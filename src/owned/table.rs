@@ -232,7 +232,7 @@ macro_rules! chain {
                     None => Ok((uds, sqes)),
                     Some(e) => Err((
                         ($(match $v {
-                            // SAFETY: `ud` came from `prepare::<$T>` just
+                            // SAFETY: (O4, O5) `ud` came from `prepare::<$T>` just
                             // above, and only prepares and take-backs ran
                             // on the table since.
                             Ok(ud) => unsafe { t.take_prepared::<$T>(ud) },

@@ -19,7 +19,7 @@ impl Submitter<'_> {
     /// a wrong `pdu_size` gives `EMSGSIZE` and the kernel's size is written
     /// back ([`BpfFilter::kernel_pdu_size`]).
     pub fn register_bpf(&self, filter: &mut BpfFilter<'_>) -> Result<()> {
-        // SAFETY: `filter` is a valid, writable io_uring_bpf whose program
+        // SAFETY: (S1) `filter` is a valid, writable io_uring_bpf whose program
         // pointer and length come from a borrowed slice that outlives it.
         unsafe { self.register_raw(sys::REGISTER_BPF_FILTER, ptr::from_mut(filter).cast_const().cast(), 1) }?;
         Ok(())
@@ -31,7 +31,7 @@ impl Submitter<'_> {
 /// it applies to the rings the task creates from now on, and is inherited
 /// by children it forks. It cannot be removed.
 pub fn register_task_bpf(filter: &mut BpfFilter<'_>) -> Result<()> {
-    // SAFETY: as for `Submitter::register_bpf`; fd -1 is the task-wide form.
+    // SAFETY: (S1) as for `Submitter::register_bpf`; fd -1 is the task-wide form.
     unsafe { sys::syscall::register(-1, sys::REGISTER_BPF_FILTER, ptr::from_mut(filter).cast_const().cast(), 1) }?;
     Ok(())
 }

@@ -116,7 +116,7 @@ pub fn register_task_restrictions<const N: usize>(res: &TaskRestrictions<N>) -> 
     if N > usize::from(u16::MAX) {
         return Err(rustix::io::Errno::INVAL);
     }
-    // SAFETY: the kernel reads the header and `nr_res` rules that follow it,
+    // SAFETY: (S1) the kernel reads the header and `nr_res` rules that follow it,
     // all inside `res`; fd -1 is the task-wide form, nr_args 1.
     unsafe { sys::syscall::register(-1, sys::REGISTER_RESTRICTIONS, ptr::from_ref(res).cast(), 1) }?;
     Ok(())
