@@ -222,8 +222,8 @@ impl<'a> Submitter<'a> {
     }
 
     /// Submits the entries published to the SQ without waiting. Returns
-    /// how many the kernel consumed (under SQPOLL, how many were waiting
-    /// for it).
+    /// how many the kernel consumed (under SQPOLL, how many were still
+    /// waiting for its thread when the call looked, which may be 0).
     ///
     /// When the kernel flags a CQ overflow or pending task work, the call
     /// enters with `IORING_ENTER_GETEVENTS` (waiting for nothing) so that
@@ -236,7 +236,9 @@ impl<'a> Submitter<'a> {
 
     /// Submits the entries published to the SQ and waits until at least
     /// `want` completions are in the CQ. Returns how many entries the kernel
-    /// consumed (under SQPOLL, how many were waiting for it).
+    /// consumed (under SQPOLL, how many were still waiting for its thread
+    /// when the call looked: fewer than were pushed, even 0, when the
+    /// thread had taken them already).
     ///
     /// The kernel waits only when it submitted every entry it was asked
     /// to: it stops early at an entry it refuses at submission (that entry
