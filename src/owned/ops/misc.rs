@@ -37,6 +37,7 @@ unsafe impl Operation for Nop {
             None => opcode::Nop::new().build(),
         })
     }
+    #[inline]
     fn complete(self, done: Completion) -> Self::Output {
         done.result()
     }
