@@ -453,7 +453,7 @@ where
             if flags.contains(cqueue::Flags::SKIP) {
                 continue;
             }
-            match self.table.complete_slow(&e, &mut self.bufs) {
+            match self.table.complete_slow(e.clone(), &mut self.bufs) {
                 super::table::Reaped::Foreign => foreign(e),
                 super::table::Reaped::Op => n += 1,
                 super::table::Reaped::Cancel => {}

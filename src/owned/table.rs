@@ -624,19 +624,27 @@ impl<const Q: usize> Slot<Q> {
     }
 }
 
+/// One slot: its bookkeeping and, apart (its own `UnsafeCell`, never
+/// under a reference to the bookkeeping), its operation's storage. Side
+/// by side, so that one address leads to both.
+#[repr(C)]
+struct Entry<const B: usize, const Q: usize> {
+    meta: UnsafeCell<Slot<Q>>,
+    storage: UnsafeCell<Storage<B>>,
+}
+
 /// The slot array of a [`Driver`](super::Driver) with `N` slots of `B`
 /// bytes of operation storage each.
-#[repr(C)]
 pub struct SlotArray<const N: usize, const B: usize, const Q: usize = QUEUE> {
-    meta: UnsafeCell<[Slot<Q>; N]>,
-    storage: [UnsafeCell<Storage<B>>; N],
+    entries: [Entry<B, Q>; N],
 }
 
 impl<const N: usize, const B: usize, const Q: usize> SlotArray<N, B, Q> {
     const fn new() -> Self {
         SlotArray {
-            meta: UnsafeCell::new([const { Slot::new() }; N]),
-            storage: [const { UnsafeCell::new(Storage(MaybeUninit::uninit())) }; N],
+            entries: [const {
+                Entry { meta: UnsafeCell::new(Slot::new()), storage: UnsafeCell::new(Storage(MaybeUninit::uninit())) }
+            }; N],
         }
     }
 }
@@ -781,7 +789,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // Slots come in free (O1: storage goes back only when all are
         // free); link them, lowest index first.
         let mut head = NONE;
-        for (i, s) in t.arr().iter_mut().enumerate().rev() {
+        for i in (0..N).rev() {
+            let s = t.at_mut(i);
             // The generation an earlier driver of the store left goes on.
             let (_, _, gen, _) = decode(s.ud);
             s.ud = encode(TAG_OP, ring_id, gen, i as u16);
@@ -792,34 +801,79 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         t
     }
 
+    /// Entry `i` (`i < N`), as a raw pointer: never turned into a
+    /// reference to the whole array, nor to the storage (O1).
     #[inline(always)]
-    fn arr(&mut self) -> &mut [Slot<Q>; N] {
-        // SAFETY: O8: the table owns the only `Slots` of this array (held
-        // until the table drops), and `&mut self` makes this the only view
-        // of its bookkeeping (the storage is apart and not covered by it).
-        unsafe { &mut *(*self.slots.base.as_ptr()).meta.get() }
+    fn entry(&self, i: usize) -> *mut Entry<B, Q> {
+        debug_assert!(i < N);
+        let base = self.slots.base.as_ptr();
+        // SAFETY: O1: `base` points to the live `'static` array (the table
+        // holds its `Slots`); `&raw` takes the field's address without a
+        // reference.
+        let first = unsafe { (&raw mut (*base).entries).cast::<Entry<B, Q>>() };
+        // SAFETY: O1: the callers pass `i < N`, inside the array.
+        unsafe { first.add(i) }
     }
 
+    /// The bookkeeping of slot `i`, if `i < N`.
     #[inline(always)]
-    fn arr_ref(&self) -> &[Slot<Q>; N] {
-        // SAFETY: O8: as in `arr`; `&self` allows no `&mut` meanwhile.
-        unsafe { &*(*self.slots.base.as_ptr()).meta.get() }
+    fn get(&self, i: usize) -> Option<&Slot<Q>> {
+        if i >= N {
+            return None;
+        }
+        // SAFETY: O8: the table owns the only `Slots` of this array, and
+        // `&self` allows no `&mut` to a slot meanwhile; the reference
+        // covers the bookkeeping only, not the storage beside it.
+        Some(unsafe { &*UnsafeCell::raw_get(&raw const (*self.entry(i)).meta) })
     }
 
-    /// The storage of slot `i` (`i < N`), as a raw pointer: never turned
-    /// into a reference to the whole array (O1); null for `i >= N`.
+    /// The bookkeeping of slot `i`, if `i < N`.
+    #[inline(always)]
+    fn get_mut(&mut self, i: usize) -> Option<&mut Slot<Q>> {
+        self.get_mut_ptr(i).map(|(s, _)| s)
+    }
+
+    /// The bookkeeping of slot `i` and the storage of its operation (as
+    /// a raw pointer), if `i < N`.
+    #[inline(always)]
+    fn get_mut_ptr(&mut self, i: usize) -> Option<(&mut Slot<Q>, *mut u8)> {
+        if i >= N {
+            return None;
+        }
+        let e = self.entry(i);
+        // SAFETY: O8: as in `get`; `&mut self` makes this the only view of
+        // slot `i`'s bookkeeping. The storage stays behind a raw pointer
+        // (the kernel may write it).
+        unsafe { Some((&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast())) }
+    }
+
+    /// Slot `i`'s bookkeeping, for an `i` known to be below `N`.
+    #[inline(always)]
+    fn at(&self, i: usize) -> &Slot<Q> {
+        match self.get(i) {
+            Some(s) => s,
+            None => unreachable!("slot index {i} out of range"),
+        }
+    }
+
+    /// Slot `i`'s bookkeeping, for an `i` known to be below `N`.
+    #[inline(always)]
+    fn at_mut(&mut self, i: usize) -> &mut Slot<Q> {
+        match self.get_mut(i) {
+            Some(s) => s,
+            None => unreachable!("slot index {i} out of range"),
+        }
+    }
+
+    /// The storage of slot `i` (`i < N`), as a raw pointer; null for
+    /// `i >= N`.
     #[inline(always)]
     fn ptr(&self, i: usize) -> *mut u8 {
         if i >= N {
             return core::ptr::null_mut();
         }
-        let base = self.slots.base.as_ptr();
-        // SAFETY: O1: `base` points to the live `'static` array (the table
-        // holds its `Slots`); `&raw` takes the field's address without a
-        // reference.
-        let first = unsafe { (&raw const (*base).storage).cast::<UnsafeCell<Storage<B>>>() };
-        // SAFETY: O1: `i < N` keeps the element inside the array.
-        UnsafeCell::raw_get(unsafe { first.add(i) }).cast()
+        // SAFETY: O1: `i < N`, an entry of the live array; no reference.
+        UnsafeCell::raw_get(unsafe { &raw const (*self.entry(i)).storage }).cast()
     }
 
     pub(crate) fn ring_id(&self) -> u16 {
@@ -862,7 +916,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // `slot.ud` holds tag, ring id, generation and index: one
         // comparison checks them all.
         let index = (ud & 0xffff) as usize;
-        let slot = self.arr_ref().get(index)?;
+        let slot = self.get(index)?;
         (slot.ud == ud).then_some(index)
     }
 
@@ -920,11 +974,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     fn place<T: Operation>(&mut self, op: T, prep: &Prep<'_>, state: State) -> Result<squeue::Entry, Refused<T>> {
         let () = const { assert!(size_of::<T>() <= B && align_of::<T>() <= 16, "operation too big for the slot") };
         let (index, ring_id) = (usize::from(self.free_head), self.ring_id);
-        let ptr = self.ptr(index).cast::<T>();
         // The head is `NONE` (out of range) when no slot is free.
-        let Some(slot) = self.arr().get_mut(index) else {
+        let Some((slot, ptr)) = self.get_mut_ptr(index) else {
             return Err(Refused { op, errno: Errno::BUSY });
         };
+        let ptr = ptr.cast::<T>();
         if slot.state != State::Free {
             return Err(Refused { op, errno: Errno::BUSY });
         }
@@ -968,7 +1022,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     fn commit_at(&mut self, i: usize) {
-        if let Some(s) = self.arr().get_mut(i) {
+        if let Some(s) = self.get_mut(i) {
             if s.state == State::Reserved {
                 s.state = State::InFlight;
             }
@@ -989,7 +1043,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) unsafe fn take_prepared<T: Operation>(&mut self, ud: u64) -> T {
         let i = (ud & 0xffff) as usize;
         let p = self.ptr(i).cast::<T>();
-        if let Some(s) = self.arr().get_mut(i) {
+        if let Some(s) = self.get_mut(i) {
             s.vt = None;
         }
         // SAFETY: O3, O5: per the caller, slot `i` (in range: `prepare`
@@ -1005,7 +1059,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn unprepare<T: Operation>(&mut self, ud: u64) -> Option<T> {
         let i = self.find(ud)?;
         let p = self.ptr(i).cast::<T>();
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         if s.state != State::Reserved || !holds::<T>(s.vt) {
             return None;
         }
@@ -1024,7 +1078,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         if self.complete_plain(cqe.user_data_u64(), cqe.raw_result(), cqe.flags().bits()) {
             return Reaped::Op;
         }
-        self.complete_slow(cqe, ring)
+        self.complete_slow(cqe.clone(), ring)
     }
 
     /// The common case of [`complete`](Self::complete), in a straight
@@ -1036,14 +1090,18 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline(always)]
     pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
-        let Some(s) = self.arr().get_mut((ud & 0xffff) as usize) else { return false };
+        let Some(s) = self.get_mut((ud & 0xffff) as usize) else { return false };
         if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
             return false;
         }
         s.res = res;
         s.flags = flags;
-        s.has_last = true;
+        // The four hot bytes, in one store (`plain` and `cancel_pending`
+        // as they were checked).
         s.state = State::Completed;
+        s.plain = true;
+        s.cancel_pending = false;
+        s.has_last = true;
         if s.waker.is_some() {
             if let Some(w) = s.waker.take() {
                 w.wake();
@@ -1055,7 +1113,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`complete`](Self::complete) for everything but a plain operation's
     /// one completion.
     #[inline(never)]
-    pub(crate) fn complete_slow(&mut self, cqe: &cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
+    pub(crate) fn complete_slow(&mut self, cqe: cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
         let ud = cqe.user_data_u64();
         let (res, flags) = (cqe.raw_result(), cqe.flags().bits());
         let Some(i) = self.find(ud) else {
@@ -1069,7 +1127,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return Reaped::Foreign;
         };
         let more = flags & cqueue::Flags::MORE.bits() != 0;
-        let s = &self.arr_ref()[i];
+        let s = self.at(i);
         let state = s.state;
         let (Some(vt), State::InFlight | State::Abandoned) = (s.vt, s.state) else {
             // Free (stale), Reserved (not submitted yet), Completed (a
@@ -1099,12 +1157,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 // group, and each completion is passed once (O4): the
                 // promise of `BufRing::register`. A failed completion
                 // leaves the buffer in the ring (take's error).
-                item.buf = r.take(cqe).ok().flatten();
+                item.buf = r.take(&cqe).ok().flatten();
             }
         }
         match (state, more) {
             (State::InFlight, true) => {
-                let s = &mut self.arr()[i];
+                let s = self.at_mut(i);
                 if let Err(item) = s.push_item(item) {
                     release(item, ring);
                     self.stats.lost += 1;
@@ -1113,7 +1171,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 self.wake(i);
             }
             (State::InFlight, false) => {
-                let s = &mut self.arr()[i];
+                let s = self.at_mut(i);
                 s.res = item.res;
                 s.flags = item.flags;
                 s.last_fd = item.fd;
@@ -1136,13 +1194,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     fn wake(&mut self, i: usize) {
-        if let Some(w) = self.arr()[i].waker.take() {
+        if let Some(w) = self.at_mut(i).waker.take() {
             w.wake();
         }
     }
 
     fn want_cancel(&mut self, i: usize) {
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         if !s.cancel_pending {
             s.cancel_pending = true;
             self.pending_cancels += 1;
@@ -1154,7 +1212,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`recycle`](Self::recycle)s it.
     fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
         let p = self.ptr(i);
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         if let Some(vt) = s.vt.take() {
             // SAFETY: O3: `vt` was set, so the storage holds the operation
             // `vt` describes; `vt` is now cleared, so it is dropped once.
@@ -1180,7 +1238,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// waker), back on the free list under its next generation (O4).
     #[inline(always)]
     fn recycle(&mut self, i: usize) {
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         if core::mem::replace(&mut s.cancel_pending, false) {
             self.pending_cancels -= 1;
         }
@@ -1191,7 +1249,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline(always)]
     fn recycle_no_cancel(&mut self, i: usize) {
         let head = self.free_head;
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         s.ud = next_gen(s.ud);
         s.state = State::Free;
         s.next_free = head;
@@ -1210,8 +1268,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
         let i = (ud & 0xffff) as usize;
-        let p = self.ptr(i).cast::<T>();
-        let Some(s) = self.arr().get_mut(i) else { return Poll::Pending };
+        let Some((s, p)) = self.get_mut_ptr(i) else { return Poll::Pending };
+        let p = p.cast::<T>();
         // O4: the current generation of the slot; O5: holding a `T`.
         if s.ud != ud {
             return Poll::Pending;
@@ -1273,7 +1331,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn poll_next<T: Multishot>(&mut self, ud: u64, waker: Option<&Waker>) -> Poll<Option<T::Item>> {
         let Some(i) = self.find(ud) else { return Poll::Ready(None) };
         let p = self.ptr(i).cast::<T>();
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         if !holds::<T>(s.vt) {
             return Poll::Ready(None);
         }
@@ -1305,7 +1363,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// operation is still running.
     pub(crate) fn abandon(&mut self, ud: u64, ring: &mut Option<BufRing<'static>>) -> Option<u64> {
         let i = self.find(ud)?;
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         match s.state {
             State::InFlight => {
                 s.state = State::Abandoned;
@@ -1326,7 +1384,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// Marks `ud`'s cancel as still to be pushed (the SQ was full).
     pub(crate) fn defer_cancel(&mut self, ud: u64) {
         if let Some(i) = self.find(ud) {
-            if matches!(self.arr_ref()[i].state, State::InFlight | State::Abandoned) {
+            if matches!(self.at(i).state, State::InFlight | State::Abandoned) {
                 self.want_cancel(i);
             }
         }
@@ -1339,12 +1397,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return;
         }
         for i in 0..N {
-            let s = &self.arr_ref()[i];
+            let s = self.at(i);
             if !s.cancel_pending {
                 continue;
             }
             if !matches!(s.state, State::InFlight | State::Abandoned) {
-                self.arr()[i].cancel_pending = false;
+                self.at_mut(i).cancel_pending = false;
                 self.pending_cancels -= 1;
                 continue;
             }
@@ -1352,21 +1410,21 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             if !push(ud) {
                 return;
             }
-            self.arr()[i].cancel_pending = false;
+            self.at_mut(i).cancel_pending = false;
             self.pending_cancels -= 1;
         }
     }
 
     /// The user data of slot `i` if it still awaits a completion.
     pub(crate) fn live_at(&self, i: usize) -> Option<u64> {
-        let s = self.arr_ref().get(i)?;
+        let s = self.get(i)?;
         matches!(s.state, State::InFlight | State::Abandoned).then_some(s.ud)
     }
 
     /// The user data of every slot still awaiting a completion.
     #[cfg(test)]
     pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
-        for s in self.arr_ref() {
+        for s in (0..N).map(|i| self.at(i)) {
             if matches!(s.state, State::InFlight | State::Abandoned) {
                 f(s.ud);
             }
@@ -1375,18 +1433,18 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
 
     /// Whether some slot still awaits a completion.
     pub(crate) fn any_live(&self) -> bool {
-        self.arr_ref().iter().any(|s| matches!(s.state, State::InFlight | State::Abandoned))
+        (0..N).any(|i| matches!(self.at(i).state, State::InFlight | State::Abandoned))
     }
 
     /// Teardown: frees completed slots, marks the ones still awaiting a
     /// completion as leaked (O1). Returns whether the storage can go back.
     pub(crate) fn finish(&mut self, ring: &mut Option<BufRing<'static>>) -> bool {
         for i in 0..N {
-            match self.arr_ref()[i].state {
+            match self.at(i).state {
                 State::Completed | State::Reserved => self.free(i, ring),
                 State::InFlight | State::Abandoned => {
-                    self.arr()[i].state = State::Leaked;
-                    self.arr()[i].waker = None;
+                    self.at_mut(i).state = State::Leaked;
+                    self.at_mut(i).waker = None;
                     self.stats.leaked += 1;
                 }
                 State::Free | State::Leaked => {}
@@ -1398,7 +1456,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// The number of results lost by slot `ud`'s full queue is in
     /// [`Stats::lost`]; this says whether `ud` is still waiting.
     pub(crate) fn is_pending(&self, ud: u64) -> bool {
-        self.find(ud).is_some_and(|i| self.arr_ref()[i].state == State::InFlight)
+        self.find(ud).is_some_and(|i| self.at(i).state == State::InFlight)
     }
 }
 
