@@ -38,7 +38,7 @@
 //!    reaps until every slot is free, for at most
 //!    [`Driver::set_teardown_timeout`] milliseconds; what is left is
 //!    **leaked**, never freed (the slot memory is `'static`, see O1).
-//! 5. Completions carry `tag | ring id | generation | index`; anything
+//! 5. Completions carry `generation | tag | ring id | index`; anything
 //!    else (stale, duplicated, another ring's, the raw layer's) is
 //!    reported as foreign and touches no slot.
 //! 6. Capacity is `N`; a full table (or SQ) refuses and gives the

@@ -48,7 +48,7 @@ pub(crate) const fn encode(tag: u64, ring: u16, gen: u32, index: u16) -> u64 {
 /// plus one, wrapping inside its 30 bits (it is the top of the word);
 /// tag, ring id and index kept.
 #[inline(always)]
-const fn next_gen(ud: u64) -> u64 {
+pub(crate) const fn next_gen(ud: u64) -> u64 {
     ud.wrapping_add(1 << GEN_SHIFT)
 }
 
@@ -844,7 +844,9 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // SAFETY: O8: as in `get`; `&mut self` makes this the only view of
         // slot `i`'s bookkeeping. The storage stays behind a raw pointer
         // (the kernel may write it).
-        unsafe { Some((&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast())) }
+        unsafe {
+            Some((&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast()))
+        }
     }
 
     /// Slot `i`'s bookkeeping, for an `i` known to be below `N`.

@@ -8,7 +8,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll, Waker};
 
 use super::table::{
-    encode, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table, GEN_SHIFT, RING_SHIFT, TAG_SHIFT,
+    encode, next_gen, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table, GEN_SHIFT, RING_SHIFT,
+    TAG_SHIFT,
 };
 use crate::buf_ring::BufRing;
 use crate::cqueue::{self, Flags};
@@ -408,6 +409,56 @@ fn generation_wraps_without_reaching_zero_tag() {
         assert_ne!(ud, u64::MAX);
         assert_eq!((ud >> TAG_SHIFT) & 3, 1);
     }
+}
+
+#[test]
+fn the_next_generation_wraps_in_its_field() {
+    // The generation is the top of the word: adding one wraps it to 0
+    // and leaves tag, ring id and index as they were.
+    let top = encode(1, 77, u32::MAX, 5);
+    assert_eq!(next_gen(top), encode(1, 77, 0, 5));
+    assert_eq!(next_gen(encode(1, 77, 3, 5)), encode(1, 77, 4, 5));
+    // A slot reused: a new generation each time, never the old user data.
+    let mut t: Table<4, 64> = table!(4);
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let first = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let mut ud = first;
+    for _ in 0..5 {
+        assert_eq!(t.complete(&cqe(ud, 0, Flags::empty()), &mut None), Reaped::Op);
+        assert!(t.poll::<Probe>(ud, None, &mut None).is_ready());
+        let again = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+        assert_eq!(again & 0xffff, ud & 0xffff, "same slot");
+        assert_eq!(again, next_gen(ud));
+        ud = again;
+    }
+    assert_eq!(t.complete(&cqe(first, 0, Flags::empty()), &mut None), Reaped::Foreign);
+}
+
+#[test]
+fn a_cancel_waiting_for_the_sq_is_settled_by_the_completion() {
+    // The plain fast path must not take a completion whose slot still
+    // has a cancel to push: the general path clears it.
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    t.defer_cancel(ud);
+    assert_eq!(t.pending_cancels(), 1);
+    assert_eq!(t.complete(&cqe(ud, -125, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(t.pending_cancels(), 0, "nothing left to cancel");
+    let mut flushed = 0;
+    t.flush_cancels(|_| {
+        flushed += 1;
+        true
+    });
+    assert_eq!(flushed, 0);
+    assert!(matches!(t.poll::<Probe>(ud, None, &mut None), Poll::Ready((Err(Errno::CANCELED), _))));
+    // The slot comes back clean: the next operation in it completes on
+    // the fast path and leaves no cancel behind.
+    let ud2 = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    assert_eq!(t.complete(&cqe(ud2, 7, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(t.pending_cancels(), 0);
+    assert!(matches!(t.poll::<Probe>(ud2, None, &mut None), Poll::Ready((Ok(7), _))));
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 2));
 }
 
 #[test]

@@ -31,6 +31,7 @@ impl Nop {
 // SAFETY: O2: names no memory.
 unsafe impl Operation for Nop {
     type Output = Result<u32, Errno>;
+    #[inline]
     fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
         Ok(match self.inject {
             Some(r) => opcode::Nop::new().inject_result(r).build(),
