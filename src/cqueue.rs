@@ -643,20 +643,23 @@ mod tests {
         }
 
         fn word(&mut self, off: usize, v: u32) {
-            let i = off / 8;
-            let shift = if off % 8 == 0 { 0 } else { 32 };
-            self.mem[i] = self.mem[i] & !(0xffff_ffff << shift) | u64::from(v) << shift;
+            assert!(off.is_multiple_of(4) && off < 64);
+            // SAFETY: an aligned u32 inside `mem`'s first 64 bytes.
+            unsafe { self.mem.as_mut_ptr().cast::<u8>().add(off).cast::<u32>().write(v) }
         }
 
         fn read_word(&self, off: usize) -> u32 {
-            (self.mem[off / 8] >> if off % 8 == 0 { 0 } else { 32 }) as u32
+            assert!(off.is_multiple_of(4) && off < 64);
+            // SAFETY: as in `word`.
+            unsafe { self.mem.as_ptr().cast::<u8>().add(off).cast::<u32>().read() }
         }
 
-        /// Writes the 16 bytes of 16-byte slot `slot` (of the array seen as
-        /// 16-byte slots): a CQE, or two raw words.
+        /// Writes a CQE into 16-byte slot `slot` (of the array seen as
+        /// 16-byte slots).
         fn cqe(&mut self, slot: usize, user_data: u64, res: i32, flags: u32) {
-            self.mem[8 + 2 * slot] = user_data;
-            self.mem[8 + 2 * slot + 1] = u64::from(res as u32) | u64::from(flags) << 32;
+            assert!(8 + 2 * slot + 1 < self.mem.len());
+            // SAFETY: 16 bytes inside `mem`, 8-aligned as a Cqe needs.
+            unsafe { self.mem.as_mut_ptr().add(8 + 2 * slot).cast::<Cqe>().write(Cqe { user_data, res, flags }) }
         }
 
         fn words(&mut self, slot: usize, a: u64, b: u64) {
@@ -795,7 +798,8 @@ mod tests {
         let mut q = unsafe { CompletionQueue::new(&inner) };
         assert_eq!(q.len(), 1);
         assert_eq!(q.next().map(|e| e.user_data_u64()), Some(1));
-        assert!(q.next().is_none() && q.is_empty() && q.len() == 0);
+        assert!(q.next().is_none() && q.is_empty());
+        assert_eq!(q.len(), 0);
         drop(q);
         assert_eq!(cq.read_word(0), 1, "the half-published entry stays in the ring");
         // A first half in the last slot (the kernel never does this) is

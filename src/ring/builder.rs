@@ -24,22 +24,22 @@ where
     C: cqueue::EntryMarker,
 {
     dontfork: bool,
-    params: Params,
-    caller_memory: Option<CallerMemory>,
+    pub(super) params: Params,
+    pub(super) caller_memory: Option<CallerMemory>,
     /// Whether `caller_memory` went to a ring already (or belongs to the
     /// builder this one was cloned from): one memory, one kernel ring.
-    memory_used: AtomicBool,
+    pub(super) memory_used: AtomicBool,
     marker: PhantomData<fn() -> (S, C)>,
 }
 
 /// Ring memory provided by the caller for `IORING_SETUP_NO_MMAP`, kept as
 /// addresses so that the builder stays `Send + Sync`.
 #[derive(Clone, Copy, Debug)]
-struct CallerMemory {
-    rings: usize,
-    rings_len: usize,
-    sqes: usize,
-    sqes_len: usize,
+pub(super) struct CallerMemory {
+    pub(super) rings: usize,
+    pub(super) rings_len: usize,
+    pub(super) sqes: usize,
+    pub(super) sqes_len: usize,
 }
 
 /// A clone has the same settings, but caller memory given with

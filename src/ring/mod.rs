@@ -42,11 +42,13 @@
 
 mod builder;
 mod params;
+mod registered_only;
 mod resize;
 mod unavailable;
 
 pub use builder::Builder;
 pub use params::Parameters;
+pub use registered_only::{RegisteredRing, RegisteredSubmitter};
 pub use unavailable::Unavailable;
 
 use core::mem::size_of;
