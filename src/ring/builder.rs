@@ -193,6 +193,30 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     /// [`cqueue::EntryMixed`], which tells the two sizes apart, so this
     /// setter changes the builder's completion type (it replaces
     /// `CQE32`, which the kernel does not take together with it).
+    ///
+    /// ```
+    /// use urix::cqueue::{self, EntryMixed};
+    /// use urix::{opcode, squeue, Errno, IoUring};
+    /// # fn main() -> urix::Result<()> {
+    /// let b = IoUring::<squeue::Entry, cqueue::Entry>::builder().setup_cqe_mixed();
+    /// let mut ring = match b.build(8) {
+    ///     Err(Errno::INVAL) => return Ok(()), // before 6.18
+    ///     r => r?,
+    /// };
+    /// let small = opcode::Nop::new().build().user_data(1);
+    /// let big = opcode::Nop::new().cqe32_payload(7, 8).build().user_data(2);
+    /// // SAFETY: NOPs name no memory.
+    /// unsafe { ring.submission().push_multiple(&[small, big]) }.expect("room");
+    /// ring.submit_and_wait(2)?;
+    /// for cqe in ring.completion() {
+    ///     match cqe {
+    ///         EntryMixed::Small(e) => assert_eq!(e.user_data_u64(), 1),
+    ///         EntryMixed::Big(e) => assert_eq!((e.user_data_u64(), e.big_cqe()), (2, &[7, 8])),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn setup_cqe_mixed(self) -> Builder<S, cqueue::EntryMixed> {
         self.retype()
     }
