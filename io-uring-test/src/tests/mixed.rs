@@ -14,7 +14,7 @@ use urix::types::{Fd, SubmitArgs, Timespec};
 use urix::{cqueue, opcode, Errno, IoUring};
 
 use super::recv::wait_inq;
-use crate::harness::{Req, Test};
+use crate::harness::{setup, Req, Test};
 use crate::test_once;
 use crate::util::{needs_kernel, tcp_pair, Rng, PATIENCE};
 
@@ -24,13 +24,19 @@ const CMD128: Req = Req::Op(opcode::UringCmd128::CODE, "URING_CMD128");
 
 pub fn tests() -> Vec<Test> {
     vec![
-        test_once!(cqe_mixed_ring_yields_both_sizes_and_skips_the_wrap_filler, requires = [NOP]),
-        test_once!(cqe_mixed_ring_random_sizes_across_many_wraps, requires = [NOP]),
+        test_once!(
+            cqe_mixed_ring_yields_both_sizes_and_skips_the_wrap_filler,
+            requires = [NOP, setup::CQE_MIXED, setup::CQSIZE]
+        ),
+        test_once!(cqe_mixed_ring_random_sizes_across_many_wraps, requires = [NOP, setup::CQE_MIXED]),
         test_once!(big_completion_refused_on_a_16_byte_ring, requires = [NOP]),
-        test_once!(cqe32_ring_reader_skips_fillers, requires = [NOP]),
-        test_once!(sqe_mixed_ring_pads_the_wrap, requires = [NOP, NOP128]),
-        test_once!(sqe_mixed_ring_random_sizes_across_many_wraps, requires = [NOP, NOP128, CMD128]),
-        test_once!(registered_fd_only_ring_has_no_fd, requires = [NOP]),
+        test_once!(cqe32_ring_reader_skips_fillers, requires = [NOP, setup::CQE32]),
+        test_once!(sqe_mixed_ring_pads_the_wrap, requires = [NOP, NOP128, setup::SQE_MIXED]),
+        test_once!(
+            sqe_mixed_ring_random_sizes_across_many_wraps,
+            requires = [NOP, NOP128, CMD128, setup::SQE_MIXED, setup::CQE_MIXED]
+        ),
+        test_once!(registered_fd_only_ring_has_no_fd, requires = [NOP, setup::REGISTERED_FD_ONLY, setup::NO_MMAP]),
     ]
 }
 

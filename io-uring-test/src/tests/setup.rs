@@ -6,20 +6,30 @@ use anyhow::{bail, ensure, Context};
 use urix::ring::Unavailable;
 use urix::{cqueue, squeue, Errno, IoUring};
 
-use crate::harness::{Ctx, Test};
+use crate::harness::{setup, Ctx, Test};
 use crate::util::{check_each_once, needs_kernel, nop, push_all, reap};
 use crate::{skip, test, test_once};
 
 pub fn tests() -> Vec<Test> {
     vec![
-        test!(setup_rejects_bad_input),
-        test!(setup_flags_are_in_force),
-        test!(no_sqarray_ring_runs_batches),
-        test!(no_mmap_with_caller_memory),
+        test!(setup_rejects_bad_input, requires = [setup::CLAMP]),
+        test!(
+            setup_flags_are_in_force,
+            requires = [
+                setup::CQSIZE,
+                setup::SUBMIT_ALL,
+                setup::COOP_TASKRUN,
+                setup::TASKRUN_FLAG,
+                setup::SINGLE_ISSUER,
+                setup::R_DISABLED
+            ]
+        ),
+        test!(no_sqarray_ring_runs_batches, requires = [setup::NO_SQARRAY]),
+        test!(no_mmap_with_caller_memory, requires = [setup::NO_MMAP]),
         test!(regression_no_mmap_memory_serves_one_ring),
         test_once!(regression_no_mmap_sizes_cover_the_kernel_layout),
-        test!(iopoll_ring_completes_nop),
-        test!(attach_wq_shares_workers),
+        test!(iopoll_ring_completes_nop, requires = [setup::IOPOLL, setup::HYBRID_IOPOLL]),
+        test!(attach_wq_shares_workers, requires = [setup::ATTACH_WQ]),
         test!(dontfork_ring_runs),
         test_once!(unavailable_when_disabled_by_sysctl),
         test_once!(unavailable_under_seccomp_enosys),
