@@ -30,6 +30,7 @@ pub fn tests() -> Vec<Test> {
         test_once!(regression_no_mmap_sizes_cover_the_kernel_layout),
         test!(iopoll_ring_completes_nop, requires = [setup::IOPOLL, setup::HYBRID_IOPOLL]),
         test!(attach_wq_shares_workers, requires = [setup::ATTACH_WQ]),
+        test_once!(sq_aff_pins_the_sqpoll_thread, requires = [setup::SQ_AFF, setup::SQPOLL]),
         test!(dontfork_ring_runs),
         test_once!(unavailable_when_disabled_by_sysctl),
         test_once!(unavailable_under_seccomp_enosys),
@@ -340,6 +341,38 @@ impl Drop for SysctlGuard {
 }
 
 const SYSCTL: &str = "/proc/sys/kernel/io_uring_disabled";
+
+/// `IORING_SETUP_SQ_AFF`: the ring's SQPOLL thread (a thread of this
+/// process named `iou-sqp-<pid>`) may run on CPU 0 only, as
+/// `/proc/self/task/<tid>/status` shows, and the ring works.
+fn sq_aff_pins_the_sqpoll_thread(_: &Ctx) -> anyhow::Result<()> {
+    let sqp_threads = || -> anyhow::Result<Vec<std::path::PathBuf>> {
+        let mut found = Vec::new();
+        for t in std::fs::read_dir("/proc/self/task")? {
+            let path = t?.path();
+            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            if comm.starts_with("iou-sqp-") {
+                found.push(path);
+            }
+        }
+        Ok(found)
+    };
+    let before = sqp_threads()?;
+    let mut b = IoUring::<squeue::Entry, cqueue::Entry>::builder();
+    b.setup_sqpoll(50).setup_sqpoll_cpu(0);
+    let mut ring = match b.build(8) {
+        Ok(r) => r,
+        Err(Errno::PERM) => skip!("SQPOLL needs privileges here"),
+        Err(e) => bail!("SQPOLL + SQ_AFF on CPU 0: {e}"),
+    };
+    ensure!(ring.params().setup_flags() & (1 << 2) != 0, "SQ_AFF not in force");
+    let new: Vec<_> = sqp_threads()?.into_iter().filter(|t| !before.contains(t)).collect();
+    ensure!(new.len() == 1, "{} new SQPOLL threads", new.len());
+    let status = std::fs::read_to_string(new[0].join("status"))?;
+    let cpus = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).map(str::trim);
+    ensure!(cpus == Some("0"), "the SQPOLL thread may run on {cpus:?}, not just CPU 0");
+    run_nops(&mut ring, 20)
+}
 
 fn unavailable_when_disabled_by_sysctl(_: &Ctx) -> anyhow::Result<()> {
     let Ok(old) = std::fs::read_to_string(SYSCTL) else { skip!("{SYSCTL} does not exist (kernel older than 6.6)") };
