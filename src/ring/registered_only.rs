@@ -41,6 +41,19 @@ use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue};
 /// [`completion`](Self::completion), [`submit_and_wait`](Self::submit_and_wait),
 /// [`split`](Self::split). The `register_*` calls of
 /// [`Submitter`](crate::Submitter) need an fd and are not offered.
+///
+/// ```
+/// use urix::{cqueue, opcode, squeue, IoUring};
+/// # fn main() -> urix::Result<()> {
+/// let mut ring = IoUring::<squeue::Entry, cqueue::Entry>::builder().build_registered_fd_only(8)?;
+/// // SAFETY: (P1) a NOP names no memory.
+/// unsafe { ring.submission().push(&opcode::Nop::new().build().user_data(7)) }.expect("room");
+/// ring.submit_and_wait(1)?;
+/// assert_eq!(ring.completion().next().map(|c| c.user_data_u64()), Some(7));
+/// ring.close()?; // or drop it: either unregisters the index, freeing the ring
+/// # Ok(())
+/// # }
+/// ```
 pub struct RegisteredRing<S = squeue::Entry, C = cqueue::Entry>
 where
     S: squeue::EntryMarker,
@@ -194,7 +207,11 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> RegisteredRing<S, C> {
     /// ignores the answer.
     pub fn close(mut self) -> Result<()> {
         let r = self.unregister();
-        // Unregistered (or not registered any more): nothing for Drop to do.
+        if r.is_err() {
+            // As in Drop: the ring may live on, so its memory does too.
+            core::mem::forget(self._memory.take());
+        }
+        // Nothing left for Drop to do.
         self.index = u32::MAX;
         r
     }
@@ -216,8 +233,9 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> RegisteredRing<S, C> {
 impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Drop for RegisteredRing<S, C> {
     fn drop(&mut self) {
         if self.index != u32::MAX {
-            // Nothing to do on failure: the ring then lives until the
-            // thread exits, in memory that is leaked below if it is ours.
+            // On failure the ring lives until the thread exits; its
+            // memory, if ours, is leaked rather than unmapped under it
+            // (the kernel pins NO_MMAP pages, so this is belt and braces).
             if self.unregister().is_err() {
                 core::mem::forget(self._memory.take());
             }
