@@ -342,22 +342,11 @@ impl Drop for SysctlGuard {
 
 const SYSCTL: &str = "/proc/sys/kernel/io_uring_disabled";
 
-/// `IORING_SETUP_SQ_AFF`: the ring's SQPOLL thread (a thread of this
-/// process named `iou-sqp-<pid>`) may run on CPU 0 only, as
+/// `IORING_SETUP_SQ_AFF`: the ring's SQPOLL thread (its id as the ring
+/// fd's fdinfo gives it, `SqThread`) may run on CPU 0 only, as
 /// `/proc/self/task/<tid>/status` shows, and the ring works.
 fn sq_aff_pins_the_sqpoll_thread(_: &Ctx) -> anyhow::Result<()> {
-    let sqp_threads = || -> anyhow::Result<Vec<std::path::PathBuf>> {
-        let mut found = Vec::new();
-        for t in std::fs::read_dir("/proc/self/task")? {
-            let path = t?.path();
-            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-            if comm.starts_with("iou-sqp-") {
-                found.push(path);
-            }
-        }
-        Ok(found)
-    };
-    let before = sqp_threads()?;
+    use std::os::fd::AsRawFd;
     let mut b = IoUring::<squeue::Entry, cqueue::Entry>::builder();
     b.setup_sqpoll(50).setup_sqpoll_cpu(0);
     let mut ring = match b.build(8) {
@@ -366,12 +355,16 @@ fn sq_aff_pins_the_sqpoll_thread(_: &Ctx) -> anyhow::Result<()> {
         Err(e) => bail!("SQPOLL + SQ_AFF on CPU 0: {e}"),
     };
     ensure!(ring.params().setup_flags() & (1 << 2) != 0, "SQ_AFF not in force");
-    let new: Vec<_> = sqp_threads()?.into_iter().filter(|t| !before.contains(t)).collect();
-    ensure!(new.len() == 1, "{} new SQPOLL threads", new.len());
-    let status = std::fs::read_to_string(new[0].join("status"))?;
+    run_nops(&mut ring, 20)?;
+    let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", ring.as_raw_fd()))?;
+    let field = |name: &str| fdinfo.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string());
+    let tid = field("SqThread:").with_context(|| format!("no SqThread in the ring's fdinfo:\n{fdinfo}"))?;
+    ensure!(tid.parse::<i32>().is_ok_and(|t| t > 0), "SqThread {tid}");
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status"))
+        .with_context(|| format!("the SQPOLL thread {tid}"))?;
     let cpus = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).map(str::trim);
-    ensure!(cpus == Some("0"), "the SQPOLL thread may run on {cpus:?}, not just CPU 0");
-    run_nops(&mut ring, 20)
+    ensure!(cpus == Some("0"), "the SQPOLL thread {tid} may run on {cpus:?}, not just CPU 0");
+    Ok(())
 }
 
 fn unavailable_when_disabled_by_sysctl(_: &Ctx) -> anyhow::Result<()> {
