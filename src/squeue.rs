@@ -22,6 +22,9 @@ pub struct Entry(pub(crate) Sqe);
 #[derive(Clone)]
 pub struct Entry128(pub(crate) Entry, pub(crate) [u8; 64]);
 
+mod mixed;
+pub use mixed::{EntryMixed, PushMixedError};
+
 mod private {
     pub trait Sealed {}
     impl Sealed for super::Entry {}

@@ -42,11 +42,13 @@
 
 mod builder;
 mod params;
+mod registered_only;
 mod resize;
 mod unavailable;
 
 pub use builder::Builder;
 pub use params::Parameters;
+pub use registered_only::{RegisteredRing, RegisteredSubmitter};
 pub use unavailable::Unavailable;
 
 use core::mem::size_of;
@@ -213,7 +215,7 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
     /// - `params` must be the parameters the kernel returned when that ring
     ///   was set up (or last resized).
     ///
-    /// Rings set up with `SQE128` or `CQE32` are refused with `EINVAL`,
+    /// Rings set up with `SQE128`, `CQE32`, `SQE_MIXED` or `CQE_MIXED` are refused with `EINVAL`,
     /// since this type uses the 64/16-byte entries; so is one set up with
     /// `NO_MMAP`.
     pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
@@ -234,7 +236,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// Maps the rings of a freshly set-up `fd` (ring memory owned by us).
     fn with_fd(fd: OwnedFd, p: Params) -> Result<Self> {
         let entry_flags = S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits();
-        let size_flags = sys::SETUP_SQE128 | sys::SETUP_CQE32;
+        let size_flags = sys::SETUP_SQE128 | sys::SETUP_CQE32 | sys::SETUP_SQE_MIXED | sys::SETUP_CQE_MIXED;
         if p.flags & size_flags != entry_flags || p.flags & sys::SETUP_NO_MMAP != 0 {
             return Err(Errno::INVAL);
         }
@@ -362,7 +364,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
 /// ring's size reaches past the last word or array the kernel's offsets
 /// place in it, whatever their order (R2 rests on this; the kernel's
 /// offsets are used as given, never assumed to be in a known order).
-fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
+fn ring_sizes<S, C: cqueue::EntryMarker>(p: &Params) -> (usize, usize, usize) {
     // The end of the last u32 word at any of `offs`. A plain loop: the
     // array-and-iterator form made LLVM call memcpy and memset, which the no_std
     // binary must not need.
@@ -380,7 +382,7 @@ fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
     }
     let o = &p.cq_off;
     let cq_words = words_end(&[o.head, o.tail, o.ring_mask, o.ring_entries, o.overflow, o.flags]);
-    let cq_len = cq_words.max(o.cqes as usize + p.cq_entries as usize * size_of::<C>());
+    let cq_len = cq_words.max(o.cqes as usize + p.cq_entries as usize * cqueue::slot_bytes::<C>());
     let sqes_len = p.sq_entries as usize * size_of::<S>();
     (sq_len, cq_len, sqes_len)
 }

@@ -41,6 +41,12 @@ impl Parameters {
         is_setup_sqe128 = sys::SETUP_SQE128;
         /// `IORING_SETUP_CQE32` is in force.
         is_setup_cqe32 = sys::SETUP_CQE32;
+        /// `IORING_SETUP_CQE_MIXED` (6.18) is in force.
+        is_setup_cqe_mixed = sys::SETUP_CQE_MIXED;
+        /// `IORING_SETUP_SQE_MIXED` (6.19) is in force.
+        is_setup_sqe_mixed = sys::SETUP_SQE_MIXED;
+        /// `IORING_SETUP_REGISTERED_FD_ONLY` (6.5) is in force.
+        is_setup_registered_fd_only = sys::SETUP_REGISTERED_FD_ONLY;
     }
 
     bit_getters! { features:

@@ -22,8 +22,11 @@ pub(crate) const SETUP_CQE32: u32 = 1 << 11;
 pub(crate) const SETUP_SINGLE_ISSUER: u32 = 1 << 12;
 pub(crate) const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
 pub(crate) const SETUP_NO_MMAP: u32 = 1 << 14;
+pub(crate) const SETUP_REGISTERED_FD_ONLY: u32 = 1 << 15;
 pub(crate) const SETUP_NO_SQARRAY: u32 = 1 << 16;
 pub(crate) const SETUP_HYBRID_IOPOLL: u32 = 1 << 17;
+pub(crate) const SETUP_CQE_MIXED: u32 = 1 << 18;
+pub(crate) const SETUP_SQE_MIXED: u32 = 1 << 19;
 
 // IORING_FEAT_* (io_uring_params.features).
 pub(crate) const FEAT_SINGLE_MMAP: u32 = 1 << 0;

@@ -10,6 +10,7 @@ mod file;
 mod fs;
 mod futex;
 mod misc;
+mod mixed;
 mod msg_ring;
 mod net;
 mod owned;
@@ -56,6 +57,7 @@ pub fn all() -> Vec<Test> {
         register::tests(),
         register_rsrc::tests(),
         register_ring::tests(),
+        mixed::tests(),
         bad_input::tests(),
         owned::tests(),
         stress::tests(),
