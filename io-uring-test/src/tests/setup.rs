@@ -7,7 +7,7 @@ use urix::ring::Unavailable;
 use urix::{cqueue, squeue, Errno, IoUring};
 
 use crate::harness::{setup, Ctx, Test};
-use crate::util::{check_each_once, needs_kernel, nop, push_all, reap};
+use crate::util::{check_each_once, needs_kernel, nop, push_all, reap, PATIENCE};
 use crate::{skip, test, test_once};
 
 pub fn tests() -> Vec<Test> {
@@ -77,7 +77,17 @@ fn setup_rejects_bad_input<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: 
         Errno::INVAL,
     )?;
     // CLAMP turns the oversized request into the maximum instead.
-    let ring = ctx.builder::<S, C>().setup_clamp().build(u32::MAX).context("CLAMP with u32::MAX entries")?;
+    // The clamped ring is large (32768 SQEs, up to 4 MiB of them with
+    // SQE128); the kernel wants its memory in one piece and says ENOMEM
+    // when it has none at that moment (seen with QEMU VMs and compilers
+    // running beside the harness), so ENOMEM is retried for a while.
+    let deadline = Instant::now() + PATIENCE;
+    let ring = loop {
+        match ctx.builder::<S, C>().setup_clamp().build(u32::MAX) {
+            Err(Errno::NOMEM) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            r => break r.context("CLAMP with u32::MAX entries")?,
+        }
+    };
     ensure!(ring.params().sq_entries() == 32768, "clamped to {}", ring.params().sq_entries());
     Ok(())
 }
