@@ -27,6 +27,7 @@ mod setup;
 mod stress;
 mod timeout;
 mod xattr;
+mod zcrx;
 
 use crate::harness::Test;
 
@@ -56,6 +57,7 @@ pub fn all() -> Vec<Test> {
         register::tests(),
         register_rsrc::tests(),
         register_ring::tests(),
+        zcrx::tests(),
         bad_input::tests(),
         owned::tests(),
         stress::tests(),
