@@ -241,7 +241,7 @@ impl ZcrxRefillQueue {
         let word = |off: u32| -> Result<usize> {
             let off = off as usize;
             let end = off.checked_add(4).ok_or(Errno::INVAL)?;
-            if end > len || (region as usize).wrapping_add(off) % core::mem::align_of::<AtomicU32>() != 0 {
+            if end > len || !(region as usize).wrapping_add(off).is_multiple_of(core::mem::align_of::<AtomicU32>()) {
                 return Err(Errno::INVAL);
             }
             Ok(off)
@@ -253,7 +253,9 @@ impl ZcrxRefillQueue {
             .checked_mul(core::mem::size_of::<io_uring_zcrx_rqe>())
             .and_then(|n| n.checked_add(rqes))
             .ok_or(Errno::INVAL)?;
-        if rqes_end > len || (region as usize).wrapping_add(rqes) % core::mem::align_of::<io_uring_zcrx_rqe>() != 0 {
+        if rqes_end > len
+            || !(region as usize).wrapping_add(rqes).is_multiple_of(core::mem::align_of::<io_uring_zcrx_rqe>())
+        {
             return Err(Errno::INVAL);
         }
         // SAFETY: (Z1) each offset was checked above to lie, with its
@@ -280,7 +282,7 @@ impl ZcrxRefillQueue {
 
     /// The kernel's head: how many entries it has taken, in all.
     #[inline]
-    pub fn kernel_head(&self) -> u32 {
+    pub fn head(&self) -> u32 {
         // SAFETY: (Z1, Z2) an aligned u32 inside the mapped region, read
         // atomically with acquire (pairs with the kernel's release store).
         unsafe { self.head.as_ref() }.load(Ordering::Acquire)
@@ -295,7 +297,7 @@ impl ZcrxRefillQueue {
     /// Entries pushed that the kernel has not taken yet.
     #[inline]
     pub fn len(&self) -> u32 {
-        self.local_tail.wrapping_sub(self.kernel_head())
+        self.local_tail.wrapping_sub(self.head())
     }
 
     /// Whether the kernel has taken every entry pushed.
@@ -335,7 +337,7 @@ impl ZcrxRefillQueue {
         let off = usize::try_from(offset).ok()?;
         let end = off.checked_add(core::mem::size_of::<ZcrxStats>())?;
         let addr = (self.base.as_ptr() as usize).wrapping_add(off);
-        if end > self.len || addr % core::mem::align_of::<ZcrxStats>() != 0 {
+        if end > self.len || !addr.is_multiple_of(core::mem::align_of::<ZcrxStats>()) {
             return None;
         }
         // SAFETY: (Z1) checked just above: inside the region and aligned;

@@ -249,7 +249,7 @@ fn transfer(ring: &mut Ring32, rq: &mut ZcrxRefillQueue, mut x: Xfer<'_>) -> any
         if x.refill == Refill::Each && !rq.is_empty() {
             rq.sync();
             ring.submitter().register_zcrx_flush_rq(x.zcrx_id).context("FLUSH_RQ")?;
-            ensure!(rq.is_empty(), "after FLUSH_RQ the kernel's head is {}, our tail {}", rq.kernel_head(), rq.tail());
+            ensure!(rq.is_empty(), "after FLUSH_RQ the kernel's head is {}, our tail {}", rq.head(), rq.tail());
         }
     }
     ensure!(x.tx.is_none() || seen.received <= sent, "received {} of {sent} sent", seen.received);
@@ -403,7 +403,7 @@ fn zcrx_nodev_stops_without_refill_and_resumes_after(_: &Ctx) -> anyhow::Result<
     }
     z.rq.sync();
     z.ring.submitter().register_zcrx_flush_rq(id)?;
-    ensure!(z.rq.is_empty(), "kernel head {} after flush, tail {}", z.rq.kernel_head(), z.rq.tail());
+    ensure!(z.rq.is_empty(), "kernel head {} after flush, tail {}", z.rq.head(), z.rq.tail());
     let rest = total - first.received;
     let x = Xfer {
         zcrx_id: id,
