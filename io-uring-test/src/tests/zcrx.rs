@@ -148,6 +148,8 @@ struct Seen {
     /// request ended early.
     end: Option<i32>,
     received: u64,
+    /// Bytes sent (with those queued before).
+    sent: u64,
 }
 
 /// How a transfer returns buffers.
@@ -170,32 +172,35 @@ struct Xfer<'a> {
     seq: u64,
     total: u64,
     refill: Refill,
-    /// The sending end and how far it may run ahead of what arrived; `None`
-    /// when the bytes are already queued on the socket.
-    tx: Option<(&'a mut TcpStream, u64)>,
+    /// The sending end; it runs at most [`WINDOW`] bytes ahead of what
+    /// arrived.
+    tx: &'a mut TcpStream,
+    /// Bytes of this transfer already sent (queued on the socket).
+    queued: u64,
 }
+
+/// How far the sender runs ahead of the receiver: the receive runs only
+/// while this thread waits (DEFER_TASKRUN), so what is in flight must fit
+/// the loopback socket's buffers, and a window of a few buffers keeps a
+/// refilled area from running dry.
+const WINDOW: u64 = 16 * 1024;
 
 /// Arms the receive, sends, checks every completion's bytes in its area,
 /// and returns buffers as `x.refill` says, until the request's last
 /// completion.
-fn transfer(ring: &mut Ring32, rq: &mut ZcrxRefillQueue, mut x: Xfer<'_>) -> anyhow::Result<Seen> {
-    if let Some((tx, _)) = x.tx.as_ref() {
-        // The receive runs only while this thread waits (DEFER_TASKRUN):
-        // a send that fills the socket would block for ever, so bound it.
-        tx.set_write_timeout(Some(PATIENCE))?;
-    }
+fn transfer(ring: &mut Ring32, rq: &mut ZcrxRefillQueue, x: Xfer<'_>) -> anyhow::Result<Seen> {
+    // A send that fills the socket would block for ever: bound it.
+    x.tx.set_write_timeout(Some(PATIENCE))?;
     let recv = opcode::RecvZc::new(Fd(x.rx_fd), x.total as u32).ifq(x.zcrx_id).build().user_data(RECV_UD);
     push_all(ring, &[recv])?;
     let mut seen = Seen::default();
-    let mut sent = 0u64;
+    let mut sent = x.queued;
     let deadline = Instant::now() + PATIENCE * 3;
     while seen.end.is_none() {
-        if let Some((tx, window)) = x.tx.as_mut() {
-            while sent < x.total && sent - seen.received < *window {
-                let n = (x.total - sent).min(*window - (sent - seen.received)).min(4096);
-                tx.write_all(&pattern_bytes(x.seq + sent, n as usize)).context("send")?;
-                sent += n;
-            }
+        while sent < x.total && sent - seen.received < WINDOW {
+            let n = (x.total - sent).min(WINDOW - (sent - seen.received)).min(page_size() as u64);
+            x.tx.write_all(&pattern_bytes(x.seq + sent, n as usize)).context("send")?;
+            sent += n;
         }
         let cqes: Vec<cqueue::Entry32> = ring.completion().collect();
         if cqes.is_empty() {
@@ -252,7 +257,8 @@ fn transfer(ring: &mut Ring32, rq: &mut ZcrxRefillQueue, mut x: Xfer<'_>) -> any
             ensure!(rq.is_empty(), "after FLUSH_RQ the kernel's head is {}, our tail {}", rq.head(), rq.tail());
         }
     }
-    ensure!(x.tx.is_none() || seen.received <= sent, "received {} of {sent} sent", seen.received);
+    ensure!(seen.received <= sent, "received {} of {sent} sent", seen.received);
+    seen.sent = sent;
     Ok(seen)
 }
 
@@ -345,7 +351,8 @@ fn zcrx_nodev_receives_tcp_data_and_refills(_: &Ctx) -> anyhow::Result<()> {
         seq: 0,
         total,
         refill: Refill::Each,
-        tx: Some((&mut tx, 4 * page)),
+        tx: &mut tx,
+        queued: 0,
     };
     let seen = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(seen.end == Some(0), "the request ended with {:?} after {} of {total} bytes", seen.end, seen.received);
@@ -384,7 +391,8 @@ fn zcrx_nodev_stops_without_refill_and_resumes_after(_: &Ctx) -> anyhow::Result<
         seq: 0,
         total,
         refill: Refill::Never,
-        tx: Some((&mut tx, total)),
+        tx: &mut tx,
+        queued: 0,
     };
     let first = transfer(&mut z.ring, &mut z.rq, x)?;
     let err = first.end.unwrap_or(0);
@@ -396,7 +404,8 @@ fn zcrx_nodev_stops_without_refill_and_resumes_after(_: &Ctx) -> anyhow::Result<
         first.chunks.len(),
         Errno::from_raw_os_error(-err)
     );
-    // Return them all, then receive the rest of the stream, already queued.
+    // Return them all, then receive the rest of the stream (part of it
+    // already queued on the socket).
     for &(area, off, len) in &first.chunks {
         let rqe = io_uring_zcrx_rqe { off: (u64::from(area) << 48) | off, len, __pad: 0 };
         z.rq.push(rqe).map_err(|_| anyhow::anyhow!("refill queue full"))?;
@@ -412,7 +421,8 @@ fn zcrx_nodev_stops_without_refill_and_resumes_after(_: &Ctx) -> anyhow::Result<
         seq: first.received,
         total: rest,
         refill: Refill::Each,
-        tx: None,
+        tx: &mut tx,
+        queued: first.sent - first.received,
     };
     let seen = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(
@@ -432,7 +442,7 @@ fn zcrx_add_area_grows_the_queue(_: &Ctx) -> anyhow::Result<()> {
         crate::skip!("ZCRX_CTRL_ADD_AREA is 7.3: the kernel has {} zcrx ctrl ops", q.nr_ctrl_opcodes);
     }
     let page = page_size() as u64;
-    let extra_mem = Pages::new(8 * page as usize)?;
+    let extra_mem = Pages::new(16 * page as usize)?;
     let mut z = Nodev::new(&q, 4, 16, None)?;
     let id = z.reg.zcrx_id;
     // An empty area is refused.
@@ -440,15 +450,16 @@ fn zcrx_add_area_grows_the_queue(_: &Ctx) -> anyhow::Result<()> {
     // SAFETY: nothing is handed over: the kernel refuses a 0-byte area.
     let r = unsafe { z.ring.submitter().register_zcrx_add_area(id, &mut empty) };
     ensure!(matches!(r, Err(Errno::INVAL | Errno::FAULT)), "0-byte area: {r:?}");
-    let mut extra = io_uring_zcrx_area_reg::user(extra_mem.ptr, 8 * page);
+    let mut extra = io_uring_zcrx_area_reg::user(extra_mem.ptr, 16 * page);
     // SAFETY: `extra_mem` was made before `z`, so the ring (and the queue)
     // is dropped first.
     unsafe { z.ring.submitter().register_zcrx_add_area(id, &mut extra) }.context("ADD_AREA")?;
     ensure!(extra.area_index() == 1, "added area's token {:#x}", extra.rq_area_token);
     let areas = [z.area(), (extra_mem.ptr.cast_const(), extra.len)];
     let (mut tx, rx) = tcp_pair()?;
-    // 6 pages need at least 6 buffers, more than the first area's 4; the
-    // 12 of both areas are enough however the stream is cut into chunks.
+    // 6 pages need at least 6 buffers (one holds at most a page), more
+    // than the first area's 4; sent a page at a time, each page is copied
+    // in one or two pieces, so the 20 of both areas are enough.
     let total = 6 * page;
     let x = Xfer {
         zcrx_id: id,
@@ -457,15 +468,16 @@ fn zcrx_add_area_grows_the_queue(_: &Ctx) -> anyhow::Result<()> {
         seq: 0,
         total,
         refill: Refill::Never,
-        tx: Some((&mut tx, total)),
+        tx: &mut tx,
+        queued: 0,
     };
     let seen = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(seen.end == Some(0) && seen.received == total, "{} of {total} bytes, end {:?}", seen.received, seen.end);
     let in_extra = seen.chunks.iter().filter(|c| c.0 == 1).count();
     ensure!(in_extra > 0, "no data in the added area: {:?}", seen.chunks);
     println!("    {} chunks, {in_extra} in the added area", seen.chunks.len());
-    // At most 6 buffers are left: 8 more pages cannot fit.
-    let more = 8 * page;
+    // At most 14 buffers are left: 16 more pages cannot fit.
+    let more = 16 * page;
     let x = Xfer {
         zcrx_id: id,
         areas: &areas,
@@ -473,10 +485,11 @@ fn zcrx_add_area_grows_the_queue(_: &Ctx) -> anyhow::Result<()> {
         seq: total,
         total: more,
         refill: Refill::Never,
-        tx: Some((&mut tx, more)),
+        tx: &mut tx,
+        queued: 0,
     };
     let dry = transfer(&mut z.ring, &mut z.rq, x)?;
-    ensure!(dry.end.is_some_and(|e| e < 0), "8 more pages with both areas nearly used: {dry:?}");
+    ensure!(dry.end.is_some_and(|e| e < 0), "16 more pages with 14 buffers left at most: {dry:?}");
     Ok(())
 }
 
@@ -509,7 +522,8 @@ fn zcrx_export_import_shares_the_queue(_: &Ctx) -> anyhow::Result<()> {
         seq: 0,
         total,
         refill: Refill::Each,
-        tx: Some((&mut tx, 4 * page)),
+        tx: &mut tx,
+        queued: 0,
     };
     let seen = transfer(&mut other, &mut rq, x)?;
     ensure!(seen.end == Some(0) && seen.received == total, "{} of {total} bytes, end {:?}", seen.received, seen.end);
@@ -524,7 +538,8 @@ fn zcrx_export_import_shares_the_queue(_: &Ctx) -> anyhow::Result<()> {
         seq: total,
         total,
         refill: Refill::Each,
-        tx: Some((&mut tx, 4 * page)),
+        tx: &mut tx,
+        queued: 0,
     };
     let seen2 = transfer(&mut other, &mut rq, x)?;
     ensure!(seen2.end == Some(0) && seen2.received == total, "after the exporter closed: {seen2:?}");
@@ -563,7 +578,8 @@ fn zcrx_copy_event_fires_once_until_armed_with_stats(_: &Ctx) -> anyhow::Result<
         seq: 0,
         total,
         refill: Refill::Each,
-        tx: Some((&mut tx, 4 * page)),
+        tx: &mut tx,
+        queued: 0,
     };
     let mut seen = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(seen.end == Some(0) && seen.received == total, "{} of {total} bytes, end {:?}", seen.received, seen.end);
@@ -588,7 +604,8 @@ fn zcrx_copy_event_fires_once_until_armed_with_stats(_: &Ctx) -> anyhow::Result<
         seq: total,
         total: 4 * page,
         refill: Refill::Each,
-        tx: Some((&mut tx, 4 * page)),
+        tx: &mut tx,
+        queued: 0,
     };
     let mut seen2 = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(seen2.end == Some(0), "second transfer: {seen2:?}");
@@ -611,7 +628,8 @@ fn zcrx_copy_event_fires_once_until_armed_with_stats(_: &Ctx) -> anyhow::Result<
         seq: 0,
         total: 4 * page,
         refill: Refill::Each,
-        tx: Some((&mut tx, 4 * page)),
+        tx: &mut tx,
+        queued: 0,
     };
     let mut seen = transfer(&mut a.ring, &mut a.rq, x)?;
     ensure!(seen.end == Some(0), "ALLOC_FAIL-only queue: {seen:?}");
