@@ -28,6 +28,7 @@ mod setup;
 mod stress;
 mod timeout;
 mod xattr;
+mod zcrx;
 
 use crate::harness::Test;
 
@@ -58,6 +59,7 @@ pub fn all() -> Vec<Test> {
         register_rsrc::tests(),
         register_ring::tests(),
         mixed::tests(),
+        zcrx::tests(),
         bad_input::tests(),
         owned::tests(),
         stress::tests(),
