@@ -26,10 +26,17 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// when the unreaped completions do not fit the new CQ. When the kernel
     /// refuses, the ring is unchanged; should mapping the new rings fail
     /// after it agreed (`ENOMEM`), the error is returned and the ring, whose
-    /// views still show the old rings, must be dropped.
+    /// views still show the old rings, must be dropped. On an SQ_REWIND
+    /// ring with a published batch not yet submitted, `EBUSY` before any
+    /// syscall (the kernel would not keep it: submit first).
     pub fn resize_rings(&mut self, sq_entries: u32, cq_entries: u32) -> Result<()> {
         if matches!(self.memory, RingMemory::Caller) {
             return Err(Errno::INVAL);
+        }
+        // SQ_REWIND (R7): the kernel copies the SQEs between head and tail,
+        // which stay 0, so a batch not yet submitted would be lost.
+        if self.sq.words.tail.is_null() && self.sq.rewind_len.load(core::sync::atomic::Ordering::Acquire) != 0 {
+            return Err(Errno::BUSY);
         }
         let has_array = self.params.0.flags & sys::SETUP_NO_SQARRAY == 0;
         // The kernel does not report where the new SQ index array is (it
