@@ -252,23 +252,31 @@ pub(crate) struct SqWords {
 pub(crate) struct Inner<E> {
     pub(crate) words: SqWords,
     dropped: *const AtomicU32,
-    ring_mask: u32,
+    pub(crate) batch: Batch,
+    marker: core::marker::PhantomData<*mut E>,
+}
+
+/// The SQE array, its mask, and an SQ_REWIND ring's batch length, in one
+/// place so that a [`Submitter`](crate::Submitter) reaches all three
+/// through one pointer. (The length sits in the place of a copy of
+/// `ring_entries`, which is `ring_mask + 1`: the ring stays as small as it
+/// was, small enough that moving it needs no `memcpy` call, which a
+/// `no_std` program need not have.)
+pub(crate) struct Batch {
+    /// The SQE array (of `E`).
+    pub(crate) sqes: *mut u8,
     /// SQ_REWIND rings (R7): how many entries are published at slots
     /// `0..` and not yet submitted, the `to_submit` of the next enter. Ours
     /// alone: the kernel never sees this word (it keeps head and tail at 0).
-    /// (In the place of a copy of `ring_entries`, which is `ring_mask + 1`:
-    /// the ring stays as small as it was, small enough that moving it needs
-    /// no `memcpy` call, which a `no_std` program need not have.)
-    pub(crate) rewind_len: AtomicU32,
-    sqes: *mut E,
+    pub(crate) len: AtomicU32,
+    ring_mask: u32,
 }
 
 impl<E> Inner<E> {
-    /// The SQE array (for the submitter of an SQ_REWIND ring, which moves
-    /// entries the kernel left down to slot 0, R7).
-    #[inline]
-    pub(crate) fn sqes(&self) -> *mut u8 {
-        self.sqes.cast()
+    /// The SQE array.
+    #[inline(always)]
+    fn sqes(&self) -> *mut E {
+        self.batch.sqes.cast()
     }
 
     /// # Safety
@@ -295,10 +303,9 @@ impl<E> Inner<E> {
                 tail: if rewind { ptr::null() } else { at(o.tail).cast() },
                 flags: at(o.flags).cast(),
             },
-            rewind_len: AtomicU32::new(0),
             dropped: at(o.dropped).cast(),
-            ring_mask,
-            sqes: sqes.cast(),
+            batch: Batch { sqes, len: AtomicU32::new(0), ring_mask },
+            marker: core::marker::PhantomData,
         }
     }
 
@@ -326,7 +333,7 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     /// The shared head and tail words, copied for the same reason. On an
     /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and a null
     /// tail: publishing then moves the pushed entries down to where the
-    /// batch now ends and adds them to its length, `Inner::rewind_len`.
+    /// batch now ends and adds them to its length, `Batch::len`.
     head_word: *const AtomicU32,
     tail_word: *const AtomicU32,
     /// SQ_REWIND: the slot where this view's unpublished entries start
@@ -354,7 +361,7 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
         // length (R7).
         let head = unsafe { (*head_word).load(Ordering::Acquire) };
         let tail = if tail_word.is_null() {
-            queue.rewind_len.load(Ordering::Acquire)
+            queue.batch.len.load(Ordering::Acquire)
         } else {
             // SAFETY: (R1-R3) the kernel's SQ tail, ours to write (R6).
             unsafe { (*tail_word).load(Ordering::Relaxed) }
@@ -363,9 +370,9 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
             head,
             tail,
             published: tail,
-            ring_mask: queue.ring_mask,
-            ring_entries: queue.ring_mask.wrapping_add(1),
-            sqes: queue.sqes,
+            ring_mask: queue.batch.ring_mask,
+            ring_entries: queue.batch.ring_mask.wrapping_add(1),
+            sqes: queue.sqes(),
             head_word,
             tail_word,
             queue,
@@ -381,7 +388,7 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         if self.tail_word.is_null() {
             // SAFETY: (R7) this view's unpublished entries are at slots
             // `published..tail` of this ring's SQE array.
-            let end = unsafe { publish_rewind(&self.queue.rewind_len, self.sqes, self.published, self.tail) };
+            let end = unsafe { publish_rewind(&self.queue.batch.len, self.sqes, self.published, self.tail) };
             self.published = end;
             self.tail = end;
         } else {
@@ -751,7 +758,7 @@ impl<E: EntryMarker> Drop for SubmissionQueue<'_, E> {
     fn drop(&mut self) {
         if self.tail_word.is_null() {
             // SAFETY: (R7) as in `sync`.
-            unsafe { publish_rewind(&self.queue.rewind_len, self.sqes, self.published, self.tail) };
+            unsafe { publish_rewind(&self.queue.batch.len, self.sqes, self.published, self.tail) };
         } else {
             // SAFETY: live shared word (R1-R3); Release publishes the
             // entries (R4).

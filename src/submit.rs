@@ -3,14 +3,14 @@
 use core::ffi::c_void;
 use core::mem::size_of;
 use core::ptr;
-use core::sync::atomic::{self, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{self, AtomicU64, Ordering};
 
 use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Result;
 use rustix::io_uring::{io_uring_getevents_arg, IoringEnterFlags, KernelSigSet};
 
 use crate::ring::SETUP_SQ_REWIND;
-use crate::squeue::SqWords;
+use crate::squeue::{Batch, SqWords};
 use crate::sys::{self, GeteventsArg};
 use crate::types::SubmitArgs;
 
@@ -52,17 +52,10 @@ pub struct Submitter<'a> {
     pub(crate) ring_index: &'a EnterTarget,
     /// The SQ head, tail and flags words.
     sq: &'a SqWords,
-    /// The SQE array and the size of one entry: an SQ_REWIND ring's
-    /// submit moves what the kernel left down to slot 0 (R7).
-    sqes: SqeArray,
-}
-
-/// An SQ_REWIND ring's batch (R7): its length and where its entries are.
-#[derive(Clone, Copy)]
-struct SqeArray {
-    len: *const AtomicU32,
-    base: *mut u8,
-    entry_size: usize,
+    /// The SQE array and an SQ_REWIND ring's batch length: its submit
+    /// passes the length and moves what the kernel left down to slot 0
+    /// (R7).
+    batch: &'a Batch,
 }
 
 // SAFETY: a Submitter is shared references into the ring, among them the
@@ -97,18 +90,27 @@ pub(crate) struct EnterTarget {
     /// The ring fd, as the `fd` argument when no index is registered.
     fd: u32,
     /// The ring's `IORING_SETUP_SQPOLL | IORING_SETUP_IOPOLL |
-    /// IORING_SETUP_SQ_REWIND` bits.
+    /// IORING_SETUP_SQ_REWIND | IORING_SETUP_SQE128` bits.
     mode: u32,
 }
 
 impl EnterTarget {
     /// The target of a ring with fd `fd` set up with `setup_flags`.
     pub(crate) fn new(fd: &OwnedFd, setup_flags: u32) -> Self {
-        let mode = setup_flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL | SETUP_SQ_REWIND);
+        let mode = setup_flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL | SETUP_SQ_REWIND | sys::SETUP_SQE128);
         let fd = fd.as_raw_fd() as u32;
         let t = EnterTarget { target: AtomicU64::new(0), fd, mode };
         t.set(None);
         t
+    }
+
+    /// The size of one SQE of this ring.
+    fn entry_size(&self) -> usize {
+        if self.mode & sys::SETUP_SQE128 != 0 {
+            128
+        } else {
+            64
+        }
     }
 
     /// Flags every enter of a ring in this mode carries.
@@ -151,8 +153,7 @@ impl EnterTarget {
 impl<'a> Submitter<'a> {
     #[inline]
     pub(crate) fn new<E>(fd: &'a OwnedFd, ring_index: &'a EnterTarget, sq: &'a crate::squeue::Inner<E>) -> Self {
-        let sqes = SqeArray { len: &sq.rewind_len, base: sq.sqes(), entry_size: size_of::<E>() };
-        Submitter { fd, ring_index, sq: &sq.words, sqes }
+        Submitter { fd, ring_index, sq: &sq.words, batch: &sq.batch }
     }
 
     /// `io_uring_enter` on this ring, through its registered index when
@@ -327,7 +328,7 @@ impl<'a> Submitter<'a> {
         argsz: usize,
     ) -> Result<usize> {
         // SAFETY: (S1, P1-P3) forwarded from the caller.
-        decode(unsafe { submit_ring(self.fd, self.ring_index, self.sq, self.sqes, want, extra, arg, argsz) })
+        decode(unsafe { submit_ring(self.fd, self.ring_index, self.sq, self.batch, want, extra, arg, argsz) })
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
@@ -457,7 +458,7 @@ unsafe fn submit_ring(
     fd: &OwnedFd,
     target: &EnterTarget,
     sq: &SqWords,
-    sqes: SqeArray,
+    batch: &Batch,
     want: usize,
     extra: u32,
     arg: *const c_void,
@@ -467,7 +468,7 @@ unsafe fn submit_ring(
     if target.mode & (sys::SETUP_SQPOLL | SETUP_SQ_REWIND) != 0 {
         if target.mode & SETUP_SQ_REWIND != 0 {
             // SAFETY: (S1, P1-P3) forwarded from the caller.
-            return unsafe { submit_rewind(fd, target, sq, sqes, want, extra, arg, argsz) };
+            return unsafe { submit_rewind(fd, target, sq, batch, want, extra, arg, argsz) };
         }
         // SAFETY: (S1, P1-P3) forwarded from the caller.
         return unsafe { submit_sqpoll(fd, target, sq, want, extra, arg, argsz) };
@@ -553,7 +554,7 @@ unsafe fn submit_rewind(
     fd: &OwnedFd,
     target: &EnterTarget,
     sq: &SqWords,
-    sqes: SqeArray,
+    batch: &Batch,
     want: usize,
     extra: u32,
     arg: *const c_void,
@@ -562,8 +563,7 @@ unsafe fn submit_rewind(
     let mut done: Raw = 0;
     loop {
         // Acquire: the entries a SubmissionQueue published (R4, R7).
-        // SAFETY: (R1) the word lives in the ring the Submitter borrows.
-        let len = unsafe { (*sqes.len).load(Ordering::Acquire) };
+        let len = batch.len.load(Ordering::Acquire);
         let flags = if want > 0 || sq_flags(sq) & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
             extra | sys::ENTER_GETEVENTS
         } else {
@@ -578,7 +578,7 @@ unsafe fn submit_rewind(
         if n > 0 {
             // SAFETY: (R7) the kernel consumed the first `n` of the `len`
             // entries of the batch, on this ring.
-            unsafe { rewind_consumed(sqes, n as u32) };
+            unsafe { rewind_consumed(batch, target.entry_size(), n as u32) };
         }
         done += n;
         if want == 0 || n >= len as Raw {
@@ -597,9 +597,8 @@ unsafe fn submit_rewind(
 /// The kernel consumed the first `consumed` entries of the batch, and no
 /// other submit of this ring runs (R7).
 #[inline(always)]
-unsafe fn rewind_consumed(sqes: SqeArray, consumed: u32) {
-    // SAFETY: (R1) as in `submit_rewind`.
-    let word = unsafe { &*sqes.len };
+unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
+    let word = &batch.len;
     let mut len = word.load(Ordering::Acquire);
     // Slots below `moved` are in place.
     let mut moved = consumed;
@@ -615,7 +614,7 @@ unsafe fn rewind_consumed(sqes: SqeArray, consumed: u32) {
             // the SQE array; no SubmissionQueue writes below the batch's
             // end and the kernel reads only during an enter, which this
             // thread alone makes. `copy` allows the overlap.
-            unsafe { rewind_move(sqes, moved, len, consumed) };
+            unsafe { rewind_move(batch.sqes, entry_size, moved, len, consumed) };
             moved = len;
         }
         match word.compare_exchange_weak(len, len - consumed, Ordering::AcqRel, Ordering::Acquire) {
@@ -632,14 +631,13 @@ unsafe fn rewind_consumed(sqes: SqeArray, consumed: u32) {
 /// nothing else reads or writes those slots meanwhile.
 #[cold]
 #[inline(never)]
-unsafe fn rewind_move(sqes: SqeArray, from: u32, to: u32, by: u32) {
-    let size = sqes.entry_size;
+unsafe fn rewind_move(sqes: *mut u8, size: usize, from: u32, to: u32, by: u32) {
     // SAFETY: the caller's promise; the SQE array holds `ring_entries`
     // entries of `entry_size` bytes (R2).
     unsafe {
         crate::squeue::move_down(
-            sqes.base.add(from as usize * size),
-            sqes.base.add((from - by) as usize * size),
+            sqes.add(from as usize * size),
+            sqes.add((from - by) as usize * size),
             (to - from) as usize * size,
         )
     };

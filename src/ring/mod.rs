@@ -39,7 +39,7 @@
 //! - **R7 (SQ_REWIND)**: on a ring set up with `IORING_SETUP_SQ_REWIND`
 //!   the kernel ignores the SQ head and tail (they stay 0) and reads the
 //!   `to_submit` entries of each enter from slot 0. The batch is the
-//!   entries at slots `0..len`, `len` being `squeue::Inner::rewind_len`, a word of
+//!   entries at slots `0..len`, `len` being `squeue::Batch::len`, a word of
 //!   ours. A `SubmissionQueue` writes only slots from `len` on and makes
 //!   them part of the batch by raising `len` (compare-and-swap, Release);
 //!   only a submit lowers it: it passes `len` as `to_submit`, and once the
