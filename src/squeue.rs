@@ -251,17 +251,21 @@ pub(crate) struct SqWords {
 /// `ring/mod.rs`.
 pub(crate) struct Inner<E> {
     pub(crate) words: SqWords,
-    dropped: *const AtomicU32,
+    /// Where the kernel's `dropped` word is, in bytes from the head word
+    /// (an offset rather than a pointer, to leave room for `ring_entries`
+    /// without growing the ring).
+    dropped_from_head: i32,
+    /// `ring_mask + 1`, kept so that a view need not compute it.
+    ring_entries: u32,
     pub(crate) batch: Batch,
     marker: core::marker::PhantomData<*mut E>,
 }
 
 /// The SQE array, its mask, and an SQ_REWIND ring's batch length, in one
 /// place so that a [`Submitter`](crate::Submitter) reaches all three
-/// through one pointer. (The length sits in the place of a copy of
-/// `ring_entries`, which is `ring_mask + 1`: the ring stays as small as it
-/// was, small enough that moving it needs no `memcpy` call, which a
-/// `no_std` program need not have.)
+/// through one pointer. (The ring stays as small as it was, small enough
+/// that moving it needs no `memcpy` call, which a `no_std` program need not
+/// have.)
 pub(crate) struct Batch {
     /// The SQE array (of `E`).
     pub(crate) sqes: *mut u8,
@@ -303,7 +307,9 @@ impl<E> Inner<E> {
                 tail: if rewind { ptr::null() } else { at(o.tail).cast() },
                 flags: at(o.flags).cast(),
             },
-            dropped: at(o.dropped).cast(),
+            // Both offsets are u32 inside one mapping of at most a few MiB.
+            dropped_from_head: o.dropped.wrapping_sub(o.head) as i32,
+            ring_entries,
             batch: Batch { sqes, len: AtomicU32::new(0), ring_mask },
             marker: core::marker::PhantomData,
         }
@@ -360,18 +366,17 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
         // SAFETY: (R1-R4) as above; SQ_REWIND's "tail" is the batch's
         // length (R7).
         let head = unsafe { (*head_word).load(Ordering::Acquire) };
-        let tail = if tail_word.is_null() {
-            queue.batch.len.load(Ordering::Acquire)
-        } else {
-            // SAFETY: (R1-R3) the kernel's SQ tail, ours to write (R6).
-            unsafe { (*tail_word).load(Ordering::Relaxed) }
-        };
+        // A select, then one load: the kernel's SQ tail (ours to write,
+        // R6), or SQ_REWIND's batch length (Acquire for both, R7).
+        let from = if tail_word.is_null() { ptr::from_ref(&queue.batch.len) } else { tail_word };
+        // SAFETY: (R1-R3) either word lives as long as the ring.
+        let tail = unsafe { (*from).load(Ordering::Acquire) };
         SubmissionQueue {
             head,
             tail,
             published: tail,
             ring_mask: queue.batch.ring_mask,
-            ring_entries: queue.batch.ring_mask.wrapping_add(1),
+            ring_entries: queue.ring_entries,
             sqes: queue.sqes(),
             head_word,
             tail_word,
@@ -424,7 +429,10 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     #[inline]
     pub fn dropped(&self) -> u32 {
         // SAFETY: live shared word (R1-R3).
-        unsafe { (*self.queue.dropped).load(Ordering::Acquire) }
+        unsafe {
+            let dropped = self.queue.words.head.byte_offset(self.queue.dropped_from_head as isize);
+            (*dropped).load(Ordering::Acquire)
+        }
     }
 
     /// Whether the CQ overflowed: completions wait in the kernel until a
