@@ -244,7 +244,8 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
     ///
     /// Rings set up with `SQE128` or `CQE32` are refused with `EINVAL`,
     /// since this type uses the 64/16-byte entries; so is one set up with
-    /// `NO_MMAP`.
+    /// `NO_MMAP`, and one with `SQ_REWIND` but without `SINGLE_ISSUER` (see
+    /// [`Builder::setup_sq_rewind`]).
     pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
         // SAFETY: (S3) the caller gives us ownership of an open fd.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -264,7 +265,10 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     fn with_fd(fd: OwnedFd, p: Params) -> Result<Self> {
         let entry_flags = S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits();
         let size_flags = sys::SETUP_SQE128 | sys::SETUP_CQE32;
-        if p.flags & size_flags != entry_flags || p.flags & sys::SETUP_NO_MMAP != 0 {
+        // SQ_REWIND without SINGLE_ISSUER (a ring from elsewhere, through
+        // `from_fd`): R7 needs the kernel to refuse other threads' submits.
+        let rewind_alone = p.flags & (SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == SETUP_SQ_REWIND;
+        if p.flags & size_flags != entry_flags || p.flags & sys::SETUP_NO_MMAP != 0 || rewind_alone {
             return Err(Errno::INVAL);
         }
         let (sq, cqi, memory) = Self::map(fd.as_fd(), &p)?;
