@@ -568,9 +568,9 @@ pub mod setup {
     pub const HYBRID_IOPOLL: Req = Setup(1 << 17, "HYBRID_IOPOLL");
     pub const CQE_MIXED: Req = Setup(1 << 18, "CQE_MIXED");
     pub const SQE_MIXED: Req = Setup(1 << 19, "SQE_MIXED");
+    pub const SQ_REWIND: Req = Setup(1 << 20, "SQ_REWIND");
 
-    /// Every flag above, plus those no test sets yet (`SQ_REWIND`, 7.0),
-    /// by bit.
+    /// Every flag above, by bit.
     const ALL: &[Req] = &[
         IOPOLL,
         SQPOLL,
@@ -592,7 +592,7 @@ pub mod setup {
         HYBRID_IOPOLL,
         CQE_MIXED,
         SQE_MIXED,
-        Setup(1 << 20, "SQ_REWIND"),
+        SQ_REWIND,
     ];
 
     /// The name of setup flag `bit`, if it is one we know.

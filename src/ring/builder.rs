@@ -248,6 +248,30 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         }
     }
 
+    /// `IORING_SETUP_SQ_REWIND` (7.0): a non-circular SQ. Every
+    /// submission is a batch written from slot 0: the kernel ignores the
+    /// SQ head and tail (they stay 0) and reads the `to_submit` entries of
+    /// each enter from the start of the SQE array, which stays in cache for
+    /// small, frequent batches. Pushing and submitting work as on any ring
+    /// ([`SubmissionQueue::push`](crate::SubmissionQueue::push), then a
+    /// `submit*`, which passes the batch's length); what the kernel did not
+    /// consume moves down to slot 0 for the next submit.
+    ///
+    /// The kernel needs [`setup_no_sqarray`](Self::setup_no_sqarray) and
+    /// refuses it with SQPOLL (`EINVAL` from `build`, as from kernels before
+    /// 7.0, which do not know the flag). urix also needs
+    /// [`setup_single_issuer`](Self::setup_single_issuer) with it, and
+    /// `build` answers `EINVAL` without: the kernel keeps no position in
+    /// this mode, so two threads submitting at once would both submit the
+    /// same batch; with SINGLE_ISSUER the kernel refuses every other
+    /// thread's submission (`EEXIST`). The raw `Submitter::enter*` calls
+    /// must pass `to_submit = 0` on such a ring (see there). Kernel:
+    /// `io_submit_sqes` in `io_uring/io_uring.c`; the flag's comment in
+    /// `include/uapi/linux/io_uring.h`.
+    pub fn setup_sq_rewind(&mut self) -> &mut Self {
+        self.flag(super::SETUP_SQ_REWIND)
+    }
+
     /// `IORING_SETUP_NO_MMAP` (6.5): the rings live in memory the caller
     /// provides instead of kernel memory mapped from the ring fd.
     ///
@@ -307,8 +331,14 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     ///
     /// With [`setup_no_mmap`](Self::setup_no_mmap) memory, `EBUSY` when a
     /// ring was set up in that memory already (see there).
+    #[inline]
     pub fn build(&self, entries: u32) -> Result<IoUring<S, C>> {
         let mut p = self.params;
+        // R7: one submitting thread, which the kernel enforces only with
+        // SINGLE_ISSUER.
+        if p.flags & (super::SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == super::SETUP_SQ_REWIND {
+            return Err(Errno::INVAL);
+        }
         if let Some(mem) = self.caller_memory {
             let (rings_len, sqes_len) = self.no_mmap_sizes(entries);
             if mem.rings_len < rings_len || mem.sqes_len < sqes_len {

@@ -28,7 +28,9 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// before 7.1 resized them wrongly. When the kernel
     /// refuses, the ring is unchanged; should mapping the new rings fail
     /// after it agreed (`ENOMEM`), the error is returned and the ring, whose
-    /// views still show the old rings, must be dropped.
+    /// views still show the old rings, must be dropped. On an SQ_REWIND
+    /// ring with a published batch not yet submitted, `EBUSY` before any
+    /// syscall (the kernel would not keep it: submit first).
     pub fn resize_rings(&mut self, sq_entries: u32, cq_entries: u32) -> Result<()> {
         if matches!(self.memory, RingMemory::Caller) {
             return Err(Errno::INVAL);
@@ -37,6 +39,11 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         // 7.1-rc1), and the release cannot be told from here.
         if self.params.0.flags & (sys::SETUP_CQE_MIXED | sys::SETUP_SQE_MIXED) != 0 {
             return Err(Errno::OPNOTSUPP);
+        }
+        // SQ_REWIND (R7): the kernel copies the SQEs between head and tail,
+        // which stay 0, so a batch not yet submitted would be lost.
+        if self.sq.words.tail.is_null() && self.sq.batch.len.load(core::sync::atomic::Ordering::Acquire) != 0 {
+            return Err(Errno::BUSY);
         }
         let has_array = self.params.0.flags & sys::SETUP_NO_SQARRAY == 0;
         // The kernel does not report where the new SQ index array is (it

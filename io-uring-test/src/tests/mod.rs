@@ -25,6 +25,7 @@ mod ring;
 mod rw;
 mod send;
 mod setup;
+mod sq_rewind;
 mod stress;
 mod timeout;
 mod xattr;
@@ -36,6 +37,7 @@ use crate::harness::Test;
 pub fn all() -> Vec<Test> {
     [
         setup::tests(),
+        sq_rewind::tests(),
         ring::tests(),
         probe::tests(),
         misc::tests(),
