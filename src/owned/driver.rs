@@ -213,7 +213,7 @@ where
     }
 
     fn prep(&self) -> Prep<'static> {
-        Prep { uid: self.uid, files: self.files, bgid: self.bufs.as_ref().map(BufRing::bgid), fixed: &[] }
+        Prep { uid: self.uid, files: self.files, bgid: self.bufs.as_ref().map(BufRing::bgid), fixed: &[], ring: None }
     }
 
     /// Moves `op` into a free slot and its SQE into the submission queue
@@ -222,7 +222,7 @@ where
     /// (`EBUSY`), or when the operation refuses to build.
     pub fn push<T: Operation>(&mut self, op: T) -> core::result::Result<Ticket<T>, Refused<T>> {
         self.flush_cancels();
-        let prep = Prep { fixed: &self.fixed[..self.nfixed], ..self.prep() };
+        let prep = Prep { fixed: &self.fixed[..self.nfixed], ring: self.bufs.as_ref(), ..self.prep() };
         let mut sq = self.ring.submission();
         if sq.is_full() {
             return Err(Refused { op, errno: Errno::BUSY });
@@ -250,7 +250,7 @@ where
         b: X,
     ) -> core::result::Result<(Ticket<A>, Ticket<X>), (A, X, Errno)> {
         self.flush_cancels();
-        let prep = Prep { fixed: &self.fixed[..self.nfixed], ..self.prep() };
+        let prep = Prep { fixed: &self.fixed[..self.nfixed], ring: self.bufs.as_ref(), ..self.prep() };
         let mut sq = self.ring.submission();
         if sq.capacity() - sq.len() < 2 {
             return Err((a, b, Errno::BUSY));
@@ -289,7 +289,7 @@ where
     /// ```
     pub fn push_chain<L: Chain>(&mut self, ops: L) -> core::result::Result<L::Tickets, (L, Errno)> {
         self.flush_cancels();
-        let prep = Prep { fixed: &self.fixed[..self.nfixed], ..self.prep() };
+        let prep = Prep { fixed: &self.fixed[..self.nfixed], ring: self.bufs.as_ref(), ..self.prep() };
         let mut sq = self.ring.submission();
         if sq.capacity() - sq.len() < L::LEN || self.table.free_count() < L::LEN {
             return Err((ops, Errno::BUSY));

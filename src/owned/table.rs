@@ -96,6 +96,16 @@ pub unsafe trait Operation: Send + Sized + 'static {
     /// [`Driver::poll_next`](super::Driver::poll_next) were released
     /// before, and `done` holds none.
     fn complete(self, done: Completion) -> Self::Output;
+
+    /// Drops the operation when nobody claims its output (abandoned, or
+    /// completed and torn down), after its last completion. An operation
+    /// that owns a [`Received`](super::Received) (e.g.
+    /// [`SendReceived`](super::SendReceived)) returns it, and the layer
+    /// puts its buffer back into the driver's ring rather than leaving it
+    /// out for good.
+    fn unclaimed(self) -> Option<super::Received> {
+        None
+    }
 }
 
 /// An operation with a stream of results ([`Shots::Many`]).
@@ -269,6 +279,8 @@ pub struct Prep<'a> {
     pub(crate) files: u32,
     pub(crate) bgid: Option<u16>,
     pub(crate) fixed: &'a [(usize, u32)],
+    /// The driver's buffer ring, to find the bytes of a [`Received`](super::Received).
+    pub(crate) ring: Option<&'a BufRing<'static>>,
 }
 
 impl Prep<'_> {
@@ -285,6 +297,18 @@ impl Prep<'_> {
             Some(&(ptr, len)) if b.uid == self.uid => Ok((ptr as *mut u8, len, b.index)),
             _ => Err(Errno::BADF),
         }
+    }
+
+    /// The bytes of `r` in the driver's buffer ring: their address and
+    /// length. `ENOBUFS` when the driver has no ring; `EINVAL` when `r` is
+    /// another driver's.
+    pub(crate) fn received(&self, r: &super::Received) -> Result<(*const u8, usize), Errno> {
+        let ring = self.ring.ok_or(Errno::NOBUFS)?;
+        let bytes = ring.bytes(&r.0);
+        if bytes.len() != r.len() {
+            return Err(Errno::INVAL);
+        }
+        Ok((bytes.as_ptr(), bytes.len()))
     }
 
     /// The file `t` names, as the raw builders take it.
@@ -454,7 +478,7 @@ pub(crate) enum State {
 
 struct VTable {
     type_id: fn() -> TypeId,
-    drop: unsafe fn(*mut u8),
+    drop: unsafe fn(*mut u8) -> Option<Picked<'static>>,
     fd_result: bool,
     buf_select: bool,
     shots: Shots,
@@ -481,11 +505,16 @@ fn holds<T: Operation>(vt: &'static VTable) -> bool {
     core::ptr::eq(vt, &Vt::<T>::V) || (vt.type_id)() == TypeId::of::<T>()
 }
 
+/// Drops the `T` at `p` ([`Operation::unclaimed`]); returns the buffer
+/// of the driver's ring it held, if any.
+///
 /// # Safety
 /// `p` must point to an initialised `T` that is not used again.
-unsafe fn drop_op<T>(p: *mut u8) {
-    // SAFETY: forwarded from the caller (O3).
-    unsafe { core::ptr::drop_in_place(p.cast::<T>()) }
+unsafe fn drop_op<T: Operation>(p: *mut u8) -> Option<Picked<'static>> {
+    // SAFETY: forwarded from the caller (O3): moved out once, never used
+    // again.
+    let op = unsafe { p.cast::<T>().read() };
+    op.unclaimed().map(|r| r.0)
 }
 
 #[repr(C, align(16))]
@@ -1045,7 +1074,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             // `vt` describes; `vt` is now cleared, so it is dropped once.
             // O1: the slot is freed only after its last completion (or
             // before its SQE was pushed), so the kernel is done with it.
-            unsafe { (vt.drop)(p) };
+            // A buffer of the driver's ring it held goes back.
+            if let Some(held) = unsafe { (vt.drop)(p) } {
+                give_back(held, ring);
+            }
         }
         // Release what the slot still holds (nothing, usually).
         while let Some(item) = s.pop_item() {
@@ -1263,7 +1295,14 @@ fn store_waker(slot: &mut Option<Waker>, waker: Option<&Waker>) {
 /// Releases what a completion owns: the fd closes when dropped, a buffer
 /// goes back to the ring.
 fn release(item: Item, ring: &mut Option<BufRing<'static>>) {
-    if let (Some(p), Some(r)) = (item.buf, ring.as_mut()) {
+    if let Some(p) = item.buf {
+        give_back(p, ring);
+    }
+}
+
+/// Puts a buffer of the driver's ring back into it.
+fn give_back(p: Picked<'static>, ring: &mut Option<BufRing<'static>>) {
+    if let Some(r) = ring.as_mut() {
         if r.recycle(p).is_ok() {
             r.advance();
         }
