@@ -83,6 +83,11 @@ pub fn tests() -> Vec<Test> {
         flavoured!(owned_recv_multi_reader_behind_loses_nothing, requires = [RECV]),
         flavoured!(owned_fixed_files_typed_to_driver, requires = [READ]),
         flavoured!(owned_fixed_buffers, requires = [READ_FIXED, WRITE_FIXED]),
+        flavoured!(owned_send_recv_fixed_buffers, requires = [SEND, RECV]),
+        flavoured!(owned_send_zc_fixed_buffer, requires = [SEND_ZC]),
+        flavoured!(owned_send_received_echo, requires = [SEND, RECV, CANCEL]),
+        flavoured!(owned_send_received_holds_its_buffer, requires = [SEND, RECV, CANCEL]),
+        flavoured!(owned_timeout_immediate, requires = [TIMEOUT, NOP]),
         flavoured!(owned_full_table_and_sq_give_op_back, requires = [NOP]),
         flavoured!(owned_foreign_completions_touch_nothing, requires = [NOP]),
         flavoured!(owned_abandon_pipe_read, requires = [READ, CANCEL]),
@@ -116,6 +121,9 @@ trait Steps {
     /// `count` heap buffers of 64 bytes in the driver's ring; skips before
     /// 6.4 (kernel-mapped buffer rings).
     fn give_buffers(&mut self, count: u16) -> anyhow::Result<()>;
+    /// Cancels a multishot receive, recycles what it still had, and
+    /// returns its socket.
+    fn stop_recv<F: owned::Target>(&mut self, t: Ticket<owned::RecvMulti<F>>) -> anyhow::Result<F>;
 }
 
 impl<const N: usize, const B: usize, S, C, const Q: usize> Steps for Driver<N, B, S, C, Q>
@@ -144,6 +152,16 @@ where
             Err(Errno::INVAL) if kernel_version() < (6, 4) => skip!("mapped buffer rings need 6.4"),
             Err(e) => Err(e.into()),
         }
+    }
+
+    fn stop_recv<F: owned::Target>(&mut self, t: Ticket<owned::RecvMulti<F>>) -> anyhow::Result<F> {
+        self.cancel(&t);
+        while let Some(item) = self.wait_next(&t)? {
+            if let Ok(Some(r)) = item {
+                self.recycle(r);
+            }
+        }
+        Ok(self.wait(t)?)
     }
 }
 
@@ -196,6 +214,25 @@ fn kept_static(len: usize) -> &'static mut [u8] {
     let mem = Box::leak(vec![0u8; len].into_boxed_slice());
     KEPT.lock().unwrap_or_else(|e| e.into_inner()).push(mem.as_ptr() as usize);
     mem
+}
+
+/// Fills a socket's send side (and the peer's receive side) without
+/// blocking; returns the bytes queued.
+fn fill_send_buffer(fd: i32) -> anyhow::Result<usize> {
+    let junk = [0xeeu8; 65536];
+    let mut filled = 0;
+    loop {
+        // SAFETY: `junk` is valid for its length; MSG_DONTWAIT never blocks.
+        let n = unsafe { libc::send(fd, junk.as_ptr().cast(), junk.len(), libc::MSG_DONTWAIT) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EAGAIN) {
+                return Ok(filled);
+            }
+            return Err(e.into());
+        }
+        filled += n as usize;
+    }
 }
 
 fn fd_is_open(fd: i32) -> bool {
@@ -690,6 +727,202 @@ where
         let mut other = Self::driver(ctx)?;
         let refused = other.push(owned::ReadFixed::new(r.file, r.buf)).map(|_| ()).unwrap_err();
         ensure!(refused.errno() == Errno::BADF);
+        Ok(())
+    }
+
+    /// Send and receive through the driver's registered buffers (plain
+    /// SEND and RECV with `IORING_RECVSEND_FIXED_BUF`, 7.2): the peer reads
+    /// the registered bytes, and what it sends lands in the registered
+    /// buffer.
+    fn owned_send_recv_fixed_buffers(ctx: &Ctx) -> anyhow::Result<()> {
+        crate::util::needs_kernel(7, 2, "registered buffers on plain SEND/RECV")?;
+        let mut d = Self::driver(ctx)?;
+        let [mut tx, rx] = d.register_buffers([kept_static(4096), kept_static(4096)])?;
+        let pattern: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+        d.fixed_bytes_mut(&mut tx)[..3000].copy_from_slice(&pattern);
+        let (mut client, server) = tcp_pair()?;
+        let s = d.run(owned::SendFixed::new(OwnedFd::from(server), tx, 3000))?;
+        ensure!(s.result == Ok(3000), "fixed send: {:?}", s.result);
+        let mut got = vec![0u8; 3000];
+        client.read_exact(&mut got)?;
+        ensure!(got == pattern, "the peer read other bytes than the registered buffer's");
+        client.write_all(b"into the registered buffer")?;
+        super::recv::wait_inq(s.file.as_raw_fd(), 26)?;
+        let r = d.run(owned::RecvFixed::new(s.file, rx))?;
+        ensure!(r.result == Ok(26), "fixed recv: {:?}", r.result);
+        ensure!(&d.fixed_bytes(&r.buf)[..26] == b"into the registered buffer");
+        drop(client);
+        let end = d.run(owned::RecvFixed::new(r.file, r.buf))?;
+        ensure!(end.result == Ok(0), "end of stream: {:?}", end.result);
+        ensure!(d.in_use() == 0);
+        Ok(())
+    }
+
+    /// A zero-copy send from a registered buffer (`SEND_ZC` with
+    /// `IORING_RECVSEND_FIXED_BUF`, 6.0): the peer reads its bytes, and
+    /// the handle comes back after the notification.
+    fn owned_send_zc_fixed_buffer(ctx: &Ctx) -> anyhow::Result<()> {
+        let mut d = Self::driver(ctx)?;
+        let [mut b] = d.register_buffers([kept_static(8192)])?;
+        let pattern: Vec<u8> = (0..8192u32).map(|i| (i * 7 % 253) as u8).collect();
+        d.fixed_bytes_mut(&mut b).copy_from_slice(&pattern);
+        let (mut client, server) = tcp_pair()?;
+        let z = d.run(owned::SendZcFixed::new(OwnedFd::from(server), b, 8192))?;
+        ensure!(z.result == Ok(8192), "send_zc fixed: {:?}", z.result);
+        let mut got = vec![0u8; 8192];
+        client.read_exact(&mut got)?;
+        ensure!(got == pattern, "the peer read other bytes than the registered buffer's");
+        ensure!(d.fixed_bytes(&z.buf) == &pattern[..], "the handle is back, the bytes unchanged");
+        ensure!(d.in_use() == 0);
+        Ok(())
+    }
+
+    /// An echo with no copy: each chunk a multishot receive got is sent
+    /// back straight from the driver's buffer ring (`SendReceived`), and
+    /// comes back to be recycled; sent again from the middle (`from`), the
+    /// peer gets the rest. Another driver's, or a driver without a ring,
+    /// refuses the chunk and gives it back.
+    fn owned_send_received_echo(ctx: &Ctx) -> anyhow::Result<()> {
+        let mut d = Self::driver(ctx)?;
+        d.give_buffers(4)?;
+        let mut other = Self::driver(ctx)?;
+        other.give_buffers(4)?;
+        let mut plain = Self::driver(ctx)?;
+        let (mut client, server) = tcp_pair()?;
+        let server = Arc::new(server);
+        let mut t = d.push(owned::RecvMulti::new(server.clone())).map_err(|r| r.errno())?;
+        d.submit()?;
+        let sent: Vec<u8> = (0..1000u32).map(|i| (i * 3 % 251) as u8).collect();
+        client.write_all(&sent)?;
+        let (mut done, mut first) = (0, true);
+        while done < sent.len() {
+            let chunk = match d.wait_next(&t)?.context("ended without an error")? {
+                Ok(Some(chunk)) => chunk,
+                Err(Errno::NOBUFS) => {
+                    ensure!(d.wait_next(&t)?.is_none(), "ENOBUFS is the last item");
+                    let file = d.wait(t)?;
+                    t = d.push(owned::RecvMulti::new(file)).map_err(|r| r.errno())?;
+                    d.submit()?;
+                    continue;
+                }
+                other => bail!("unexpected item {other:?}"),
+            };
+            let n = chunk.len();
+            let want = &sent[done..done + n];
+            let chunk = if first {
+                first = false;
+                let r = other.push(owned::SendReceived::new(server.clone(), chunk)).map(|_| ()).unwrap_err();
+                ensure!(r.errno() == Errno::INVAL, "another driver's chunk: {}", r.errno());
+                let r = plain.push(r.into_inner()).map(|_| ()).unwrap_err();
+                ensure!(r.errno() == Errno::NOBUFS, "a driver without a ring: {}", r.errno());
+                r.into_inner().into_parts().1
+            } else {
+                chunk
+            };
+            let e = d.run(owned::SendReceived::new(server.clone(), chunk))?;
+            ensure!(e.result == Ok(n), "echo: {:?} of {n}", e.result);
+            ensure!(d.bytes(&e.buf) == want, "the chunk comes back with its bytes");
+            let half = d.run(owned::SendReceived::new(server.clone(), e.buf).from(n / 2))?;
+            ensure!(half.result == Ok(n - n / 2), "from the middle: {:?} of {}", half.result, n - n / 2);
+            d.recycle(half.buf);
+            let mut back = vec![0u8; n + n - n / 2];
+            client.read_exact(&mut back)?;
+            ensure!(back[..n] == *want && back[n..] == want[n / 2..], "the peer read other bytes");
+            done += n;
+        }
+        d.stop_recv(t)?;
+        ensure!(d.in_use() == 0 && d.stats().lost == 0, "{:?}", d.stats());
+        Ok(())
+    }
+
+    /// While a send from a received chunk waits (the peer reads nothing),
+    /// its buffer stays out of the ring: more data finds the ring's one
+    /// other buffer, then none (`ENOBUFS`), and the peer finally reads the
+    /// chunk's own bytes, not the later ones. A send abandoned in flight
+    /// puts its buffer back into the ring at its completion: both buffers
+    /// serve the next receive.
+    fn owned_send_received_holds_its_buffer(ctx: &Ctx) -> anyhow::Result<()> {
+        let mut d = Self::driver(ctx)?;
+        d.give_buffers(2)?;
+        let (mut client, server) = tcp_pair()?;
+        let server = Arc::new(server);
+        let filled = fill_send_buffer(server.as_raw_fd())?;
+        client.write_all(&[b'A'; 64])?;
+        super::recv::wait_inq(server.as_raw_fd(), 64)?;
+        let t = d.push(owned::RecvMulti::new(server.clone())).map_err(|r| r.errno())?;
+        d.submit()?;
+        let a = match d.wait_next(&t)?.context("ended")? {
+            Ok(Some(a)) if a.len() == 64 => a,
+            other => bail!("the first chunk: {other:?}"),
+        };
+        let s = d.push(owned::SendReceived::new(server.clone(), a)).map_err(|r| r.errno())?;
+        d.submit()?;
+        client.write_all(&[b'B'; 128])?;
+        let b = match d.wait_next(&t)?.context("ended")? {
+            Ok(Some(b)) => b,
+            other => bail!("the second chunk: {other:?}"),
+        };
+        ensure!(d.bytes(&b).iter().all(|&x| x == b'B'));
+        let end = d.wait_next(&t)?.context("ended without an error")?;
+        ensure!(matches!(end, Err(Errno::NOBUFS)), "the ring ran dry (the send holds the other buffer): {end:?}");
+        ensure!(d.wait_next(&t)?.is_none(), "ENOBUFS is the last item");
+        let file = d.wait(t)?;
+        // The peer reads: the filler, then the chunk's own bytes.
+        let mut junk = vec![0u8; filled];
+        client.read_exact(&mut junk)?;
+        let mut echo = [0u8; 64];
+        client.read_exact(&mut echo)?;
+        ensure!(echo == [b'A'; 64], "the send's buffer was written while in flight: {:?}", &echo[..8]);
+        let sent = d.wait(s)?;
+        ensure!(sent.result == Ok(64), "{:?}", sent.result);
+        d.recycle(sent.buf);
+        d.recycle(b);
+
+        // Abandoned in flight: the buffer goes back at its completion. The
+        // 64 bytes of B still in the socket make the chunk.
+        let t = d.push(owned::RecvMulti::new(file)).map_err(|r| r.errno())?;
+        d.submit()?;
+        let c = match d.wait_next(&t)?.context("ended")? {
+            Ok(Some(c)) => c,
+            other => bail!("the third chunk: {other:?}"),
+        };
+        let s = d.push(owned::SendReceived::new(server.clone(), c)).map_err(|r| r.errno())?;
+        d.submit()?;
+        d.abandon(s);
+        let file = d.stop_recv(t)?;
+        d.drain()?;
+        client.write_all(&[b'D'; 128])?;
+        super::recv::wait_inq(server.as_raw_fd(), 128)?;
+        let t = d.push(owned::RecvMulti::new(file)).map_err(|r| r.errno())?;
+        d.submit()?;
+        for i in 0..2 {
+            match d.wait_next(&t)?.context("ended")? {
+                Ok(Some(r)) if d.bytes(&r) == [b'D'; 64] => d.recycle(r),
+                other => bail!("chunk {i} after the abandoned send: {other:?} (its buffer did not come back)"),
+            }
+        }
+        d.stop_recv(t)?;
+        ensure!(d.in_use() == 0 && d.stats().lost == 0, "{:?}", d.stats());
+        Ok(())
+    }
+
+    /// The immediate timeout (`IORING_TIMEOUT_IMMEDIATE_ARG`, 7.1): the
+    /// nanoseconds ride in the SQE. It fires no earlier than asked; with a
+    /// count, it ends when that many other completions were posted.
+    fn owned_timeout_immediate(ctx: &Ctx) -> anyhow::Result<()> {
+        let mut d = Self::driver(ctx)?;
+        let start = std::time::Instant::now();
+        let r = d.run(owned::Timeout::nanos(20_000_000))?;
+        if r == Err(Errno::INVAL) && kernel_version() < (7, 1) {
+            skip!("the immediate timeout form needs 7.1 (EINVAL before)");
+        }
+        ensure!(r == Err(Errno::TIME), "{r:?}");
+        ensure!(start.elapsed() >= Duration::from_millis(20), "fired early");
+        let t = d.push(owned::Timeout::nanos(3_600_000_000_000).count(1)).map_err(|r| r.errno())?;
+        d.submit()?;
+        ensure!(d.run(owned::Nop::new())? == Ok(0));
+        ensure!(d.wait(t)? == Ok(0), "ended by the count");
+        ensure!(d.in_use() == 0);
         Ok(())
     }
 

@@ -211,6 +211,11 @@ impl<F: Target> SendReceived<F> {
     pub fn new(file: F, buf: Received) -> Self {
         SendReceived { file, buf, from: 0, flags: SendFlags::empty() }
     }
+    /// The socket and the `Received` back (e.g. from a
+    /// [`Refused`](crate::owned::Refused)).
+    pub fn into_parts(self) -> (F, Received) {
+        (self.file, self.buf)
+    }
     /// Sends the bytes from `from` on (what a short send left).
     #[must_use]
     pub fn from(mut self, from: usize) -> Self {
