@@ -80,8 +80,8 @@ unsafe impl Send for HeapBufs {}
 /// pushed; `EBADF` otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixedFile {
-    uid: usize,
-    index: u32,
+    pub(crate) uid: usize,
+    pub(crate) index: u32,
 }
 
 /// A registered buffer of one [`Driver`] ([`Driver::register_buffers`]):
@@ -619,6 +619,17 @@ where
         self.ring.submitter().register_files(&raw[..fds.len()])?;
         self.files = fds.len() as u32;
         Ok(FixedFiles { uid: self.uid, n: self.files })
+    }
+
+    /// Registers a table of `n` empty file slots
+    /// (`IORING_REGISTER_FILES2` with `IORING_RSRC_REGISTER_SPARSE`, 5.19;
+    /// `io_uring_register_files_sparse(3)`), for operations that install
+    /// their new file there ([`AcceptFixed`](super::AcceptFixed)). Handles
+    /// of an empty slot are refused by the kernel (`EBADF`).
+    pub fn register_files_sparse(&mut self, n: u32) -> Result<FixedFiles> {
+        self.ring.submitter().register_files_sparse(n)?;
+        self.files = n;
+        Ok(FixedFiles { uid: self.uid, n })
     }
 
     /// Registers `bufs` as the ring's fixed buffers (`IORING_REGISTER_BUFFERS`,

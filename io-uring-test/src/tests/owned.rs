@@ -87,7 +87,8 @@ pub fn tests() -> Vec<Test> {
         flavoured!(owned_send_zc_fixed_buffer, requires = [SEND_ZC]),
         flavoured!(owned_send_received_echo, requires = [SEND, RECV, CANCEL]),
         flavoured!(owned_send_received_holds_its_buffer, requires = [SEND, RECV, CANCEL]),
-        flavoured!(owned_timeout_immediate, requires = [TIMEOUT, NOP]),
+        flavoured!(owned_timeout_immediate, requires = [TIMEOUT, NOP, READ, LINK_TIMEOUT]),
+        flavoured!(owned_accept_into_fixed_slot, requires = [ACCEPT, SEND, CLOSE]),
         flavoured!(owned_full_table_and_sq_give_op_back, requires = [NOP]),
         flavoured!(owned_foreign_completions_touch_nothing, requires = [NOP]),
         flavoured!(owned_abandon_pipe_read, requires = [READ, CANCEL]),
@@ -922,6 +923,54 @@ where
         d.submit()?;
         ensure!(d.run(owned::Nop::new())? == Ok(0));
         ensure!(d.wait(t)? == Ok(0), "ended by the count");
+        // Linked: a read from a pipe that never gets data, given up.
+        let (rx, _tx) = pipe()?;
+        let (buf, drops) = Tracked::new(16);
+        let read = owned::Read::new(OwnedFd::from(rx), buf);
+        let (rt, tt) = d.push_linked(read, owned::LinkTimeout::nanos(20_000_000)).map_err(|(_, _, e)| e)?;
+        d.submit()?;
+        let r = d.wait(rt)?;
+        ensure!(r.result == Err(Errno::CANCELED), "read: {:?}", r.result);
+        ensure!(d.wait(tt)? == Err(Errno::TIME));
+        ensure!(drops.load(Ordering::SeqCst) == 0, "buffer handed back");
+        ensure!(d.in_use() == 0);
+        Ok(())
+    }
+
+    /// Accept into a free slot of a sparse registered-file table
+    /// (`IORING_FILE_INDEX_ALLOC`, 5.19): the handle names the accepted
+    /// connection (a send through it reaches the client), another slot
+    /// for the next one, and `CloseFixed` empties the slot (the client
+    /// sees the end of the stream; the handle is then refused).
+    fn owned_accept_into_fixed_slot(ctx: &Ctx) -> anyhow::Result<()> {
+        crate::util::needs_kernel(5, 19, "accept into an allocated fixed slot")?;
+        let mut d = Self::driver(ctx)?;
+        d.register_files_sparse(4)?;
+        let listener = Arc::new(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?);
+        let addr = listener.local_addr()?;
+        let mut clients = Vec::new();
+        let mut slots = Vec::new();
+        for _ in 0..2 {
+            let t = d.push(owned::AcceptFixed::new(listener.clone())).map_err(|r| r.errno())?;
+            d.submit()?;
+            clients.push(TcpStream::connect(addr)?);
+            slots.push(d.wait(t)?.result.context("accept into a slot")?);
+        }
+        ensure!(slots[0].index() != slots[1].index(), "two slots: {slots:?}");
+        for (i, (f, c)) in slots.iter().zip(&mut clients).enumerate() {
+            let msg = format!("through slot {}", f.index());
+            let s = d.run(owned::Send::new(*f, msg.clone().into_bytes()))?;
+            ensure!(s.result == Ok(msg.len()), "send {i}: {:?}", s.result);
+            let mut got = vec![0u8; msg.len()];
+            c.read_exact(&mut got)?;
+            ensure!(got == msg.as_bytes(), "client {i} got {got:?}");
+        }
+        d.run(owned::CloseFixed::new(slots[0]))?.context("close the slot")?;
+        let mut rest = Vec::new();
+        clients[0].read_to_end(&mut rest)?;
+        ensure!(rest.is_empty(), "the client sees the end of the stream");
+        let again = d.run(owned::Send::new(slots[0], b"gone".to_vec()))?;
+        ensure!(again.result == Err(Errno::BADF), "an emptied slot: {:?}", again.result);
         ensure!(d.in_use() == 0);
         Ok(())
     }

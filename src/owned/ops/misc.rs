@@ -102,20 +102,32 @@ unsafe impl Operation for Timeout {
 #[derive(Debug)]
 pub struct LinkTimeout {
     ts: Timespec,
+    /// The immediate form: nanoseconds carried in the SQE.
+    nanos: Option<u64>,
 }
 
 impl LinkTimeout {
     /// Fires after `ts`.
     pub fn new(ts: Timespec) -> Self {
-        LinkTimeout { ts }
+        LinkTimeout { ts, nanos: None }
+    }
+    /// Fires after `nanos` nanoseconds, carried in the SQE itself
+    /// (`IORING_TIMEOUT_IMMEDIATE_ARG`, 7.1; kernel: `io_uring/timeout.c`;
+    /// older kernels end it with `EINVAL`, and the linked operation with
+    /// `ECANCELED`).
+    pub fn nanos(nanos: u64) -> Self {
+        LinkTimeout { ts: Timespec::new(), nanos: Some(nanos) }
     }
 }
 
-// SAFETY: O2: names `self.ts`, a field.
+// SAFETY: O2: names `self.ts`, a field, or no memory (the immediate form).
 unsafe impl Operation for LinkTimeout {
     type Output = Result<u32, Errno>;
     fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
-        Ok(opcode::LinkTimeout::new(&self.ts).build())
+        Ok(match self.nanos {
+            Some(n) => opcode::LinkTimeout::nanos(n).build(),
+            None => opcode::LinkTimeout::new(&self.ts).build(),
+        })
     }
     fn complete(self, done: Completion) -> Self::Output {
         done.result()

@@ -7,9 +7,9 @@ use super::{filled, res, unit, BufResult, FileBuf, FileResult};
 use crate::opcode;
 use crate::owned::buf::len32;
 use crate::owned::table::Shots;
-use crate::owned::{Completion, FixedBuf, IoBuf, IoBufMut, Multishot, Operation, Prep, Received, Target};
+use crate::owned::{Completion, FixedBuf, FixedFile, IoBuf, IoBufMut, Multishot, Operation, Prep, Received, Target};
 use crate::squeue::Entry;
-use crate::types::{RecvFlags, SendFlags, SocketFlags};
+use crate::types::{DestinationSlot, RecvFlags, SendFlags, SocketFlags};
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 
@@ -38,6 +38,46 @@ unsafe impl<F: Target> Operation for Accept<F> {
     }
     fn complete(self, mut done: Completion) -> Self::Output {
         FileResult { result: done.take_fd(), file: self.file }
+    }
+}
+
+/// Accepts one connection into a free slot of the driver's registered-file
+/// table (`IORING_OP_ACCEPT` with `IORING_FILE_INDEX_ALLOC`, 5.19;
+/// `io_uring_prep_accept_direct(3)`): no descriptor is made, and the
+/// result is a [`FixedFile`] handle of this driver for the slot the kernel
+/// chose (`ENFILE` when none is free). The table comes from
+/// [`Driver::register_files_sparse`](crate::owned::Driver::register_files_sparse).
+///
+/// The slot stays taken until [`CloseFixed`](crate::owned::CloseFixed)
+/// empties it, or the files are unregistered or the driver is gone (the
+/// kernel then closes what the table holds): an abandoned `AcceptFixed`
+/// that got a connection keeps its slot until then.
+#[derive(Debug)]
+pub struct AcceptFixed<F> {
+    file: F,
+    uid: usize,
+}
+
+impl<F: Target> AcceptFixed<F> {
+    /// Accepts on listening socket `file`.
+    pub fn new(file: F) -> Self {
+        AcceptFixed { file, uid: 0 }
+    }
+}
+
+// SAFETY: O2: names only `self.file`; the result is a slot index, not a
+// descriptor (no FD_RESULT).
+unsafe impl<F: Target> Operation for AcceptFixed<F> {
+    type Output = FileResult<F, FixedFile>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        self.uid = prep.uid;
+        let (addr, len) = (core::ptr::null_mut(), core::ptr::null_mut());
+        let slot = Some(DestinationSlot::auto_target());
+        Ok(opcode::Accept::new(prep.file(&self.file)?, addr, len).file_index(slot).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        let result = done.result().map(|index| FixedFile { uid: self.uid, index });
+        FileResult { result, file: self.file }
     }
 }
 
