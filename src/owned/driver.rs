@@ -117,7 +117,8 @@ impl Target for FixedFile {
 }
 
 /// Bytes a multishot receive got in a buffer of the driver's ring: read
-/// them with [`Driver::bytes`], give the buffer back with
+/// them with [`Driver::bytes`], send them on from where they are with
+/// [`SendReceived`](super::SendReceived), give the buffer back with
 /// [`Driver::recycle`] (dropping it instead keeps the buffer out of the
 /// ring for good).
 #[derive(Debug)]

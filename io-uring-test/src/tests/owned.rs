@@ -868,14 +868,20 @@ where
         ensure!(matches!(end, Err(Errno::NOBUFS)), "the ring ran dry (the send holds the other buffer): {end:?}");
         ensure!(d.wait_next(&t)?.is_none(), "ENOBUFS is the last item");
         let file = d.wait(t)?;
-        // The peer reads: the filler, then the chunk's own bytes.
-        let mut junk = vec![0u8; filled];
-        client.read_exact(&mut junk)?;
-        let mut echo = [0u8; 64];
-        client.read_exact(&mut echo)?;
-        ensure!(echo == [b'A'; 64], "the send's buffer was written while in flight: {:?}", &echo[..8]);
+        // The peer reads the filler, then the chunk's own bytes, on another
+        // thread: with DEFER_TASKRUN the send goes on only while this one
+        // waits in the ring.
+        let reader = std::thread::spawn(move || -> std::io::Result<(TcpStream, [u8; 64])> {
+            let mut junk = vec![0u8; filled];
+            client.read_exact(&mut junk)?;
+            let mut echo = [0u8; 64];
+            client.read_exact(&mut echo)?;
+            Ok((client, echo))
+        });
         let sent = d.wait(s)?;
         ensure!(sent.result == Ok(64), "{:?}", sent.result);
+        let (mut client, echo) = reader.join().map_err(|_| anyhow::anyhow!("reader panicked"))??;
+        ensure!(echo == [b'A'; 64], "the send's buffer was written while in flight: {:?}", &echo[..8]);
         d.recycle(sent.buf);
         d.recycle(b);
 

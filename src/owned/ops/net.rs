@@ -405,7 +405,7 @@ unsafe impl<F: Target> Operation for RecvFixed<F> {
 
 /// Zero-copy send from a registered buffer of the driver
 /// (`IORING_OP_SEND_ZC` with `IORING_RECVSEND_FIXED_BUF`, 6.0;
-/// `io_uring_prep_send_zc_fixed(3)`): no page pinning per send. As for
+/// kernel: `io_uring/net.c`): no page pinning per send. As for
 /// [`SendZc`], the handle comes back only after the notification.
 #[derive(Debug)]
 pub struct SendZcFixed<F> {
