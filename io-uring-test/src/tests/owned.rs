@@ -947,7 +947,8 @@ where
     /// (`IORING_FILE_INDEX_ALLOC`, 5.19): the handle names the accepted
     /// connection (a send through it reaches the client), another slot
     /// for the next one, and `CloseFixed` empties the slot (the client
-    /// sees the end of the stream; the handle is then refused).
+    /// sees the end of the stream; the handle is then refused). A
+    /// multishot accept fills the four slots, then ends with `ENFILE`.
     fn owned_accept_into_fixed_slot(ctx: &Ctx) -> anyhow::Result<()> {
         crate::util::needs_kernel(5, 19, "accept into an allocated fixed slot")?;
         let mut d = Self::driver(ctx)?;
@@ -977,6 +978,42 @@ where
         ensure!(rest.is_empty(), "the client sees the end of the stream");
         let again = d.run(owned::Send::new(slots[0], b"gone".to_vec()))?;
         ensure!(again.result == Err(Errno::BADF), "an emptied slot: {:?}", again.result);
+        d.run(owned::CloseFixed::new(slots[1]))?.context("close the other slot")?;
+
+        // Multishot: one slot per connection, until the table is full
+        // (ENFILE ends the stream; the listener comes back).
+        let t = d.push(owned::AcceptMultiFixed::new(listener.clone())).map_err(|r| r.errno())?;
+        d.submit()?;
+        let mut clients: Vec<TcpStream> = (0..5).map(|_| TcpStream::connect(addr)).collect::<Result<_, _>>()?;
+        let mut slots = Vec::new();
+        let end = loop {
+            match d.wait_next(&t)?.context("ended without an error")? {
+                Ok(f) => slots.push(f),
+                Err(e) => break e,
+            }
+        };
+        ensure!(end == Errno::NFILE, "the fifth connection finds no slot: {end}");
+        ensure!(d.wait_next(&t)?.is_none(), "ENFILE is the last item");
+        let _listener = d.wait(t)?;
+        let mut indexes: Vec<u32> = slots.iter().map(|f| f.index()).collect();
+        indexes.sort();
+        ensure!(indexes == [0, 1, 2, 3], "the four slots: {indexes:?}");
+        for f in &slots {
+            let msg = format!("slot {}", f.index());
+            ensure!(d.run(owned::Send::new(*f, msg.clone().into_bytes()))?.result == Ok(msg.len()));
+        }
+        // Each slot reached one of the first four clients.
+        let mut heard = Vec::new();
+        for c in &mut clients[..4] {
+            let mut got = [0u8; 6];
+            c.read_exact(&mut got)?;
+            heard.push(String::from_utf8_lossy(&got).into_owned());
+        }
+        heard.sort();
+        ensure!(heard == ["slot 0", "slot 1", "slot 2", "slot 3"], "{heard:?}");
+        for f in slots {
+            d.run(owned::CloseFixed::new(f))?.context("close")?;
+        }
         ensure!(d.in_use() == 0);
         Ok(())
     }

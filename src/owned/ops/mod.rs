@@ -12,8 +12,8 @@ mod rw;
 pub use fs::{Close, CloseFixed, Fallocate, Fsync, OpenAt, Splice, Spliced, Statx};
 pub use misc::{AsyncCancel, LinkTimeout, Nop, PollAdd, PollMulti, Timeout};
 pub use net::{
-    Accept, AcceptFixed, AcceptMulti, Connect, Recv, RecvFixed, RecvMulti, Send, SendFixed, SendReceived, SendZc,
-    SendZcFixed, Shutdown, Socket,
+    Accept, AcceptFixed, AcceptMulti, AcceptMultiFixed, Connect, Recv, RecvFixed, RecvMulti, Send, SendFixed,
+    SendReceived, SendZc, SendZcFixed, Shutdown, Socket,
 };
 pub use rw::{FileBuf, Read, ReadFixed, Readv, Write, WriteFixed, Writev};
 

@@ -115,6 +115,48 @@ impl<F: Target> Multishot for AcceptMulti<F> {
     }
 }
 
+/// Accepts connections until cancelled, each into a free slot of the
+/// driver's registered-file table (`IORING_OP_ACCEPT` multishot with
+/// `IORING_FILE_INDEX_ALLOC`, 5.19; `io_uring_prep_multishot_accept_direct(3)`):
+/// each item is a [`FixedFile`] handle of this driver (`ENFILE` ends the
+/// stream when no slot is free). As for [`AcceptFixed`], a slot stays
+/// taken until [`CloseFixed`](crate::owned::CloseFixed) empties it, the
+/// files are unregistered or the driver is gone; an item released unread
+/// (abandoned, or a full queue) keeps its slot until then.
+#[derive(Debug)]
+pub struct AcceptMultiFixed<F> {
+    file: F,
+    uid: usize,
+}
+
+impl<F: Target> AcceptMultiFixed<F> {
+    /// Accepts on listening socket `file`.
+    pub fn new(file: F) -> Self {
+        AcceptMultiFixed { file, uid: 0 }
+    }
+}
+
+// SAFETY: O2: names only `self.file`; results are slot indexes, not
+// descriptors (no FD_RESULT).
+unsafe impl<F: Target> Operation for AcceptMultiFixed<F> {
+    type Output = F;
+    const SHOTS: Shots = Shots::Many;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        self.uid = prep.uid;
+        Ok(opcode::AcceptMulti::new(prep.file(&self.file)?).allocate_file_index(true).build())
+    }
+    fn complete(self, _: Completion) -> F {
+        self.file
+    }
+}
+
+impl<F: Target> Multishot for AcceptMultiFixed<F> {
+    type Item = Result<FixedFile, Errno>;
+    fn item(&mut self, c: Completion) -> Self::Item {
+        c.result().map(|index| FixedFile { uid: self.uid, index })
+    }
+}
+
 /// Receives into a buffer it owns (`IORING_OP_RECV`, 5.6). A result of 0
 /// is the end of the stream; an error is never taken for it.
 #[derive(Debug)]
