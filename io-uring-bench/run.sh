@@ -228,4 +228,25 @@ cp "$TMP/csv" "$CSV"
 	echo "build, and W the workload (\`nop-batch-api\`, \`*-fast\` for the urix variants)."
 	echo "The criterion benchmarks (Rust libraries, release profile): \`cargo bench -p io-uring-bench\`."
 } >"$BENCH_DIR/RESULTS.md"
+# The owned layer's cost: the raw ring against urix::owned for the same
+# work (io-uring-bench/src/bin/owned_cost.rs, the same cachegrind method),
+# in both profiles, appended to RESULTS.md.
+log "run.sh: the owned layer's cost"
+cargo build --release -p io-uring-bench --bin owned_cost
+cargo build --profile bench-lto -p io-uring-bench --bin owned_cost
+{
+	echo
+	echo "## The owned layer's cost"
+	echo
+	echo "User instructions per operation (cachegrind, runs of 20,000 and 40,000 ops) of"
+	echo "\`io-uring-bench/src/bin/owned_cost.rs\`: the same work on the raw ring (\`unsafe push\`,"
+	echo "drain the CQ) and on \`urix::owned\` (\`Driver::push\` of an owned \`Nop\` or \`Read\`, \`submit_and_wait\`,"
+	echo "\`reap\`, \`try_take\` of each ticket). nop-batch: 32 NOPs per submit; nop-single: one; read-4k:"
+	echo "one 4 KiB read of a file at offset 0 per submit (not the QD32 read-4k above)."
+	echo
+	echo "| profile | workload | raw | owned | owned - raw |"
+	echo "|---|---|---:|---:|---:|"
+	"$TARGET/bench-lto/owned_cost" --rows "fat LTO (bench-lto)"
+	"$TARGET/release/owned_cost" --rows "release"
+} >>"$BENCH_DIR/RESULTS.md"
 log "run.sh: wrote $BENCH_DIR/RESULTS.md, $CSV and $BENCH_DIR/results.svg in ${ELAPSED} s"

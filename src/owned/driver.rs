@@ -27,6 +27,22 @@ static NEXT_UID: AtomicUsize = AtomicUsize::new(1);
 /// How many buffers [`Driver::register_buffers`] takes.
 pub const MAX_FIXED_BUFS: usize = 16;
 
+/// What `build` may consult, borrowing only the fields it names. `fixed`
+/// is the whole table: a [`FixedBuf`] exists only for a registered index
+/// (entries past `nfixed` are empty), so no slicing, and no check, per
+/// push.
+macro_rules! prep {
+    ($d:expr) => {
+        Prep {
+            uid: $d.uid,
+            files: $d.files,
+            bgid: $d.bufs.as_ref().map(BufRing::bgid),
+            fixed: &$d.fixed,
+            ring: $d.bufs.as_ref(),
+        }
+    };
+}
+
 fn next_id() -> u16 {
     loop {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -213,32 +229,33 @@ where
         self.teardown_ms = ms;
     }
 
-    fn prep(&self) -> Prep<'static> {
-        Prep { uid: self.uid, files: self.files, bgid: self.bufs.as_ref().map(BufRing::bgid), fixed: &[], ring: None }
-    }
-
     /// Moves `op` into a free slot and its SQE into the submission queue
     /// (not yet submitted: see [`submit`](Self::submit)). Refused, with
     /// the operation given back, when no slot is free or the SQ is full
     /// (`EBUSY`), or when the operation refuses to build.
+    ///
+    /// Cancels that had to wait for room in the SQ go in at the next
+    /// [`submit`](Self::submit), not here: a push is only the slot and
+    /// the SQE.
+    #[inline]
     pub fn push<T: Operation>(&mut self, op: T) -> core::result::Result<Ticket<T>, Refused<T>> {
-        self.flush_cancels();
-        let prep = Prep { fixed: &self.fixed[..self.nfixed], ring: self.bufs.as_ref(), ..self.prep() };
+        let prep = prep!(self);
         let mut sq = self.ring.submission();
         if sq.is_full() {
             return Err(Refused { op, errno: Errno::BUSY });
         }
-        let (ud, sqe) = self.table.prepare(op, &prep)?;
+        let sqe = self.table.prepare_in_flight(op, &prep)?;
+        let ud = sqe.get_user_data().u64_();
         // SAFETY: O2: the SQE names only memory the operation owns, which
         // sits in its slot (O1, O3) until the slot's last completion.
         let pushed = unsafe { sq.push(&S::from(sqe)) };
         if pushed.is_err() {
             // Not reached: the SQ had room. Give the operation back.
-            if let Some(op) = self.table.unprepare::<T>(ud) {
-                return Err(Refused { op, errno: Errno::BUSY });
-            }
+            // SAFETY: O3, O5: `ud` was made by `prepare_in_flight::<T>`
+            // just above, with no call on the table since.
+            let op = unsafe { self.table.take_prepared::<T>(ud) };
+            return Err(Refused { op, errno: Errno::BUSY });
         }
-        self.table.commit(ud);
         Ok(Ticket::new(ud))
     }
 
@@ -251,7 +268,7 @@ where
         b: X,
     ) -> core::result::Result<(Ticket<A>, Ticket<X>), (A, X, Errno)> {
         self.flush_cancels();
-        let prep = Prep { fixed: &self.fixed[..self.nfixed], ring: self.bufs.as_ref(), ..self.prep() };
+        let prep = prep!(self);
         let mut sq = self.ring.submission();
         if sq.capacity() - sq.len() < 2 {
             return Err((a, b, Errno::BUSY));
@@ -290,7 +307,7 @@ where
     /// ```
     pub fn push_chain<L: Chain>(&mut self, ops: L) -> core::result::Result<L::Tickets, (L, Errno)> {
         self.flush_cancels();
-        let prep = Prep { fixed: &self.fixed[..self.nfixed], ring: self.bufs.as_ref(), ..self.prep() };
+        let prep = prep!(self);
         let mut sq = self.ring.submission();
         if sq.capacity() - sq.len() < L::LEN || self.table.free_count() < L::LEN {
             return Err((ops, Errno::BUSY));
@@ -375,7 +392,16 @@ where
 
     /// Submits what was pushed (and deferred cancels). An error from the
     /// kernel leaves every operation in flight: nothing is freed.
+    #[inline(always)]
     pub fn submit(&mut self) -> Result<usize> {
+        if self.table.pending_cancels() != 0 {
+            return self.submit_with_cancels();
+        }
+        self.ring.submit()
+    }
+
+    #[cold]
+    fn submit_with_cancels(&mut self) -> Result<usize> {
         self.flush_cancels();
         let n = self.ring.submit()?;
         // Cancels that waited for room in the SQ: there is room now.
@@ -388,7 +414,16 @@ where
 
     /// Submits and waits for at least `want` completions (then
     /// [`reap`](Self::reap) them).
+    #[inline(always)]
     pub fn submit_and_wait(&mut self, want: usize) -> Result<usize> {
+        if self.table.pending_cancels() != 0 {
+            return self.submit_and_wait_with_cancels(want);
+        }
+        self.ring.submit_and_wait(want)
+    }
+
+    #[cold]
+    fn submit_and_wait_with_cancels(&mut self, want: usize) -> Result<usize> {
         self.flush_cancels();
         if self.table.pending_cancels() > 0 {
             self.ring.submit()?;
@@ -402,30 +437,33 @@ where
     /// in [`Stats::foreign`] and dropped. With `DEFER_TASKRUN` the kernel
     /// posts completions only when the ring is entered to wait: call
     /// [`submit_and_wait`](Self::submit_and_wait) first.
+    #[inline(always)]
     pub fn reap(&mut self) -> usize {
         self.reap_with(|_| {})
     }
 
     /// As [`reap`](Self::reap), handing each foreign completion (not an
     /// awaited one of this driver) to `foreign`.
+    #[inline(always)]
     pub fn reap_with(&mut self, mut foreign: impl FnMut(cqueue::Entry)) -> usize {
+        // One pass over what the CQ holds now; what the kernel posts
+        // meanwhile waits for the next reap (and makes `submit_and_wait`
+        // return at once).
         let mut n = 0;
-        let mut cq = self.ring.completion();
-        loop {
-            cq.sync();
-            if cq.is_empty() {
-                break;
+        for c in &mut self.ring.completion() {
+            let e = cqueue::Entry::from(c);
+            let flags = e.flags();
+            if self.table.complete_plain(e.user_data_u64(), e.raw_result(), flags.bits()) {
+                n += 1;
+                continue;
             }
-            for c in &mut cq {
-                let e = cqueue::Entry::from(c);
-                if e.flags().contains(cqueue::Flags::SKIP) {
-                    continue;
-                }
-                match self.table.complete(&e, &mut self.bufs) {
-                    super::table::Reaped::Foreign => foreign(e),
-                    super::table::Reaped::Op => n += 1,
-                    super::table::Reaped::Cancel => {}
-                }
+            if flags.contains(cqueue::Flags::SKIP) {
+                continue;
+            }
+            match self.table.complete_slow(e.clone(), &mut self.bufs) {
+                super::table::Reaped::Foreign => foreign(e),
+                super::table::Reaped::Op => n += 1,
+                super::table::Reaped::Cancel => {}
             }
         }
         n
@@ -435,11 +473,13 @@ where
     /// reaped (the slot is then free); otherwise `Pending`, and `cx`'s
     /// waker is woken by the [`reap`](Self::reap) that completes it. A
     /// ticket that already gave `Ready` stays `Pending`.
+    #[inline]
     pub fn poll<T: Operation>(&mut self, ticket: &Ticket<T>, cx: &mut Context<'_>) -> Poll<T::Output> {
         self.table.poll::<T>(ticket.ud, Some(cx.waker()), &mut self.bufs)
     }
 
     /// As [`poll`](Self::poll) without a waker.
+    #[inline]
     pub fn try_take<T: Operation>(&mut self, ticket: &Ticket<T>) -> Poll<T::Output> {
         self.table.poll::<T>(ticket.ud, None, &mut self.bufs)
     }
@@ -793,8 +833,8 @@ where
 {
     fn drop(&mut self) {
         let _ = self.shutdown();
-        // Storage goes back only with every slot free (O1).
-        self.table.release_storage();
+        // Then the table drops (before the ring): its storage goes back
+        // only with every slot free (O1).
     }
 }
 

@@ -38,7 +38,7 @@
 //!    reaps until every slot is free, for at most
 //!    [`Driver::set_teardown_timeout`] milliseconds; what is left is
 //!    **leaked**, never freed (the slot memory is `'static`, see O1).
-//! 5. Completions carry `tag | ring id | generation | index`; anything
+//! 5. Completions carry `generation | tag | ring id | index`; anything
 //!    else (stale, duplicated, another ring's, the raw layer's) is
 //!    reported as foreign and touches no slot.
 //! 6. Capacity is `N`; a full table (or SQ) refuses and gives the
@@ -81,11 +81,17 @@
 //! # Cost
 //!
 //! Measured in user-space instructions per operation (cachegrind, fat
-//! LTO; `io-uring-bench/src/bin/owned_cost.rs`): a NOP in batches of 32
-//! costs about 260 against the raw ring's 35, one NOP per submit 379
-//! against 88, a 4 KiB read 381 against 89. A lookup is one indexed load
-//! and one comparison of the user data (O4); the rest is moving the
-//! operation in and out of its slot, its result record, and the free list.
+//! LTO; `io-uring-bench/src/bin/owned_cost.rs`, guarded by
+//! `.ci/instr-guard`): a NOP in batches of 32 costs 110 against the raw
+//! ring's 35.5, one NOP per submit 169 against 83, a 4 KiB read 163
+//! against 86. A push pops the free list's head, writes the operation in
+//! place and its user data into the SQE; the one completion of a plain
+//! operation (`Shots::One`, no fd, no provided buffer) is a bounds check,
+//! one comparison of the user data (O4), one of the slot's state word, and
+//! two integers stored in the slot; taking the output checks the type
+//! (O5), moves the operation out and pushes the slot back on the free
+//! list under its next generation (one add). Multishot, zero-copy,
+//! fd-returning and provided-buffer completions take the general path.
 //!
 //! # When to use the raw layer instead
 //!

@@ -6,7 +6,7 @@ use core::any::TypeId;
 use core::cell::UnsafeCell;
 use core::fmt;
 use core::marker::PhantomData;
-use core::mem::MaybeUninit;
+use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, Ordering};
 use core::task::{Poll, Waker};
@@ -27,23 +27,34 @@ use crate::{cqueue, squeue};
 /// result; see "Multishot results" in the [module docs](super).
 pub const QUEUE: usize = 8;
 
-const TAG_SHIFT: u32 = 62;
+pub(crate) const GEN_SHIFT: u32 = 34;
+pub(crate) const TAG_SHIFT: u32 = 32;
+pub(crate) const RING_SHIFT: u32 = 16;
 const TAG_OP: u64 = 1;
 const TAG_CANCEL: u64 = 2;
-const RING_SHIFT: u32 = 46;
-const GEN_SHIFT: u32 = 16;
 const GEN_MASK: u32 = (1 << 30) - 1;
+const GEN_FIELD: u64 = (GEN_MASK as u64) << GEN_SHIFT;
 
-/// `tag (2 bits) | ring id (16) | generation (30) | index (16)`. Tags 0
-/// and 3 are never produced, so 0 and `u64::MAX` are always foreign.
+/// `generation (30 bits) | tag (2) | ring id (16) | index (16)`. Tags 0
+/// and 3 are never produced, so 0 and `u64::MAX` are always foreign. The
+/// generation is on top so that the next one is a plain add that wraps
+/// (`next_gen`).
 #[inline]
 pub(crate) const fn encode(tag: u64, ring: u16, gen: u32, index: u16) -> u64 {
-    (tag << TAG_SHIFT) | ((ring as u64) << RING_SHIFT) | (((gen & GEN_MASK) as u64) << GEN_SHIFT) | index as u64
+    (((gen & GEN_MASK) as u64) << GEN_SHIFT) | ((tag & 3) << TAG_SHIFT) | ((ring as u64) << RING_SHIFT) | index as u64
+}
+
+/// The user data of the same slot's next generation (O4): the generation
+/// plus one, wrapping inside its 30 bits (it is the top of the word);
+/// tag, ring id and index kept.
+#[inline(always)]
+pub(crate) const fn next_gen(ud: u64) -> u64 {
+    ud.wrapping_add(1 << GEN_SHIFT)
 }
 
 #[inline]
 const fn decode(ud: u64) -> (u64, u16, u32, usize) {
-    (ud >> TAG_SHIFT, (ud >> RING_SHIFT) as u16, (ud >> GEN_SHIFT) as u32 & GEN_MASK, (ud & 0xffff) as usize)
+    ((ud >> TAG_SHIFT) & 3, (ud >> RING_SHIFT) as u16, (ud >> GEN_SHIFT) as u32, (ud & 0xffff) as usize)
 }
 
 /// How many completions an operation gets, and which is the last.
@@ -122,48 +133,67 @@ pub trait Multishot: Operation {
 /// One completion, with what the layer turned its result into.
 #[derive(Debug)]
 pub struct Completion {
-    item: Option<Item>,
+    /// The kernel's result; `-ECANCELED` when there is no completion to
+    /// report (so `result` and `take_fd` say `ECANCELED`, `flags` none).
+    res: i32,
+    flags: u32,
+    fd: Option<OwnedFd>,
+    buf: Option<Picked<'static>>,
     more: Option<i32>,
 }
 
 impl Completion {
-    pub(crate) fn new(item: Option<Item>, more: Option<i32>) -> Self {
-        Completion { item, more }
+    /// A completion with result `res` and `flags`, owning `fd` and `buf`.
+    #[inline(always)]
+    pub(crate) fn new(res: i32, flags: u32, fd: Option<OwnedFd>, buf: Option<Picked<'static>>) -> Self {
+        Completion { res, flags, fd, buf, more: None }
+    }
+
+    /// No completion to report (a multishot's results were read).
+    #[inline(always)]
+    pub(crate) fn none() -> Self {
+        Completion::new(-Errno::CANCELED.raw_os_error(), 0, None, None)
+    }
+
+    /// One queued result.
+    #[inline]
+    pub(crate) fn from_item(item: Item) -> Self {
+        Completion::new(item.res, item.flags, item.fd, item.buf)
     }
 
     /// The kernel's result: `Ok(res)` or the error. `ECANCELED` when there
     /// is no completion to report (a multishot's results were read).
+    #[inline]
     pub fn result(&self) -> Result<u32, Errno> {
-        match &self.item {
-            Some(i) => to_result(i.res),
-            None => Err(Errno::CANCELED),
-        }
+        to_result(self.res)
     }
 
     /// The completion's flags (empty when there is none).
+    #[inline]
     pub fn flags(&self) -> cqueue::Flags {
-        self.item.as_ref().map_or(cqueue::Flags::empty(), |i| cqueue::Flags::from_bits_retain(i.flags))
+        cqueue::Flags::from_bits_retain(self.flags)
     }
 
     /// The new descriptor, for an operation with `FD_RESULT`; or the error.
+    #[inline]
     pub fn take_fd(&mut self) -> Result<OwnedFd, Errno> {
-        match self.item.as_mut() {
-            Some(i) => match i.fd.take() {
-                Some(fd) => Ok(fd),
-                // An error, or the fd was taken already.
-                None => to_result(i.res).and(Err(Errno::BADF)),
-            },
-            None => Err(Errno::CANCELED),
+        match self.fd.take() {
+            Some(fd) => Ok(fd),
+            // An error, or the fd was taken already (or none to report:
+            // `res` is then `-ECANCELED`).
+            None => to_result(self.res).and(Err(Errno::BADF)),
         }
     }
 
     /// The buffer the kernel picked from the driver's ring, if any.
+    #[inline]
     pub(crate) fn take_buf(&mut self) -> Option<Picked<'static>> {
-        self.item.as_mut().and_then(|i| i.buf.take())
+        self.buf.take()
     }
 
     /// For [`Shots::Notif`]: the result of the first completion (the one
     /// with `F_MORE`), if there was one.
+    #[inline]
     pub fn first_result(&self) -> Option<Result<u32, Errno>> {
         self.more.map(to_result)
     }
@@ -461,6 +491,7 @@ pub(crate) struct Item {
 /// The lifecycle of a slot. Every (state, event) pair is handled in
 /// [`Table`]; see the table in the module docs of `owned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum State {
     /// Empty; on the free list.
     Free,
@@ -482,6 +513,8 @@ struct VTable {
     fd_result: bool,
     buf_select: bool,
     shots: Shots,
+    /// `Shots::One`, no `FD_RESULT`, no `BUF_SELECT` (see `Slot::plain`).
+    plain: bool,
 }
 
 struct Vt<T>(PhantomData<T>);
@@ -493,6 +526,7 @@ impl<T: Operation> Vt<T> {
         fd_result: T::FD_RESULT,
         buf_select: T::BUF_SELECT,
         shots: T::SHOTS,
+        plain: matches!(T::SHOTS, Shots::One) && !T::FD_RESULT && !T::BUF_SELECT,
     };
 }
 
@@ -501,8 +535,15 @@ impl<T: Operation> Vt<T> {
 /// function, so they are never one object); an equal table at another
 /// address (the compiler may duplicate a constant) is checked by `TypeId`.
 #[inline(always)]
-fn holds<T: Operation>(vt: &'static VTable) -> bool {
-    core::ptr::eq(vt, &Vt::<T>::V) || (vt.type_id)() == TypeId::of::<T>()
+fn holds<T: Operation>(vt: Option<&'static VTable>) -> bool {
+    // An empty slot (`None`, a null pointer) is never equal to a table.
+    let ptr = vt.map_or(core::ptr::null(), core::ptr::from_ref);
+    core::ptr::eq(ptr, &Vt::<T>::V) || vt.is_some_and(holds_slow::<T>)
+}
+
+#[cold]
+fn holds_slow<T: Operation>(vt: &'static VTable) -> bool {
+    (vt.type_id)() == TypeId::of::<T>()
 }
 
 /// Drops the `T` at `p` ([`Operation::unclaimed`]); returns the buffer
@@ -524,37 +565,70 @@ struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
 /// [`SlotArray::storage`], reached only through raw pointers: the kernel
 /// writes it while the slot awaits completions, so no `&`/`&mut` to it may
 /// be live then (not even one to the whole array).
+///
+/// The fields a NOP or a read touches (user data, state, result) come
+/// first, in one cache line; the multishot queue last. `repr(C)` keeps
+/// `state`, `plain`, `cancel_pending` and `has_last` in four adjacent
+/// bytes, which [`Slot::hot`] reads as one word.
+#[repr(C)]
 struct Slot<const Q: usize> {
-    gen: u32,
     /// The user data of this slot's current generation (O4): `tag |
     /// ring id | gen | index`, kept so that matching a completion is one
-    /// comparison.
+    /// comparison; the generation lives only here.
     ud: u64,
     state: State,
-    vt: Option<&'static VTable>,
-    waker: Option<Waker>,
+    /// The operation is `Shots::One`, without `FD_RESULT` or
+    /// `BUF_SELECT` (copied from its `vt` at `place`): its last
+    /// completion is two integers, applied without the `vt`.
+    plain: bool,
     cancel_pending: bool,
-    next_free: u16,
+    /// The last completion (`res`, `flags`, `last_fd`, `last_buf`) is
+    /// here and not yet handed out: set when the slot turns `Completed`.
+    has_last: bool,
     qhead: u8,
     qlen: u8,
+    next_free: u16,
+    /// The last completion's result and flags (while `has_last`).
+    res: i32,
+    flags: u32,
+    vt: Option<&'static VTable>,
+    waker: Option<Waker>,
+    /// The new descriptor of the last completion (`FD_RESULT` only, O6).
+    last_fd: Option<OwnedFd>,
+    /// The provided buffer of the last completion (`BUF_SELECT` only).
+    last_buf: Option<Picked<'static>>,
     queue: [Option<Item>; Q],
-    last: Option<Item>,
 }
 
+/// `Slot::hot` of a slot in flight with a plain operation and no cancel
+/// to push: what the one completion of a NOP or a read finds.
+const HOT_PLAIN_IN_FLIGHT: u32 = u32::from_le_bytes([State::InFlight as u8, 1, 0, 0]);
+
 impl<const Q: usize> Slot<Q> {
+    /// `state`, `plain`, `cancel_pending` and `has_last` as one word
+    /// (adjacent bytes: the compiler loads them at once).
+    #[inline(always)]
+    fn hot(&self) -> u32 {
+        u32::from_le_bytes([self.state as u8, self.plain as u8, self.cancel_pending as u8, self.has_last as u8])
+    }
+
     const fn new() -> Self {
         Slot {
-            gen: 0,
             ud: 0,
             state: State::Free,
-            vt: None,
-            waker: None,
+            plain: false,
             cancel_pending: false,
-            next_free: 0,
+            has_last: false,
             qhead: 0,
             qlen: 0,
+            next_free: 0,
+            res: 0,
+            flags: 0,
+            vt: None,
+            waker: None,
+            last_fd: None,
+            last_buf: None,
             queue: [const { None }; Q],
-            last: None,
         }
     }
 
@@ -579,18 +653,27 @@ impl<const Q: usize> Slot<Q> {
     }
 }
 
+/// One slot: its bookkeeping and, apart (its own `UnsafeCell`, never
+/// under a reference to the bookkeeping), its operation's storage. Side
+/// by side, so that one address leads to both.
+#[repr(C)]
+struct Entry<const B: usize, const Q: usize> {
+    meta: UnsafeCell<Slot<Q>>,
+    storage: UnsafeCell<Storage<B>>,
+}
+
 /// The slot array of a [`Driver`](super::Driver) with `N` slots of `B`
 /// bytes of operation storage each.
 pub struct SlotArray<const N: usize, const B: usize, const Q: usize = QUEUE> {
-    meta: UnsafeCell<[Slot<Q>; N]>,
-    storage: [UnsafeCell<Storage<B>>; N],
+    entries: [Entry<B, Q>; N],
 }
 
 impl<const N: usize, const B: usize, const Q: usize> SlotArray<N, B, Q> {
     const fn new() -> Self {
         SlotArray {
-            meta: UnsafeCell::new([const { Slot::new() }; N]),
-            storage: [const { UnsafeCell::new(Storage(MaybeUninit::uninit())) }; N],
+            entries: [const {
+                Entry { meta: UnsafeCell::new(Slot::new()), storage: UnsafeCell::new(Storage(MaybeUninit::uninit())) }
+            }; N],
         }
     }
 }
@@ -692,7 +775,9 @@ impl<const N: usize, const B: usize, const Q: usize> Drop for Slots<N, B, Q> {
 
 /// The table: `N` slots, a free list, the ring id for user data.
 pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> {
-    slots: Option<Slots<N, B, Q>>,
+    /// Given back (dropped) or forgotten only in `Drop`, so that every
+    /// other method may use it without a check.
+    slots: ManuallyDrop<Slots<N, B, Q>>,
     ring_id: u16,
     free_head: u16,
     used: u32,
@@ -703,9 +788,14 @@ pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> 
 const NONE: u16 = u16::MAX;
 
 impl<const N: usize, const B: usize, const Q: usize> Drop for Table<N, B, Q> {
-    /// Storage with a slot in use is leaked, never handed back (O1).
+    /// Gives the storage back if every slot is free; otherwise it is
+    /// leaked, never handed back (O1).
     fn drop(&mut self) {
-        self.release_storage();
+        if self.used == 0 {
+            // SAFETY: O1: every slot is free (nothing the kernel may still
+            // use); `slots` is dropped here once, and the table is going.
+            unsafe { ManuallyDrop::drop(&mut self.slots) };
+        }
     }
 }
 
@@ -718,7 +808,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn new(slots: Slots<N, B, Q>, ring_id: u16) -> Self {
         let () = Self::CHECK;
         let mut t = Table {
-            slots: Some(slots),
+            slots: ManuallyDrop::new(slots),
             ring_id,
             free_head: NONE,
             used: 0,
@@ -728,8 +818,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // Slots come in free (O1: storage goes back only when all are
         // free); link them, lowest index first.
         let mut head = NONE;
-        for (i, s) in t.arr().iter_mut().enumerate().rev() {
-            s.ud = encode(TAG_OP, ring_id, s.gen, i as u16);
+        for i in (0..N).rev() {
+            let s = t.at_mut(i);
+            // The generation an earlier driver of the store left goes on.
+            let (_, _, gen, _) = decode(s.ud);
+            s.ud = encode(TAG_OP, ring_id, gen, i as u16);
             s.next_free = head;
             head = i as u16;
         }
@@ -737,39 +830,81 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         t
     }
 
-    fn arr(&mut self) -> &mut [Slot<Q>] {
-        match self.slots.as_mut() {
-            // SAFETY: O8: the table owns the only `Slots` of this array,
-            // and `&mut self` makes this the only view of its bookkeeping
-            // (the storage is apart and not covered by it).
-            Some(s) => unsafe { &mut *(*s.base.as_ptr()).meta.get() },
-            None => &mut [],
+    /// Entry `i` (`i < N`), as a raw pointer: never turned into a
+    /// reference to the whole array, nor to the storage (O1).
+    #[inline(always)]
+    fn entry(&self, i: usize) -> *mut Entry<B, Q> {
+        debug_assert!(i < N);
+        let base = self.slots.base.as_ptr();
+        // SAFETY: O1: `base` points to the live `'static` array (the table
+        // holds its `Slots`); `&raw` takes the field's address without a
+        // reference.
+        let first = unsafe { (&raw mut (*base).entries).cast::<Entry<B, Q>>() };
+        // SAFETY: O1: the callers pass `i < N`, inside the array.
+        unsafe { first.add(i) }
+    }
+
+    /// The bookkeeping of slot `i`, if `i < N`.
+    #[inline(always)]
+    fn get(&self, i: usize) -> Option<&Slot<Q>> {
+        if i >= N {
+            return None;
+        }
+        // SAFETY: O8: the table owns the only `Slots` of this array, and
+        // `&self` allows no `&mut` to a slot meanwhile; the reference
+        // covers the bookkeeping only, not the storage beside it.
+        Some(unsafe { &*UnsafeCell::raw_get(&raw const (*self.entry(i)).meta) })
+    }
+
+    /// The bookkeeping of slot `i`, if `i < N`.
+    #[inline(always)]
+    fn get_mut(&mut self, i: usize) -> Option<&mut Slot<Q>> {
+        self.get_mut_ptr(i).map(|(s, _)| s)
+    }
+
+    /// The bookkeeping of slot `i` and the storage of its operation (as
+    /// a raw pointer), if `i < N`.
+    #[inline(always)]
+    fn get_mut_ptr(&mut self, i: usize) -> Option<(&mut Slot<Q>, *mut u8)> {
+        if i >= N {
+            return None;
+        }
+        let e = self.entry(i);
+        // SAFETY: O8: as in `get`; `&mut self` makes this the only view of
+        // slot `i`'s bookkeeping. The storage stays behind a raw pointer
+        // (the kernel may write it).
+        unsafe {
+            Some((&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast()))
         }
     }
 
-    fn arr_ref(&self) -> &[Slot<Q>] {
-        match self.slots.as_ref() {
-            // SAFETY: O8: as in `arr`; `&self` allows no `&mut` meanwhile.
-            Some(s) => unsafe { &*(*s.base.as_ptr()).meta.get() },
-            None => &[],
+    /// Slot `i`'s bookkeeping, for an `i` known to be below `N`.
+    #[inline(always)]
+    fn at(&self, i: usize) -> &Slot<Q> {
+        match self.get(i) {
+            Some(s) => s,
+            None => unreachable!("slot index {i} out of range"),
         }
     }
 
-    /// The storage of slot `i` (`i < N`), as a raw pointer: never turned
-    /// into a reference to the whole array (O1).
+    /// Slot `i`'s bookkeeping, for an `i` known to be below `N`.
+    #[inline(always)]
+    fn at_mut(&mut self, i: usize) -> &mut Slot<Q> {
+        match self.get_mut(i) {
+            Some(s) => s,
+            None => unreachable!("slot index {i} out of range"),
+        }
+    }
+
+    /// The storage of slot `i` (`i < N`), as a raw pointer; null for
+    /// `i >= N`.
+    #[inline(always)]
     fn ptr(&self, i: usize) -> *mut u8 {
-        match self.slots.as_ref() {
-            Some(s) if i < N => {
-                let base = s.base.as_ptr();
-                // SAFETY: O1: `base` points to the live `'static` array;
-                // `&raw` takes the field's address without a reference, and
-                // `i < N` keeps the element inside it.
-                let first = unsafe { (&raw const (*base).storage).cast::<UnsafeCell<Storage<B>>>() };
-                // SAFETY: O1: `i < N` keeps the element inside the array.
-                UnsafeCell::raw_get(unsafe { first.add(i) }).cast()
-            }
-            _ => core::ptr::null_mut(),
+        if i >= N {
+            return core::ptr::null_mut();
         }
+        // SAFETY: O1: `i < N`, an entry of the live array; no reference.
+        UnsafeCell::raw_get(unsafe { &raw const (*self.entry(i)).storage }).cast()
     }
 
     pub(crate) fn ring_id(&self) -> u16 {
@@ -799,10 +934,6 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         self.pending_cancels
     }
 
-    fn ud_of(&self, index: usize, gen: u32) -> u64 {
-        encode(TAG_OP, self.ring_id, gen, index as u16)
-    }
-
     /// The user data of a cancel aimed at slot `index`.
     pub(crate) fn cancel_ud(&self, target: u64) -> u64 {
         let (_, _, gen, index) = decode(target);
@@ -816,7 +947,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // `slot.ud` holds tag, ring id, generation and index: one
         // comparison checks them all.
         let index = (ud & 0xffff) as usize;
-        let slot = self.arr_ref().get(index)?;
+        let slot = self.get(index)?;
         (slot.ud == ud).then_some(index)
     }
 
@@ -824,8 +955,20 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// user data). The slot is `Reserved` until [`commit`](Self::commit)
     /// or [`unprepare`](Self::unprepare).
     pub(crate) fn prepare<T: Operation>(&mut self, op: T, prep: &Prep<'_>) -> Result<(u64, squeue::Entry), Refused<T>> {
-        let index = usize::from(self.free_head);
-        self.place(index, op, prep).map(|sqe| (sqe.get_user_data().u64_(), sqe))
+        self.place(op, prep, State::Reserved).map(|sqe| (sqe.get_user_data().u64_(), sqe))
+    }
+
+    /// As [`prepare`](Self::prepare), for an SQE that goes into an SQ
+    /// known to have room: the slot is `InFlight` at once. Should the
+    /// push fail all the same, [`take_prepared`](Self::take_prepared)
+    /// gives the operation back.
+    #[inline]
+    pub(crate) fn prepare_in_flight<T: Operation>(
+        &mut self,
+        op: T,
+        prep: &Prep<'_>,
+    ) -> Result<squeue::Entry, Refused<T>> {
+        self.place(op, prep, State::InFlight)
     }
 
     /// Prepares `a` and `b` in two slots, or neither.
@@ -836,40 +979,37 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         b: X,
         prep: &Prep<'_>,
     ) -> Result<(u64, squeue::Entry, u64, squeue::Entry), (A, X, Errno)> {
-        let ia = usize::from(self.free_head);
-        let ib = match self.arr_ref().get(ia) {
-            Some(s) => usize::from(s.next_free),
-            None => return Err((a, b, Errno::BUSY)),
-        };
-        if ib >= N {
+        if self.free_count() < 2 {
             return Err((a, b, Errno::BUSY));
         }
-        let sa = match self.place(ia, a, prep) {
+        let sa = match self.place(a, prep, State::Reserved) {
             Ok(sqe) => sqe,
             Err(r) => return Err((r.op, b, r.errno)),
         };
-        match self.place(ib, b, prep) {
-            Ok(sb) => Ok((sa.get_user_data().u64_(), sa, sb.get_user_data().u64_(), sb)),
+        let ua = sa.get_user_data().u64_();
+        match self.place(b, prep, State::Reserved) {
+            Ok(sb) => Ok((ua, sa, sb.get_user_data().u64_(), sb)),
             Err(r) => {
-                let p = self.ptr(ia).cast::<A>();
-                self.arr()[ia].vt = None;
-                // SAFETY: O3: slot `ia` holds the `A` placed just above
-                // (never pushed); `vt` is cleared so it is read out once.
-                let a = unsafe { p.read() };
-                self.free(ia, &mut None);
+                // SAFETY: O3, O5: `ua` came from placing the `A` just
+                // above (never pushed), and only the failed place ran
+                // since.
+                let a = unsafe { self.take_prepared::<A>(ua) };
                 Err((a, r.op, r.errno))
             }
         }
     }
 
-    /// Writes `op` into free slot `index`, builds its SQE; `Reserved`.
-    fn place<T: Operation>(&mut self, index: usize, op: T, prep: &Prep<'_>) -> Result<squeue::Entry, Refused<T>> {
+    /// Writes `op` into the slot at the head of the free list, builds its
+    /// SQE, and takes the slot off the list in `state`.
+    #[inline]
+    fn place<T: Operation>(&mut self, op: T, prep: &Prep<'_>, state: State) -> Result<squeue::Entry, Refused<T>> {
         let () = const { assert!(size_of::<T>() <= B && align_of::<T>() <= 16, "operation too big for the slot") };
-        let ring_id = self.ring_id;
-        let ptr = self.ptr(index).cast::<T>();
-        let Some(slot) = self.arr().get_mut(index) else {
+        let (index, ring_id) = (usize::from(self.free_head), self.ring_id);
+        // The head is `NONE` (out of range) when no slot is free.
+        let Some((slot, ptr)) = self.get_mut_ptr(index) else {
             return Err(Refused { op, errno: Errno::BUSY });
         };
+        let ptr = ptr.cast::<T>();
         if slot.state != State::Free {
             return Err(Refused { op, errno: Errno::BUSY });
         }
@@ -883,11 +1023,14 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let built = T::build(unsafe { &mut *ptr }, prep);
         match built {
             Ok(mut sqe) => {
-                debug_assert_eq!(slot.ud, encode(TAG_OP, ring_id, slot.gen, index as u16));
+                debug_assert_eq!(slot.ud & !GEN_FIELD, encode(TAG_OP, ring_id, 0, index as u16));
                 sqe.set_user_data(slot.ud);
-                let next = slot.next_free;
-                slot.state = State::Reserved;
-                self.unlink(index, next);
+                // The four hot bytes, written together.
+                slot.state = state;
+                slot.plain = const { Vt::<T>::V.plain };
+                slot.cancel_pending = false;
+                slot.has_last = false;
+                self.free_head = slot.next_free;
                 self.used += 1;
                 Ok(sqe)
             }
@@ -901,28 +1044,16 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         }
     }
 
-    /// Takes free slot `index` (whose `next_free` is `next`) off the free
-    /// list: it is the head, or the head's successor.
-    fn unlink(&mut self, index: usize, next: u16) {
-        if usize::from(self.free_head) == index {
-            self.free_head = next;
-        } else {
-            let head = usize::from(self.free_head);
-            if let Some(h) = self.arr().get_mut(head) {
-                if usize::from(h.next_free) == index {
-                    h.next_free = next;
-                }
-            }
-        }
-    }
-
     /// The SQE of a `Reserved` slot is now in the SQ.
     #[inline]
     pub(crate) fn commit(&mut self, ud: u64) {
         // `ud` was just made by `prepare`: its index is in range and the
         // state check below is all that is needed.
-        let i = (ud & 0xffff) as usize;
-        if let Some(s) = self.arr().get_mut(i) {
+        self.commit_at((ud & 0xffff) as usize);
+    }
+
+    fn commit_at(&mut self, i: usize) {
+        if let Some(s) = self.get_mut(i) {
             if s.state == State::Reserved {
                 s.state = State::InFlight;
             }
@@ -943,7 +1074,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) unsafe fn take_prepared<T: Operation>(&mut self, ud: u64) -> T {
         let i = (ud & 0xffff) as usize;
         let p = self.ptr(i).cast::<T>();
-        if let Some(s) = self.arr().get_mut(i) {
+        if let Some(s) = self.get_mut(i) {
             s.vt = None;
         }
         // SAFETY: O3, O5: per the caller, slot `i` (in range: `prepare`
@@ -959,8 +1090,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn unprepare<T: Operation>(&mut self, ud: u64) -> Option<T> {
         let i = self.find(ud)?;
         let p = self.ptr(i).cast::<T>();
-        let s = &mut self.arr()[i];
-        if s.state != State::Reserved || !s.vt.is_some_and(holds::<T>) {
+        let s = self.at_mut(i);
+        if s.state != State::Reserved || !holds::<T>(s.vt) {
             return None;
         }
         s.vt = None;
@@ -972,8 +1103,48 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     /// Applies one completion. `cqe` is the same completion, for the
-    /// buffer ring.
+    /// buffer ring. (The driver calls the two halves itself.)
+    #[cfg(any(test, feature = "fuzz-hooks"))]
     pub(crate) fn complete(&mut self, cqe: &cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
+        if self.complete_plain(cqe.user_data_u64(), cqe.raw_result(), cqe.flags().bits()) {
+            return Reaped::Op;
+        }
+        self.complete_slow(cqe.clone(), ring)
+    }
+
+    /// The common case of [`complete`](Self::complete), in a straight
+    /// line: the one completion (no `F_MORE`, no `F_SKIP`) of a plain
+    /// operation (`Shots::One`, nothing to turn into an fd or a buffer)
+    /// that its slot awaits (O4: the user data of the current
+    /// generation), with no cancel of it to push. Returns false, having
+    /// touched nothing, for anything else: then call `complete_slow`.
+    #[inline(always)]
+    pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
+        const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
+        let Some(s) = self.get_mut((ud & 0xffff) as usize) else { return false };
+        if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
+            return false;
+        }
+        s.res = res;
+        s.flags = flags;
+        // The four hot bytes, in one store (`plain` and `cancel_pending`
+        // as they were checked).
+        s.state = State::Completed;
+        s.plain = true;
+        s.cancel_pending = false;
+        s.has_last = true;
+        if s.waker.is_some() {
+            if let Some(w) = s.waker.take() {
+                w.wake();
+            }
+        }
+        true
+    }
+
+    /// [`complete`](Self::complete) for everything but a plain operation's
+    /// one completion.
+    #[inline(never)]
+    pub(crate) fn complete_slow(&mut self, cqe: cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
         let ud = cqe.user_data_u64();
         let (res, flags) = (cqe.raw_result(), cqe.flags().bits());
         let Some(i) = self.find(ud) else {
@@ -987,7 +1158,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return Reaped::Foreign;
         };
         let more = flags & cqueue::Flags::MORE.bits() != 0;
-        let s = &self.arr_ref()[i];
+        let s = self.at(i);
         let state = s.state;
         let (Some(vt), State::InFlight | State::Abandoned) = (s.vt, s.state) else {
             // Free (stale), Reserved (not submitted yet), Completed (a
@@ -1017,12 +1188,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 // group, and each completion is passed once (O4): the
                 // promise of `BufRing::register`. A failed completion
                 // leaves the buffer in the ring (take's error).
-                item.buf = r.take(cqe).ok().flatten();
+                item.buf = r.take(&cqe).ok().flatten();
             }
         }
         match (state, more) {
             (State::InFlight, true) => {
-                let s = &mut self.arr()[i];
+                let s = self.at_mut(i);
                 if let Err(item) = s.push_item(item) {
                     release(item, ring);
                     self.stats.lost += 1;
@@ -1031,8 +1202,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 self.wake(i);
             }
             (State::InFlight, false) => {
-                let s = &mut self.arr()[i];
-                s.last = Some(item);
+                let s = self.at_mut(i);
+                s.res = item.res;
+                s.flags = item.flags;
+                s.last_fd = item.fd;
+                s.last_buf = item.buf;
+                s.has_last = true;
                 s.state = State::Completed;
                 if s.cancel_pending {
                     s.cancel_pending = false;
@@ -1050,13 +1225,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     fn wake(&mut self, i: usize) {
-        if let Some(w) = self.arr()[i].waker.take() {
+        if let Some(w) = self.at_mut(i).waker.take() {
             w.wake();
         }
     }
 
     fn want_cancel(&mut self, i: usize) {
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         if !s.cancel_pending {
             s.cancel_pending = true;
             self.pending_cancels += 1;
@@ -1064,11 +1239,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     /// Frees slot `i`: drops its operation (if still there), releases
-    /// queued results, bumps the generation, links it into the free list.
+    /// queued results and an unclaimed last one, then
+    /// [`recycle`](Self::recycle)s it.
     fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
-        let (head, ring_id) = (self.free_head, self.ring_id);
         let p = self.ptr(i);
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         if let Some(vt) = s.vt.take() {
             // SAFETY: O3: `vt` was set, so the storage holds the operation
             // `vt` describes; `vt` is now cleared, so it is dropped once.
@@ -1076,43 +1251,64 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             // before its SQE was pushed), so the kernel is done with it.
             // A buffer of the driver's ring it held goes back.
             if let Some(held) = unsafe { (vt.drop)(p) } {
-                give_back(held, ring);
+                release_buf(held, ring);
             }
         }
-        // Release what the slot still holds (nothing, usually).
+        // Release what the slot still holds (nothing, usually): an
+        // unclaimed fd closes as it drops.
         while let Some(item) = s.pop_item() {
             release(item, ring);
         }
-        if let Some(item) = s.last.take() {
-            release(item, ring);
+        s.has_last = false;
+        s.last_fd = None;
+        if let Some(b) = s.last_buf.take() {
+            release_buf(b, ring);
         }
         s.waker = None;
-        let had_cancel = core::mem::replace(&mut s.cancel_pending, false);
-        s.gen = (s.gen + 1) & GEN_MASK;
-        s.ud = encode(TAG_OP, ring_id, s.gen, i as u16);
+        self.recycle(i);
+    }
+
+    /// Puts slot `i`, emptied (no operation, result, queued item or
+    /// waker), back on the free list under its next generation (O4).
+    #[inline(always)]
+    fn recycle(&mut self, i: usize) {
+        let s = self.at_mut(i);
+        if core::mem::replace(&mut s.cancel_pending, false) {
+            self.pending_cancels -= 1;
+        }
+        self.recycle_no_cancel(i);
+    }
+
+    /// [`recycle`](Self::recycle) for a slot with no cancel pending.
+    #[inline(always)]
+    fn recycle_no_cancel(&mut self, i: usize) {
+        let head = self.free_head;
+        let s = self.at_mut(i);
+        s.ud = next_gen(s.ud);
         s.state = State::Free;
         s.next_free = head;
         self.free_head = i as u16;
         self.used -= 1;
-        if had_cancel {
-            self.pending_cancels -= 1;
-        }
     }
 
     /// The result of `ud` if it is complete (the slot is then free);
     /// otherwise stores `waker`. A ticket that is stale (already
     /// returned Ready) stays `Pending` for ever.
+    #[inline]
     pub(crate) fn poll<T: Operation>(
         &mut self,
         ud: u64,
         waker: Option<&Waker>,
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
-        let Some(i) = self.find(ud) else { return Poll::Pending };
-        let p = self.ptr(i).cast::<T>();
-        let s = &mut self.arr()[i];
-        let Some(vt) = s.vt else { return Poll::Pending };
-        if !holds::<T>(vt) {
+        let i = (ud & 0xffff) as usize;
+        let Some((s, p)) = self.get_mut_ptr(i) else { return Poll::Pending };
+        let p = p.cast::<T>();
+        // O4: the current generation of the slot; O5: holding a `T`.
+        if s.ud != ud {
+            return Poll::Pending;
+        }
+        if !holds::<T>(s.vt) {
             return Poll::Pending;
         }
         match s.state {
@@ -1126,13 +1322,38 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 // above); `vt` is cleared so it is moved out once. The
                 // last completion arrived: the kernel is done with it.
                 let op = unsafe { p.read() };
-                let (last, more) = match vt.shots {
-                    Shots::One => (s.last.take(), None),
-                    Shots::Notif => (s.last.take(), s.pop_item().map(|i| i.res)),
-                    Shots::Many => (None, None),
+                // `vt` describes `T`: its constants decide, at compile time,
+                // what the slot can hold (an fd only with FD_RESULT, a
+                // buffer only with BUF_SELECT).
+                let done = match T::SHOTS {
+                    Shots::One | Shots::Notif => {
+                        let fd = if T::FD_RESULT { s.last_fd.take() } else { None };
+                        let buf = if T::BUF_SELECT { s.last_buf.take() } else { None };
+                        let mut done = Completion::new(s.res, s.flags, fd, buf);
+                        if matches!(T::SHOTS, Shots::Notif) {
+                            done.more = s.pop_item().map(|i| i.res);
+                        }
+                        done
+                    }
+                    Shots::Many => Completion::none(),
                 };
-                self.free(i, ring);
-                Poll::Ready(op.complete(Completion::new(last, more)))
+                if matches!(T::SHOTS, Shots::One) {
+                    // Nothing else is left in the slot: a `Shots::One`
+                    // operation queues nothing (a completion with F_MORE
+                    // is foreign to it), its last fd or buffer was taken
+                    // just above (or never set), and its waker went with
+                    // the completion (a `Completed` slot stores none).
+                    // No cancel is pending either: a slot turns `Completed`
+                    // with none, and gets none after. (`has_last` stays:
+                    // `place` clears it, with the state, when the slot is
+                    // used again.)
+                    debug_assert!(s.qlen == 0 && s.waker.is_none() && s.last_fd.is_none() && s.last_buf.is_none());
+                    debug_assert!(!s.cancel_pending);
+                    self.recycle_no_cancel(i);
+                } else {
+                    self.free(i, ring);
+                }
+                Poll::Ready(op.complete(done))
             }
             State::Free | State::Reserved | State::Abandoned | State::Leaked => Poll::Pending,
         }
@@ -1144,18 +1365,20 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn poll_next<T: Multishot>(&mut self, ud: u64, waker: Option<&Waker>) -> Poll<Option<T::Item>> {
         let Some(i) = self.find(ud) else { return Poll::Ready(None) };
         let p = self.ptr(i).cast::<T>();
-        let s = &mut self.arr()[i];
-        let Some(vt) = s.vt else { return Poll::Ready(None) };
-        if !holds::<T>(vt) {
+        let s = self.at_mut(i);
+        if !holds::<T>(s.vt) {
             return Poll::Ready(None);
         }
-        let item = match s.state {
+        let done = match s.state {
             State::InFlight | State::Completed => match s.pop_item() {
-                Some(item) => Some(item),
-                None if s.state == State::Completed => match s.last.take() {
-                    Some(item) => Some(item),
-                    None => return Poll::Ready(None),
-                },
+                Some(item) => Completion::from_item(item),
+                None if s.state == State::Completed => {
+                    if !s.has_last {
+                        return Poll::Ready(None);
+                    }
+                    s.has_last = false;
+                    Completion::new(s.res, s.flags, s.last_fd.take(), s.last_buf.take())
+                }
                 None => {
                     store_waker(&mut s.waker, waker);
                     return Poll::Pending;
@@ -1167,14 +1390,14 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // `&mut` lives for the call only, and `item` does not touch what
         // the kernel may still write (it reads the operation's own fields).
         let op = unsafe { &mut *p };
-        Poll::Ready(Some(op.item(Completion::new(item, None))))
+        Poll::Ready(Some(op.item(done)))
     }
 
     /// Drops interest in `ud`. Returns the user data to cancel when the
     /// operation is still running.
     pub(crate) fn abandon(&mut self, ud: u64, ring: &mut Option<BufRing<'static>>) -> Option<u64> {
         let i = self.find(ud)?;
-        let s = &mut self.arr()[i];
+        let s = self.at_mut(i);
         match s.state {
             State::InFlight => {
                 s.state = State::Abandoned;
@@ -1195,7 +1418,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// Marks `ud`'s cancel as still to be pushed (the SQ was full).
     pub(crate) fn defer_cancel(&mut self, ud: u64) {
         if let Some(i) = self.find(ud) {
-            if matches!(self.arr_ref()[i].state, State::InFlight | State::Abandoned) {
+            if matches!(self.at(i).state, State::InFlight | State::Abandoned) {
                 self.want_cancel(i);
             }
         }
@@ -1208,54 +1431,54 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return;
         }
         for i in 0..N {
-            let s = &self.arr_ref()[i];
+            let s = self.at(i);
             if !s.cancel_pending {
                 continue;
             }
             if !matches!(s.state, State::InFlight | State::Abandoned) {
-                self.arr()[i].cancel_pending = false;
+                self.at_mut(i).cancel_pending = false;
                 self.pending_cancels -= 1;
                 continue;
             }
-            let ud = self.ud_of(i, s.gen);
+            let ud = s.ud;
             if !push(ud) {
                 return;
             }
-            self.arr()[i].cancel_pending = false;
+            self.at_mut(i).cancel_pending = false;
             self.pending_cancels -= 1;
         }
     }
 
     /// The user data of slot `i` if it still awaits a completion.
     pub(crate) fn live_at(&self, i: usize) -> Option<u64> {
-        let s = self.arr_ref().get(i)?;
-        matches!(s.state, State::InFlight | State::Abandoned).then(|| self.ud_of(i, s.gen))
+        let s = self.get(i)?;
+        matches!(s.state, State::InFlight | State::Abandoned).then_some(s.ud)
     }
 
     /// The user data of every slot still awaiting a completion.
     #[cfg(test)]
     pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
-        for (i, s) in self.arr_ref().iter().enumerate() {
+        for s in (0..N).map(|i| self.at(i)) {
             if matches!(s.state, State::InFlight | State::Abandoned) {
-                f(self.ud_of(i, s.gen));
+                f(s.ud);
             }
         }
     }
 
     /// Whether some slot still awaits a completion.
     pub(crate) fn any_live(&self) -> bool {
-        self.arr_ref().iter().any(|s| matches!(s.state, State::InFlight | State::Abandoned))
+        (0..N).any(|i| matches!(self.at(i).state, State::InFlight | State::Abandoned))
     }
 
     /// Teardown: frees completed slots, marks the ones still awaiting a
     /// completion as leaked (O1). Returns whether the storage can go back.
     pub(crate) fn finish(&mut self, ring: &mut Option<BufRing<'static>>) -> bool {
         for i in 0..N {
-            match self.arr_ref()[i].state {
+            match self.at(i).state {
                 State::Completed | State::Reserved => self.free(i, ring),
                 State::InFlight | State::Abandoned => {
-                    self.arr()[i].state = State::Leaked;
-                    self.arr()[i].waker = None;
+                    self.at_mut(i).state = State::Leaked;
+                    self.at_mut(i).waker = None;
                     self.stats.leaked += 1;
                 }
                 State::Free | State::Leaked => {}
@@ -1264,22 +1487,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         self.used == 0
     }
 
-    /// Gives the storage back if every slot is free; otherwise forgets it
-    /// for good (O1).
-    pub(crate) fn release_storage(&mut self) {
-        if let Some(s) = self.slots.take() {
-            if self.used == 0 {
-                let _given_back = s;
-            } else {
-                core::mem::forget(s);
-            }
-        }
-    }
-
     /// The number of results lost by slot `ud`'s full queue is in
     /// [`Stats::lost`]; this says whether `ud` is still waiting.
     pub(crate) fn is_pending(&self, ud: u64) -> bool {
-        self.find(ud).is_some_and(|i| self.arr_ref()[i].state == State::InFlight)
+        self.find(ud).is_some_and(|i| self.at(i).state == State::InFlight)
     }
 }
 
@@ -1296,12 +1507,12 @@ fn store_waker(slot: &mut Option<Waker>, waker: Option<&Waker>) {
 /// goes back to the ring.
 fn release(item: Item, ring: &mut Option<BufRing<'static>>) {
     if let Some(p) = item.buf {
-        give_back(p, ring);
+        release_buf(p, ring);
     }
 }
 
-/// Puts a buffer of the driver's ring back into it.
-fn give_back(p: Picked<'static>, ring: &mut Option<BufRing<'static>>) {
+/// Gives a provided buffer back to the ring.
+fn release_buf(p: Picked<'static>, ring: &mut Option<BufRing<'static>>) {
     if let Some(r) = ring.as_mut() {
         if r.recycle(p).is_ok() {
             r.advance();

@@ -7,7 +7,10 @@
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll, Waker};
 
-use super::table::{encode, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table};
+use super::table::{
+    encode, next_gen, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table, GEN_SHIFT, RING_SHIFT,
+    TAG_SHIFT,
+};
 use crate::buf_ring::BufRing;
 use crate::cqueue::{self, Flags};
 use crate::squeue::Entry;
@@ -153,11 +156,11 @@ fn foreign_stale_duplicate_and_reserved_values_touch_nothing() {
     static DROPS: AtomicUsize = AtomicUsize::new(0);
     let mut t: Table<4, 64> = table!(4);
     let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
-    let (_, _, gen_shift) = (0, 0, 16);
-    let other_gen = ud ^ (1 << gen_shift);
-    let other_ring = ud ^ (1 << 46);
+    let other_gen = ud ^ (1 << GEN_SHIFT);
+    let other_ring = ud ^ (1 << RING_SHIFT);
     let bad_index = (ud & !0xffff) | 9;
-    for f in [0, u64::MAX, other_gen, other_ring, bad_index, 0x1234, ud | (3 << 62), ud & !(3 << 62)] {
+    let (tag3, tag0) = (ud | (3 << TAG_SHIFT), ud & !(3 << TAG_SHIFT));
+    for f in [0, u64::MAX, other_gen, other_ring, bad_index, 0x1234, tag3, tag0] {
         assert_eq!(t.complete(&cqe(f, 1, Flags::empty()), &mut None), Reaped::Foreign, "{f:#x}");
     }
     // F_MORE on a single-shot operation is foreign too.
@@ -378,7 +381,7 @@ fn teardown_leaks_what_is_in_flight_and_frees_the_rest() {
     // A late completion for a leaked slot touches nothing.
     assert_eq!(t.complete(&cqe(a, 0, Flags::empty()), &mut None), Reaped::Foreign);
     assert_eq!(DROPS.load(Ordering::Relaxed), 1);
-    t.release_storage();
+    drop(t);
     assert!(S.take().is_none(), "leaked storage is never handed out again");
 }
 
@@ -392,7 +395,7 @@ fn clean_teardown_gives_the_storage_back() {
     t.commit(ud);
     t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
     assert!(t.finish(&mut None));
-    t.release_storage();
+    drop(t);
     let t2 = Table::new(S.take().expect("given back"), RING);
     assert_eq!(t2.used(), 0);
 }
@@ -404,8 +407,58 @@ fn generation_wraps_without_reaching_zero_tag() {
         let ud = encode(1, ring, gen, index);
         assert_ne!(ud, 0);
         assert_ne!(ud, u64::MAX);
-        assert_eq!(ud >> 62, 1);
+        assert_eq!((ud >> TAG_SHIFT) & 3, 1);
     }
+}
+
+#[test]
+fn the_next_generation_wraps_in_its_field() {
+    // The generation is the top of the word: adding one wraps it to 0
+    // and leaves tag, ring id and index as they were.
+    let top = encode(1, 77, u32::MAX, 5);
+    assert_eq!(next_gen(top), encode(1, 77, 0, 5));
+    assert_eq!(next_gen(encode(1, 77, 3, 5)), encode(1, 77, 4, 5));
+    // A slot reused: a new generation each time, never the old user data.
+    let mut t: Table<4, 64> = table!(4);
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let first = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let mut ud = first;
+    for _ in 0..5 {
+        assert_eq!(t.complete(&cqe(ud, 0, Flags::empty()), &mut None), Reaped::Op);
+        assert!(t.poll::<Probe>(ud, None, &mut None).is_ready());
+        let again = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+        assert_eq!(again & 0xffff, ud & 0xffff, "same slot");
+        assert_eq!(again, next_gen(ud));
+        ud = again;
+    }
+    assert_eq!(t.complete(&cqe(first, 0, Flags::empty()), &mut None), Reaped::Foreign);
+}
+
+#[test]
+fn a_cancel_waiting_for_the_sq_is_settled_by_the_completion() {
+    // The plain fast path must not take a completion whose slot still
+    // has a cancel to push: the general path clears it.
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    t.defer_cancel(ud);
+    assert_eq!(t.pending_cancels(), 1);
+    assert_eq!(t.complete(&cqe(ud, -125, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(t.pending_cancels(), 0, "nothing left to cancel");
+    let mut flushed = 0;
+    t.flush_cancels(|_| {
+        flushed += 1;
+        true
+    });
+    assert_eq!(flushed, 0);
+    assert!(matches!(t.poll::<Probe>(ud, None, &mut None), Poll::Ready((Err(Errno::CANCELED), _))));
+    // The slot comes back clean: the next operation in it completes on
+    // the fast path and leaves no cancel behind.
+    let ud2 = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    assert_eq!(t.complete(&cqe(ud2, 7, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(t.pending_cancels(), 0);
+    assert!(matches!(t.poll::<Probe>(ud2, None, &mut None), Poll::Ready((Ok(7), _))));
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 2));
 }
 
 #[test]

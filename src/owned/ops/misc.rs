@@ -31,12 +31,14 @@ impl Nop {
 // SAFETY: O2: names no memory.
 unsafe impl Operation for Nop {
     type Output = Result<u32, Errno>;
+    #[inline]
     fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
         Ok(match self.inject {
             Some(r) => opcode::Nop::new().inject_result(r).build(),
             None => opcode::Nop::new().build(),
         })
     }
+    #[inline]
     fn complete(self, done: Completion) -> Self::Output {
         done.result()
     }
