@@ -38,7 +38,7 @@ macro_rules! prep {
             files: $d.files,
             bgid: $d.bufs.as_ref().map(BufRing::bgid),
             fixed: &$d.fixed,
-            ring: $d.bufs.as_ref(),
+            ring: $d.bufs.as_ref().map(|b| (b, $d.table.bufs_uid)),
         }
     };
 }
@@ -139,16 +139,22 @@ impl Target for FixedFile {
 /// ring for good).
 #[derive(Debug)]
 #[must_use = "recycle it, or its buffer stays out of the ring"]
-pub struct Received(pub(crate) Picked<'static>);
+pub struct Received {
+    pub(crate) picked: Picked<'static>,
+    /// The id of the ring it came from (`Driver::ring_uid`): a `Picked`
+    /// names its ring by the address of its slots, which a later heap
+    /// ring may reuse once this one is freed.
+    pub(crate) ring: usize,
+}
 
 impl Received {
     /// How many bytes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.picked.len()
     }
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.picked.is_empty()
     }
 }
 
@@ -589,6 +595,9 @@ where
             match unsafe { ring.register(&self.ring.submitter(), bgid) } {
                 Ok(()) => {
                     self.bufs = Some(ring);
+                    // A new id: what a ring given before handed out is not
+                    // this one's, whatever its addresses.
+                    self.table.bufs_uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
                     return Ok(bgid);
                 }
                 Err(Errno::EXIST) => last = Errno::EXIST,
@@ -632,15 +641,16 @@ where
     /// The bytes of a [`Received`].
     pub fn bytes<'s>(&'s self, r: &'s Received) -> &'s [u8] {
         match &self.bufs {
-            Some(b) => b.bytes(&r.0),
-            None => &[],
+            Some(b) if r.ring == self.table.bufs_uid => b.bytes(&r.picked),
+            _ => &[],
         }
     }
 
-    /// Gives a [`Received`]'s buffer back to the ring.
+    /// Gives a [`Received`]'s buffer back to the ring (one of a ring this
+    /// driver no longer has, or of another driver, is dropped).
     pub fn recycle(&mut self, r: Received) {
-        if let Some(b) = self.bufs.as_mut() {
-            if b.recycle(r.0).is_ok() {
+        if let Some(b) = self.bufs.as_mut().filter(|_| r.ring == self.table.bufs_uid) {
+            if b.recycle(r.picked).is_ok() {
                 b.advance();
             }
         }

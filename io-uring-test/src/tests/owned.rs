@@ -87,6 +87,7 @@ pub fn tests() -> Vec<Test> {
         flavoured!(owned_send_zc_fixed_buffer, requires = [SEND_ZC]),
         flavoured!(owned_send_received_echo, requires = [SEND, RECV, CANCEL]),
         flavoured!(owned_send_received_holds_its_buffer, requires = [SEND, RECV, CANCEL]),
+        flavoured!(owned_received_outliving_its_driver, requires = [SEND, RECV, CANCEL]),
         flavoured!(owned_timeout_immediate, requires = [TIMEOUT, NOP, READ, LINK_TIMEOUT]),
         flavoured!(owned_accept_into_fixed_slot, requires = [ACCEPT, SEND, CLOSE]),
         flavoured!(owned_full_table_and_sq_give_op_back, requires = [NOP]),
@@ -910,6 +911,53 @@ where
         }
         d.stop_recv(t)?;
         ensure!(d.in_use() == 0 && d.stats().lost == 0, "{:?}", d.stats());
+        Ok(())
+    }
+
+    /// A `Received` kept past its driver's end names a ring that is gone:
+    /// a new driver, whose heap ring may well sit at the old one's
+    /// addresses, reads no bytes through it, refuses to send it and does
+    /// not take it back (its own buffers all still serve its receive).
+    fn owned_received_outliving_its_driver(ctx: &Ctx) -> anyhow::Result<()> {
+        let stale = {
+            let mut a = Self::driver(ctx)?;
+            a.give_buffers(4)?;
+            let (mut client, server) = tcp_pair()?;
+            client.write_all(&[b'a'; 64])?;
+            super::recv::wait_inq(server.as_raw_fd(), 64)?;
+            let t = a.push(owned::RecvMulti::new(Arc::new(server))).map_err(|r| r.errno())?;
+            a.submit()?;
+            let r = match a.wait_next(&t)?.context("ended")? {
+                Ok(Some(r)) => r,
+                other => bail!("a chunk: {other:?}"),
+            };
+            a.stop_recv(t)?;
+            r
+        };
+        let mut b = Self::driver(ctx)?;
+        b.give_buffers(4)?;
+        ensure!(b.bytes(&stale).is_empty(), "another driver's chunk read through this one's ring");
+        let (mut client, server) = tcp_pair()?;
+        let server = Arc::new(server);
+        let refused = b.push(owned::SendReceived::new(server.clone(), stale)).map(|_| ()).unwrap_err();
+        ensure!(refused.errno() == Errno::INVAL, "{}", refused.errno());
+        b.recycle(refused.into_inner().into_parts().1);
+        client.write_all(&[b'b'; 256])?;
+        super::recv::wait_inq(server.as_raw_fd(), 256)?;
+        let t = b.push(owned::RecvMulti::new(server)).map_err(|r| r.errno())?;
+        b.submit()?;
+        let mut held = Vec::new();
+        for i in 0..4 {
+            match b.wait_next(&t)?.context("ended")? {
+                Ok(Some(r)) if b.bytes(&r) == [b'b'; 64] => held.push(r),
+                other => bail!("chunk {i}: {other:?}"),
+            }
+        }
+        for r in held {
+            b.recycle(r);
+        }
+        b.stop_recv(t)?;
+        ensure!(b.in_use() == 0);
         Ok(())
     }
 

@@ -200,12 +200,14 @@ unsafe impl<F: Target, B: IoBufMut> Operation for Recv<F, B> {
 #[derive(Debug)]
 pub struct RecvMulti<F> {
     file: F,
+    /// The id of the driver's ring its buffers come from.
+    ring: usize,
 }
 
 impl<F: Target> RecvMulti<F> {
     /// Receives from socket `file`.
     pub fn new(file: F) -> Self {
-        RecvMulti { file }
+        RecvMulti { file, ring: 0 }
     }
 }
 
@@ -216,6 +218,7 @@ unsafe impl<F: Target> Operation for RecvMulti<F> {
     const BUF_SELECT: bool = true;
     const SHOTS: Shots = Shots::Many;
     fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        self.ring = prep.ring.map_or(0, |(_, id)| id);
         Ok(opcode::RecvMulti::new(prep.file(&self.file)?, prep.buf_group()?).build())
     }
     fn complete(self, _: Completion) -> F {
@@ -229,7 +232,7 @@ impl<F: Target> Multishot for RecvMulti<F> {
         let buf = c.take_buf();
         match (c.result(), buf) {
             (Err(e), _) => Err(e),
-            (Ok(_), Some(p)) => Ok(Some(Received(p))),
+            (Ok(_), Some(picked)) => Ok(Some(Received { picked, ring: self.ring })),
             (Ok(_), None) => Ok(None),
         }
     }
@@ -279,7 +282,9 @@ unsafe impl<F: Target, B: IoBuf> Operation for Send<F, B> {
 /// (only `recycle` of the `Received` itself puts it there, B2), so no
 /// receive can write into bytes the send is reading. If the operation is
 /// abandoned, the layer puts the buffer back into the ring at its last
-/// completion. Refused with `EINVAL` for another driver's `Received`.
+/// completion. Refused with `EINVAL` for another driver's `Received`, or
+/// one of a ring this driver had before (even if the new ring's memory
+/// sits where the old one's was).
 #[derive(Debug)]
 pub struct SendReceived<F> {
     file: F,
