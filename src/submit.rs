@@ -516,13 +516,12 @@ unsafe fn submit_ring(
     // SAFETY: (S1, P1-P3) `arg` is the caller's promise; the SQ holds entries pushed
     // under `push`'s contract.
     let r = unsafe { enter_ring_result(fd, target, len, saturate(want), flags, arg, argsz) };
-    if want > 0 {
-        if let Ok(n) = r {
-            // In 32 bits, as the kernel counts (no zero extension here).
-            if (n as u32) < len {
-                // SAFETY: (S1, P1-P3) forwarded from the caller.
-                return decode(unsafe { wait_after_short_submit(fd, target, sq, n as Raw, want, extra, arg, argsz) });
-            }
+    // Short of the SQ: one compare, in 32 bits as the kernel counts; the
+    // out-of-line path then tells whether the call waits (`want > 0`).
+    if let Ok(n) = r {
+        if (n as u32) < len {
+            // SAFETY: (S1, P1-P3) forwarded from the caller.
+            return decode(unsafe { wait_after_short_submit(fd, target, sq, n as u32, want, extra, arg, argsz) });
         }
     }
     r
@@ -554,15 +553,24 @@ unsafe fn submit_sqpoll(
     // flags_for_submit, with what this path knows: the ring is SQPOLL,
     // and an IOPOLL ring's GETEVENTS comes with the target's flags.
     let sq_flags = sq_flags(sq);
-    let mut flags = extra;
-    if want > 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
-        flags |= sys::ENTER_GETEVENTS;
-    }
-    if sq_flags & sys::SQ_NEED_WAKEUP != 0 {
-        flags |= sys::ENTER_SQ_WAKEUP;
-    } else if flags == 0 && target.mode & sys::SETUP_IOPOLL == 0 {
-        return Ok(len as usize);
-    }
+    // SQ_WAKEUP when the thread sleeps, by a shift rather than a branch
+    // (NEED_WAKEUP is bit 0 of the SQ flags, SQ_WAKEUP bit 1 of the enter
+    // flags).
+    const { assert!(sys::SQ_NEED_WAKEUP << 1 == sys::ENTER_SQ_WAKEUP) };
+    let wake = (sq_flags & sys::SQ_NEED_WAKEUP) << 1;
+    let flags = if want > 0 {
+        // Waiting: GETEVENTS whatever the SQ flags say.
+        extra | sys::ENTER_GETEVENTS | wake
+    } else {
+        let mut flags = extra | wake;
+        if sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+            flags |= sys::ENTER_GETEVENTS;
+        }
+        if flags == 0 && target.mode & sys::SETUP_IOPOLL == 0 {
+            return Ok(len as usize);
+        }
+        flags
+    };
     // SAFETY: (S1, P1-P3) forwarded from the caller. Under SQPOLL the kernel answers
     // `to_submit` (its thread consumes the entries) and then waits, so it
     // never stops short as a plain ring's enter does (`io_uring_enter` in
@@ -682,7 +690,8 @@ unsafe fn rewind_move(sqes: *mut u8, size: usize, from: u32, to: u32, by: u32) {
 /// The kernel submitted fewer entries than asked (`done` of them) and so
 /// did not wait: enter again, submitting what the SQ now holds and waiting
 /// for `want`, until an enter submits all it was asked to. Every round
-/// consumes at least one entry or waits, so this ends.
+/// consumes at least one entry or waits, so this ends. Without a wait
+/// (`want == 0`) the call is over: `done` is its count.
 ///
 /// # Safety
 /// As for [`submit_ring`].
@@ -693,12 +702,16 @@ unsafe fn wait_after_short_submit(
     fd: &OwnedFd,
     target: &EnterTarget,
     sq: &SqWords,
-    mut done: Raw,
+    done: u32,
     want: usize,
     extra: u32,
     arg: *const c_void,
     argsz: usize,
 ) -> Raw {
+    let mut done = done as Raw;
+    if want == 0 {
+        return done;
+    }
     loop {
         if target.mode & sys::SETUP_SQPOLL != 0 {
             atomic::fence(Ordering::SeqCst);
