@@ -302,6 +302,13 @@ impl<E> Inner<E> {
             }
         }
         let rewind = p.flags & crate::ring::SETUP_SQ_REWIND != 0;
+        if rewind {
+            // SAFETY: (R2, R3, R7) the SQ tail word, inside the SQ ring; the
+            // kernel of an SQ_REWIND ring does not read it, so it starts as
+            // an empty batch whatever an earlier user of the ring (`from_fd`)
+            // left there.
+            unsafe { (*at(o.tail).cast::<AtomicU32>()).store(0, Ordering::Release) };
+        }
         Inner {
             words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
             // Both offsets are u32 inside one mapping of at most a few MiB.
@@ -722,10 +729,16 @@ unsafe fn copy_entry<E: EntryMarker>(src: &E, dst: *mut E) {
         // above); `dst` is the caller's promise.
         unsafe {
             let w = src.add(base);
-            let (w0, w1, w2, w3) = (w.read(), w.add(1).read(), w.add(2).read(), w.add(3).read());
+            // The first word as two halves: opcode, flags and ioprio, then
+            // the fd. Halves the compiler knows both of still merge into
+            // one store; a variable fd (a read's) is stored on its own
+            // rather than shifted into the word.
+            let (h0, h1) = (w.cast::<u32>().read(), w.cast::<u32>().add(1).read());
+            let (w1, w2, w3) = (w.add(1).read(), w.add(2).read(), w.add(3).read());
             let (w4, w5, w6, w7) = (w.add(4).read(), w.add(5).read(), w.add(6).read(), w.add(7).read());
             let d = dst.add(base);
-            d.write(w0);
+            d.cast::<u32>().write(h0);
+            d.cast::<u32>().add(1).write(h1);
             d.add(1).write(w1);
             d.add(2).write(w2);
             d.add(3).write(w3);
