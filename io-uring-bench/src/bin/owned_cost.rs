@@ -25,7 +25,7 @@ use std::fs::File;
 use std::io::Write as _;
 use std::process::Command;
 
-use urix::owned::{Driver, Nop, OpenAt, Operation, Read, SlotStore, Ticket};
+use urix::owned::{Driver, Nop, OpenAt, Read, SlotStore, Ticket};
 use urix::{opcode, types, IoUring};
 
 const BATCH: usize = 32;
@@ -205,12 +205,16 @@ fn one_step(work: &str, n: usize, path: &'static std::ffi::CStr) {
             let mut buf: &'static mut [u8] = Box::leak(vec![0u8; 4096].into_boxed_slice());
             let open = d.push(OpenAt::new(path, types::OFlags::RDONLY, types::Mode::empty())).expect("room");
             let mut file = d.wait(open).expect("wait").result.expect("open");
+            let mut back = None;
             while done < n {
-                let t = d.push(Read::new(file, buf).at(0)).expect("room");
+                let _spent_at_reap = d.push(Read::new(file, buf).at(0)).expect("room");
                 d.submit_and_wait(1).expect("submit");
-                let out = reap_one(&mut d, t);
-                assert_eq!(out.result, Ok(4096));
-                (buf, file) = (out.buf, out.file);
+                let reaped = d.reap_outputs::<Read<_, _>>(|_, out| {
+                    assert_eq!(out.result, Ok(4096));
+                    back = Some((out.buf, out.file));
+                });
+                assert_eq!(reaped, 1);
+                (buf, file) = back.take().expect("done");
                 done += 1;
             }
         }
@@ -218,11 +222,3 @@ fn one_step(work: &str, n: usize, path: &'static std::ffi::CStr) {
     }
 }
 
-/// The output of the one operation in the CQ, reaped in one step; the
-/// ticket only names the type (and is spent by the reap).
-#[inline(always)]
-fn reap_one<T: Operation>(d: &mut Driver<64>, _: Ticket<T>) -> T::Output {
-    let mut back = None;
-    assert_eq!(d.reap_outputs::<T>(|_, out| back = Some(out)), 1);
-    back.expect("not done")
-}
