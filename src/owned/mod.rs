@@ -88,6 +88,15 @@
 //! list under its next generation (one add). Multishot, zero-copy,
 //! fd-returning and provided-buffer completions take the general path.
 //!
+//! Reaping and taking in one step ([`Driver::reap_outputs`]) skips the
+//! store and the second look-up: a plain operation's completion is checked
+//! as above (index bound, user data, state word, and its type: one
+//! comparison with the operation's table), the operation is moved out,
+//! the slot goes back on the free list, and the output goes straight to a
+//! closure. A NOP in batches of 32 then costs 99.9, one per submit 159.
+//! One read per submit costs more that way (176): its file and buffer
+//! have to leave the closure, where `try_take` returns them.
+//!
 //! # When to use the raw layer instead
 //!
 //! Operations the layer does not wrap, SQE flags it does not expose
@@ -109,7 +118,10 @@
 //! | Leaked | - | foreign | foreign | Pending | nothing | nothing (never reused) |
 //!
 //! `Reserved` lasts from building the SQE to pushing it (both inside one
-//! [`Driver::push`]). "Released" means dropped: buffers freed, new fds
+//! [`Driver::push`]). [`Driver::reap_outputs`] applies the last CQE of an
+//! `InFlight` operation of the type it takes (not multishot) as "last
+//! CQE" then "poll" at once: the output goes to its closure, the slot is
+//! Free, the ticket stale; every other cell is as in `reap`. "Released" means dropped: buffers freed, new fds
 //! closed, provided buffers recycled. A `Shots::One` operation treats a
 //! CQE with `F_MORE` as foreign; `Shots::Notif` accepts one (the
 //! zero-copy send's result) before its last. A stale ticket (its output

@@ -221,4 +221,3 @@ fn one_step(work: &str, n: usize, path: &'static std::ffi::CStr) {
         _ => panic!("workload"),
     }
 }
-
