@@ -749,3 +749,46 @@ fn one_step_with_a_waker_or_a_cancel_to_push() {
     assert!(t.finish(&mut None));
     assert_eq!((t.stats.leaked, DROPS.load(Ordering::Relaxed)), (0, 3));
 }
+
+/// `Driver::reap_outputs` on a real ring: the NOPs it takes come out with
+/// their user data, an abandoned NOP among them is released and not
+/// handed out, and a timeout (another type) keeps its output for its
+/// ticket.
+#[test]
+#[cfg_attr(miri, ignore = "a real ring: system calls")]
+fn reap_outputs_on_a_ring_takes_its_own_type_only() {
+    use super::{Driver, Nop, Timeout};
+    static SLOTS: SlotStore<8> = SlotStore::new();
+    let ring = crate::IoUring::new(16).expect("io_uring");
+    let mut d = Driver::with_slots(ring, SLOTS.take().expect("fresh store"));
+    let a = d.push(Nop::new()).map_err(|r| r.errno).unwrap();
+    let b = d.push(Nop::new()).map_err(|r| r.errno).unwrap();
+    let t = d.push(Timeout::new(crate::types::Timespec::new().nsec(1_000_000))).map_err(|r| r.errno).unwrap();
+    let c = d.push(Nop::new()).map_err(|r| r.errno).unwrap();
+    let (ua, uc) = (a.user_data(), c.user_data());
+    // Abandoned before it completes (no cancel: it runs to its end).
+    d.abandon_quietly(b);
+    // All four completions, the timer's too (it fires after 1 ms).
+    let (mut seen, mut handed) = (0, [false; 2]);
+    while seen < 4 {
+        d.submit_and_wait(1).unwrap();
+        let mut got = [(0u64, Ok(1)); 4];
+        let mut n = 0;
+        seen += d.reap_outputs::<Nop>(|ud, res| {
+            got[n] = (ud, res);
+            n += 1;
+        });
+        for &(ud, res) in &got[..n] {
+            assert!(ud == ua || ud == uc, "only the claimed NOPs are handed out");
+            assert_eq!(res, Ok(0));
+            let k = usize::from(ud == uc);
+            assert!(!handed[k], "handed out twice");
+            handed[k] = true;
+        }
+    }
+    assert_eq!(handed, [true; 2], "both claimed NOPs handed out");
+    assert_eq!(d.in_use(), 1, "the timeout's output waits for its ticket");
+    assert_eq!(d.try_take(&a), Poll::Pending, "a spent ticket");
+    assert_eq!(d.wait(t), Ok(Err(Errno::TIME)));
+    assert_eq!((d.in_use(), d.stats().foreign), (0, 0));
+}
