@@ -919,6 +919,21 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         encode(TAG_CANCEL, self.ring_id, gen, index as u16)
     }
 
+    /// The slot index to look `ud` up at, for a caller that then compares
+    /// the slot's user data with `ud` in full (O4: it holds the slot's own
+    /// index, so a slot reached by another index never matches). With `N`
+    /// a power of two the index is masked into range (an `and`, no
+    /// branch); otherwise it is `ud`'s index, bounds-checked by the caller.
+    #[inline(always)]
+    fn lookup_index(ud: u64) -> usize {
+        let i = (ud & 0xffff) as usize;
+        if N.is_power_of_two() {
+            i & (N - 1)
+        } else {
+            i
+        }
+    }
+
     /// The slot `ud` names, if it is one of ours, of the current
     /// generation.
     #[inline]
@@ -1100,7 +1115,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline(always)]
     pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
-        let Some(s) = self.get_mut((ud & 0xffff) as usize) else { return false };
+        let Some(s) = self.get_mut(Self::lookup_index(ud)) else { return false };
         if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
             return false;
         }
@@ -1143,7 +1158,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         if !const { Vt::<T>::V.plain } {
             return false;
         }
-        let i = (ud & 0xffff) as usize;
+        let i = Self::lookup_index(ud);
         let Some((s, p)) = self.get_mut_ptr(i) else { return false };
         // O4: the current generation of this slot (tag, ring id, index
         // and generation in one comparison); O5: it holds a `T` (one
@@ -1381,7 +1396,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         waker: Option<&Waker>,
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
-        let i = (ud & 0xffff) as usize;
+        let i = Self::lookup_index(ud);
         let Some((s, p)) = self.get_mut_ptr(i) else { return Poll::Pending };
         let p = p.cast::<T>();
         // O4: the current generation of the slot; O5: holding a `T`.

@@ -792,3 +792,35 @@ fn reap_outputs_on_a_ring_takes_its_own_type_only() {
     assert_eq!(d.wait(t), Ok(Err(Errno::TIME)));
     assert_eq!((d.in_use(), d.stats().foreign), (0, 0));
 }
+
+/// The look-up masks the index only when `N` is a power of two: an index
+/// out of range, or one that masks onto a live slot, is foreign either
+/// way, in both forms of completion.
+#[test]
+fn indexes_out_of_range_are_foreign_for_any_n() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static FIVE: SlotStore<5, 64> = SlotStore::new();
+    let mut t: Table<5, 64> = Table::new(FIVE.take().expect("fresh store"), RING);
+    let mut four: Table<4, 64> = table!(4);
+    let Ok((ud5, _)) = t.prepare(Probe { mem: [0; 16], drops: &DROPS }, &PREP) else { panic!("refused") };
+    t.commit(ud5);
+    let ud4 = push(&mut four, Probe { mem: [0; 16], drops: &DROPS });
+    for index in [4u64, 5, 8, 9, 0x7fff, 0xffff] {
+        let f5 = (ud5 & !0xffff) | index;
+        assert_eq!(t.complete(&cqe(f5, 1, Flags::empty()), &mut None), Reaped::Foreign, "{f5:#x}");
+        assert_eq!(t.poll::<Probe>(f5, None, &mut None), Poll::Pending);
+        // 4, 8 and 0x7fff... mask onto slot 0 of the 4-slot table, which
+        // is live: still foreign (its user data names index 0).
+        let f4 = (ud4 & !0xffff) | index;
+        let mut out = None;
+        let r = four.complete_take::<Probe>(&cqe(f4, 1, Flags::empty()), &mut None, &mut |u, o| out = Some((u, o)));
+        assert_eq!((r, out.is_none()), (Some(Reaped::Foreign), true), "{f4:#x}");
+        assert_eq!(four.poll::<Probe>(f4, None, &mut None), Poll::Pending);
+    }
+    assert_eq!((t.used(), four.used(), DROPS.load(Ordering::Relaxed)), (1, 1, 0));
+    assert_eq!(t.complete(&cqe(ud5, 2, Flags::empty()), &mut None), Reaped::Op);
+    assert!(matches!(t.poll::<Probe>(ud5, None, &mut None), Poll::Ready((Ok(2), _))));
+    assert_eq!(four.complete(&cqe(ud4, 3, Flags::empty()), &mut None), Reaped::Op);
+    assert!(matches!(four.poll::<Probe>(ud4, None, &mut None), Poll::Ready((Ok(3), _))));
+    assert_eq!((t.used(), four.used(), DROPS.load(Ordering::Relaxed)), (0, 0, 2));
+}
