@@ -77,13 +77,14 @@
 //!
 //! Measured in user-space instructions per operation (cachegrind, fat
 //! LTO; `io-uring-bench/src/bin/owned_cost.rs`, guarded by
-//! `.ci/instr-guard`): a NOP in batches of 32 costs 110 against the raw
-//! ring's 35.5, one NOP per submit 169 against 83, a 4 KiB read 163
+//! `.ci/instr-guard`): a NOP in batches of 32 costs 108 against the raw
+//! ring's 35.5, one NOP per submit 167 against 83, a 4 KiB read 162
 //! against 86. A push pops the free list's head, writes the operation in
 //! place and its user data into the SQE; the one completion of a plain
-//! operation (`Shots::One`, no fd, no provided buffer) is a bounds check,
-//! one comparison of the user data (O4), one of the slot's state word, and
-//! two integers stored in the slot; taking the output checks the type
+//! operation (`Shots::One`, no fd, no provided buffer) is a bounds check
+//! (a mask when `N` is a power of two), one comparison of the user data
+//! (O4), one of the slot's state word, and two integers stored in the
+//! slot; taking the output checks the type
 //! (O5), moves the operation out and pushes the slot back on the free
 //! list under its next generation (one add). Multishot, zero-copy,
 //! fd-returning and provided-buffer completions take the general path.
@@ -93,8 +94,8 @@
 //! as above (index bound, user data, state word, and its type: one
 //! comparison with the operation's table), the operation is moved out,
 //! the slot goes back on the free list, and the output goes straight to a
-//! closure. A NOP in batches of 32 then costs 99.9, one per submit 159.
-//! One read per submit costs more that way (176): its file and buffer
+//! closure. A NOP in batches of 32 then costs 98.9, one per submit 159.
+//! One read per submit costs more that way (175): its file and buffer
 //! have to leave the closure, where `try_take` returns them.
 //!
 //! # When to use the raw layer instead
