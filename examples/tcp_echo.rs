@@ -7,9 +7,10 @@
 //! - one multishot receive ([`RecvMulti`]) per connection yields a chunk of
 //!   data at a time, in a buffer the kernel picked from the driver's
 //!   provided-buffer ring: no buffer is tied to a connection while it is
-//!   idle, and each goes back to the ring as soon as its bytes are copied;
-//! - an [`owned::Send`] echoes what was received, one send in flight per
-//!   connection.
+//!   idle;
+//! - an [`owned::SendReceived`] echoes each chunk straight from the buffer
+//!   it landed in (no copy), one send in flight per connection; the chunk
+//!   comes back with the result and its buffer goes back to the ring.
 //!
 //! ```text
 //! cargo run --example tcp_echo [MESSAGES] [CLIENTS]   server and clients in one process
@@ -20,6 +21,7 @@
 //! those bytes come back; the in-process form (default 4 clients) exits
 //! non-zero if any client got a wrong echo.
 
+use std::collections::VecDeque;
 use std::error::Error;
 use std::io::{Read as _, Write as _};
 use std::net::{Ipv4Addr, Shutdown, TcpListener, TcpStream};
@@ -28,7 +30,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::thread;
 
-use urix::owned::{self, AcceptMulti, Driver, RecvMulti, Ticket};
+use urix::owned::{self, AcceptMulti, Driver, Received, RecvMulti, SendReceived, Ticket};
 use urix::{cqueue, squeue, Errno, IoUring};
 
 type Res<T> = Result<T, Box<dyn Error + Send + Sync>>;
@@ -49,13 +51,15 @@ const BUF_LEN: u32 = 256;
 
 type Socket = Arc<OwnedFd>; // shared by a connection's receive and send
 
-/// A connection: its socket, the bytes received and not yet echoed, and
-/// its operations in flight (at most one receive and one send).
+/// A connection: its socket, the chunks received and not yet echoed (in
+/// order; each holds a buffer of the ring until echoed), and its
+/// operations in flight (at most one receive and one send, which sends
+/// its chunk from byte `sent`).
 struct Conn {
     fd: Socket,
-    pending: Vec<u8>,
+    pending: VecDeque<Received>,
     recv: Option<Ticket<RecvMulti<Socket>>>,
-    send: Option<Ticket<owned::Send<Socket, Vec<u8>>>>,
+    send: Option<(Ticket<SendReceived<Socket>>, usize)>,
     eof: bool,
 }
 
@@ -146,7 +150,7 @@ fn serve(listener: TcpListener, max: u64) -> Res<Stats> {
                     stats.connections += 1;
                     let fd = Arc::new(fd?);
                     let recv = Some(push(&mut driver, RecvMulti::new(fd.clone()))?);
-                    conns.push(Conn { fd, pending: Vec::new(), recv, send: None, eof: false });
+                    conns.push(Conn { fd, pending: VecDeque::new(), recv, send: None, eof: false });
                 }
                 None => {
                     // The multishot accept ended (its output is the
@@ -163,8 +167,7 @@ fn serve(listener: TcpListener, max: u64) -> Res<Stats> {
                         Some(Ok(Some(chunk))) => {
                             stats.chunks += 1;
                             stats.bytes += chunk.len() as u64;
-                            conn.pending.extend_from_slice(driver.bytes(&chunk));
-                            driver.recycle(chunk); // straight back to the ring
+                            conn.pending.push_back(chunk); // echoed from where it is
                         }
                         Some(Ok(None)) => conn.eof = true,
                         Some(Err(Errno::NOBUFS)) => stats.enobufs += 1,
@@ -181,25 +184,29 @@ fn serve(listener: TcpListener, max: u64) -> Res<Stats> {
                     }
                 }
             }
-            if let Some(send) = &conn.send {
+            if let Some((send, from)) = &conn.send {
                 if let Poll::Ready(done) = driver.try_take(send) {
+                    let sent = from + done.result?;
                     conn.send = None;
-                    let (sent, mut buf) = (done.result?, done.buf);
-                    if sent < buf.len() {
-                        // What a short send left goes out first.
+                    if sent < done.buf.len() {
+                        // A short send: the rest of the chunk goes next.
                         stats.short_sends += 1;
-                        buf.drain(..sent);
-                        buf.append(&mut conn.pending);
-                        conn.pending = buf;
+                        let rest = SendReceived::new(done.file, done.buf).from(sent);
+                        conn.send = Some((push(&mut driver, rest)?, sent));
+                    } else {
+                        driver.recycle(done.buf); // echoed: back to the ring
                     }
                 }
             }
-            if conn.send.is_none() && !conn.pending.is_empty() {
-                let data = std::mem::take(&mut conn.pending);
-                conn.send = Some(push(&mut driver, owned::Send::new(conn.fd.clone(), data))?);
-                stats.sends += 1;
+            if conn.send.is_none() {
+                if let Some(chunk) = conn.pending.pop_front() {
+                    conn.send = Some((push(&mut driver, SendReceived::new(conn.fd.clone(), chunk))?, 0));
+                    stats.sends += 1;
+                }
             }
-            if conn.recv.is_none() && !conn.eof {
+            // Re-armed once what it got was echoed: a connection whose
+            // peer reads slowly holds no more of the ring's buffers.
+            if conn.recv.is_none() && !conn.eof && conn.pending.is_empty() {
                 stats.rearms += 1;
                 conn.recv = Some(push(&mut driver, RecvMulti::new(conn.fd.clone()))?);
             }

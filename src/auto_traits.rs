@@ -98,6 +98,17 @@ assert_impl_all!(io_uring_zcrx_ifq_reg: Send, Sync);
 assert_impl_all!(io_uring_zcrx_offsets: Send, Sync);
 assert_impl_all!(io_uring_zcrx_rqe: Send, Sync);
 assert_impl_all!(ZcrxCtrl: Send, Sync);
+assert_impl_all!(ZcrxEventDesc: Send, Sync);
+assert_impl_all!(ZcrxStats: Send, Sync);
+assert_impl_all!(ZcrxEvent: Send, Sync);
+assert_impl_all!(ZcrxEvents: Send, Sync);
+assert_impl_all!(ZcrxRegFlags: Send, Sync);
+assert_impl_all!(ZcrxAreaFlags: Send, Sync);
+assert_impl_all!(ZcrxFeatures: Send, Sync);
+// The refill queue's one producer may move to another thread (Z3), but
+// `&ZcrxRefillQueue` is not shared: its local tail is its own.
+assert_impl_all!(crate::register::ZcrxRefillQueue: Send);
+assert_not_impl_any!(crate::register::ZcrxRefillQueue: Sync);
 // A filter borrows its program (`&[BpfInsn]`), which is Send + Sync.
 assert_impl_all!(crate::types::BpfFilter<'static>: Send, Sync);
 assert_impl_all!(crate::types::BpfInsn: Send, Sync);

@@ -22,6 +22,9 @@ pub struct Entry(pub(crate) Sqe);
 #[derive(Clone)]
 pub struct Entry128(pub(crate) Entry, pub(crate) [u8; 64]);
 
+mod mixed;
+pub use mixed::{EntryMixed, PushMixedError};
+
 mod private {
     pub trait Sealed {}
     impl Sealed for super::Entry {}
@@ -237,9 +240,12 @@ impl core::error::Error for PushError {}
 
 /// The three SQ words a [`Submitter`](crate::Submitter) reads, kept
 /// apart from the entry type so that it can borrow them without being
-/// generic.
+/// generic, and what an `IORING_SETUP_SQ_REWIND` ring submits from.
 pub(crate) struct SqWords {
     pub(crate) head: *const AtomicU32,
+    /// The kernel's SQ tail; null on an SQ_REWIND ring (R7), whose
+    /// submissions never read it (the mode is in the pointer, so that a
+    /// view of a plain ring tests one register for it).
     pub(crate) tail: *const AtomicU32,
     pub(crate) flags: *const AtomicU32,
 }
@@ -248,13 +254,38 @@ pub(crate) struct SqWords {
 /// `ring/mod.rs`.
 pub(crate) struct Inner<E> {
     pub(crate) words: SqWords,
-    dropped: *const AtomicU32,
-    ring_mask: u32,
+    /// Where the kernel's `dropped` word is, in bytes from the head word
+    /// (an offset rather than a pointer, to leave room for `ring_entries`
+    /// without growing the ring).
+    dropped_from_head: i32,
+    /// `ring_mask + 1`, kept so that a view need not compute it.
     ring_entries: u32,
-    sqes: *mut E,
+    pub(crate) batch: Batch,
+    marker: core::marker::PhantomData<*mut E>,
+}
+
+/// The SQE array, its mask, and an SQ_REWIND ring's batch length, in one
+/// place so that a [`Submitter`](crate::Submitter) reaches all three
+/// through one pointer. (The ring stays as small as it was, small enough
+/// that moving it needs no `memcpy` call, which a `no_std` program need not
+/// have.)
+pub(crate) struct Batch {
+    /// The SQE array (of `E`).
+    pub(crate) sqes: *mut u8,
+    /// SQ_REWIND rings (R7): how many entries are published at slots
+    /// `0..` and not yet submitted, the `to_submit` of the next enter. Ours
+    /// alone: the kernel never sees this word (it keeps head and tail at 0).
+    pub(crate) len: AtomicU32,
+    ring_mask: u32,
 }
 
 impl<E> Inner<E> {
+    /// The SQE array.
+    #[inline(always)]
+    fn sqes(&self) -> *mut E {
+        self.batch.sqes.cast()
+    }
+
     /// # Safety
     /// `sq_ring` and `sqes` must point to live SQ-ring and SQE memory laid
     /// out as `p` (kernel-filled) says, large enough for `p.sq_entries`.
@@ -272,12 +303,18 @@ impl<E> Inner<E> {
                 unsafe { array.add(i as usize).write(i) };
             }
         }
+        let rewind = p.flags & crate::ring::SETUP_SQ_REWIND != 0;
         Inner {
-            words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
-            dropped: at(o.dropped).cast(),
-            ring_mask,
+            words: SqWords {
+                head: at(o.head).cast(),
+                tail: if rewind { ptr::null() } else { at(o.tail).cast() },
+                flags: at(o.flags).cast(),
+            },
+            // Both offsets are u32 inside one mapping of at most a few MiB.
+            dropped_from_head: o.dropped.wrapping_sub(o.head) as i32,
             ring_entries,
-            sqes: sqes.cast(),
+            batch: Batch { sqes, len: AtomicU32::new(0), ring_mask },
+            marker: core::marker::PhantomData,
         }
     }
 
@@ -302,9 +339,15 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     ring_mask: u32,
     ring_entries: u32,
     sqes: *mut E,
-    /// The shared head and tail words, copied for the same reason.
+    /// The shared head and tail words, copied for the same reason. On an
+    /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and a null
+    /// tail: publishing then moves the pushed entries down to where the
+    /// batch now ends and adds them to its length, `Batch::len`.
     head_word: *const AtomicU32,
     tail_word: *const AtomicU32,
+    /// SQ_REWIND: the slot where this view's unpublished entries start
+    /// (the batch's length when it last looked).
+    published: u32,
     queue: &'a Inner<E>,
 }
 
@@ -319,16 +362,25 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     #[inline]
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
         // SAFETY: live shared words (R1-R3); Acquire on the kernel's head (R4).
-        // The tail is ours: R6 makes this the only writer.
+        // The tail is ours: R6 makes this the only writer (Acquire for
+        // SQ_REWIND, whose submitter moves entries before it shortens the
+        // batch, R7).
         let (head_word, tail_word) = (queue.words.head, queue.words.tail);
-        // SAFETY: (R1-R4) as above.
-        let (head, tail) = unsafe { ((*head_word).load(Ordering::Acquire), (*tail_word).load(Ordering::Relaxed)) };
+        // SAFETY: (R1-R4) as above; SQ_REWIND's "tail" is the batch's
+        // length (R7).
+        let head = unsafe { (*head_word).load(Ordering::Acquire) };
+        // A select, then one load: the kernel's SQ tail (ours to write,
+        // R6), or SQ_REWIND's batch length (Acquire for both, R7).
+        let from = if tail_word.is_null() { ptr::from_ref(&queue.batch.len) } else { tail_word };
+        // SAFETY: (R1-R3) either word lives as long as the ring.
+        let tail = unsafe { (*from).load(Ordering::Acquire) };
         SubmissionQueue {
             head,
             tail,
-            ring_mask: queue.ring_mask,
+            published: tail,
+            ring_mask: queue.batch.ring_mask,
             ring_entries: queue.ring_entries,
-            sqes: queue.sqes,
+            sqes: queue.sqes(),
             head_word,
             tail_word,
             queue,
@@ -341,12 +393,20 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// kernel has consumed.
     #[inline]
     pub fn sync(&mut self) {
-        // SAFETY: live shared words (R1-R3). Release orders the SQE writes
-        // before the tail; Acquire pairs with the kernel's head store (R4).
-        unsafe {
-            (*self.tail_word).store(self.tail, Ordering::Release);
-            self.head = (*self.head_word).load(Ordering::Acquire);
+        if self.tail_word.is_null() {
+            // SAFETY: (R7) this view's unpublished entries are at slots
+            // `published..tail` of this ring's SQE array.
+            let end = unsafe { publish_rewind(&self.queue.batch.len, self.sqes, self.published, self.tail) };
+            self.published = end;
+            self.tail = end;
+        } else {
+            // SAFETY: live shared word (R1-R3). Release orders the SQE
+            // writes before the tail (R4).
+            unsafe { (*self.tail_word).store(self.tail, Ordering::Release) };
         }
+        // SAFETY: live shared word (R1-R3); Acquire pairs with the kernel's
+        // head store (R4). (SQ_REWIND: the kernel keeps it at 0, R7.)
+        self.head = unsafe { (*self.head_word).load(Ordering::Acquire) };
     }
 
     /// Whether the SQPOLL thread sleeps and needs `IORING_ENTER_SQ_WAKEUP`.
@@ -372,7 +432,10 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     #[inline]
     pub fn dropped(&self) -> u32 {
         // SAFETY: live shared word (R1-R3).
-        unsafe { (*self.queue.dropped).load(Ordering::Acquire) }
+        unsafe {
+            let dropped = self.queue.words.head.byte_offset(self.queue.dropped_from_head as isize);
+            (*dropped).load(Ordering::Acquire)
+        }
     }
 
     /// Whether the CQ overflowed: completions wait in the kernel until a
@@ -545,15 +608,29 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         if n > self.capacity() || !self.room_for(n) {
             return Err(PushError);
         }
-        let (sqes, mask, start) = (self.sqes, self.ring_mask, self.tail);
-        for i in 0..n {
-            let slot = (start.wrapping_add(i as u32) & mask) as usize;
-            let entry = make(i);
-            // SAFETY: room_for(n) found `n` free slots from the tail on
-            // (R5); `slot` is masked, inside the SQE array (R2).
-            unsafe { sqes.add(slot).write(entry) };
+        let tail = self.tail;
+        let start = (tail & self.ring_mask) as usize;
+        // Two contiguous runs: up to the end of the SQE array, then from
+        // slot 0, walked by pointer (the geometry in locals, so that the
+        // entry stores cannot make the compiler reload it).
+        let first = n.min(self.ring_entries as usize - start);
+        let sqes = self.sqes;
+        // SAFETY: room_for(n) found `n` free slots from the tail on (R5);
+        // the runs stay inside the SQE array (R2): `start + first <=
+        // ring_entries`, and the rest (`n - first`) is fewer than `start`.
+        unsafe {
+            let mut slot = sqes.add(start);
+            for i in 0..first {
+                slot.write(make(i));
+                slot = slot.add(1);
+            }
+            let mut slot = sqes;
+            for i in first..n {
+                slot.write(make(i));
+                slot = slot.add(1);
+            }
         }
-        self.tail = start.wrapping_add(n as u32);
+        self.tail = tail.wrapping_add(n as u32);
         Ok(())
     }
 
@@ -568,6 +645,67 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         // free (the caller's promise), so no kernel read of it is pending.
         unsafe { copy_entry(entry, self.sqes.add(slot)) };
         self.tail = self.tail.wrapping_add(1);
+    }
+}
+
+/// Publishing on an SQ_REWIND ring (R7), out of line and given values (so
+/// that the view need not live in memory): the view wrote its entries at
+/// slots `at..tail`; a submit since may have shortened the batch, so they
+/// move down to where it now ends, and the batch's length grows by their
+/// number in one compare-and-swap (a submit that shortens it in between
+/// makes this move again). Returns the batch's new length.
+///
+/// # Safety
+/// `word` and `sqes` are an SQ_REWIND ring's; slots `at..tail` hold the
+/// caller's unpublished entries, and `at` was the batch's length when the
+/// caller last looked (R7).
+#[inline(never)]
+unsafe fn publish_rewind<E>(word: &AtomicU32, sqes: *mut E, mut at: u32, tail: u32) -> u32 {
+    let count = tail.wrapping_sub(at);
+    let mut len = word.load(Ordering::Acquire);
+    loop {
+        // Only submits shorten the batch, and only this view (R6)
+        // lengthens it: `len <= at`. Checked anyway; a longer batch would
+        // mean a broken invariant, and then nothing is published.
+        if len > at {
+            return len;
+        }
+        if len != at {
+            // SAFETY: (R7, R2) slots `at..at + count` hold this view's
+            // unpublished entries, `len..at` slots the batch no longer
+            // covers (submitted, or moved down by the submitter before it
+            // shortened the batch): neither the kernel nor the submitter
+            // touches slots from `len` on. `copy` allows the overlap;
+            // `at + count <= ring_entries`.
+            unsafe {
+                move_down(sqes.add(at as usize).cast(), sqes.add(len as usize).cast(), count as usize * size_of::<E>())
+            };
+            at = len;
+        }
+        match word.compare_exchange_weak(len, len + count, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return at + count,
+            Err(now) => len = now,
+        }
+    }
+}
+
+/// Copies `bytes` bytes (a multiple of 8) from `src` down to `dst`, front
+/// to back, so that overlapping ranges with `dst <= src` come out right.
+/// SQ_REWIND's moves (R7), rare: volatile word accesses, so that the
+/// compiler cannot turn the loop into a call to `memmove`, which a
+/// `no_std` program need not have.
+///
+/// # Safety
+/// Both ranges lie inside one SQE array, 8-byte aligned, `dst <= src`, and
+/// nothing else accesses them meanwhile.
+pub(crate) unsafe fn move_down(src: *const u8, dst: *mut u8, bytes: usize) {
+    let (src, dst) = (src.cast::<u64>(), dst.cast::<u64>());
+    let mut i = 0;
+    while i < bytes / 8 {
+        // SAFETY: (R2, R7) word `i` is inside both ranges; front to back,
+        // a word is read before any write to a lower address reaches it.
+        unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
+        i += 1;
     }
 }
 
@@ -625,17 +763,27 @@ unsafe fn copy_run<E: EntryMarker>(src: &[E], dst: *mut E) {
 }
 
 impl<E: EntryMarker> Drop for SubmissionQueue<'_, E> {
-    #[inline]
+    // Always inlined and small: an out-of-line drop on some (error) path
+    // would make the compiler keep the whole view in memory on every path.
+    #[inline(always)]
     fn drop(&mut self) {
-        // SAFETY: live shared word (R1-R3); Release publishes the entries (R4).
-        unsafe { (*self.tail_word).store(self.tail, Ordering::Release) };
+        if self.tail_word.is_null() {
+            // SAFETY: (R7) as in `sync`.
+            unsafe { publish_rewind(&self.queue.batch.len, self.sqes, self.published, self.tail) };
+        } else {
+            // SAFETY: live shared word (R1-R3); Release publishes the
+            // entries (R4).
+            unsafe { (*self.tail_word).store(self.tail, Ordering::Release) };
+        }
     }
 }
 
 impl<E: EntryMarker> fmt::Debug for SubmissionQueue<'_, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut list = f.debug_list();
-        let mut pos = self.head();
+        // SQ_REWIND: only this view's own entries; the submitter may be
+        // moving the published ones (R7).
+        let mut pos = if self.tail_word.is_null() { self.published } else { self.head() };
         while pos != self.tail {
             let slot = (pos & self.ring_mask) as usize;
             // SAFETY: (R2, R5) slots in head..tail hold entries we pushed; the kernel

@@ -9,7 +9,8 @@ use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Result;
 use rustix::io_uring::{io_uring_getevents_arg, IoringEnterFlags, KernelSigSet};
 
-use crate::squeue::SqWords;
+use crate::ring::SETUP_SQ_REWIND;
+use crate::squeue::{Batch, SqWords};
 use crate::sys::{self, GeteventsArg};
 use crate::types::SubmitArgs;
 
@@ -51,6 +52,10 @@ pub struct Submitter<'a> {
     pub(crate) ring_index: &'a EnterTarget,
     /// The SQ head, tail and flags words.
     sq: &'a SqWords,
+    /// The SQE array and an SQ_REWIND ring's batch length: its submit
+    /// passes the length and moves what the kernel left down to slot 0
+    /// (R7).
+    batch: &'a Batch,
 }
 
 // SAFETY: a Submitter is shared references into the ring, among them the
@@ -84,18 +89,28 @@ pub(crate) struct EnterTarget {
     target: AtomicU64,
     /// The ring fd, as the `fd` argument when no index is registered.
     fd: u32,
-    /// The ring's `IORING_SETUP_SQPOLL | IORING_SETUP_IOPOLL` bits.
+    /// The ring's `IORING_SETUP_SQPOLL | IORING_SETUP_IOPOLL |
+    /// IORING_SETUP_SQ_REWIND | IORING_SETUP_SQE128` bits.
     mode: u32,
 }
 
 impl EnterTarget {
     /// The target of a ring with fd `fd` set up with `setup_flags`.
     pub(crate) fn new(fd: &OwnedFd, setup_flags: u32) -> Self {
-        let mode = setup_flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL);
+        let mode = setup_flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL | SETUP_SQ_REWIND | sys::SETUP_SQE128);
         let fd = fd.as_raw_fd() as u32;
         let t = EnterTarget { target: AtomicU64::new(0), fd, mode };
         t.set(None);
         t
+    }
+
+    /// The size of one SQE of this ring.
+    fn entry_size(&self) -> usize {
+        if self.mode & sys::SETUP_SQE128 != 0 {
+            128
+        } else {
+            64
+        }
     }
 
     /// Flags every enter of a ring in this mode carries.
@@ -138,7 +153,7 @@ impl EnterTarget {
 impl<'a> Submitter<'a> {
     #[inline]
     pub(crate) fn new<E>(fd: &'a OwnedFd, ring_index: &'a EnterTarget, sq: &'a crate::squeue::Inner<E>) -> Self {
-        Submitter { fd, ring_index, sq: &sq.words }
+        Submitter { fd, ring_index, sq: &sq.words, batch: &sq.batch }
     }
 
     /// `io_uring_enter` on this ring, through its registered index when
@@ -164,7 +179,11 @@ impl<'a> Submitter<'a> {
     ///
     /// # Safety
     /// Entries in the SQ must be valid (see `SubmissionQueue::push`), and
-    /// `flag` must not contain `EXT_ARG` or `EXT_ARG_REG`.
+    /// `flag` must not contain `EXT_ARG` or `EXT_ARG_REG`. On a ring set
+    /// up with [`setup_sq_rewind`](crate::Builder::setup_sq_rewind),
+    /// `to_submit` must be 0: the kernel would submit the batch at slot 0
+    /// without the ring knowing, and the next `submit*` would submit it
+    /// again.
     pub unsafe fn enter_sigmask(
         &self,
         to_submit: u32,
@@ -184,8 +203,8 @@ impl<'a> Submitter<'a> {
     /// sets `EXT_ARG` in `flag`).
     ///
     /// # Safety
-    /// As for [`enter_sigmask`](Self::enter_sigmask); pointers inside `arg`
-    /// must be valid.
+    /// As for [`enter_sigmask`](Self::enter_sigmask) (`to_submit` 0 on an
+    /// SQ_REWIND ring); pointers inside `arg` must be valid.
     pub unsafe fn enter_arg(
         &self,
         to_submit: u32,
@@ -207,7 +226,8 @@ impl<'a> Submitter<'a> {
     /// # Safety
     /// `arg` must be what `flag` tells the kernel to expect (nothing, a
     /// kernel sigset, an `io_uring_getevents_arg`), and entries in the SQ
-    /// must be valid.
+    /// must be valid; on an SQ_REWIND ring `to_submit` must be 0 (see
+    /// [`enter_sigmask`](Self::enter_sigmask)).
     pub unsafe fn enter<T: Sized>(
         &self,
         to_submit: u32,
@@ -308,7 +328,7 @@ impl<'a> Submitter<'a> {
         argsz: usize,
     ) -> Result<usize> {
         // SAFETY: (S1, P1-P3) forwarded from the caller.
-        decode(unsafe { submit_ring(self.fd, self.ring_index, self.sq, want, extra, arg, argsz) })
+        decode(unsafe { submit_ring(self.fd, self.ring_index, self.sq, self.batch, want, extra, arg, argsz) })
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
@@ -433,16 +453,23 @@ unsafe fn enter_retry_by_fd(
 /// As for [`Submitter::submit_inner`]; `fd`, `target` and `sq` are one
 /// ring's.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn submit_ring(
     fd: &OwnedFd,
     target: &EnterTarget,
     sq: &SqWords,
+    batch: &Batch,
     want: usize,
     extra: u32,
     arg: *const c_void,
     argsz: usize,
 ) -> Raw {
-    if target.mode & sys::SETUP_SQPOLL != 0 {
+    // One test for both modes that submit differently (decided at setup).
+    if target.mode & (sys::SETUP_SQPOLL | SETUP_SQ_REWIND) != 0 {
+        if target.mode & SETUP_SQ_REWIND != 0 {
+            // SAFETY: (S1, P1-P3) forwarded from the caller.
+            return unsafe { submit_rewind(fd, target, sq, batch, want, extra, arg, argsz) };
+        }
         // SAFETY: (S1, P1-P3) forwarded from the caller.
         return unsafe { submit_sqpoll(fd, target, sq, want, extra, arg, argsz) };
     }
@@ -508,6 +535,112 @@ unsafe fn submit_sqpoll(
     // never stops short as a plain ring's enter does (`io_uring_enter` in
     // io_uring/io_uring.c).
     unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) }
+}
+
+/// A submit on an SQ_REWIND ring (R7): the batch is the `rewind_len`
+/// entries from slot 0, passed as `to_submit`; what the kernel consumed
+/// leaves the batch ([`rewind_consumed`]). As on a plain ring, when the
+/// kernel stops short of the batch and the call waits, it enters again
+/// with what is left (moved down to slot 0).
+///
+/// Out of line, so that the plain ring's inlined submit keeps its
+/// registers; the mode test that leads here is the one SQPOLL shares.
+///
+/// # Safety
+/// As for [`submit_ring`].
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn submit_rewind(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    sq: &SqWords,
+    batch: &Batch,
+    want: usize,
+    extra: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Raw {
+    let mut done: Raw = 0;
+    loop {
+        // Acquire: the entries a SubmissionQueue published (R4, R7).
+        let len = batch.len.load(Ordering::Acquire);
+        let flags = if want > 0 || sq_flags(sq) & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+            extra | sys::ENTER_GETEVENTS
+        } else {
+            extra
+        };
+        // SAFETY: (S1, P1-P3, R7) slots `0..len` hold the batch, pushed
+        // under `push`'s contract; the caller's promise for `arg`.
+        let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
+        if n < 0 {
+            return n;
+        }
+        if n > 0 {
+            // SAFETY: (R7) the kernel consumed the first `n` of the `len`
+            // entries of the batch, on this ring.
+            unsafe { rewind_consumed(batch, target.entry_size(), n as u32) };
+        }
+        done += n;
+        if want == 0 || n >= len as Raw {
+            return done;
+        }
+    }
+}
+
+/// Takes the first `consumed` entries out of an SQ_REWIND ring's batch
+/// (R7): moves the rest down to slot 0, then shortens the batch. A
+/// SubmissionQueue may lengthen it meanwhile (its entries go to the slots
+/// after the batch's end); the compare-and-swap then fails and the new
+/// entries move down too.
+///
+/// # Safety
+/// The kernel consumed the first `consumed` entries of the batch, and no
+/// other submit of this ring runs (R7).
+#[inline(always)]
+unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
+    let word = &batch.len;
+    let mut len = word.load(Ordering::Acquire);
+    // Slots below `moved` are in place.
+    let mut moved = consumed;
+    loop {
+        if len < consumed {
+            // Cannot happen while R7 holds; leave the batch alone rather
+            // than wrap.
+            return;
+        }
+        if len > moved {
+            // SAFETY: (R7, R2) slots `moved..len` belong to the batch and
+            // `moved - consumed..len - consumed` lie below its end, inside
+            // the SQE array; no SubmissionQueue writes below the batch's
+            // end and the kernel reads only during an enter, which this
+            // thread alone makes. `copy` allows the overlap.
+            unsafe { rewind_move(batch.sqes, entry_size, moved, len, consumed) };
+            moved = len;
+        }
+        match word.compare_exchange_weak(len, len - consumed, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return,
+            Err(now) => len = now,
+        }
+    }
+}
+
+/// Moves the SQEs at slots `from..to` down by `by` slots.
+///
+/// # Safety
+/// As in [`rewind_consumed`]: `by <= from <= to <= ring_entries`, and
+/// nothing else reads or writes those slots meanwhile.
+#[cold]
+#[inline(never)]
+unsafe fn rewind_move(sqes: *mut u8, size: usize, from: u32, to: u32, by: u32) {
+    // SAFETY: the caller's promise; the SQE array holds `ring_entries`
+    // entries of `entry_size` bytes (R2).
+    unsafe {
+        crate::squeue::move_down(
+            sqes.add(from as usize * size),
+            sqes.add((from - by) as usize * size),
+            (to - from) as usize * size,
+        )
+    };
 }
 
 /// The kernel submitted fewer entries than asked (`done` of them) and so

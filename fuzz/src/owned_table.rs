@@ -80,6 +80,28 @@ struct Op {
     waker: Option<(Arc<Count>, usize)>,
 }
 
+impl Op {
+    /// An operation as pushed: `slotted` when it got a slot (then the
+    /// kernel and the application both hold it), with nothing posted yet.
+    fn new(id: u16, kind: u8, ud: u64, slotted: bool) -> Self {
+        Op {
+            id,
+            kind,
+            ud,
+            slotted,
+            in_kernel: slotted,
+            claimed: slotted,
+            written: None,
+            last: None,
+            first: None,
+            queue: VecDeque::new(),
+            last_unread: false,
+            seq: 0,
+            waker: None,
+        }
+    }
+}
+
 /// A completion result: any `i32`, below -4095 (and `i32::MIN`) included,
 /// which no kernel posts but the layer must take without a panic.
 fn result(input: &mut Input<'_>) -> i32 {
@@ -149,21 +171,7 @@ impl Run {
                 false
             }
         };
-        self.ops.push(Op {
-            id,
-            kind,
-            ud: pushed.unwrap_or(0),
-            slotted,
-            in_kernel: slotted,
-            claimed: slotted,
-            written: None,
-            last: None,
-            first: None,
-            queue: VecDeque::new(),
-            last_unread: false,
-            seq: 0,
-            waker: None,
-        });
+        self.ops.push(Op::new(id, kind, pushed.unwrap_or(0), slotted));
     }
 
     fn take_back(&mut self) {
@@ -181,22 +189,7 @@ impl Run {
             Err(r) => assert_eq!((r.errno(), self.h.used()), (Errno::BUSY, SLOTS as u32)),
         }
         assert_eq!(LEDGER.drops(id), 1);
-        let o = Op {
-            id,
-            kind: ONE,
-            ud: 0,
-            slotted: false,
-            in_kernel: false,
-            claimed: false,
-            written: None,
-            last: None,
-            first: None,
-            queue: VecDeque::new(),
-            last_unread: false,
-            seq: 0,
-            waker: None,
-        };
-        self.ops.push(o);
+        self.ops.push(Op::new(id, ONE, 0, false));
     }
 
     /// Posts a completion that must release nothing and change no

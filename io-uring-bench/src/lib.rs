@@ -24,7 +24,7 @@ pub const LIBS: [&str; 3] = ["urix", "io-uring", "rustix-uring"];
 /// `nop-batch-api` one and the `-fast` ones exist for urix only: the
 /// first is nop-batch through [`urix::SubmissionQueue::push_with`], the
 /// others are workloads on urix's fast preset ([`urix::IoUring::fast`]).
-pub const WORKLOADS: [&str; 9] = [
+pub const WORKLOADS: [&str; 15] = [
     "nop-batch",
     "nop-batch-api",
     "nop-single",
@@ -34,11 +34,31 @@ pub const WORKLOADS: [&str; 9] = [
     "nop-batch-api-fast",
     "nop-single-fast",
     "read-4k-fast",
+    "nop-batch-noarray",
+    "nop-single-noarray",
+    "read-4k-noarray",
+    "nop-batch-rewind",
+    "nop-single-rewind",
+    "read-4k-rewind",
 ];
 
-/// The workloads that exist for urix only.
-pub const URIX_ONLY: [&str; 5] =
-    ["nop-batch-api", "nop-batch-fast", "nop-batch-api-fast", "nop-single-fast", "read-4k-fast"];
+/// The workloads that exist for urix only. The `-noarray` and `-rewind`
+/// ones compare SQ_REWIND (7.0) with the ring it changes: both rings have
+/// SINGLE_ISSUER and NO_SQARRAY (which SQ_REWIND needs, urix and the
+/// kernel respectively), the `-rewind` ones SQ_REWIND too.
+pub const URIX_ONLY: [&str; 11] = [
+    "nop-batch-api",
+    "nop-batch-fast",
+    "nop-batch-api-fast",
+    "nop-single-fast",
+    "read-4k-fast",
+    "nop-batch-noarray",
+    "nop-single-noarray",
+    "read-4k-noarray",
+    "nop-batch-rewind",
+    "nop-single-rewind",
+    "read-4k-rewind",
+];
 
 /// NOPs per submission in nop-batch (on a ring of [`NOP_BATCH_RING`]).
 pub const NOP_BATCH: u32 = 32;
@@ -77,6 +97,16 @@ pub fn workload(lib: &str, name: &str) -> Result<Box<dyn Workload>, String> {
         }
         ("urix", "nop-single-fast") => Box::new(on_urix::fast_nop_single()?),
         ("urix", "read-4k-fast") => Box::new(on_urix::fast_read_4k()?),
+        ("urix", w) if w.ends_with("-noarray") || w.ends_with("-rewind") => {
+            let rewind = w.ends_with("-rewind");
+            let base = w.rsplit_once('-').map_or(w, |(b, _)| b);
+            let ring = |entries| on_urix::rewind_ring(entries, rewind);
+            match base {
+                "nop-batch" => Box::new(on_urix::NopBatch::new(ring(NOP_BATCH_RING)?, NOP_BATCH)?),
+                "nop-single" => Box::new(on_urix::NopSingle::new(ring(NOP_SINGLE_RING)?)?),
+                _ => Box::new(on_urix::Read4k::new(ring(READ_DEPTH)?)?),
+            }
+        }
         (_, w) if URIX_ONLY.contains(&w) => {
             return Err(format!("{name} exists for urix only (its batch API or its fast preset)"))
         }
@@ -425,6 +455,22 @@ pub mod on_urix {
         }
         if ring.submitter().registered_ring_index().is_none() {
             return Err("the fast preset left no registered ring index".into());
+        }
+        Ok(ring)
+    }
+
+    /// A ring with SINGLE_ISSUER and NO_SQARRAY, and SQ_REWIND when
+    /// `rewind` (7.0): the pair of rings that measures what SQ_REWIND
+    /// changes. Fails unless the kernel gave all of it.
+    pub fn rewind_ring(entries: u32, rewind: bool) -> Result<IoUring, String> {
+        let mut b = IoUring::builder();
+        b.setup_single_issuer().setup_no_sqarray();
+        if rewind {
+            b.setup_sq_rewind();
+        }
+        let ring = b.build(entries).map_err(|e| call_failed("SINGLE_ISSUER + NO_SQARRAY (+ SQ_REWIND) setup", e))?;
+        if ring.params().is_setup_sq_rewind() != rewind {
+            return Err("SQ_REWIND not as asked".into());
         }
         Ok(ring)
     }

@@ -38,6 +38,12 @@ pub enum Req {
     /// As `Register`, but the test can only check the kernel's refusal
     /// (the call needs hardware we lack); the coverage line says so.
     RegisterRefusal(u8, &'static str),
+    /// The test sets up a ring with this `IORING_SETUP_*` bit and checks
+    /// that it is in force; counted in `setup flags exercised` (against
+    /// the kernel's QUERY answer). Never a reason to skip: the test
+    /// decides (the flavours' own flags count for every test that passes
+    /// on them).
+    Setup(u32, &'static str),
 }
 
 /// Instantiates a generic test body for the four entry-type pairs.
@@ -216,6 +222,8 @@ pub struct Summary {
     pub register_used: BTreeMap<u8, &'static str>,
     /// Register opcodes a passing test could only see refused.
     pub register_refused: BTreeMap<u8, &'static str>,
+    /// `IORING_SETUP_*` bits a passing test set up a ring with.
+    pub setup_exercised: BTreeMap<u32, &'static str>,
 }
 
 impl Summary {
@@ -257,9 +265,48 @@ impl Summary {
         line
     }
 
+    /// The setup-flag coverage line: the bits of `mask` (every
+    /// `IORING_SETUP_*` flag the kernel accepts, from QUERY) that a passing
+    /// test set up a ring with, and which none did.
+    pub fn setup_coverage(&self, mask: u64) -> String {
+        let bits: Vec<u32> = (0..64).filter(|b| mask & (1 << b) != 0).map(|b| 1u32 << b.min(31)).collect();
+        let done = bits.iter().filter(|b| self.setup_exercised.contains_key(b)).count();
+        let mut line = format!("setup flags exercised: {done}/{}", bits.len());
+        let missing: Vec<String> = bits
+            .iter()
+            .filter(|b| !self.setup_exercised.contains_key(b))
+            .map(|b| setup::name(*b).map_or_else(|| format!("{b:#x}"), str::to_string))
+            .collect();
+        if !missing.is_empty() {
+            let _ = write!(line, " (not exercised: {})", missing.join(", "));
+        }
+        line
+    }
+
+    /// The flags every ring of `flavour` is set up with.
+    fn count_flavour(&mut self, flavour: &Flavour) {
+        let mut reqs = Vec::new();
+        if matches!(flavour.entries, EntryKind::Sqe128Cqe16 | EntryKind::Sqe128Cqe32) {
+            reqs.push(setup::SQE128);
+        }
+        if matches!(flavour.entries, EntryKind::Sqe64Cqe32 | EntryKind::Sqe128Cqe32) {
+            reqs.push(setup::CQE32);
+        }
+        if flavour.sqpoll {
+            reqs.push(setup::SQPOLL);
+        }
+        if flavour.defer_taskrun {
+            reqs.extend([setup::SINGLE_ISSUER, setup::DEFER_TASKRUN]);
+        }
+        self.count_exercised(&reqs);
+    }
+
     fn count_exercised(&mut self, reqs: &[Req]) {
         for req in reqs {
             match *req {
+                Req::Setup(bit, name) => {
+                    self.setup_exercised.insert(bit, name);
+                }
                 Req::Op(op, _) => {
                     self.ops_exercised.insert(op);
                 }
@@ -291,7 +338,7 @@ fn run_one(test: &Test, ctx: &Ctx) -> Outcome {
             {
                 return Outcome::Skip(format!("kernel does not have register op {name} ({op})"));
             }
-            Req::Op(..) | Req::Register(..) | Req::RegisterRefusal(..) => {}
+            Req::Op(..) | Req::Register(..) | Req::RegisterRefusal(..) | Req::Setup(..) => {}
         }
     }
     let run = test.run[ctx.flavour.entries as usize];
@@ -418,6 +465,7 @@ pub fn run(tests: &[Test], opts: &Options, probe: &Probe, register_ops: Option<u
                 Outcome::Pass => {
                     sum.passed += 1;
                     sum.count_exercised(t.requires);
+                    sum.count_flavour(flavour);
                     let _ = write!(line, "ok ({})", ms(took));
                 }
                 Outcome::Skip(why) => {
@@ -492,4 +540,66 @@ pub mod reg {
     pub const QUERY: Req = Register(35, "REGISTER_QUERY");
     pub const ZCRX_CTRL: Req = Register(36, "REGISTER_ZCRX_CTRL");
     pub const BPF_FILTER: Req = Register(37, "REGISTER_BPF_FILTER");
+}
+
+/// The `IORING_SETUP_*` flags as test requirements: `requires =
+/// [setup::NO_MMAP, ...]` on a test that sets a ring up with them and
+/// checks they are in force.
+pub mod setup {
+    use super::Req::{self, Setup};
+
+    pub const IOPOLL: Req = Setup(1 << 0, "IOPOLL");
+    pub const SQPOLL: Req = Setup(1 << 1, "SQPOLL");
+    pub const SQ_AFF: Req = Setup(1 << 2, "SQ_AFF");
+    pub const CQSIZE: Req = Setup(1 << 3, "CQSIZE");
+    pub const CLAMP: Req = Setup(1 << 4, "CLAMP");
+    pub const ATTACH_WQ: Req = Setup(1 << 5, "ATTACH_WQ");
+    pub const R_DISABLED: Req = Setup(1 << 6, "R_DISABLED");
+    pub const SUBMIT_ALL: Req = Setup(1 << 7, "SUBMIT_ALL");
+    pub const COOP_TASKRUN: Req = Setup(1 << 8, "COOP_TASKRUN");
+    pub const TASKRUN_FLAG: Req = Setup(1 << 9, "TASKRUN_FLAG");
+    pub const SQE128: Req = Setup(1 << 10, "SQE128");
+    pub const CQE32: Req = Setup(1 << 11, "CQE32");
+    pub const SINGLE_ISSUER: Req = Setup(1 << 12, "SINGLE_ISSUER");
+    pub const DEFER_TASKRUN: Req = Setup(1 << 13, "DEFER_TASKRUN");
+    pub const NO_MMAP: Req = Setup(1 << 14, "NO_MMAP");
+    pub const REGISTERED_FD_ONLY: Req = Setup(1 << 15, "REGISTERED_FD_ONLY");
+    pub const NO_SQARRAY: Req = Setup(1 << 16, "NO_SQARRAY");
+    pub const HYBRID_IOPOLL: Req = Setup(1 << 17, "HYBRID_IOPOLL");
+    pub const CQE_MIXED: Req = Setup(1 << 18, "CQE_MIXED");
+    pub const SQE_MIXED: Req = Setup(1 << 19, "SQE_MIXED");
+    pub const SQ_REWIND: Req = Setup(1 << 20, "SQ_REWIND");
+
+    /// Every flag above, by bit.
+    const ALL: &[Req] = &[
+        IOPOLL,
+        SQPOLL,
+        SQ_AFF,
+        CQSIZE,
+        CLAMP,
+        ATTACH_WQ,
+        R_DISABLED,
+        SUBMIT_ALL,
+        COOP_TASKRUN,
+        TASKRUN_FLAG,
+        SQE128,
+        CQE32,
+        SINGLE_ISSUER,
+        DEFER_TASKRUN,
+        NO_MMAP,
+        REGISTERED_FD_ONLY,
+        NO_SQARRAY,
+        HYBRID_IOPOLL,
+        CQE_MIXED,
+        SQE_MIXED,
+        SQ_REWIND,
+    ];
+
+    /// The name of setup flag `bit`, if it is one we know.
+    pub fn name(bit: u32) -> Option<&'static str> {
+        ALL.iter().find_map(|r| match *r {
+            Setup(b, name) if b == bit => Some(name),
+            _ => None,
+        })
+    }
 }

@@ -29,8 +29,8 @@ pub fn register_ops() -> Option<u32> {
     match urix::register::query_opcodes() {
         Ok(q) => {
             println!(
-                "query: {} SQE opcodes, {} register opcodes, {} query opcodes",
-                q.nr_request_opcodes, q.nr_register_opcodes, q.nr_query_opcodes
+                "query: {} SQE opcodes, {} register opcodes, {} query opcodes, setup flags {:#x}",
+                q.nr_request_opcodes, q.nr_register_opcodes, q.nr_query_opcodes, q.ring_setup_flags
             );
             Some(q.nr_register_opcodes)
         }
@@ -78,6 +78,10 @@ pub fn main_with_args(args: impl Iterator<Item = String>) -> i32 {
         println!("{}", sum.ops_coverage(&probe));
         if let Some(n) = register_ops {
             println!("{}", sum.register_coverage(n));
+        }
+        // Every IORING_SETUP_* flag the kernel accepts (QUERY, 6.18).
+        if let Ok(q) = urix::register::query_opcodes() {
+            println!("{}", sum.setup_coverage(q.ring_setup_flags));
         }
     }
     println!("{} passed, {} failed, {} skipped", sum.passed, sum.failed, sum.skipped);

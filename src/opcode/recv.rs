@@ -318,9 +318,11 @@ impl RecvMsgMulti {
 ///
 /// Always multishot. The ring must be set up with `DEFER_TASKRUN` and
 /// 32-byte CQEs, and an ifq registered
-/// ([`register_ifq`](crate::Submitter)) on a NIC queue with header split;
-/// the big half of each CQE is an `io_uring_zcrx_cqe` (area offset). `len`
-/// caps the bytes to receive (0 = no cap).
+/// ([`register_ifq`](crate::Submitter)) on a NIC queue with header split,
+/// or without a device (`ZCRX_REG_NODEV`, 7.1: the data is copied into the
+/// area); the big half of each CQE is an `io_uring_zcrx_cqe` (area
+/// offset). `len` caps the bytes to receive (0 = no cap); the last
+/// completion, without `F_MORE`, has result 0 once `len` bytes came.
 #[derive(Debug)]
 pub struct RecvZc {
     fd: Target,

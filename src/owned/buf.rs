@@ -55,61 +55,49 @@ pub(crate) fn len32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// `IoBuf` (and with `mut`, `IoBufMut`) for a type that derefs to a
+/// slice whose bytes are all initialised, at an address that moving the
+/// value does not change, valid for as long as a leaked value would live.
+/// Each use says why its type keeps that promise.
+macro_rules! slice_buf {
+    ([$($g:tt)*] $t:ty, mut) => {
+        slice_buf!([$($g)*] $t);
+        slice_buf!(@mut [$($g)*] $t);
+    };
+    ([$($g:tt)*] $t:ty) => {
+        // SAFETY: the promise of the invocation's comment.
+        unsafe impl<$($g)*> IoBuf for $t {
+            fn stable_ptr(&self) -> *const u8 {
+                self.as_ptr()
+            }
+            fn bytes_init(&self) -> usize {
+                self.len()
+            }
+            fn bytes_total(&self) -> usize {
+                self.len()
+            }
+        }
+    };
+    (@mut [$($g:tt)*] $t:ty) => {
+        // SAFETY: as for IoBuf, and the reference or owner is unique, so
+        // the bytes may be written; every byte of a slice is initialised,
+        // so there is no initialised length to record.
+        unsafe impl<$($g)*> IoBufMut for $t {
+            fn stable_mut_ptr(&mut self) -> *mut u8 {
+                self.as_mut_ptr()
+            }
+            unsafe fn set_init(&mut self, _n: usize) {}
+        }
+    };
+}
+
 // SAFETY: a `'static` slice is valid forever and does not move with the
 // reference.
-unsafe impl IoBuf for &'static [u8] {
-    fn stable_ptr(&self) -> *const u8 {
-        self.as_ptr()
-    }
-    fn bytes_init(&self) -> usize {
-        self.len()
-    }
-    fn bytes_total(&self) -> usize {
-        self.len()
-    }
-}
-
+slice_buf!([] &'static [u8]);
 // SAFETY: as for `&'static [u8]`; the mutable reference is unique.
-unsafe impl IoBuf for &'static mut [u8] {
-    fn stable_ptr(&self) -> *const u8 {
-        self.as_ptr()
-    }
-    fn bytes_init(&self) -> usize {
-        self.len()
-    }
-    fn bytes_total(&self) -> usize {
-        self.len()
-    }
-}
-
-// SAFETY: as above; all bytes of a slice are always initialised.
-unsafe impl IoBufMut for &'static mut [u8] {
-    fn stable_mut_ptr(&mut self) -> *mut u8 {
-        self.as_mut_ptr()
-    }
-    unsafe fn set_init(&mut self, _n: usize) {}
-}
-
+slice_buf!([] &'static mut [u8], mut);
 // SAFETY: as for `&'static mut [u8]`.
-unsafe impl<const N: usize> IoBuf for &'static mut [u8; N] {
-    fn stable_ptr(&self) -> *const u8 {
-        self.as_ptr()
-    }
-    fn bytes_init(&self) -> usize {
-        N
-    }
-    fn bytes_total(&self) -> usize {
-        N
-    }
-}
-
-// SAFETY: as for `&'static mut [u8]`.
-unsafe impl<const N: usize> IoBufMut for &'static mut [u8; N] {
-    fn stable_mut_ptr(&mut self) -> *mut u8 {
-        self.as_mut_ptr()
-    }
-    unsafe fn set_init(&mut self, _n: usize) {}
-}
+slice_buf!([const N: usize] &'static mut [u8; N], mut);
 
 #[cfg(feature = "alloc")]
 mod heap {
@@ -148,24 +136,7 @@ mod heap {
         }
     }
 
-    // SAFETY: a boxed slice's heap block does not move with the box.
-    unsafe impl IoBuf for Box<[u8]> {
-        fn stable_ptr(&self) -> *const u8 {
-            self.as_ptr()
-        }
-        fn bytes_init(&self) -> usize {
-            self.len()
-        }
-        fn bytes_total(&self) -> usize {
-            self.len()
-        }
-    }
-
-    // SAFETY: as above; all bytes are initialised.
-    unsafe impl IoBufMut for Box<[u8]> {
-        fn stable_mut_ptr(&mut self) -> *mut u8 {
-            self.as_mut_ptr()
-        }
-        unsafe fn set_init(&mut self, _n: usize) {}
-    }
+    // SAFETY: a boxed slice's heap block does not move with the box, and
+    // a leaked box never frees it.
+    slice_buf!([] Box<[u8]>, mut);
 }

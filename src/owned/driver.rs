@@ -33,7 +33,13 @@ pub const MAX_FIXED_BUFS: usize = 16;
 /// push.
 macro_rules! prep {
     ($d:expr) => {
-        Prep { uid: $d.uid, files: $d.files, bgid: $d.bufs.as_ref().map(BufRing::bgid), fixed: &$d.fixed }
+        Prep {
+            uid: $d.uid,
+            files: $d.files,
+            bgid: $d.bufs.as_ref().map(BufRing::bgid),
+            fixed: &$d.fixed,
+            ring: $d.bufs.as_ref().map(|b| (b, $d.table.bufs_uid)),
+        }
     };
 }
 
@@ -90,8 +96,8 @@ unsafe impl Send for HeapBufs {}
 /// pushed; `EBADF` otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixedFile {
-    uid: usize,
-    index: u32,
+    pub(crate) uid: usize,
+    pub(crate) index: u32,
 }
 
 /// A registered buffer of one [`Driver`] ([`Driver::register_buffers`]):
@@ -127,21 +133,28 @@ impl Target for FixedFile {
 }
 
 /// Bytes a multishot receive got in a buffer of the driver's ring: read
-/// them with [`Driver::bytes`], give the buffer back with
+/// them with [`Driver::bytes`], send them on from where they are with
+/// [`SendReceived`](super::SendReceived), give the buffer back with
 /// [`Driver::recycle`] (dropping it instead keeps the buffer out of the
 /// ring for good).
 #[derive(Debug)]
 #[must_use = "recycle it, or its buffer stays out of the ring"]
-pub struct Received(pub(crate) Picked<'static>);
+pub struct Received {
+    pub(crate) picked: Picked<'static>,
+    /// The id of the ring it came from (`Driver::ring_uid`): a `Picked`
+    /// names its ring by the address of its slots, which a later heap
+    /// ring may reuse once this one is freed.
+    pub(crate) ring: usize,
+}
 
 impl Received {
     /// How many bytes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.picked.len()
     }
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.picked.is_empty()
     }
 }
 
@@ -645,6 +658,9 @@ where
             match unsafe { ring.register(&self.ring.submitter(), bgid) } {
                 Ok(()) => {
                     self.bufs = Some(ring);
+                    // A new id: what a ring given before handed out is not
+                    // this one's, whatever its addresses.
+                    self.table.bufs_uid = NEXT_UID.fetch_add(1, Ordering::Relaxed);
                     return Ok(bgid);
                 }
                 Err(Errno::EXIST) => last = Errno::EXIST,
@@ -688,15 +704,16 @@ where
     /// The bytes of a [`Received`].
     pub fn bytes<'s>(&'s self, r: &'s Received) -> &'s [u8] {
         match &self.bufs {
-            Some(b) => b.bytes(&r.0),
-            None => &[],
+            Some(b) if r.ring == self.table.bufs_uid => b.bytes(&r.picked),
+            _ => &[],
         }
     }
 
-    /// Gives a [`Received`]'s buffer back to the ring.
+    /// Gives a [`Received`]'s buffer back to the ring (one of a ring this
+    /// driver no longer has, or of another driver, is dropped).
     pub fn recycle(&mut self, r: Received) {
-        if let Some(b) = self.bufs.as_mut() {
-            if b.recycle(r.0).is_ok() {
+        if let Some(b) = self.bufs.as_mut().filter(|_| r.ring == self.table.bufs_uid) {
+            if b.recycle(r.picked).is_ok() {
                 b.advance();
             }
         }
@@ -716,6 +733,17 @@ where
         self.ring.submitter().register_files(&raw[..fds.len()])?;
         self.files = fds.len() as u32;
         Ok(FixedFiles { uid: self.uid, n: self.files })
+    }
+
+    /// Registers a table of `n` empty file slots
+    /// (`IORING_REGISTER_FILES2` with `IORING_RSRC_REGISTER_SPARSE`, 5.19;
+    /// `io_uring_register_files_sparse(3)`), for operations that install
+    /// their new file there ([`AcceptFixed`](super::AcceptFixed)). Handles
+    /// of an empty slot are refused by the kernel (`EBADF`).
+    pub fn register_files_sparse(&mut self, n: u32) -> Result<FixedFiles> {
+        self.ring.submitter().register_files_sparse(n)?;
+        self.files = n;
+        Ok(FixedFiles { uid: self.uid, n })
     }
 
     /// Registers `bufs` as the ring's fixed buffers (`IORING_REGISTER_BUFFERS`,

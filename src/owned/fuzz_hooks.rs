@@ -27,7 +27,7 @@ const BYTES: usize = 64;
 /// can be made while one of these is left.
 const STORES: usize = 64;
 static STORE: [SlotStore<SLOTS, BYTES>; STORES] = [const { SlotStore::new() }; STORES];
-const PREP: Prep<'static> = Prep { uid: 0, files: 0, bgid: None, fixed: &[] };
+const PREP: Prep<'static> = Prep { uid: 0, files: 0, bgid: None, fixed: &[], ring: None };
 const MAGIC: u32 = 0x0f0f_beef;
 
 /// Drop counts of the operations of one run, by id.

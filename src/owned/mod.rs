@@ -47,8 +47,13 @@
 //!    returns `Poll<Output>`.
 //! 8. [`Driver::provide_buffers`] gives the driver a buffer ring for
 //!    [`RecvMulti`]; only that ring's own operations' completions reach it.
-//! 9. Registered files are [`FixedFile`] handles carrying the driver's id
-//!    and checked against what is registered.
+//!    A [`Received`] moved into a [`SendReceived`] keeps its buffer out of
+//!    the ring until the send's last completion (B2); if nobody claims
+//!    the send, the layer puts the buffer back then
+//!    ([`Operation::unclaimed`]).
+//! 9. Registered files and buffers are [`FixedFile`] and [`FixedBuf`]
+//!    handles carrying the driver's id and checked against what is
+//!    registered.
 //!
 //! # Multishot results
 //!

@@ -107,6 +107,16 @@ pub unsafe trait Operation: Send + Sized + 'static {
     /// [`Driver::poll_next`](super::Driver::poll_next) were released
     /// before, and `done` holds none.
     fn complete(self, done: Completion) -> Self::Output;
+
+    /// Drops the operation when nobody claims its output (abandoned, or
+    /// completed and torn down), after its last completion. An operation
+    /// that owns a [`Received`](super::Received) (e.g.
+    /// [`SendReceived`](super::SendReceived)) returns it, and the layer
+    /// puts its buffer back into the driver's ring rather than leaving it
+    /// out for good.
+    fn unclaimed(self) -> Option<super::Received> {
+        None
+    }
 }
 
 /// An operation with a stream of results ([`Shots::Many`]).
@@ -299,6 +309,9 @@ pub struct Prep<'a> {
     pub(crate) files: u32,
     pub(crate) bgid: Option<u16>,
     pub(crate) fixed: &'a [(usize, u32)],
+    /// The driver's buffer ring and its id, to find the bytes of a
+    /// [`Received`](super::Received).
+    pub(crate) ring: Option<(&'a BufRing<'static>, usize)>,
 }
 
 impl Prep<'_> {
@@ -315,6 +328,21 @@ impl Prep<'_> {
             Some(&(ptr, len)) if b.uid == self.uid => Ok((ptr as *mut u8, len, b.index)),
             _ => Err(Errno::BADF),
         }
+    }
+
+    /// The bytes of `r` in the driver's buffer ring: their address and
+    /// length. `ENOBUFS` when the driver has no ring; `EINVAL` when `r` is
+    /// another driver's, or of a ring this driver had before.
+    pub(crate) fn received(&self, r: &super::Received) -> Result<(*const u8, usize), Errno> {
+        let (ring, id) = self.ring.ok_or(Errno::NOBUFS)?;
+        if r.ring != id {
+            return Err(Errno::INVAL);
+        }
+        let bytes = ring.bytes(&r.picked);
+        if bytes.len() != r.len() {
+            return Err(Errno::INVAL);
+        }
+        Ok((bytes.as_ptr(), bytes.len()))
     }
 
     /// The file `t` names, as the raw builders take it.
@@ -485,7 +513,7 @@ pub(crate) enum State {
 
 struct VTable {
     type_id: fn() -> TypeId,
-    drop: unsafe fn(*mut u8),
+    drop: unsafe fn(*mut u8) -> Option<super::Received>,
     fd_result: bool,
     buf_select: bool,
     shots: Shots,
@@ -530,11 +558,16 @@ fn holds_slow<T: Operation>(vt: &'static VTable) -> bool {
     (vt.type_id)() == TypeId::of::<T>()
 }
 
+/// Drops the `T` at `p` ([`Operation::unclaimed`]); returns the buffer
+/// of the driver's ring it held, if any.
+///
 /// # Safety
 /// `p` must point to an initialised `T` that is not used again.
-unsafe fn drop_op<T>(p: *mut u8) {
-    // SAFETY: forwarded from the caller (O3).
-    unsafe { core::ptr::drop_in_place(p.cast::<T>()) }
+unsafe fn drop_op<T: Operation>(p: *mut u8) -> Option<super::Received> {
+    // SAFETY: forwarded from the caller (O3): moved out once, never used
+    // again.
+    let op = unsafe { p.cast::<T>().read() };
+    op.unclaimed()
 }
 
 #[repr(C, align(16))]
@@ -762,6 +795,9 @@ pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> 
     used: u32,
     pending_cancels: u32,
     pub(crate) stats: Stats,
+    /// The id of the driver's current buffer ring (0: none yet), which
+    /// its [`Received`](super::Received)s carry.
+    pub(crate) bufs_uid: usize,
 }
 
 const NONE: u16 = u16::MAX;
@@ -793,6 +829,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             used: 0,
             pending_cancels: 0,
             stats: Stats::default(),
+            bufs_uid: 0,
         };
         // Slots come in free (O1: storage goes back only when all are
         // free); link them, lowest index first.
@@ -1340,14 +1377,19 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// queued results and an unclaimed last one, then
     /// [`recycle`](Self::recycle)s it.
     fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
-        let p = self.ptr(i);
+        let (p, bufs_uid) = (self.ptr(i), self.bufs_uid);
         let s = self.at_mut(i);
         if let Some(vt) = s.vt.take() {
             // SAFETY: O3: `vt` was set, so the storage holds the operation
             // `vt` describes; `vt` is now cleared, so it is dropped once.
             // O1: the slot is freed only after its last completion (or
             // before its SQE was pushed), so the kernel is done with it.
-            unsafe { (vt.drop)(p) };
+            // A buffer of the driver's ring it held goes back.
+            if let Some(held) = unsafe { (vt.drop)(p) } {
+                if held.ring == bufs_uid {
+                    release_buf(held.picked, ring);
+                }
+            }
         }
         // Release what the slot still holds (nothing, usually): an
         // unclaimed fd closes as it drops.

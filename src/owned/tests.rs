@@ -103,7 +103,7 @@ unsafe impl Operation for Refuses {
     fn complete(self, _: Completion) {}
 }
 
-const PREP: Prep<'static> = Prep { uid: 1, files: 0, bgid: None, fixed: &[] };
+const PREP: Prep<'static> = Prep { uid: 1, files: 0, bgid: None, fixed: &[], ring: None };
 const RING: u16 = 77;
 
 macro_rules! table {

@@ -28,4 +28,4 @@ pub use probe::{Opcode, Probe};
 pub use query::{query_opcodes, query_scq, query_zcrx, QueryOpcodes, QueryScq, QueryZcrx};
 pub use region::WaitRegion;
 pub use restrictions::{register_task_restrictions, RegisterOpcode, Restriction, TaskRestrictions};
-pub use zcrx::register_task_bpf_filter;
+pub use zcrx::{register_task_bpf_filter, ZcrxRefillQueue};

@@ -60,6 +60,21 @@ pub struct QueryZcrx {
     resv: u64,
 }
 
+impl QueryZcrx {
+    /// [`register_flags`](Self::register_flags), typed: `NODEV` here means
+    /// a queue without a device can be registered (7.1).
+    #[inline]
+    pub const fn zcrx_reg_flags(&self) -> crate::types::ZcrxRegFlags {
+        crate::types::ZcrxRegFlags::from_bits_retain(self.register_flags as u32)
+    }
+
+    /// [`features`](Self::features), typed.
+    #[inline]
+    pub const fn zcrx_features(&self) -> crate::types::ZcrxFeatures {
+        crate::types::ZcrxFeatures::from_bits_retain(self.features)
+    }
+}
+
 /// Layout of the shared SQ/CQ header (`struct io_uring_query_scq`); the
 /// kernel answers `EOPNOTSUPP` where it has none to report (6.18).
 #[repr(C)]

@@ -1,4 +1,5 @@
-//! [`Builder`]: every `IORING_SETUP_*` flag the kernel has through 6.18.
+//! [`Builder`]: every `IORING_SETUP_*` flag the kernel has through 6.19
+//! (`SQ_REWIND`, 7.0, aside).
 
 use core::marker::PhantomData;
 use core::mem::size_of;
@@ -23,22 +24,22 @@ where
     C: cqueue::EntryMarker,
 {
     dontfork: bool,
-    params: Params,
-    caller_memory: Option<CallerMemory>,
+    pub(super) params: Params,
+    pub(super) caller_memory: Option<CallerMemory>,
     /// Whether `caller_memory` went to a ring already (or belongs to the
     /// builder this one was cloned from): one memory, one kernel ring.
-    memory_used: AtomicBool,
+    pub(super) memory_used: AtomicBool,
     marker: PhantomData<fn() -> (S, C)>,
 }
 
 /// Ring memory provided by the caller for `IORING_SETUP_NO_MMAP`, kept as
 /// addresses so that the builder stays `Send + Sync`.
 #[derive(Clone, Copy, Debug)]
-struct CallerMemory {
-    rings: usize,
-    rings_len: usize,
-    sqes: usize,
-    sqes_len: usize,
+pub(super) struct CallerMemory {
+    pub(super) rings: usize,
+    pub(super) rings_len: usize,
+    pub(super) sqes: usize,
+    pub(super) sqes_len: usize,
 }
 
 /// A clone has the same settings, but caller memory given with
@@ -185,6 +186,92 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         self.flag(sys::SETUP_NO_SQARRAY)
     }
 
+    /// `IORING_SETUP_CQE_MIXED` (6.18): one CQ holds both 16- and 32-byte
+    /// completions; a request gets 32 bytes only when it asks (a NOP's
+    /// [`cqe32_payload`](crate::opcode::Nop::cqe32_payload), commands that
+    /// fill `big_cqe`). The ring's completions are then
+    /// [`cqueue::EntryMixed`], which tells the two sizes apart, so this
+    /// setter changes the builder's completion type (it replaces
+    /// `CQE32`, which the kernel does not take together with it).
+    ///
+    /// ```
+    /// use urix::cqueue::{self, EntryMixed};
+    /// use urix::{opcode, squeue, Errno, IoUring};
+    /// # fn main() -> urix::Result<()> {
+    /// let b = IoUring::<squeue::Entry, cqueue::Entry>::builder().setup_cqe_mixed();
+    /// let mut ring = match b.build(8) {
+    ///     Err(Errno::INVAL) => return Ok(()), // before 6.18
+    ///     r => r?,
+    /// };
+    /// let small = opcode::Nop::new().build().user_data(1);
+    /// let big = opcode::Nop::new().cqe32_payload(7, 8).build().user_data(2);
+    /// // SAFETY: NOPs name no memory.
+    /// unsafe { ring.submission().push_multiple(&[small, big]) }.expect("room");
+    /// ring.submit_and_wait(2)?;
+    /// for cqe in ring.completion() {
+    ///     match cqe {
+    ///         EntryMixed::Small(e) => assert_eq!(e.user_data_u64(), 1),
+    ///         EntryMixed::Big(e) => assert_eq!((e.user_data_u64(), e.big_cqe()), (2, &[7, 8])),
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn setup_cqe_mixed(self) -> Builder<S, cqueue::EntryMixed> {
+        self.retype()
+    }
+
+    /// `IORING_SETUP_SQE_MIXED` (6.19): one SQ holds both 64- and 128-byte
+    /// entries; 128-byte ones (`Nop128`, `UringCmd128`) take two slots,
+    /// pushed with [`SubmissionQueue::push_128`](crate::SubmissionQueue::push_128),
+    /// which pads the wrap. The ring's slots are then
+    /// [`squeue::EntryMixed`], so this setter changes the builder's
+    /// submission type (it replaces `SQE128`, which the kernel does not
+    /// take together with it).
+    pub fn setup_sqe_mixed(self) -> Builder<squeue::EntryMixed, C> {
+        self.retype()
+    }
+
+    /// This builder's settings for a ring of other entry types: the entry
+    /// size flags are replaced by those of `S2` and `C2`.
+    fn retype<S2: squeue::EntryMarker, C2: cqueue::EntryMarker>(self) -> Builder<S2, C2> {
+        let old = S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits();
+        let new = S2::BUILD_FLAGS.bits() | C2::BUILD_FLAGS.bits();
+        let params = Params { flags: self.params.flags & !old | new, ..self.params };
+        Builder {
+            dontfork: self.dontfork,
+            params,
+            caller_memory: self.caller_memory,
+            // The memory's one ring is still to come (or has been made).
+            memory_used: AtomicBool::new(self.memory_used.into_inner()),
+            marker: PhantomData,
+        }
+    }
+
+    /// `IORING_SETUP_SQ_REWIND` (7.0): a non-circular SQ. Every
+    /// submission is a batch written from slot 0: the kernel ignores the
+    /// SQ head and tail (they stay 0) and reads the `to_submit` entries of
+    /// each enter from the start of the SQE array, which stays in cache for
+    /// small, frequent batches. Pushing and submitting work as on any ring
+    /// ([`SubmissionQueue::push`](crate::SubmissionQueue::push), then a
+    /// `submit*`, which passes the batch's length); what the kernel did not
+    /// consume moves down to slot 0 for the next submit.
+    ///
+    /// The kernel needs [`setup_no_sqarray`](Self::setup_no_sqarray) and
+    /// refuses it with SQPOLL (`EINVAL` from `build`, as from kernels before
+    /// 7.0, which do not know the flag). urix also needs
+    /// [`setup_single_issuer`](Self::setup_single_issuer) with it, and
+    /// `build` answers `EINVAL` without: the kernel keeps no position in
+    /// this mode, so two threads submitting at once would both submit the
+    /// same batch; with SINGLE_ISSUER the kernel refuses every other
+    /// thread's submission (`EEXIST`). The raw `Submitter::enter*` calls
+    /// must pass `to_submit = 0` on such a ring (see there). Kernel:
+    /// `io_submit_sqes` in `io_uring/io_uring.c`; the flag's comment in
+    /// `include/uapi/linux/io_uring.h`.
+    pub fn setup_sq_rewind(&mut self) -> &mut Self {
+        self.flag(super::SETUP_SQ_REWIND)
+    }
+
     /// `IORING_SETUP_NO_MMAP` (6.5): the rings live in memory the caller
     /// provides instead of kernel memory mapped from the ring fd.
     ///
@@ -230,7 +317,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         let p = &self.params;
         let sq = clamp_pow2(entries, 32768);
         let cq = if p.flags & sys::SETUP_CQSIZE != 0 { clamp_pow2(p.cq_entries, 65536) } else { 2 * sq };
-        let cqe32 = size_of::<C>() > size_of::<sys::Cqe>();
+        let cqe32 = cqueue::slot_bytes::<C>() > size_of::<sys::Cqe>();
         let no_sqarray = p.flags & sys::SETUP_NO_SQARRAY != 0;
         // At most 256 + 65536 * 16 bytes, doubled, plus 32768 words: no overflow.
         let rings = super::rings_layout(LINE_MAX, LINE_MAX, sq as u32, cq as u32, cqe32, no_sqarray)
@@ -244,8 +331,14 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     ///
     /// With [`setup_no_mmap`](Self::setup_no_mmap) memory, `EBUSY` when a
     /// ring was set up in that memory already (see there).
+    #[inline]
     pub fn build(&self, entries: u32) -> Result<IoUring<S, C>> {
         let mut p = self.params;
+        // R7: one submitting thread, which the kernel enforces only with
+        // SINGLE_ISSUER.
+        if p.flags & (super::SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == super::SETUP_SQ_REWIND {
+            return Err(Errno::INVAL);
+        }
         if let Some(mem) = self.caller_memory {
             let (rings_len, sqes_len) = self.no_mmap_sizes(entries);
             if mem.rings_len < rings_len || mem.sqes_len < sqes_len {

@@ -3,7 +3,7 @@
 //! # Ring-memory invariants
 //!
 //! Every `unsafe` block in this crate that touches ring memory relies on
-//! these, and names the one it needs (as `R1`..`R6`):
+//! these, and names the one it needs (as `R1`..`R7`):
 //!
 //! - **R1 (lifetime)**: the SQ ring, CQ ring and SQE array stay mapped (or,
 //!   with `NO_MMAP`, stay valid caller memory) and the ring fd stays open for
@@ -36,17 +36,32 @@
 //!   (one from `build`, which made the ring; `from_fd`, which is `unsafe`,
 //!   makes the caller promise that nothing else uses its queues, through
 //!   any fd of it).
+//! - **R7 (SQ_REWIND)**: on a ring set up with `IORING_SETUP_SQ_REWIND`
+//!   the kernel ignores the SQ head and tail (they stay 0) and reads the
+//!   `to_submit` entries of each enter from slot 0. The batch is the
+//!   entries at slots `0..len`, `len` being `squeue::Batch::len`, a word of
+//!   ours. A `SubmissionQueue` writes only slots from `len` on and makes
+//!   them part of the batch by raising `len` (compare-and-swap, Release);
+//!   only a submit lowers it: it passes `len` as `to_submit`, and once the
+//!   kernel has consumed `n` entries it moves the rest of the batch down by
+//!   `n` slots and then lowers `len` by `n` (compare-and-swap). Two submits
+//!   never overlap: urix sets up SQ_REWIND only with
+//!   `IORING_SETUP_SINGLE_ISSUER`, under which the kernel refuses an enter
+//!   with `to_submit > 0` from any other task (`EEXIST`), so every consuming
+//!   enter runs on one thread, one at a time.
 //!
 //! Entry types are plain old data (`#[repr(C)]` integers), so copying any
 //! bytes the kernel wrote into an `Entry` is always a valid value.
 
 mod builder;
 mod params;
+mod registered_only;
 mod resize;
 mod unavailable;
 
 pub use builder::Builder;
 pub use params::Parameters;
+pub use registered_only::{RegisteredRing, RegisteredSubmitter};
 pub use unavailable::Unavailable;
 
 use core::mem::size_of;
@@ -54,6 +69,10 @@ use rustix::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use rustix::io::{Errno, Result};
 
 use crate::submit::EnterTarget;
+
+/// `IORING_SETUP_SQ_REWIND` (7.0): the kernel reads each enter's entries
+/// from SQ slot 0 (R7).
+pub(crate) const SETUP_SQ_REWIND: u32 = 1 << 20;
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, Params};
 use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
@@ -139,17 +158,22 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
     ///   [`Submitter::register_ring_fd`]): every enter passes an index,
     ///   skipping the kernel's fd lookup.
     ///
-    /// `IORING_SETUP_SQ_REWIND` is not part of it yet (6.18 does not have
-    /// it). On an older kernel the preset degrades instead of failing:
-    /// without `NO_SQARRAY` when the kernel refuses it, then without
-    /// `SINGLE_ISSUER`/`DEFER_TASKRUN`, and without the registered fd if
-    /// registering fails; [`params`](Self::params) and
-    /// [`Submitter::registered_ring_index`] say what was granted. The
-    /// user-space work per operation is the same as on a default ring; the
+    /// - `IORING_SETUP_SQ_REWIND` (7.0, [`Builder::setup_sq_rewind`]):
+    ///   every submission is a batch written from SQ slot 0, so the kernel
+    ///   reads no head or tail and the same few SQE slots stay in cache.
+    ///
+    /// On an older kernel the preset degrades instead of failing: without
+    /// `SQ_REWIND` when the kernel refuses it (before 7.0), then without
+    /// `NO_SQARRAY`, then without `SINGLE_ISSUER`/`DEFER_TASKRUN`, and
+    /// without the registered fd if registering fails;
+    /// [`params`](Self::params) and [`Submitter::registered_ring_index`]
+    /// say what was granted. The user-space work per operation is about
+    /// that of a default ring (`io-uring-bench/RESULTS.md` counts it); the
     /// kernel's is less: on a shared 2-CPU VM with 6.18, nop-single took
     /// about 0.9 of the default ring's wall time (medians of interleaved
     /// rounds, fat LTO; `io-uring-bench/RESULTS.md`, which also shows how
-    /// noisy that machine's wall clock is).
+    /// noisy that machine's wall clock is), and what SQ_REWIND adds on 7.3
+    /// is measured in `io-uring-bench/REWIND.md`.
     ///
     /// What it asks of the program: only the thread that called `fast`
     /// may submit or wait (the kernel answers `EEXIST` elsewhere);
@@ -164,7 +188,7 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
     /// For 128-byte SQEs or 32-byte CQEs, set the same flags on
     /// `IoUring::<S, C>::builder()` and call `register_ring_fd`.
     pub fn fast(entries: u32) -> Result<Self> {
-        let build = |no_sqarray: bool, single: bool| {
+        let build = |rewind: bool, no_sqarray: bool, single: bool| {
             let mut b = Self::builder();
             if single {
                 b.setup_single_issuer().setup_defer_taskrun();
@@ -172,11 +196,18 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
             if no_sqarray {
                 b.setup_no_sqarray();
             }
+            if rewind {
+                b.setup_sq_rewind();
+            }
             b.build(entries)
         };
-        let ring = match build(true, true) {
-            Err(Errno::INVAL) => match build(false, true) {
-                Err(Errno::INVAL) => build(false, false)?,
+        // Each step drops what the kernel refused (EINVAL: an unknown flag).
+        let ring = match build(true, true, true) {
+            Err(Errno::INVAL) => match build(false, true, true) {
+                Err(Errno::INVAL) => match build(false, false, true) {
+                    Err(Errno::INVAL) => build(false, false, false)?,
+                    r => r?,
+                },
                 r => r?,
             },
             r => r?,
@@ -213,9 +244,10 @@ impl IoUring<squeue::Entry, cqueue::Entry> {
     /// - `params` must be the parameters the kernel returned when that ring
     ///   was set up (or last resized).
     ///
-    /// Rings set up with `SQE128` or `CQE32` are refused with `EINVAL`,
+    /// Rings set up with `SQE128`, `CQE32`, `SQE_MIXED` or `CQE_MIXED` are refused with `EINVAL`,
     /// since this type uses the 64/16-byte entries; so is one set up with
-    /// `NO_MMAP`.
+    /// `NO_MMAP`, and one with `SQ_REWIND` but without `SINGLE_ISSUER` (see
+    /// [`Builder::setup_sq_rewind`]).
     pub unsafe fn from_fd(fd: RawFd, params: Parameters) -> Result<Self> {
         // SAFETY: (S3) the caller gives us ownership of an open fd.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -234,8 +266,11 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// Maps the rings of a freshly set-up `fd` (ring memory owned by us).
     fn with_fd(fd: OwnedFd, p: Params) -> Result<Self> {
         let entry_flags = S::BUILD_FLAGS.bits() | C::BUILD_FLAGS.bits();
-        let size_flags = sys::SETUP_SQE128 | sys::SETUP_CQE32;
-        if p.flags & size_flags != entry_flags || p.flags & sys::SETUP_NO_MMAP != 0 {
+        let size_flags = sys::SETUP_SQE128 | sys::SETUP_CQE32 | sys::SETUP_SQE_MIXED | sys::SETUP_CQE_MIXED;
+        // SQ_REWIND without SINGLE_ISSUER (a ring from elsewhere, through
+        // `from_fd`): R7 needs the kernel to refuse other threads' submits.
+        let rewind_alone = p.flags & (SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == SETUP_SQ_REWIND;
+        if p.flags & size_flags != entry_flags || p.flags & sys::SETUP_NO_MMAP != 0 || rewind_alone {
             return Err(Errno::INVAL);
         }
         let (sq, cqi, memory) = Self::map(fd.as_fd(), &p)?;
@@ -362,7 +397,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
 /// ring's size reaches past the last word or array the kernel's offsets
 /// place in it, whatever their order (R2 rests on this; the kernel's
 /// offsets are used as given, never assumed to be in a known order).
-fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
+fn ring_sizes<S, C: cqueue::EntryMarker>(p: &Params) -> (usize, usize, usize) {
     // The end of the last u32 word at any of `offs`. A plain loop: the
     // array-and-iterator form made LLVM call memcpy and memset, which the no_std
     // binary must not need.
@@ -380,7 +415,7 @@ fn ring_sizes<S, C>(p: &Params) -> (usize, usize, usize) {
     }
     let o = &p.cq_off;
     let cq_words = words_end(&[o.head, o.tail, o.ring_mask, o.ring_entries, o.overflow, o.flags]);
-    let cq_len = cq_words.max(o.cqes as usize + p.cq_entries as usize * size_of::<C>());
+    let cq_len = cq_words.max(o.cqes as usize + p.cq_entries as usize * cqueue::slot_bytes::<C>());
     let sqes_len = p.sq_entries as usize * size_of::<S>();
     (sq_len, cq_len, sqes_len)
 }

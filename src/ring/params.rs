@@ -35,12 +35,21 @@ impl Parameters {
         is_setup_defer_taskrun = sys::SETUP_DEFER_TASKRUN;
         /// `IORING_SETUP_NO_SQARRAY` is in force.
         is_setup_no_sqarray = sys::SETUP_NO_SQARRAY;
+        /// `IORING_SETUP_SQ_REWIND` (7.0) is in force: each submission is
+        /// a batch written from SQ slot 0.
+        is_setup_sq_rewind = super::SETUP_SQ_REWIND;
         /// `IORING_SETUP_NO_MMAP` is in force.
         is_setup_no_mmap = sys::SETUP_NO_MMAP;
         /// `IORING_SETUP_SQE128` is in force.
         is_setup_sqe128 = sys::SETUP_SQE128;
         /// `IORING_SETUP_CQE32` is in force.
         is_setup_cqe32 = sys::SETUP_CQE32;
+        /// `IORING_SETUP_CQE_MIXED` (6.18) is in force.
+        is_setup_cqe_mixed = sys::SETUP_CQE_MIXED;
+        /// `IORING_SETUP_SQE_MIXED` (6.19) is in force.
+        is_setup_sqe_mixed = sys::SETUP_SQE_MIXED;
+        /// `IORING_SETUP_REGISTERED_FD_ONLY` (6.5) is in force.
+        is_setup_registered_fd_only = sys::SETUP_REGISTERED_FD_ONLY;
     }
 
     bit_getters! { features:

@@ -23,13 +23,27 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// are unaffected. The kernel resizes only rings set up with
     /// `DEFER_TASKRUN` (else `EINVAL`), refuses rings with caller memory
     /// (`NO_MMAP`, here `EINVAL` before any syscall) and answers `EOVERFLOW`
-    /// when the unreaped completions do not fit the new CQ. When the kernel
+    /// when the unreaped completions do not fit the new CQ. Mixed-size rings
+    /// (`CQE_MIXED`, `SQE_MIXED`) are refused with `EOPNOTSUPP`: kernels
+    /// before 7.1 resized them wrongly. When the kernel
     /// refuses, the ring is unchanged; should mapping the new rings fail
     /// after it agreed (`ENOMEM`), the error is returned and the ring, whose
-    /// views still show the old rings, must be dropped.
+    /// views still show the old rings, must be dropped. On an SQ_REWIND
+    /// ring with a published batch not yet submitted, `EBUSY` before any
+    /// syscall (the kernel would not keep it: submit first).
     pub fn resize_rings(&mut self, sq_entries: u32, cq_entries: u32) -> Result<()> {
         if matches!(self.memory, RingMemory::Caller) {
             return Err(Errno::INVAL);
+        }
+        // Kernels before 7.1 resized mixed-size rings wrongly (fixed in
+        // 7.1-rc1), and the release cannot be told from here.
+        if self.params.0.flags & (sys::SETUP_CQE_MIXED | sys::SETUP_SQE_MIXED) != 0 {
+            return Err(Errno::OPNOTSUPP);
+        }
+        // SQ_REWIND (R7): the kernel copies the SQEs between head and tail,
+        // which stay 0, so a batch not yet submitted would be lost.
+        if self.sq.words.tail.is_null() && self.sq.batch.len.load(core::sync::atomic::Ordering::Acquire) != 0 {
+            return Err(Errno::BUSY);
         }
         let has_array = self.params.0.flags & sys::SETUP_NO_SQARRAY == 0;
         // The kernel does not report where the new SQ index array is (it
@@ -87,8 +101,8 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
 /// architectures this crate is tested on). The header is the kernel's own
 /// `cq_off.cqes`; `resize_rings` checks the rule against the offset setup
 /// reported before relying on it.
-fn sq_array_offset<C>(p: &Params) -> Option<u32> {
-    let cqe32 = core::mem::size_of::<C>() > core::mem::size_of::<sys::Cqe>();
+fn sq_array_offset<C: cqueue::EntryMarker>(p: &Params) -> Option<u32> {
+    let cqe32 = cqueue::slot_bytes::<C>() > core::mem::size_of::<sys::Cqe>();
     super::rings_layout(p.cq_off.cqes, 64, p.sq_entries, p.cq_entries, cqe32, false).map(|(array, _)| array)
 }
 

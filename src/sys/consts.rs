@@ -22,8 +22,11 @@ pub(crate) const SETUP_CQE32: u32 = 1 << 11;
 pub(crate) const SETUP_SINGLE_ISSUER: u32 = 1 << 12;
 pub(crate) const SETUP_DEFER_TASKRUN: u32 = 1 << 13;
 pub(crate) const SETUP_NO_MMAP: u32 = 1 << 14;
+pub(crate) const SETUP_REGISTERED_FD_ONLY: u32 = 1 << 15;
 pub(crate) const SETUP_NO_SQARRAY: u32 = 1 << 16;
 pub(crate) const SETUP_HYBRID_IOPOLL: u32 = 1 << 17;
+pub(crate) const SETUP_CQE_MIXED: u32 = 1 << 18;
+pub(crate) const SETUP_SQE_MIXED: u32 = 1 << 19;
 
 // IORING_FEAT_* (io_uring_params.features).
 pub(crate) const FEAT_SINGLE_MMAP: u32 = 1 << 0;
@@ -254,8 +257,16 @@ pub(crate) const MEM_REGION_TYPE_USER: u32 = 1;
 pub(crate) const MEM_REGION_REG_WAIT_ARG: u64 = 1;
 pub(crate) const REG_WAIT_TS: u32 = 1;
 
-// zcrx.
+// zcrx (`include/uapi/linux/io_uring/zcrx.h`).
 pub(crate) const ZCRX_AREA_SHIFT: u32 = 48;
+pub(crate) const ZCRX_AREA_DMABUF: u32 = 1;
+pub(crate) const ZCRX_REG_IMPORT: u32 = 1;
+pub(crate) const ZCRX_REG_NODEV: u32 = 2;
+pub(crate) const ZCRX_FEATURE_RX_PAGE_SIZE: u32 = 1;
+pub(crate) const ZCRX_FEATURE_EVENT: u32 = 2;
+pub(crate) const ZCRX_EVENT_ALLOC_FAIL: u32 = 0;
+pub(crate) const ZCRX_EVENT_COPY: u32 = 1;
+pub(crate) const ZCRX_EVENT_DESC_FLAG_STATS: u32 = 1;
 
 // IORING_REGISTER_QUERY ops.
 pub(crate) const QUERY_OPCODES: u32 = 0;
@@ -265,3 +276,5 @@ pub(crate) const QUERY_SCQ: u32 = 2;
 // IORING_REGISTER_ZCRX_CTRL ops (6.19).
 pub(crate) const ZCRX_CTRL_FLUSH_RQ: u32 = 0;
 pub(crate) const ZCRX_CTRL_EXPORT: u32 = 1;
+pub(crate) const ZCRX_CTRL_ARM_EVENT: u32 = 2;
+pub(crate) const ZCRX_CTRL_ADD_AREA: u32 = 3;

@@ -34,6 +34,24 @@ impl Mmap {
         Ok(Mmap { addr, len })
     }
 
+    /// Maps `len` bytes of fresh zeroed memory, private and read-write,
+    /// populated up front: ring memory for `IORING_SETUP_NO_MMAP` that the
+    /// crate owns itself.
+    pub(crate) fn anonymous(len: usize) -> Result<Mmap> {
+        // SAFETY: (S5) a new mapping at an address the kernel chooses cannot
+        // alias any existing Rust object; the result is owned by `Mmap`.
+        let ptr = unsafe {
+            mm::mmap_anonymous(
+                core::ptr::null_mut(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE | MapFlags::POPULATE,
+            )
+        }?;
+        let addr = NonNull::new(ptr).ok_or(rustix::io::Errno::NOMEM)?;
+        Ok(Mmap { addr, len })
+    }
+
     /// The first byte of the mapping.
     #[inline]
     pub(crate) fn as_ptr(&self) -> *mut u8 {

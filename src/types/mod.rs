@@ -31,7 +31,7 @@ pub use submit_args::SubmitArgs;
 pub use timespec::Timespec;
 pub use zcrx::{
     io_uring_zcrx_area_reg, io_uring_zcrx_cqe, io_uring_zcrx_ifq_reg, io_uring_zcrx_offsets, io_uring_zcrx_rqe,
-    ZcrxCtrl,
+    ZcrxAreaFlags, ZcrxCtrl, ZcrxEvent, ZcrxEventDesc, ZcrxEvents, ZcrxFeatures, ZcrxRegFlags, ZcrxStats,
 };
 
 pub(crate) use fd::sealed;

@@ -10,6 +10,7 @@ mod file;
 mod fs;
 mod futex;
 mod misc;
+mod mixed;
 mod msg_ring;
 mod net;
 mod owned;
@@ -24,9 +25,11 @@ mod ring;
 mod rw;
 mod send;
 mod setup;
+mod sq_rewind;
 mod stress;
 mod timeout;
 mod xattr;
+mod zcrx;
 
 use crate::harness::Test;
 
@@ -34,6 +37,7 @@ use crate::harness::Test;
 pub fn all() -> Vec<Test> {
     [
         setup::tests(),
+        sq_rewind::tests(),
         ring::tests(),
         probe::tests(),
         misc::tests(),
@@ -56,6 +60,8 @@ pub fn all() -> Vec<Test> {
         register::tests(),
         register_rsrc::tests(),
         register_ring::tests(),
+        mixed::tests(),
+        zcrx::tests(),
         bad_input::tests(),
         owned::tests(),
         stress::tests(),

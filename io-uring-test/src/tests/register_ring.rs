@@ -1,6 +1,6 @@
 //! Register calls that act on the ring itself or need none: query,
-//! send-msg-ring, resize, memory regions and registered waits, zcrx, and
-//! the two ops after 6.18 (zcrx ctrl, BPF filter).
+//! send-msg-ring, resize, memory regions and registered waits, and the BPF
+//! filter op of 7.0 (zcrx has its own file, `zcrx.rs`).
 
 use std::io::Write;
 use std::os::fd::AsRawFd;
@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, ensure, Context};
 use urix::register;
-use urix::types::{
-    io_uring_region_desc, io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg, Fd, MemRegionFlags, RegWait, Timespec,
-    ZcrxCtrl, IORING_MEM_REGION_TYPE_USER,
-};
+use urix::types::{io_uring_region_desc, Fd, MemRegionFlags, RegWait, Timespec, IORING_MEM_REGION_TYPE_USER};
 use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use crate::harness::{reg, Ctx, Req, Test};
@@ -33,8 +30,6 @@ pub fn tests() -> Vec<Test> {
         test_once!(wait_region_carries_the_timeout, requires = [reg::MEM_REGION]),
         test_once!(user_memory_wait_region, requires = [reg::MEM_REGION]),
         test_once!(regression_submit_with_reg_wait_after_failed_entry, requires = [reg::MEM_REGION]),
-        test_once!(zcrx_ifq_refused_without_a_capable_nic, requires = [reg::ZCRX_IFQ_REFUSAL]),
-        test_once!(zcrx_ctrl_on_unknown_instance, requires = [reg::ZCRX_CTRL]),
         test_once!(bpf_filter_rejects_a_null_descriptor, requires = [reg::BPF_FILTER]),
         test_once!(bpf_filter_denies_one_opcode_and_allows_the_rest, requires = [reg::BPF_FILTER]),
         test_once!(task_bpf_filter_is_inherited_by_a_forked_child, requires = [reg::BPF_FILTER]),
@@ -283,55 +278,6 @@ fn user_memory_wait_region(_: &Ctx) -> anyhow::Result<()> {
     check_reg_wait(&mut ring, 2, 40, 4)?;
     drop(ring);
     let _ = mem.bytes();
-    Ok(())
-}
-
-fn zcrx_ifq_refused_without_a_capable_nic(_: &Ctx) -> anyhow::Result<()> {
-    let ring: IoUring<squeue::Entry, cqueue::Entry32> =
-        IoUring::builder().setup_single_issuer().setup_defer_taskrun().build(8)?;
-    let area_mem = Pages::new(64 * 4096)?;
-    let rq_mem = Pages::new(4 * 4096)?;
-    let mut area = io_uring_zcrx_area_reg { addr: area_mem.ptr as u64, len: 64 * 4096, ..Default::default() };
-    let mut region = io_uring_region_desc {
-        user_addr: rq_mem.ptr as u64,
-        size: 4 * 4096,
-        flags: IORING_MEM_REGION_TYPE_USER,
-        ..Default::default()
-    };
-    let mut reg = io_uring_zcrx_ifq_reg {
-        if_idx: 1, // loopback
-        if_rxq: 0,
-        rq_entries: 64,
-        area_ptr: std::ptr::from_mut(&mut area) as u64,
-        region_ptr: std::ptr::from_mut(&mut region) as u64,
-        ..Default::default()
-    };
-    // SAFETY: area and region point at pages that outlive the rings (they
-    // are dropped explicitly before the pages, at the end).
-    let r = unsafe { ring.submitter().register_ifq(&mut reg) };
-    println!("    register_ifq on lo: {r:?}");
-    match r {
-        Err(Errno::OPNOTSUPP) | Err(Errno::INVAL) => {}
-        Ok(()) => bail!("loopback accepted as a zero-copy receive queue"),
-        Err(e) => bail!("unexpected refusal: {e}"),
-    }
-    // A ring without 32-byte CQEs is refused before any device is looked at.
-    let small: IoUring = IoUring::builder().setup_single_issuer().setup_defer_taskrun().build(8)?;
-    reg.if_idx = u32::MAX;
-    // SAFETY: as above.
-    let r = unsafe { small.submitter().register_ifq(&mut reg) };
-    ensure!(r == Err(Errno::INVAL), "16-byte CQE ring: {r:?}");
-    drop((ring, small));
-    drop((area_mem, rq_mem));
-    Ok(())
-}
-
-fn zcrx_ctrl_on_unknown_instance(_: &Ctx) -> anyhow::Result<()> {
-    let ring = IoUring::new(4)?;
-    let mut ctrl = ZcrxCtrl::flush_rq(12345);
-    let r = ring.submitter().register_zcrx_ctrl(&mut ctrl);
-    // The kernel looks the id up in the ring's zcrx table: ENXIO (7.3).
-    ensure!(r == Err(Errno::NXIO), "flush of an unknown zcrx id: {r:?}");
     Ok(())
 }
 

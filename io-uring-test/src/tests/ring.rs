@@ -551,16 +551,26 @@ fn push_failing_then_good<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
 /// Both completions of [`push_failing_then_good`]'s entries, in order.
 fn check_failing_then_good<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ring: &mut urix::IoUring<S, C>,
+    ctx: &Ctx,
     what: &str,
     n: urix::Result<usize>,
 ) -> anyhow::Result<()> {
     let n = n.with_context(|| what.to_string())?;
     let got: Vec<cqueue::Entry> = ring.completion().map(Into::into).collect();
     ensure!(got.len() == 2, "{what} returned Ok({n}) with {} completion(s) in the CQ: {got:?}", got.len());
-    ensure!(n == 2, "{what} returned Ok({n}); both entries were consumed");
+    // Under SQPOLL the count is what was still in the SQ when the call
+    // entered: the kernel thread may have taken one or both entries first
+    // (seen on 7.3 under QEMU with both cores busy).
+    ensure!(n == 2 || (ctx.flavour.sqpoll && n < 2), "{what} returned Ok({n}); both entries were consumed");
     ensure!(got[0].user_data_u64() == 1 && got[0].result() == Err(Errno::INVAL), "first {:?}", got[0]);
     ensure!(got[1].user_data_u64() == 2 && got[1].result() == Ok(0), "second {:?}", got[1]);
-    ensure!(ring.submission().is_empty(), "entries left in the SQ");
+    // The SQPOLL thread moves the SQ head when it commits, which can lag
+    // the completions it posted: give it time before calling an entry left.
+    let deadline = Instant::now() + PATIENCE;
+    while !ring.submission().is_empty() {
+        ensure!(ctx.flavour.sqpoll && Instant::now() < deadline, "entries left in the SQ");
+        std::thread::yield_now();
+    }
     Ok(())
 }
 
@@ -572,7 +582,7 @@ fn regression_submit_and_wait_after_failed_entry<S: squeue::EntryMarker, C: cque
     let mut ring = ctx.ring::<S, C>(8)?;
     push_failing_then_good(&mut ring)?;
     let n = ring.submit_and_wait(2);
-    check_failing_then_good(&mut ring, "submit_and_wait(2)", n)
+    check_failing_then_good(&mut ring, ctx, "submit_and_wait(2)", n)
 }
 
 /// Issue 15 item 3b for `submit_with_args` (a generous timeout, so that a
@@ -584,7 +594,7 @@ fn regression_submit_with_args_after_failed_entry<S: squeue::EntryMarker, C: cqu
     push_failing_then_good(&mut ring)?;
     let ts = Timespec::new().sec(10);
     let n = ring.submitter().submit_with_args(2, &SubmitArgs::new().timespec(&ts));
-    check_failing_then_good(&mut ring, "submit_with_args(2)", n)
+    check_failing_then_good(&mut ring, ctx, "submit_with_args(2)", n)
 }
 
 /// Moves the SQ tail to `offset` slots before the end of the array, by

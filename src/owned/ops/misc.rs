@@ -50,6 +50,8 @@ unsafe impl Operation for Nop {
 #[derive(Debug)]
 pub struct Timeout {
     ts: Timespec,
+    /// The immediate form: nanoseconds carried in the SQE.
+    nanos: Option<u64>,
     count: u32,
     flags: TimeoutFlags,
 }
@@ -57,7 +59,14 @@ pub struct Timeout {
 impl Timeout {
     /// Fires after `ts` (relative).
     pub fn new(ts: Timespec) -> Self {
-        Timeout { ts, count: 0, flags: TimeoutFlags::empty() }
+        Timeout { ts, nanos: None, count: 0, flags: TimeoutFlags::empty() }
+    }
+    /// Fires after `nanos` nanoseconds, carried in the SQE itself
+    /// (`IORING_TIMEOUT_IMMEDIATE_ARG`, 7.1; kernel: `io_uring/timeout.c`;
+    /// older kernels end it with `EINVAL`): no timespec for the kernel to
+    /// read. With [`TimeoutFlags::ABS`], a point in time of its clock.
+    pub fn nanos(nanos: u64) -> Self {
+        Timeout { nanos: Some(nanos), ..Timeout::new(Timespec::new()) }
     }
     /// Also ends once `count` other completions have been posted.
     #[must_use]
@@ -73,11 +82,15 @@ impl Timeout {
     }
 }
 
-// SAFETY: O2: names `self.ts`, a field.
+// SAFETY: O2: names `self.ts`, a field, or no memory (the immediate form).
 unsafe impl Operation for Timeout {
     type Output = Result<u32, Errno>;
     fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
-        Ok(opcode::Timeout::new(&self.ts).count(self.count).flags(self.flags).build())
+        let raw = match self.nanos {
+            Some(n) => opcode::Timeout::nanos(n),
+            None => opcode::Timeout::new(&self.ts),
+        };
+        Ok(raw.count(self.count).flags(self.flags).build())
     }
     fn complete(self, done: Completion) -> Self::Output {
         done.result()
@@ -91,20 +104,32 @@ unsafe impl Operation for Timeout {
 #[derive(Debug)]
 pub struct LinkTimeout {
     ts: Timespec,
+    /// The immediate form: nanoseconds carried in the SQE.
+    nanos: Option<u64>,
 }
 
 impl LinkTimeout {
     /// Fires after `ts`.
     pub fn new(ts: Timespec) -> Self {
-        LinkTimeout { ts }
+        LinkTimeout { ts, nanos: None }
+    }
+    /// Fires after `nanos` nanoseconds, carried in the SQE itself
+    /// (`IORING_TIMEOUT_IMMEDIATE_ARG`, 7.1; kernel: `io_uring/timeout.c`;
+    /// older kernels end it with `EINVAL`, and the linked operation with
+    /// `ECANCELED`).
+    pub fn nanos(nanos: u64) -> Self {
+        LinkTimeout { ts: Timespec::new(), nanos: Some(nanos) }
     }
 }
 
-// SAFETY: O2: names `self.ts`, a field.
+// SAFETY: O2: names `self.ts`, a field, or no memory (the immediate form).
 unsafe impl Operation for LinkTimeout {
     type Output = Result<u32, Errno>;
     fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
-        Ok(opcode::LinkTimeout::new(&self.ts).build())
+        Ok(match self.nanos {
+            Some(n) => opcode::LinkTimeout::nanos(n).build(),
+            None => opcode::LinkTimeout::new(&self.ts).build(),
+        })
     }
     fn complete(self, done: Completion) -> Self::Output {
         done.result()

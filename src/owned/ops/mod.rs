@@ -9,12 +9,18 @@ mod misc;
 mod net;
 mod rw;
 
-pub use fs::{Close, Fallocate, Fsync, OpenAt, Splice, Spliced, Statx};
+pub use fs::{Close, CloseFixed, Fallocate, Fsync, OpenAt, Splice, Spliced, Statx};
 pub use misc::{AsyncCancel, LinkTimeout, Nop, PollAdd, PollMulti, Timeout};
-pub use net::{Accept, AcceptMulti, Connect, Recv, RecvMulti, Send, SendZc, Shutdown, Socket};
+pub use net::{
+    Accept, AcceptFixed, AcceptMulti, AcceptMultiFixed, Connect, Recv, RecvFixed, RecvMulti, Send, SendFixed,
+    SendReceived, SendZc, SendZcFixed, Shutdown, Socket,
+};
 pub use rw::{FileBuf, Read, ReadFixed, Readv, Write, WriteFixed, Writev};
 
 use rustix::io::Errno;
+
+use super::buf::kernel_wrote;
+use super::{Completion, IoBufMut};
 
 /// What a buffer operation gives back: the result (bytes moved), the
 /// buffer and the file.
@@ -35,6 +41,16 @@ pub struct FileResult<F, T = u32> {
     pub result: Result<T, Errno>,
     /// The file the operation named.
     pub file: F,
+}
+
+/// What a read into `buf` gives back: its initialised length set to the
+/// byte count the kernel reported (O7).
+fn filled<B: IoBufMut, F>(mut buf: B, file: F, done: &Completion) -> BufResult<B, F> {
+    let result = res(done.result());
+    if let Ok(n) = result {
+        kernel_wrote(&mut buf, n);
+    }
+    BufResult { result, buf, file }
 }
 
 fn res(r: Result<u32, Errno>) -> Result<usize, Errno> {

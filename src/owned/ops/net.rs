@@ -3,13 +3,13 @@
 
 use core::net::SocketAddr;
 
-use super::{res, unit, BufResult, FileResult};
+use super::{filled, res, unit, BufResult, FileBuf, FileResult};
 use crate::opcode;
-use crate::owned::buf::{kernel_wrote, len32};
+use crate::owned::buf::len32;
 use crate::owned::table::Shots;
-use crate::owned::{Completion, IoBuf, IoBufMut, Multishot, Operation, Prep, Received, Target};
+use crate::owned::{Completion, FixedBuf, FixedFile, IoBuf, IoBufMut, Multishot, Operation, Prep, Received, Target};
 use crate::squeue::Entry;
-use crate::types::{RecvFlags, SendFlags, SocketFlags};
+use crate::types::{DestinationSlot, RecvFlags, SendFlags, SocketFlags};
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
 
@@ -38,6 +38,46 @@ unsafe impl<F: Target> Operation for Accept<F> {
     }
     fn complete(self, mut done: Completion) -> Self::Output {
         FileResult { result: done.take_fd(), file: self.file }
+    }
+}
+
+/// Accepts one connection into a free slot of the driver's registered-file
+/// table (`IORING_OP_ACCEPT` with `IORING_FILE_INDEX_ALLOC`, 5.19;
+/// `io_uring_prep_accept_direct(3)`): no descriptor is made, and the
+/// result is a [`FixedFile`] handle of this driver for the slot the kernel
+/// chose (`ENFILE` when none is free). The table comes from
+/// [`Driver::register_files_sparse`](crate::owned::Driver::register_files_sparse).
+///
+/// The slot stays taken until [`CloseFixed`](crate::owned::CloseFixed)
+/// empties it, or the files are unregistered or the driver is gone (the
+/// kernel then closes what the table holds): an abandoned `AcceptFixed`
+/// that got a connection keeps its slot until then.
+#[derive(Debug)]
+pub struct AcceptFixed<F> {
+    file: F,
+    uid: usize,
+}
+
+impl<F: Target> AcceptFixed<F> {
+    /// Accepts on listening socket `file`.
+    pub fn new(file: F) -> Self {
+        AcceptFixed { file, uid: 0 }
+    }
+}
+
+// SAFETY: O2: names only `self.file`; the result is a slot index, not a
+// descriptor (no FD_RESULT).
+unsafe impl<F: Target> Operation for AcceptFixed<F> {
+    type Output = FileResult<F, FixedFile>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        self.uid = prep.uid;
+        let (addr, len) = (core::ptr::null_mut(), core::ptr::null_mut());
+        let slot = Some(DestinationSlot::auto_target());
+        Ok(opcode::Accept::new(prep.file(&self.file)?, addr, len).file_index(slot).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        let result = done.result().map(|index| FixedFile { uid: self.uid, index });
+        FileResult { result, file: self.file }
     }
 }
 
@@ -75,6 +115,48 @@ impl<F: Target> Multishot for AcceptMulti<F> {
     }
 }
 
+/// Accepts connections until cancelled, each into a free slot of the
+/// driver's registered-file table (`IORING_OP_ACCEPT` multishot with
+/// `IORING_FILE_INDEX_ALLOC`, 5.19; `io_uring_prep_multishot_accept_direct(3)`):
+/// each item is a [`FixedFile`] handle of this driver (`ENFILE` ends the
+/// stream when no slot is free). As for [`AcceptFixed`], a slot stays
+/// taken until [`CloseFixed`](crate::owned::CloseFixed) empties it, the
+/// files are unregistered or the driver is gone; an item released unread
+/// (abandoned, or a full queue) keeps its slot until then.
+#[derive(Debug)]
+pub struct AcceptMultiFixed<F> {
+    file: F,
+    uid: usize,
+}
+
+impl<F: Target> AcceptMultiFixed<F> {
+    /// Accepts on listening socket `file`.
+    pub fn new(file: F) -> Self {
+        AcceptMultiFixed { file, uid: 0 }
+    }
+}
+
+// SAFETY: O2: names only `self.file`; results are slot indexes, not
+// descriptors (no FD_RESULT).
+unsafe impl<F: Target> Operation for AcceptMultiFixed<F> {
+    type Output = F;
+    const SHOTS: Shots = Shots::Many;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        self.uid = prep.uid;
+        Ok(opcode::AcceptMulti::new(prep.file(&self.file)?).allocate_file_index(true).build())
+    }
+    fn complete(self, _: Completion) -> F {
+        self.file
+    }
+}
+
+impl<F: Target> Multishot for AcceptMultiFixed<F> {
+    type Item = Result<FixedFile, Errno>;
+    fn item(&mut self, c: Completion) -> Self::Item {
+        c.result().map(|index| FixedFile { uid: self.uid, index })
+    }
+}
+
 /// Receives into a buffer it owns (`IORING_OP_RECV`, 5.6). A result of 0
 /// is the end of the stream; an error is never taken for it.
 #[derive(Debug)]
@@ -104,12 +186,8 @@ unsafe impl<F: Target, B: IoBufMut> Operation for Recv<F, B> {
         let len = len32(self.buf.bytes_total());
         Ok(opcode::Recv::new(prep.file(&self.file)?, self.buf.stable_mut_ptr(), len).flags(self.flags).build())
     }
-    fn complete(mut self, done: Completion) -> Self::Output {
-        let result = res(done.result());
-        if let Ok(n) = result {
-            kernel_wrote(&mut self.buf, n);
-        }
-        BufResult { result, buf: self.buf, file: self.file }
+    fn complete(self, done: Completion) -> Self::Output {
+        filled(self.buf, self.file, &done)
     }
 }
 
@@ -122,12 +200,14 @@ unsafe impl<F: Target, B: IoBufMut> Operation for Recv<F, B> {
 #[derive(Debug)]
 pub struct RecvMulti<F> {
     file: F,
+    /// The id of the driver's ring its buffers come from.
+    ring: usize,
 }
 
 impl<F: Target> RecvMulti<F> {
     /// Receives from socket `file`.
     pub fn new(file: F) -> Self {
-        RecvMulti { file }
+        RecvMulti { file, ring: 0 }
     }
 }
 
@@ -138,6 +218,7 @@ unsafe impl<F: Target> Operation for RecvMulti<F> {
     const BUF_SELECT: bool = true;
     const SHOTS: Shots = Shots::Many;
     fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        self.ring = prep.ring.map_or(0, |(_, id)| id);
         Ok(opcode::RecvMulti::new(prep.file(&self.file)?, prep.buf_group()?).build())
     }
     fn complete(self, _: Completion) -> F {
@@ -151,7 +232,7 @@ impl<F: Target> Multishot for RecvMulti<F> {
         let buf = c.take_buf();
         match (c.result(), buf) {
             (Err(e), _) => Err(e),
-            (Ok(_), Some(p)) => Ok(Some(Received(p))),
+            (Ok(_), Some(picked)) => Ok(Some(Received { picked, ring: self.ring })),
             (Ok(_), None) => Ok(None),
         }
     }
@@ -190,6 +271,73 @@ unsafe impl<F: Target, B: IoBuf> Operation for Send<F, B> {
     }
 }
 
+/// Sends the bytes of a [`Received`] straight from the driver's buffer
+/// ring, without copying them (`IORING_OP_SEND`, 5.6): what an echo or a
+/// proxy does with what a [`RecvMulti`] got. The `Received` moves into
+/// the operation and comes back with the result (then
+/// [`Driver::recycle`](crate::owned::Driver::recycle) it, or send the
+/// rest after a short send with [`from`](Self::from)).
+///
+/// While the operation holds it, its buffer cannot go back into the ring
+/// (only `recycle` of the `Received` itself puts it there, B2), so no
+/// receive can write into bytes the send is reading. If the operation is
+/// abandoned, the layer puts the buffer back into the ring at its last
+/// completion. Refused with `EINVAL` for another driver's `Received`, or
+/// one of a ring this driver had before (even if the new ring's memory
+/// sits where the old one's was).
+#[derive(Debug)]
+pub struct SendReceived<F> {
+    file: F,
+    buf: Received,
+    from: usize,
+    flags: SendFlags,
+}
+
+impl<F: Target> SendReceived<F> {
+    /// Sends the bytes of `buf` on socket `file`.
+    pub fn new(file: F, buf: Received) -> Self {
+        SendReceived { file, buf, from: 0, flags: SendFlags::empty() }
+    }
+    /// The socket and the `Received` back (e.g. from a
+    /// [`Refused`](crate::owned::Refused)).
+    pub fn into_parts(self) -> (F, Received) {
+        (self.file, self.buf)
+    }
+    /// Sends the bytes from `from` on (what a short send left).
+    #[must_use]
+    pub fn from(mut self, from: usize) -> Self {
+        self.from = from;
+        self
+    }
+    /// `MSG_*` flags.
+    #[must_use]
+    pub fn flags(mut self, flags: SendFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+}
+
+// SAFETY: O2: the SQE names bytes of a buffer of the driver's ring
+// (`'static` memory, O1) that `self.buf` reads: a buffer with a live
+// reader is not re-added to the ring (B2), and `self.buf` is held until
+// the last completion (then handed back, or recycled by the table through
+// `unclaimed`); and `self.file`.
+unsafe impl<F: Target> Operation for SendReceived<F> {
+    type Output = BufResult<Received, F>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let (ptr, len) = prep.received(&self.buf)?;
+        let from = self.from.min(len);
+        let data = ptr.wrapping_add(from);
+        Ok(opcode::Send::new(prep.file(&self.file)?, data, len32(len - from)).flags(self.flags).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        BufResult { result: res(done.result()), buf: self.buf, file: self.file }
+    }
+    fn unclaimed(self) -> Option<Received> {
+        Some(self.buf)
+    }
+}
+
 /// Zero-copy send (`IORING_OP_SEND_ZC`, 6.0): the buffer comes back only
 /// after the kernel's notification (`F_NOTIF`), when the network stack no
 /// longer reads it. The result is the send's (first completion); if the
@@ -217,12 +365,129 @@ unsafe impl<F: Target, B: IoBuf> Operation for SendZc<F, B> {
         Ok(opcode::SendZc::new(prep.file(&self.file)?, self.buf.stable_ptr(), len).build())
     }
     fn complete(self, done: Completion) -> Self::Output {
-        let result = match done.first_result() {
-            Some(r) => res(r),
-            None => res(done.result()),
-        };
-        BufResult { result, buf: self.buf, file: self.file }
+        BufResult { result: zc_result(&done), buf: self.buf, file: self.file }
     }
+}
+
+/// Sends the first `len` bytes of a registered buffer of the driver
+/// (`IORING_OP_SEND` with `IORING_RECVSEND_FIXED_BUF`, 7.2; older kernels
+/// end it with `EINVAL`; kernel: `io_uring/net.c`). The buffer is filled
+/// through [`Driver::fixed_bytes_mut`](crate::owned::Driver::fixed_bytes_mut)
+/// and comes back with the result.
+#[derive(Debug)]
+pub struct SendFixed<F> {
+    file: F,
+    buf: FixedBuf,
+    len: u32,
+    flags: SendFlags,
+}
+
+impl<F: Target> SendFixed<F> {
+    /// Sends `len` bytes of the driver's registered buffer `buf` on socket
+    /// `file` (clamped to the buffer's size).
+    pub fn new(file: F, buf: FixedBuf, len: u32) -> Self {
+        SendFixed { file, buf, len, flags: SendFlags::empty() }
+    }
+    /// `MSG_*` flags.
+    #[must_use]
+    pub fn flags(mut self, flags: SendFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+}
+
+// SAFETY: O2: the buffer is `'static` memory the driver registered and
+// keeps (O10), checked by `prep.fixed_buf`; the length is clamped to it.
+unsafe impl<F: Target> Operation for SendFixed<F> {
+    type Output = FileBuf<F>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let (ptr, len, index) = prep.fixed_buf(&self.buf)?;
+        let file = prep.file(&self.file)?;
+        Ok(opcode::Send::new(file, ptr, self.len.min(len)).flags(self.flags).buf_index(Some(index)).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        FileBuf { result: res(done.result()), buf: self.buf, file: self.file }
+    }
+}
+
+/// Receives into a registered buffer of the driver (`IORING_OP_RECV` with
+/// `IORING_RECVSEND_FIXED_BUF`, 7.2; older kernels end it with `EINVAL`;
+/// kernel: `io_uring/net.c`); the bytes are read with
+/// [`Driver::fixed_bytes`](crate::owned::Driver::fixed_bytes). A result
+/// of 0 is the end of the stream.
+#[derive(Debug)]
+pub struct RecvFixed<F> {
+    file: F,
+    buf: FixedBuf,
+    flags: RecvFlags,
+}
+
+impl<F: Target> RecvFixed<F> {
+    /// Receives from socket `file` into the driver's registered buffer
+    /// `buf`, up to its size.
+    pub fn new(file: F, buf: FixedBuf) -> Self {
+        RecvFixed { file, buf, flags: RecvFlags::empty() }
+    }
+    /// `MSG_*` flags.
+    #[must_use]
+    pub fn flags(mut self, flags: RecvFlags) -> Self {
+        self.flags = flags;
+        self
+    }
+}
+
+// SAFETY: O2: as for SendFixed; the kernel writes at most the buffer's
+// registered length from its start.
+unsafe impl<F: Target> Operation for RecvFixed<F> {
+    type Output = FileBuf<F>;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let (ptr, len, index) = prep.fixed_buf(&self.buf)?;
+        let file = prep.file(&self.file)?;
+        Ok(opcode::Recv::new(file, ptr, len).flags(self.flags).buf_index(Some(index)).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        FileBuf { result: res(done.result()), buf: self.buf, file: self.file }
+    }
+}
+
+/// Zero-copy send from a registered buffer of the driver
+/// (`IORING_OP_SEND_ZC` with `IORING_RECVSEND_FIXED_BUF`, 6.0;
+/// kernel: `io_uring/net.c`): no page pinning per send. As for
+/// [`SendZc`], the handle comes back only after the notification.
+#[derive(Debug)]
+pub struct SendZcFixed<F> {
+    file: F,
+    buf: FixedBuf,
+    len: u32,
+}
+
+impl<F: Target> SendZcFixed<F> {
+    /// Sends `len` bytes of the driver's registered buffer `buf` on socket
+    /// `file` without copying them (clamped to the buffer's size).
+    pub fn new(file: F, buf: FixedBuf, len: u32) -> Self {
+        SendZcFixed { file, buf, len }
+    }
+}
+
+// SAFETY: O2: as for SendFixed; the handle (and so the only access to
+// the memory, O10) is held until the notification (Shots::Notif).
+unsafe impl<F: Target> Operation for SendZcFixed<F> {
+    type Output = FileBuf<F>;
+    const SHOTS: Shots = Shots::Notif;
+    fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
+        let (ptr, len, index) = prep.fixed_buf(&self.buf)?;
+        let file = prep.file(&self.file)?;
+        Ok(opcode::SendZc::new(file, ptr, self.len.min(len)).buf_index(Some(index)).build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        FileBuf { result: zc_result(&done), buf: self.buf, file: self.file }
+    }
+}
+
+/// A zero-copy send's result: the first completion's, or the only one's
+/// when the send failed before it started.
+fn zc_result(done: &Completion) -> Result<usize, Errno> {
+    res(done.first_result().unwrap_or_else(|| done.result()))
 }
 
 /// A socket address as the kernel reads it, kept in the operation.

@@ -1,10 +1,11 @@
 //! Read, Write, their vectored and fixed-buffer forms.
 
-use super::{res, BufResult};
+use super::{filled, res, BufResult};
 use crate::opcode;
 use crate::owned::buf::{kernel_wrote, len32};
-use crate::owned::{Completion, IoBuf, IoBufMut, Operation, Prep, Target};
+use crate::owned::{Completion, IoBuf, IoBufMut, Operation, Prep, Resolved, Target};
 use crate::squeue::Entry;
+use crate::types::iovec;
 use rustix::io::Errno;
 
 /// Reads into a buffer it owns (`IORING_OP_READ`, 5.6).
@@ -44,12 +45,8 @@ unsafe impl<F: Target, B: IoBufMut> Operation for Read<F, B> {
         let len = len32(self.buf.bytes_total());
         Ok(opcode::Read::new(prep.file(&self.file)?, self.buf.stable_mut_ptr(), len).offset(self.offset).build())
     }
-    fn complete(mut self, done: Completion) -> Self::Output {
-        let result = res(done.result());
-        if let Ok(n) = result {
-            kernel_wrote(&mut self.buf, n);
-        }
-        BufResult { result, buf: self.buf, file: self.file }
+    fn complete(self, done: Completion) -> Self::Output {
+        filled(self.buf, self.file, &done)
     }
 }
 
@@ -99,26 +96,51 @@ struct Iov {
     len: usize,
 }
 
-/// Reads into `K` buffers in turn (`IORING_OP_READV`, 5.1). The iovec
-/// array lives in the operation. Each buffer's initialised length is set
-/// to what landed in it.
+/// What Readv and Writev own: the file, `K` buffers, their iovecs (which
+/// the SQE names) and the offset.
 #[derive(Debug)]
-pub struct Readv<F, B, const K: usize> {
+struct Vectored<F, B, const K: usize> {
     file: F,
     bufs: [B; K],
     iov: [Iov; K],
     offset: u64,
 }
 
+impl<F: Target, B: IoBuf, const K: usize> Vectored<F, B, K> {
+    fn new(file: F, bufs: [B; K]) -> Self {
+        Vectored { file, bufs, iov: [Iov::default(); K], offset: u64::MAX }
+    }
+
+    /// Points the iovecs at the buffers (`span` gives each one's address
+    /// and length) and returns the file, the array and its length.
+    fn iovecs(
+        &mut self,
+        prep: &Prep<'_>,
+        span: impl Fn(&mut B) -> (*const u8, usize),
+    ) -> Result<(Resolved, *const iovec, u32), Errno> {
+        for (v, b) in self.iov.iter_mut().zip(self.bufs.iter_mut()) {
+            let (base, len) = span(b);
+            *v = Iov { base: base as usize, len };
+        }
+        Ok((prep.file(&self.file)?, self.iov.as_ptr().cast(), len32(K)))
+    }
+}
+
+/// Reads into `K` buffers in turn (`IORING_OP_READV`, 5.1). The iovec
+/// array lives in the operation. Each buffer's initialised length is set
+/// to what landed in it.
+#[derive(Debug)]
+pub struct Readv<F, B, const K: usize>(Vectored<F, B, K>);
+
 impl<F: Target, B: IoBufMut, const K: usize> Readv<F, B, K> {
     /// Reads from `file` into `bufs`.
     pub fn new(file: F, bufs: [B; K]) -> Self {
-        Readv { file, bufs, iov: [Iov::default(); K], offset: u64::MAX }
+        Readv(Vectored::new(file, bufs))
     }
     /// Reads at `offset` instead of the file position.
     #[must_use]
     pub fn at(mut self, offset: u64) -> Self {
-        self.offset = offset;
+        self.0.offset = offset;
         self
     }
 }
@@ -127,43 +149,36 @@ impl<F: Target, B: IoBufMut, const K: usize> Readv<F, B, K> {
 unsafe impl<F: Target, B: IoBufMut, const K: usize> Operation for Readv<F, B, K> {
     type Output = BufResult<[B; K], F>;
     fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
-        for (v, b) in self.iov.iter_mut().zip(self.bufs.iter_mut()) {
-            *v = Iov { base: b.stable_mut_ptr() as usize, len: b.bytes_total() };
-        }
-        let iov = self.iov.as_ptr().cast();
-        Ok(opcode::Readv::new(prep.file(&self.file)?, iov, len32(K)).offset(self.offset).build())
+        let (file, iov, n) = self.0.iovecs(prep, |b| (b.stable_mut_ptr().cast_const(), b.bytes_total()))?;
+        Ok(opcode::Readv::new(file, iov, n).offset(self.0.offset).build())
     }
-    fn complete(mut self, done: Completion) -> Self::Output {
+    fn complete(self, done: Completion) -> Self::Output {
+        let Vectored { file, mut bufs, .. } = self.0;
         let result = res(done.result());
         if let Ok(mut n) = result {
-            for b in &mut self.bufs {
+            for b in &mut bufs {
                 let here = n.min(b.bytes_total());
                 kernel_wrote(b, here);
                 n -= here;
             }
         }
-        BufResult { result, buf: self.bufs, file: self.file }
+        BufResult { result, buf: bufs, file }
     }
 }
 
 /// Writes `K` buffers in turn (`IORING_OP_WRITEV`, 5.1).
 #[derive(Debug)]
-pub struct Writev<F, B, const K: usize> {
-    file: F,
-    bufs: [B; K],
-    iov: [Iov; K],
-    offset: u64,
-}
+pub struct Writev<F, B, const K: usize>(Vectored<F, B, K>);
 
 impl<F: Target, B: IoBuf, const K: usize> Writev<F, B, K> {
     /// Writes `bufs` to `file`.
     pub fn new(file: F, bufs: [B; K]) -> Self {
-        Writev { file, bufs, iov: [Iov::default(); K], offset: u64::MAX }
+        Writev(Vectored::new(file, bufs))
     }
     /// Writes at `offset` instead of the file position.
     #[must_use]
     pub fn at(mut self, offset: u64) -> Self {
-        self.offset = offset;
+        self.0.offset = offset;
         self
     }
 }
@@ -172,14 +187,12 @@ impl<F: Target, B: IoBuf, const K: usize> Writev<F, B, K> {
 unsafe impl<F: Target, B: IoBuf, const K: usize> Operation for Writev<F, B, K> {
     type Output = BufResult<[B; K], F>;
     fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
-        for (v, b) in self.iov.iter_mut().zip(self.bufs.iter()) {
-            *v = Iov { base: b.stable_ptr() as usize, len: b.bytes_init() };
-        }
-        let iov = self.iov.as_ptr().cast();
-        Ok(opcode::Writev::new(prep.file(&self.file)?, iov, len32(K)).offset(self.offset).build())
+        let (file, iov, n) = self.0.iovecs(prep, |b| (b.stable_ptr(), b.bytes_init()))?;
+        Ok(opcode::Writev::new(file, iov, n).offset(self.0.offset).build())
     }
     fn complete(self, done: Completion) -> Self::Output {
-        BufResult { result: res(done.result()), buf: self.bufs, file: self.file }
+        let Vectored { file, bufs, .. } = self.0;
+        BufResult { result: res(done.result()), buf: bufs, file }
     }
 }
 
