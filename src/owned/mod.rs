@@ -82,9 +82,9 @@
 //!
 //! Measured in user-space instructions per operation (cachegrind, fat
 //! LTO; `io-uring-bench/src/bin/owned_cost.rs`, guarded by
-//! `.ci/instr-guard`): a NOP in batches of 32 costs 108 against the raw
-//! ring's 35.5, one NOP per submit 167 against 83, a 4 KiB read 162
-//! against 86. A push pops the free list's head, writes the operation in
+//! `.ci/instr-guard`): a NOP in batches of 32 costs 114 against the raw
+//! ring's 40.6, one NOP per submit 175 against 89, a 4 KiB read 168
+//! against 92. A push pops the free list's head, writes the operation in
 //! place and its user data into the SQE; the one completion of a plain
 //! operation (`Shots::One`, no fd, no provided buffer) is a bounds check
 //! (a mask when `N` is a power of two), one comparison of the user data
@@ -99,8 +99,8 @@
 //! as above (index bound, user data, state word, and its type: one
 //! comparison with the operation's table), the operation is moved out,
 //! the slot goes back on the free list, and the output goes straight to a
-//! closure. A NOP in batches of 32 then costs 98.9, one per submit 159.
-//! One read per submit costs more that way (175): its file and buffer
+//! closure. A NOP in batches of 32 then costs 107.9, one per submit 166.
+//! One read per submit costs more that way (180): its file and buffer
 //! have to leave the closure, where `try_take` returns them.
 //!
 //! # When to use the raw layer instead
