@@ -644,13 +644,13 @@ mod tests {
 
         fn word(&mut self, off: usize, v: u32) {
             assert!(off.is_multiple_of(4) && off < 64);
-            // SAFETY: an aligned u32 inside `mem`'s first 64 bytes.
+            // SAFETY: (R2) an aligned u32 inside `mem`'s first 64 bytes.
             unsafe { self.mem.as_mut_ptr().cast::<u8>().add(off).cast::<u32>().write(v) }
         }
 
         fn read_word(&self, off: usize) -> u32 {
             assert!(off.is_multiple_of(4) && off < 64);
-            // SAFETY: as in `word`.
+            // SAFETY: (R2) as in `word`.
             unsafe { self.mem.as_ptr().cast::<u8>().add(off).cast::<u32>().read() }
         }
 
@@ -658,7 +658,7 @@ mod tests {
         /// 16-byte slots).
         fn cqe(&mut self, slot: usize, user_data: u64, res: i32, flags: u32) {
             assert!(8 + 2 * slot + 1 < self.mem.len());
-            // SAFETY: 16 bytes inside `mem`, 8-aligned as a Cqe needs.
+            // SAFETY: (R2) 16 bytes inside `mem`, 8-aligned as a Cqe needs.
             unsafe { self.mem.as_mut_ptr().add(8 + 2 * slot).cast::<Cqe>().write(Cqe { user_data, res, flags }) }
         }
 
@@ -668,7 +668,7 @@ mod tests {
         }
 
         fn inner<E: EntryMarker>(&mut self) -> Inner<E> {
-            // SAFETY: the words and the array lie inside `mem` (64 + at
+            // SAFETY: (R1, R2) the words and the array lie inside `mem` (64 + at
             // most 2 * 8 * 60 bytes), laid out as `p` says.
             unsafe { Inner::new(self.mem.as_mut_ptr().cast(), &self.p) }
         }
@@ -683,7 +683,7 @@ mod tests {
         cq.word(0, 2);
         cq.word(4, 6); // positions 2..6: slots 2, 3, 0, 1
         let inner = cq.inner::<Entry>();
-        // SAFETY: the only queue view of this fake ring.
+        // SAFETY: (R6) the only queue view of this fake ring.
         let mut q = unsafe { CompletionQueue::new(&inner) };
         assert_eq!(q.len(), 4);
         let got: std::vec::Vec<u64> = q.by_ref().map(|e| e.user_data_u64()).collect();
@@ -705,7 +705,7 @@ mod tests {
         cq.word(0, 1);
         cq.word(4, 5); // positions 1..5: slots 1, 2, 3 (filler), 0
         let inner = cq.inner::<Entry32>();
-        // SAFETY: the only queue view of this fake ring.
+        // SAFETY: (R6) the only queue view of this fake ring.
         let mut q = unsafe { CompletionQueue::new(&inner) };
         assert_eq!(q.len(), 3, "the filler is not counted");
         let a = q.next().unwrap();
@@ -727,7 +727,7 @@ mod tests {
         cq.word(0, 1);
         cq.word(4, 2);
         let inner = cq.inner::<Entry32>();
-        // SAFETY: the only queue view of this fake ring.
+        // SAFETY: (R6) the only queue view of this fake ring.
         let mut q = unsafe { CompletionQueue::new(&inner) };
         assert!(q.is_empty());
         assert_eq!(q.len(), 0);
@@ -752,7 +752,7 @@ mod tests {
         cq.word(0, 5);
         cq.word(4, 13); // 5..13: slots 5, 6-7, 0, 1-2, 3, 4
         let inner = cq.inner::<EntryMixed>();
-        // SAFETY: the only queue view of this fake ring.
+        // SAFETY: (R6) the only queue view of this fake ring.
         let mut q = unsafe { CompletionQueue::new(&inner) };
         assert_eq!(q.len(), 6);
         let all: std::vec::Vec<EntryMixed> = q.by_ref().collect();
@@ -776,7 +776,7 @@ mod tests {
         cq.cqe(2, 10, 0, 0);
         cq.word(4, 19); // 13..19: slots 5, 6, 7 (filler), 0-1, 2
         let inner = cq.inner::<EntryMixed>();
-        // SAFETY: the only queue view of this fake ring.
+        // SAFETY: (R6) the only queue view of this fake ring.
         let mut q = unsafe { CompletionQueue::new(&inner) };
         assert_eq!(q.len(), 4, "the filler is not counted, the big one once");
         let mut out = [const { MaybeUninit::uninit() }; 8];
@@ -794,7 +794,7 @@ mod tests {
         cq.cqe(1, 2, 0, sys::CQE_F_32);
         cq.word(4, 2); // the big one's second half is not published
         let inner = cq.inner::<EntryMixed>();
-        // SAFETY: the only queue view of this fake ring.
+        // SAFETY: (R6) the only queue view of this fake ring.
         let mut q = unsafe { CompletionQueue::new(&inner) };
         assert_eq!(q.len(), 1);
         assert_eq!(q.next().map(|e| e.user_data_u64()), Some(1));
@@ -808,7 +808,7 @@ mod tests {
         cq.cqe(3, 3, 0, sys::CQE_F_32);
         cq.word(4, 5);
         let inner = cq.inner::<EntryMixed>();
-        // SAFETY: the only queue view of this fake ring.
+        // SAFETY: (R6) the only queue view of this fake ring.
         let mut q = unsafe { CompletionQueue::new(&inner) };
         assert_eq!(q.len(), 1);
         assert_eq!(q.next().map(|e| e.user_data_u64()), Some(3));

@@ -8,6 +8,8 @@
 //! flipped), the table's own cancels' completions, more multishot results
 //! than the table keeps, and, at the end, may never answer some operations
 //! at all (a completion lost to overflow on a kernel without NODROP).
+//! Each step applies its completions either as `Driver::reap` does or in
+//! one step (`Driver::reap_outputs`) for one of the three kinds.
 //!
 //! After every step, from outside the table:
 //! - an operation the kernel still holds has never been dropped (its
@@ -19,6 +21,9 @@
 //!   releases nothing; `F_MORE` for a single-shot operation is foreign;
 //! - an output is ready exactly after the last completion, with the
 //!   result and bytes the kernel gave, and wakes the waker left by a poll;
+//!   in one step, it is handed out with that completion exactly when the
+//!   operation is of the kind taken, claimed and not multishot, and the
+//!   slot is free then;
 //! - multishot results come out in order, at most `QUEUE` unread, the
 //!   rest counted as lost.
 //!
@@ -121,6 +126,9 @@ struct Run {
     /// Completions posted, for duplicates.
     posted: Vec<(u64, i32, u32)>,
     lost: u64,
+    /// How this step's completions are applied: 0 as `reap` does, 1..=3
+    /// in one step (`Driver::reap_outputs`) for `Probe<mode - 1>`.
+    mode: u8,
 }
 
 impl Run {
@@ -190,12 +198,23 @@ impl Run {
         let before = self.drops();
         let woken: Vec<usize> =
             self.ops.iter().map(|o| o.waker.as_ref().map_or(0, |w| w.0 .0.load(Ordering::Relaxed))).collect();
-        let got = self.h.post(ud, res, flags);
+        let (got, out) = self.post_raw(ud, res, flags);
         assert!(want.contains(&got), "{ud:#x} taken as {got:?}, not {want:?}");
+        assert!(out.is_none(), "{ud:#x} ({got:?}) gave an output");
         assert_eq!(self.drops(), before, "{ud:#x} ({got:?}) released something");
         let now: Vec<usize> =
             self.ops.iter().map(|o| o.waker.as_ref().map_or(0, |w| w.0 .0.load(Ordering::Relaxed))).collect();
         assert_eq!(now, woken, "{ud:#x} ({got:?}) woke a waker");
+    }
+
+    /// Posts a completion through the path `mode` picks.
+    fn post_raw(&mut self, ud: u64, res: i32, flags: u32) -> (Posted, Option<(u64, Done)>) {
+        match self.mode {
+            0 => (self.h.post(ud, res, flags), None),
+            1 => self.h.post_take::<ONE>(ud, res, flags),
+            2 => self.h.post_take::<NOTIF>(ud, res, flags),
+            _ => self.h.post_take::<MANY>(ud, res, flags),
+        }
     }
 
     /// The kernel posts a completion of operation `k`, which it holds.
@@ -222,10 +241,34 @@ impl Run {
             res
         };
         let woken = o.waker.as_ref().map(|(w, n)| (w.clone(), *n));
-        let got = self.h.post(ud, res, flags);
-        assert_eq!(got, Posted::Op, "completion of operation {} in flight", o.id);
+        // In one step, the output of a claimed operation of the type taken
+        // (not multishot) comes with its last completion.
+        let (id, claimed) = (o.id, o.claimed);
+        let one_step = !more && claimed && kind != MANY && self.mode == kind + 1;
+        let (got, out) = self.post_raw(ud, res, flags);
+        assert_eq!(got, Posted::Op, "completion of operation {id} in flight");
         self.posted.push((ud, res, flags));
         let o = &mut self.ops[k];
+        match out {
+            Some((out_ud, done)) => {
+                assert!(one_step, "operation {}'s output given in one step (mode {})", o.id, self.mode);
+                assert_eq!(out_ud, ud, "output with another user data");
+                assert_eq!(done.id, o.id, "another operation's output");
+                assert_eq!(done.mem, [o.written.unwrap_or(0); 16], "operation {}'s bytes", o.id);
+                assert_eq!(done.result, expect_result(res));
+                if kind == NOTIF {
+                    assert_eq!(done.first, o.first.map(expect_result));
+                }
+                assert_eq!(LEDGER.drops(o.id), 1, "operation {} not released with its output", o.id);
+                o.in_kernel = false;
+                o.last = Some(res);
+                o.claimed = false;
+                // Its waker may be woken (general path) or dropped.
+                o.waker = None;
+                return;
+            }
+            None => assert!(!one_step, "operation {}'s output not given in one step", o.id),
+        }
         if !more {
             o.in_kernel = false;
             o.last = Some(res);
@@ -324,12 +367,13 @@ impl Run {
 pub fn run(data: &[u8]) {
     LEDGER.reset();
     let Some(h) = Harness::new(RING) else { panic!("every store leaked") };
-    let mut run = Run { h, ops: Vec::new(), posted: Vec::new(), lost: 0 };
+    let mut run = Run { h, ops: Vec::new(), posted: Vec::new(), lost: 0, mode: 0 };
     let mut input = Input::new(data);
     let mut steps = 0;
     while !input.is_empty() && steps < 512 {
         steps += 1;
         let step = input.u8();
+        run.mode = (step / 13) % 4;
         let k = if run.ops.is_empty() { None } else { Some(usize::from(input.u8()) % run.ops.len()) };
         match (step % 13, k) {
             (0, _) => run.push(input.u8() % 3),

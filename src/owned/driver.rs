@@ -475,6 +475,69 @@ where
         n
     }
 
+    /// Reaping and taking in one step, for operations of type `T`: as
+    /// [`reap`](Self::reap), but each operation of type `T` whose last
+    /// completion this call applies, and whose ticket still claims it
+    /// (not abandoned), is handed at once to `out`, with its ticket's
+    /// [`user_data`](Ticket::user_data), and its slot is free when `out`
+    /// runs. That ticket is then spent, as one that gave its output:
+    /// [`try_take`](Self::try_take) and [`poll`](Self::poll) stay
+    /// `Pending`, [`wait`](Self::wait) says `EINVAL`; drop it. (A waker a
+    /// poll left for it is dropped, not woken.) A plain operation (one
+    /// completion, no new fd, no provided buffer: [`Nop`](super::Nop),
+    /// [`Read`](super::Read), [`Write`](super::Write), ...) skips its
+    /// slot's result fields altogether: see "Cost" in the
+    /// [module docs](super).
+    ///
+    /// Everything else is applied as [`reap`](Self::reap) applies it:
+    /// operations of other types (and multishot ones of type `T`, whose
+    /// results are read with [`poll_next`](Self::poll_next)) keep their
+    /// output for their tickets; abandoned ones are released; foreign and
+    /// late completions touch no slot and are counted in
+    /// [`Stats::foreign`]. Returns how many completions belonged to
+    /// operations, as `reap` does.
+    ///
+    /// ```
+    /// use urix::owned::{Driver, Nop, SlotStore};
+    /// static SLOTS: SlotStore<8> = SlotStore::new();
+    /// # fn main() -> urix::Result<()> {
+    /// let mut d = Driver::with_slots(urix::IoUring::new(8)?, SLOTS.take().expect("free"));
+    /// let a = d.push(Nop::new()).map_err(|r| r.errno())?.user_data();
+    /// let b = d.push(Nop::new()).map_err(|r| r.errno())?.user_data();
+    /// d.submit_and_wait(2)?;
+    /// let mut got = Vec::new();
+    /// assert_eq!(d.reap_outputs::<Nop>(|ud, res| got.push((ud, res))), 2);
+    /// got.sort_by_key(|&(ud, _)| ud);
+    /// assert_eq!(got, [(a.min(b), Ok(0)), (a.max(b), Ok(0))]);
+    /// assert_eq!(d.in_use(), 0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline(always)]
+    pub fn reap_outputs<T: Operation>(&mut self, out: impl FnMut(u64, T::Output)) -> usize {
+        self.reap_outputs_with::<T>(out, |_| {})
+    }
+
+    /// As [`reap_outputs`](Self::reap_outputs), handing each foreign
+    /// completion to `foreign` (as [`reap_with`](Self::reap_with)).
+    #[inline(always)]
+    pub fn reap_outputs_with<T: Operation>(
+        &mut self,
+        mut out: impl FnMut(u64, T::Output),
+        mut foreign: impl FnMut(cqueue::Entry),
+    ) -> usize {
+        let mut n = 0;
+        for c in &mut self.ring.completion() {
+            let e = cqueue::Entry::from(c);
+            match self.table.complete_take::<T>(&e, &mut self.bufs, &mut out) {
+                Some(super::table::Reaped::Op) => n += 1,
+                Some(super::table::Reaped::Foreign) => foreign(e),
+                Some(super::table::Reaped::Cancel) | None => {}
+            }
+        }
+        n
+    }
+
     /// The output of `ticket`'s operation once its last completion was
     /// reaped (the slot is then free); otherwise `Pending`, and `cx`'s
     /// waker is woken by the [`reap`](Self::reap) that completes it. A

@@ -221,6 +221,33 @@ impl Harness {
         }
     }
 
+    /// As [`post`](Self::post), through the one-step path of
+    /// `Driver::reap_outputs::<Probe<K>>`: the output of a `Probe<K>`
+    /// (not multishot) whose last completion this is, and which is still
+    /// claimed, comes back at once with its user data (the slot is then
+    /// free). A completion with `F_SKIP` that no slot took is `Foreign`.
+    pub fn post_take<const K: u8>(&mut self, ud: u64, res: i32, flags: u32) -> (Posted, Option<(u64, Done)>) {
+        if flags & crate::cqueue::Flags::MORE.bits() == 0 {
+            for k in self.kernel.iter_mut().filter(|k| k.is_some_and(|k| k.0 == ud)) {
+                *k = None;
+            }
+        }
+        let mut got = None;
+        let mut outs = 0;
+        let posted =
+            self.table.complete_take::<Probe<K>>(&crate::fuzz_hooks::cqe(ud, res, flags), &mut None, &mut |u, d| {
+                outs += 1;
+                got = Some((u, d));
+            });
+        assert!(outs <= 1, "one completion gave {outs} outputs");
+        let posted = match posted {
+            Some(Reaped::Op) => Posted::Op,
+            Some(Reaped::Cancel) => Posted::Cancel,
+            Some(Reaped::Foreign) | None => Posted::Foreign,
+        };
+        (posted, got)
+    }
+
     /// The output of `ud` if its last completion came (the slot is then
     /// free); otherwise keeps `waker`.
     pub fn poll<const K: u8>(&mut self, ud: u64, waker: Option<&Waker>) -> Poll<Done> {

@@ -545,6 +545,14 @@ fn holds<T: Operation>(vt: Option<&'static VTable>) -> bool {
     core::ptr::eq(ptr, &Vt::<T>::V) || vt.is_some_and(holds_slow::<T>)
 }
 
+/// [`holds`] for a `vt` at another address than `T`'s table: another
+/// type's (or none), or a copy of `T`'s.
+#[cold]
+#[inline(never)]
+fn holds_other<T: Operation>(vt: Option<&'static VTable>) -> bool {
+    vt.is_some_and(holds_slow::<T>)
+}
+
 #[cold]
 fn holds_slow<T: Operation>(vt: &'static VTable) -> bool {
     (vt.type_id)() == TypeId::of::<T>()
@@ -948,6 +956,21 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         encode(TAG_CANCEL, self.ring_id, gen, index as u16)
     }
 
+    /// The slot index to look `ud` up at, for a caller that then compares
+    /// the slot's user data with `ud` in full (O4: it holds the slot's own
+    /// index, so a slot reached by another index never matches). With `N`
+    /// a power of two the index is masked into range (an `and`, no
+    /// branch); otherwise it is `ud`'s index, bounds-checked by the caller.
+    #[inline(always)]
+    fn lookup_index(ud: u64) -> usize {
+        let i = (ud & 0xffff) as usize;
+        if N.is_power_of_two() {
+            i & (N - 1)
+        } else {
+            i
+        }
+    }
+
     /// The slot `ud` names, if it is one of ours, of the current
     /// generation.
     #[inline]
@@ -1129,7 +1152,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline(always)]
     pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
-        let Some(s) = self.get_mut((ud & 0xffff) as usize) else { return false };
+        let Some(s) = self.get_mut(Self::lookup_index(ud)) else { return false };
         if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
             return false;
         }
@@ -1147,6 +1170,110 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             }
         }
         true
+    }
+
+    /// The one-step form of [`complete_plain`](Self::complete_plain) then
+    /// [`poll`](Self::poll), for [`Driver::reap_outputs`](super::Driver::reap_outputs):
+    /// when `ud` is the one completion (no `F_MORE`, no `F_SKIP`) of a
+    /// plain operation of type `T` that its slot awaits (O4), still
+    /// claimed (`InFlight`, not abandoned) and with no cancel to push,
+    /// moves the operation out, frees the slot under its next generation
+    /// and returns the output; the result never goes through the slot. A
+    /// waker left by a poll is dropped, not woken (the output is not the
+    /// poller's any more), and the output goes straight to `out`.
+    /// Returns false, having touched nothing, for anything else (another
+    /// type, not plain, not awaited, foreign).
+    #[inline(always)]
+    pub(crate) fn take_plain<T: Operation>(
+        &mut self,
+        ud: u64,
+        res: i32,
+        flags: u32,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> bool {
+        const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
+        if !const { Vt::<T>::V.plain } {
+            return false;
+        }
+        let i = Self::lookup_index(ud);
+        let Some((s, p)) = self.get_mut_ptr(i) else { return false };
+        // O4: the current generation of this slot (tag, ring id, index
+        // and generation in one comparison); O5: it holds a `T` (one
+        // comparison with `T`'s own table; the `TypeId` only when the
+        // address differs: another type, or a copy of the constant).
+        if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
+            return false;
+        }
+        let vt = s.vt.map_or(core::ptr::null(), core::ptr::from_ref);
+        if !core::ptr::eq(vt, &Vt::<T>::V) && !holds_other::<T>(s.vt) {
+            return false;
+        }
+        s.vt = None;
+        // SAFETY: O3, O5: `vt` was `T`'s table, so the storage holds a
+        // `T`; `vt` is now cleared, so it is moved out once. O1: this is
+        // the operation's one and last completion (`Shots::One`, no
+        // `F_MORE`), so the kernel is done with its memory.
+        let op = unsafe { p.cast::<T>().read() };
+        if s.waker.is_some() {
+            s.waker = None;
+        }
+        // A plain `InFlight` slot with no cancel pending holds nothing
+        // else: no queued item (`Shots::One`), no last fd or buffer (not
+        // `FD_RESULT` or `BUF_SELECT`), and the waker was just dropped.
+        debug_assert!(s.qlen == 0 && s.last_fd.is_none() && s.last_buf.is_none());
+        self.recycle_no_cancel(i);
+        out(ud, op.complete(Completion::new(res, flags, None, None)));
+        true
+    }
+
+    /// Applies one completion for
+    /// [`Driver::reap_outputs`](super::Driver::reap_outputs): a plain `T`
+    /// still claimed goes straight to `out` ([`take_plain`](Self::take_plain));
+    /// anything else is applied as `reap` applies it, and a `T` (not
+    /// multishot) that this made `Completed` goes to `out` as well. `None`
+    /// for a completion with `F_SKIP` that no slot took (ignored, as
+    /// `reap` does).
+    #[inline(always)]
+    pub(crate) fn complete_take<T: Operation>(
+        &mut self,
+        cqe: &cqueue::Entry,
+        ring: &mut Option<BufRing<'static>>,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> Option<Reaped> {
+        let (ud, res, flags) = (cqe.user_data_u64(), cqe.raw_result(), cqe.flags().bits());
+        if self.take_plain::<T>(ud, res, flags, out) || self.complete_plain(ud, res, flags) {
+            return Some(Reaped::Op);
+        }
+        if flags & cqueue::Flags::SKIP.bits() != 0 {
+            return None;
+        }
+        let r = self.complete_slow(cqe.clone(), ring);
+        if r == Reaped::Op {
+            if let Some(o) = self.take_completed::<T>(ud, ring) {
+                out(ud, o);
+            }
+        }
+        Some(r)
+    }
+
+    /// For [`Driver::reap_outputs`](super::Driver::reap_outputs), after
+    /// the general path applied a completion of `ud`: if that made the
+    /// slot `Completed` with an operation of type `T` that is not
+    /// multishot (whose unread results stay for `poll_next`), its output
+    /// (the slot is then free); `None` otherwise.
+    #[inline(never)]
+    pub(crate) fn take_completed<T: Operation>(
+        &mut self,
+        ud: u64,
+        ring: &mut Option<BufRing<'static>>,
+    ) -> Option<T::Output> {
+        if matches!(T::SHOTS, Shots::Many) {
+            return None;
+        }
+        match self.poll::<T>(ud, None, ring) {
+            Poll::Ready(out) => Some(out),
+            Poll::Pending => None,
+        }
     }
 
     /// [`complete`](Self::complete) for everything but a plain operation's
@@ -1311,7 +1438,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         waker: Option<&Waker>,
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
-        let i = (ud & 0xffff) as usize;
+        let i = Self::lookup_index(ud);
         let Some((s, p)) = self.get_mut_ptr(i) else { return Poll::Pending };
         let p = p.cast::<T>();
         // O4: the current generation of the slot; O5: holding a `T`.

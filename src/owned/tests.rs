@@ -597,3 +597,230 @@ fn a_chain_is_all_or_nothing() {
     assert_eq!(t.used(), 0);
     drop(back);
 }
+
+/// `complete_take` (the one step of `Driver::reap_outputs`), collecting
+/// what it hands out.
+/// At most one output per completion.
+#[allow(clippy::type_complexity)]
+fn take<T: Operation>(
+    t: &mut Table<4, 64>,
+    ud: u64,
+    res: i32,
+    flags: Flags,
+) -> (Option<Reaped>, Option<(u64, T::Output)>) {
+    let mut out = None;
+    let r = t.complete_take::<T>(&cqe(ud, res, flags), &mut None, &mut |u, o| {
+        assert!(out.is_none(), "two outputs for one completion");
+        out = Some((u, o));
+    });
+    (r, out)
+}
+
+#[test]
+fn one_step_hands_each_output_over_and_frees_its_slot() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let mut uds = [0u64; 3];
+    for (i, ud) in uds.iter_mut().enumerate() {
+        let (u, sqe) = t.prepare(Probe { mem: [0; 16], drops: &DROPS }, &PREP).map_err(|r| r.errno).unwrap();
+        t.commit(u);
+        kernel_write(sqe_addr(&sqe), &[i as u8 + 1; 16]);
+        *ud = u;
+    }
+    // Out of order, as the kernel may post them.
+    for (i, res) in [(2usize, 30), (0, 10), (1, -5)] {
+        let (r, out) = take::<Probe>(&mut t, uds[i], res, Flags::empty());
+        assert_eq!(r, Some(Reaped::Op));
+        let want = if res < 0 { Err(Errno::IO) } else { Ok(res as u32) };
+        let Some((ud, got)) = out else { panic!("no output for its last completion") };
+        assert_eq!(ud, uds[i], "with its own user data");
+        assert_eq!(got, (want, [i as u8 + 1; 16]), "its own result and the bytes the kernel wrote");
+    }
+    assert_eq!(t.used(), 0, "every slot free at once");
+    assert_eq!(DROPS.load(Ordering::Relaxed), 3, "each operation moved out once, dropped once");
+    // Spent tickets: pending for ever, and the slots are reused under a
+    // new generation.
+    for ud in uds {
+        assert_eq!(t.poll::<Probe>(ud, None, &mut None), Poll::Pending);
+        assert_eq!(t.abandon(ud, &mut None), None);
+    }
+    let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    assert!(!uds.contains(&ud));
+    assert!(take::<Probe>(&mut t, ud, 0, Flags::empty()).1.is_some());
+    assert_eq!(t.stats.foreign, 0);
+}
+
+#[test]
+fn one_step_takes_nothing_foreign_late_duplicate_or_abandoned() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let a = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let (b, sqe_b) = t.prepare(Probe { mem: [0; 16], drops: &DROPS }, &PREP).map_err(|r| r.errno).unwrap();
+    t.commit(b);
+    let c = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    // Foreign user data of every kind: nothing handed out, nothing freed.
+    let other_gen = a ^ (1 << GEN_SHIFT);
+    let other_ring = a ^ (1 << RING_SHIFT);
+    let bad_index = (a & !0xffff) | 9;
+    for f in [0, u64::MAX, other_gen, other_ring, bad_index, a | (3 << TAG_SHIFT), a & !(3 << TAG_SHIFT)] {
+        assert_eq!(take::<Probe>(&mut t, f, 1, Flags::empty()), (Some(Reaped::Foreign), None), "{f:#x}");
+    }
+    // F_MORE for a single-shot operation: foreign.
+    assert_eq!(take::<Probe>(&mut t, a, 1, Flags::MORE), (Some(Reaped::Foreign), None));
+    // A cancel's completion frees nothing.
+    let cancel = t.cancel_ud(a);
+    assert_eq!(take::<Probe>(&mut t, cancel, 0, Flags::empty()), (Some(Reaped::Cancel), None));
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (3, 0));
+    // `b` is abandoned among the completed: released at its completion
+    // (after a late write), never handed out.
+    assert_eq!(t.abandon(b, &mut None), Some(b));
+    kernel_write(sqe_addr(&sqe_b), b"late");
+    assert_eq!(take::<Probe>(&mut t, b, -125, Flags::empty()), (Some(Reaped::Op), None));
+    assert_eq!(DROPS.load(Ordering::Relaxed), 1, "the abandoned one released at its completion");
+    let (r, out) = take::<Probe>(&mut t, a, 4, Flags::empty());
+    assert_eq!((r, out.map(|o| o.0)), (Some(Reaped::Op), Some(a)));
+    // A duplicate of `a`'s completion, and then a late one after its slot
+    // went to `d`: foreign, `d` untouched.
+    assert_eq!(take::<Probe>(&mut t, a, 4, Flags::empty()), (Some(Reaped::Foreign), None));
+    let d = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    assert_eq!(d & 0xffff, a & 0xffff, "same slot reused");
+    assert_eq!(take::<Probe>(&mut t, a, 4, Flags::empty()), (Some(Reaped::Foreign), None));
+    assert!(t.is_pending(d));
+    // An F_SKIP completion that no slot takes is ignored, as `reap` does.
+    assert_eq!(take::<Probe>(&mut t, 0x42, 0, Flags::SKIP).0, None);
+    assert_eq!(t.stats.foreign, 10);
+    // `c` and `d` finish in one step.
+    assert!(take::<Probe>(&mut t, c, 0, Flags::empty()).1.is_some());
+    assert!(take::<Probe>(&mut t, d, 0, Flags::empty()).1.is_some());
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 4));
+}
+
+#[test]
+fn one_step_leaves_other_types_and_multishot_results_for_their_tickets() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static ZC: AtomicUsize = AtomicUsize::new(0);
+    static STREAM: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    let p = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let z = push(&mut t, Zc(&ZC));
+    let s = push(&mut t, Stream(&STREAM));
+    // Reaping in one step for `Zc`: the Probe's completion stays in its
+    // slot for its ticket.
+    assert_eq!(take::<Zc>(&mut t, p, 8, Flags::empty()), (Some(Reaped::Op), None));
+    assert!(matches!(t.poll::<Probe>(p, None, &mut None), Poll::Ready((Ok(8), _))));
+    // A Zc (not plain) in one step: the general path, then the output.
+    assert_eq!(take::<Zc>(&mut t, z, 100, Flags::MORE), (Some(Reaped::Op), None));
+    assert_eq!(take::<Zc>(&mut t, z, 0, Flags::NOTIF), (Some(Reaped::Op), Some((z, Some(Ok(100))))));
+    assert_eq!(ZC.load(Ordering::Relaxed), 1);
+    // A multishot's results, and its end, stay for `poll_next` / `poll`.
+    assert_eq!(take::<Stream>(&mut t, s, 1, Flags::MORE), (Some(Reaped::Op), None));
+    assert_eq!(take::<Stream>(&mut t, s, 0, Flags::empty()), (Some(Reaped::Op), None));
+    assert_eq!(t.poll_next::<Stream>(s, None), Poll::Ready(Some(Ok(1))));
+    assert_eq!(t.poll_next::<Stream>(s, None), Poll::Ready(Some(Ok(0))));
+    assert_eq!(t.poll_next::<Stream>(s, None), Poll::Ready(None));
+    assert_eq!(t.poll::<Stream>(s, None, &mut None), Poll::Ready(()));
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed), STREAM.load(Ordering::Relaxed)), (0, 1, 1));
+}
+
+#[test]
+fn one_step_with_a_waker_or_a_cancel_to_push() {
+    use alloc_free_waker::counting_waker;
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static WAKES: AtomicUsize = AtomicUsize::new(0);
+    let mut t: Table<4, 64> = table!(4);
+    // A poll left a waker: the output goes to the one-step caller, the
+    // waker is dropped (not woken: the output is not the poller's).
+    let a = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    let w = counting_waker(&WAKES);
+    assert!(t.poll::<Probe>(a, Some(&w), &mut None).is_pending());
+    assert!(take::<Probe>(&mut t, a, 1, Flags::empty()).1.is_some());
+    assert_eq!(WAKES.load(Ordering::Relaxed), 0);
+    // A cancel still to push: the general path settles it, and the
+    // output still comes in one step.
+    let b = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    t.defer_cancel(b);
+    let (r, out) = take::<Probe>(&mut t, b, -125, Flags::empty());
+    assert_eq!(r, Some(Reaped::Op));
+    assert!(matches!(out, Some((u, (Err(Errno::CANCELED), _))) if u == b));
+    assert_eq!((t.pending_cancels(), t.used(), DROPS.load(Ordering::Relaxed)), (0, 0, 2));
+    // A teardown after one-step reaping: nothing left, nothing leaked.
+    let c = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
+    assert!(take::<Probe>(&mut t, c, 0, Flags::empty()).1.is_some());
+    assert!(t.finish(&mut None));
+    assert_eq!((t.stats.leaked, DROPS.load(Ordering::Relaxed)), (0, 3));
+}
+
+/// `Driver::reap_outputs` on a real ring: the NOPs it takes come out with
+/// their user data, an abandoned NOP among them is released and not
+/// handed out, and a timeout (another type) keeps its output for its
+/// ticket.
+#[test]
+#[cfg_attr(miri, ignore = "a real ring: system calls")]
+fn reap_outputs_on_a_ring_takes_its_own_type_only() {
+    use super::{Driver, Nop, Timeout};
+    static SLOTS: SlotStore<8> = SlotStore::new();
+    let ring = crate::IoUring::new(16).expect("io_uring");
+    let mut d = Driver::with_slots(ring, SLOTS.take().expect("fresh store"));
+    let a = d.push(Nop::new()).map_err(|r| r.errno).unwrap();
+    let b = d.push(Nop::new()).map_err(|r| r.errno).unwrap();
+    let t = d.push(Timeout::new(crate::types::Timespec::new().nsec(1_000_000))).map_err(|r| r.errno).unwrap();
+    let c = d.push(Nop::new()).map_err(|r| r.errno).unwrap();
+    let (ua, uc) = (a.user_data(), c.user_data());
+    // Abandoned before it completes (no cancel: it runs to its end).
+    d.abandon_quietly(b);
+    // All four completions, the timer's too (it fires after 1 ms).
+    let (mut seen, mut handed) = (0, [false; 2]);
+    while seen < 4 {
+        d.submit_and_wait(1).unwrap();
+        let mut got = [(0u64, Ok(1)); 4];
+        let mut n = 0;
+        seen += d.reap_outputs::<Nop>(|ud, res| {
+            got[n] = (ud, res);
+            n += 1;
+        });
+        for &(ud, res) in &got[..n] {
+            assert!(ud == ua || ud == uc, "only the claimed NOPs are handed out");
+            assert_eq!(res, Ok(0));
+            let k = usize::from(ud == uc);
+            assert!(!handed[k], "handed out twice");
+            handed[k] = true;
+        }
+    }
+    assert_eq!(handed, [true; 2], "both claimed NOPs handed out");
+    assert_eq!(d.in_use(), 1, "the timeout's output waits for its ticket");
+    assert_eq!(d.try_take(&a), Poll::Pending, "a spent ticket");
+    assert_eq!(d.wait(t), Ok(Err(Errno::TIME)));
+    assert_eq!((d.in_use(), d.stats().foreign), (0, 0));
+}
+
+/// The look-up masks the index only when `N` is a power of two: an index
+/// out of range, or one that masks onto a live slot, is foreign either
+/// way, in both forms of completion.
+#[test]
+fn indexes_out_of_range_are_foreign_for_any_n() {
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static FIVE: SlotStore<5, 64> = SlotStore::new();
+    let mut t: Table<5, 64> = Table::new(FIVE.take().expect("fresh store"), RING);
+    let mut four: Table<4, 64> = table!(4);
+    let Ok((ud5, _)) = t.prepare(Probe { mem: [0; 16], drops: &DROPS }, &PREP) else { panic!("refused") };
+    t.commit(ud5);
+    let ud4 = push(&mut four, Probe { mem: [0; 16], drops: &DROPS });
+    for index in [4u64, 5, 8, 9, 0x7fff, 0xffff] {
+        let f5 = (ud5 & !0xffff) | index;
+        assert_eq!(t.complete(&cqe(f5, 1, Flags::empty()), &mut None), Reaped::Foreign, "{f5:#x}");
+        assert_eq!(t.poll::<Probe>(f5, None, &mut None), Poll::Pending);
+        // 4, 8 and 0x7fff... mask onto slot 0 of the 4-slot table, which
+        // is live: still foreign (its user data names index 0).
+        let f4 = (ud4 & !0xffff) | index;
+        let mut out = None;
+        let r = four.complete_take::<Probe>(&cqe(f4, 1, Flags::empty()), &mut None, &mut |u, o| out = Some((u, o)));
+        assert_eq!((r, out.is_none()), (Some(Reaped::Foreign), true), "{f4:#x}");
+        assert_eq!(four.poll::<Probe>(f4, None, &mut None), Poll::Pending);
+    }
+    assert_eq!((t.used(), four.used(), DROPS.load(Ordering::Relaxed)), (1, 1, 0));
+    assert_eq!(t.complete(&cqe(ud5, 2, Flags::empty()), &mut None), Reaped::Op);
+    assert!(matches!(t.poll::<Probe>(ud5, None, &mut None), Poll::Ready((Ok(2), _))));
+    assert_eq!(four.complete(&cqe(ud4, 3, Flags::empty()), &mut None), Reaped::Op);
+    assert!(matches!(four.poll::<Probe>(ud4, None, &mut None), Poll::Ready((Ok(3), _))));
+    assert_eq!((t.used(), four.used(), DROPS.load(Ordering::Relaxed)), (0, 0, 2));
+}

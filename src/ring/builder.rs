@@ -111,6 +111,14 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
 
     /// `IORING_SETUP_SQPOLL` (5.1): a kernel thread polls the SQ; it goes to
     /// sleep after `idle` milliseconds without work.
+    ///
+    /// On a 32-bit kernel a fresh ring's thread may not sleep before its
+    /// first work: its idle timer starts at 0 and is compared with `jiffies`
+    /// as a signed number, which a 32-bit kernel starts 300 s below zero.
+    /// For the first 300 s after boot the thread spins on an empty SQ until
+    /// something is submitted (seen on armhf 7.2 under QEMU; 64-bit kernels
+    /// start `jiffies` positive). Kernel: `io_sq_thread`
+    /// in `io_uring/sqpoll.c`.
     pub fn setup_sqpoll(&mut self, idle: u32) -> &mut Self {
         self.params.sq_thread_idle = idle;
         self.flag(sys::SETUP_SQPOLL)

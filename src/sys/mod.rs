@@ -47,7 +47,9 @@
 //! - **S6 (the syscall instruction)**: the inline `asm!` follows the
 //!   architecture's system-call convention: number and arguments in the
 //!   documented registers, every register the kernel clobbers declared, no
-//!   stack use.
+//!   stack use; a register the compiler reserves but the convention needs
+//!   (r7, the frame pointer of 32-bit ARM's Thumb code) is saved in a
+//!   declared scratch register and restored within the same block.
 
 pub(crate) mod abi;
 pub(crate) mod consts;

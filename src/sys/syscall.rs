@@ -4,9 +4,11 @@
 //! (`IORING_REGISTER_SEND_MSG_RING`, ring-less `QUERY`) and an `argsz` other
 //! than 0, 8 or 24 (`IORING_ENTER_EXT_ARG_REG`, io-uring's generic
 //! `enter<T>`); a registered ring index and register opcodes its enum lacks
-//! need workarounds (a borrowed raw number; the opcode passed as flag bits). So on the architectures below the calls are
-//! made here, with the same inline-assembly convention rustix's `linux_raw`
-//! backend uses. On any other architecture they go through rustix, and the
+//! need workarounds (a borrowed raw number; the opcode passed as flag
+//! bits). So on x86_64, aarch64, riscv64 and 32-bit ARM (EABI) the calls
+//! are made here, with the architecture's system-call convention (the one
+//! rustix's `linux_raw` backend also follows). On any other architecture
+//! (i686, powerpc64le, ...) they go through rustix, and the
 //! forms rustix cannot express fail with `ENOSYS`; building with
 //! `--cfg urix_rustix_fallback` selects that path on any architecture
 //! so it can be tested.
@@ -58,41 +60,49 @@ pub(crate) unsafe fn register(fd: i32, opcode: u32, arg: *const c_void, nr_args:
     unsafe { imp::register(fd, opcode, arg, nr_args) }
 }
 
-/// Turns a raw syscall return into `Result`, as the kernel ABI defines it:
-/// values in `-4095..=-1` are negated errnos, everything else is success.
-#[cfg(all(not(urix_rustix_fallback), any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
-#[inline(always)]
-fn decode(ret: isize) -> Result<u32> {
-    // As unsigned numbers, the error values are the top 4095.
-    if (ret as usize) < (-4095isize) as usize {
-        Ok(ret as u32)
-    } else {
-        Err(errno(ret))
-    }
-}
-
-/// The `Errno` of an error return; out of line, off the hot path.
-#[cfg(all(not(urix_rustix_fallback), any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
-#[cold]
-#[inline(never)]
-fn errno(ret: isize) -> Errno {
-    Errno::from_raw_os_error(-ret as i32)
-}
-
-#[cfg(all(not(urix_rustix_fallback), any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64")))]
+#[cfg(all(
+    not(urix_rustix_fallback),
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        all(target_arch = "arm", any(target_abi = "eabi", target_abi = "eabihf"))
+    )
+))]
 mod imp {
-    use super::{decode, Params, Result};
+    use super::{Errno, Params, Result};
     use core::arch::asm;
     use core::ffi::c_void;
 
+    /// Turns a raw syscall return into `Result`, as the kernel ABI defines it:
+    /// values in `-4095..=-1` are negated errnos, everything else is success.
+    #[inline(always)]
+    fn decode(ret: isize) -> Result<u32> {
+        // As unsigned numbers, the error values are the top 4095.
+        if (ret as usize) < (-4095isize) as usize {
+            Ok(ret as u32)
+        } else {
+            Err(errno(ret))
+        }
+    }
+
+    /// The `Errno` of an error return; out of line, off the hot path.
+    #[cold]
+    #[inline(never)]
+    fn errno(ret: isize) -> Errno {
+        Errno::from_raw_os_error(-ret as i32)
+    }
+
     // The io_uring syscalls have the same numbers on every architecture that
-    // uses the generic table, and on x86_64.
+    // uses the generic table, on x86_64, and on 32-bit ARM's EABI
+    // (arch/arm/tools/syscall.tbl; only the old ABI, which no Rust target
+    // uses and the cfg above excludes, adds 0x900000).
     const NR_SETUP: usize = 425;
     const NR_ENTER: usize = 426;
     const NR_REGISTER: usize = 427;
 
     // Checked against the kernel's tables for the target being built
-    // (`cargo test`, and `.ci/cross-check` for aarch64 and riscv64).
+    // (`cargo test`, and `.ci/cross-check` for aarch64, riscv64 and armv7).
     #[cfg(test)]
     const _: () = {
         use linux_raw_sys::general as nr;
@@ -145,6 +155,26 @@ mod imp {
                 options(nostack, preserves_flags),
             );
         }
+        // SAFETY: (S6) as above, for 32-bit ARM EABI (`svc 0`, number in
+        // r7, arguments in r0-r5, result in r0). r7 is the frame pointer in
+        // Thumb code, where `asm!` refuses it as an operand: the number
+        // travels in a scratch register, r7 is saved in another one, and
+        // both moves around the `svc` leave r7 as it was before the block.
+        // Nothing between them touches the stack or the frame pointer.
+        #[cfg(all(target_arch = "arm", any(target_abi = "eabi", target_abi = "eabihf")))]
+        unsafe {
+            asm!(
+                "mov {saved}, r7",
+                "mov r7, {nr}",
+                "svc 0",
+                "mov r7, {saved}",
+                nr = in(reg) nr,
+                saved = out(reg) _,
+                inlateout("r0") a[0] as isize => ret,
+                in("r1") a[1], in("r2") a[2], in("r3") a[3], in("r4") a[4], in("r5") a[5],
+                options(nostack, preserves_flags),
+            );
+        }
         ret
     }
 
@@ -178,7 +208,15 @@ mod imp {
     }
 }
 
-#[cfg(any(urix_rustix_fallback, not(any(target_arch = "x86_64", target_arch = "aarch64", target_arch = "riscv64"))))]
+#[cfg(any(
+    urix_rustix_fallback,
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64",
+        all(target_arch = "arm", any(target_abi = "eabi", target_abi = "eabihf"))
+    ))
+))]
 mod imp {
     use super::{Errno, Params, Result};
     use crate::sys::consts::ENTER_EXT_ARG;

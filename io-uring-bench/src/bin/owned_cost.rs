@@ -15,7 +15,11 @@
 //! ```
 //!
 //! Workloads: `nop-batch` (32 NOPs per submit), `nop-single` (one NOP per
-//! submit), `read-4k` (one 4 KiB read of a file per submit).
+//! submit), `read-4k` (one 4 KiB read of a file per submit). Modes: `raw`
+//! (the ring, `unsafe push`), `owned` (`Driver::push`, `reap`, then
+//! `try_take` of each ticket), `one-step` (`Driver::push`, then
+//! `reap_outputs`, which hands each output over as it reaps: no ticket
+//! kept, no result stored in the slot and read back).
 
 use std::fs::File;
 use std::io::Write as _;
@@ -42,14 +46,17 @@ fn main() {
     let label = (args.len() == 3 && args[1] == "--rows").then(|| args[2].as_str());
     if label.is_none() {
         println!("user instructions per operation (cachegrind, runs of {n} and {} ops)", 2 * n);
-        println!("{:<12} {:>8} {:>8} {:>8}", "workload", "raw", "owned", "extra");
+        println!("{:<12} {:>8} {:>8} {:>8} {:>9} {:>8}", "workload", "raw", "owned", "extra", "one-step", "extra");
     }
     for w in WORKLOADS {
         let raw = per_op(&exe, "raw", w, n);
         let owned = per_op(&exe, "owned", w, n);
+        let one = per_op(&exe, "one-step", w, n);
         match label {
-            Some(l) => println!("| {l} | {w} | {raw:.1} | {owned:.1} | {:.1} |", owned - raw),
-            None => println!("{w:<12} {raw:>8.1} {owned:>8.1} {:>8.1}", owned - raw),
+            Some(l) => {
+                println!("| {l} | {w} | {raw:.1} | {owned:.1} | {:.1} | {one:.1} | {:.1} |", owned - raw, one - raw)
+            }
+            None => println!("{w:<12} {raw:>8.1} {owned:>8.1} {:>8.1} {one:>9.1} {:>8.1}", owned - raw, one - raw),
         }
     }
 }
@@ -87,7 +94,8 @@ fn run(mode: &str, work: &str, n: usize) {
     match mode {
         "raw" => raw(work, n, &f),
         "owned" => owned(work, n, cpath),
-        _ => panic!("mode: raw or owned"),
+        "one-step" => one_step(work, n, cpath),
+        _ => panic!("mode: raw, owned or one-step"),
     }
     let _ = std::fs::remove_file(&path);
 }
@@ -159,6 +167,54 @@ fn owned(work: &str, n: usize, path: &'static std::ffi::CStr) {
                 let std::task::Poll::Ready(out) = d.try_take(&t) else { panic!("not done") };
                 assert_eq!(out.result, Ok(4096));
                 (buf, file) = (out.buf, out.file);
+                done += 1;
+            }
+        }
+        _ => panic!("workload"),
+    }
+}
+
+/// As `owned`, reaping and taking in one step (`Driver::reap_outputs`):
+/// the outputs come to a closure as their completions are reaped, so no
+/// ticket is kept (each is dropped at once: spent when its output comes).
+fn one_step(work: &str, n: usize, path: &'static std::ffi::CStr) {
+    let slots = SLOTS.take().expect("slots");
+    let mut d = Driver::with_slots(IoUring::new(64).expect("ring"), slots);
+    let mut done = 0;
+    match work {
+        "nop-batch" | "nop-single" => {
+            let per = if work == "nop-batch" { BATCH } else { 1 };
+            while done < n {
+                for _ in 0..per {
+                    let _spent_at_reap = d.push(Nop::new()).expect("room");
+                }
+                d.submit_and_wait(per).expect("submit");
+                let mut got = 0;
+                assert_eq!(
+                    d.reap_outputs::<Nop>(|_, res| {
+                        assert_eq!(res, Ok(0));
+                        got += 1;
+                    }),
+                    per
+                );
+                assert_eq!(got, per);
+                done += per;
+            }
+        }
+        "read-4k" => {
+            let mut buf: &'static mut [u8] = Box::leak(vec![0u8; 4096].into_boxed_slice());
+            let open = d.push(OpenAt::new(path, types::OFlags::RDONLY, types::Mode::empty())).expect("room");
+            let mut file = d.wait(open).expect("wait").result.expect("open");
+            let mut back = None;
+            while done < n {
+                let _spent_at_reap = d.push(Read::new(file, buf).at(0)).expect("room");
+                d.submit_and_wait(1).expect("submit");
+                let reaped = d.reap_outputs::<Read<_, _>>(|_, out| {
+                    assert_eq!(out.result, Ok(4096));
+                    back = Some((out.buf, out.file));
+                });
+                assert_eq!(reaped, 1);
+                (buf, file) = back.take().expect("done");
                 done += 1;
             }
         }

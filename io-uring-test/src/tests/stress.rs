@@ -380,6 +380,16 @@ fn stress_multishot_accept_cancelled_while_connecting(_: &Ctx) -> anyhow::Result
 /// wake-ups at scale 1. Every step (the thread going idle, each NOP) has its
 /// own bound, so a lost wake-up fails the test while a slow machine only
 /// makes it longer.
+///
+/// The thread is given one NOP before the first wait for its sleep: the
+/// kernel starts its idle timer at jiffies 0 and restarts it only after
+/// work or a sleep, and `time_after(jiffies, 0)` is false while `jiffies`
+/// reads as negative. On a 32-bit kernel it does for the first 300 s after
+/// boot (INITIAL_JIFFIES is -300 s) and every other 2^31 ticks after that,
+/// so a fresh SQPOLL thread that has had no work spins there and never
+/// sets NEED_WAKEUP (armhf 6.12 and 7.2 under QEMU: the thread in state R
+/// at 100% system time for the whole 10 s wait). On 64-bit kernels jiffies
+/// starts positive and the thread sleeps anyway.
 fn stress_sqpoll_idle_and_wake(_: &Ctx) -> anyhow::Result<()> {
     let want = scaled(300);
     let mut ring: IoUring = match IoUring::builder().setup_sqpoll(1).build(8) {
@@ -388,11 +398,26 @@ fn stress_sqpoll_idle_and_wake(_: &Ctx) -> anyhow::Result<()> {
     };
     let (mut wakes, mut ops, mut fast) = (0u64, 0u64, 0u64);
     let start = Instant::now();
+    // The first NOP starts the thread's idle timer (above); it may or may
+    // not need a wake-up, so it counts as neither kind.
+    push_submit(&mut ring, &nop(ops))?;
+    let deadline = Instant::now() + crate::util::PATIENCE;
+    loop {
+        if let Some(c) = ring.completion().next() {
+            ensure!(c.user_data_u64() == ops && c.result() == Ok(0), "NOP {ops}: {c:?}");
+            break;
+        }
+        ensure!(Instant::now() < deadline, "the first NOP never completed");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    ops += 1;
     while wakes < want {
         // Wait (without entering) until the thread sleeps.
         let idle_deadline = Instant::now() + crate::util::PATIENCE;
         while !ring.submission().need_wakeup() {
-            ensure!(Instant::now() < idle_deadline, "the SQPOLL thread never went idle");
+            if Instant::now() >= idle_deadline {
+                bail!("the SQPOLL thread never went idle ({wakes} wake-ups before); {}", sqpoll_report(&mut ring));
+            }
             std::thread::sleep(Duration::from_micros(200));
         }
         // A few NOPs in a row: the first needs the wake-up, the rest find
@@ -424,6 +449,50 @@ fn stress_sqpoll_idle_and_wake(_: &Ctx) -> anyhow::Result<()> {
         start.elapsed()
     );
     Ok(())
+}
+
+/// What the SQPOLL thread of this process is doing, for a failure message:
+/// its scheduler state and CPU time (from /proc), how often a tight loop
+/// sees NEED_WAKEUP over 200 ms, the SQ's length and the raw flags word.
+fn sqpoll_report(ring: &mut IoUring) -> String {
+    let mut out = String::new();
+    let threads = || -> Vec<(String, String)> {
+        let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return Vec::new() };
+        dir.flatten()
+            .filter(|t| std::fs::read_to_string(t.path().join("comm")).unwrap_or_default().starts_with("iou-sqp"))
+            .map(|t| {
+                let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+                // After "(comm) ": state, then utime and stime are fields 14-15.
+                let rest = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                let fields = format!(
+                    "state {} utime {} stime {}",
+                    f.first().unwrap_or(&"?"),
+                    f.get(11).unwrap_or(&"?"),
+                    f.get(12).unwrap_or(&"?")
+                );
+                (t.file_name().to_string_lossy().into_owned(), fields)
+            })
+            .collect()
+    };
+    for (tid, fields) in threads() {
+        out += &format!("sqpoll task {tid}: {fields}; ");
+    }
+    let (mut seen, mut reads) = (0u64, 0u64);
+    let until = Instant::now() + Duration::from_millis(200);
+    while Instant::now() < until {
+        reads += 1;
+        seen += ring.submission().need_wakeup() as u64;
+    }
+    for (tid, fields) in threads() {
+        out += &format!("200 ms later {tid}: {fields}; ");
+    }
+    let sq = ring.submission();
+    out += &format!("NEED_WAKEUP seen in {seen} of {reads} reads; SQ length {}, dropped {}", sq.len(), sq.dropped());
+    // A 32-bit kernel's jiffies read as negative for its first 300 s.
+    let uptime = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
+    out += &format!("; uptime {} s", uptime.split_whitespace().next().unwrap_or("?"));
+    out
 }
 
 // ---------------------------------------------------------------------
