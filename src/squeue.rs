@@ -243,9 +243,9 @@ impl core::error::Error for PushError {}
 /// generic, and what an `IORING_SETUP_SQ_REWIND` ring submits from.
 pub(crate) struct SqWords {
     pub(crate) head: *const AtomicU32,
-    /// The kernel's SQ tail; null on an SQ_REWIND ring (R7), whose
-    /// submissions never read it (the mode is in the pointer, so that a
-    /// view of a plain ring tests one register for it).
+    /// The SQ tail word. On an SQ_REWIND ring (R7), whose kernel reads
+    /// neither head nor tail, the batch's length: so a view loads its tail
+    /// from the same word in both modes, with no test of the mode.
     pub(crate) tail: *const AtomicU32,
     pub(crate) flags: *const AtomicU32,
 }
@@ -264,19 +264,17 @@ pub(crate) struct Inner<E> {
     marker: core::marker::PhantomData<*mut E>,
 }
 
-/// The SQE array, its mask, and an SQ_REWIND ring's batch length, in one
-/// place so that a [`Submitter`](crate::Submitter) reaches all three
-/// through one pointer. (The ring stays as small as it was, small enough
-/// that moving it needs no `memcpy` call, which a `no_std` program need not
-/// have.)
+/// The SQE array and its mask, which an SQ_REWIND ring's submit moves
+/// entries in (R7). (The ring stays small enough that moving it needs no
+/// `memcpy` call, which a `no_std` program need not have.)
 pub(crate) struct Batch {
     /// The SQE array (of `E`).
     pub(crate) sqes: *mut u8,
-    /// SQ_REWIND rings (R7): how many entries are published at slots
-    /// `0..` and not yet submitted, the `to_submit` of the next enter. Ours
-    /// alone: the kernel never sees this word (it keeps head and tail at 0).
-    pub(crate) len: AtomicU32,
     ring_mask: u32,
+    /// Whether the ring was set up with SQ_REWIND (R7): views publish
+    /// through [`publish_rewind`] instead of storing the tail, submits
+    /// through `submit_rewind`.
+    pub(crate) rewind: bool,
 }
 
 impl<E> Inner<E> {
@@ -304,16 +302,19 @@ impl<E> Inner<E> {
             }
         }
         let rewind = p.flags & crate::ring::SETUP_SQ_REWIND != 0;
+        if rewind {
+            // SAFETY: (R2, R3, R7) the SQ tail word, inside the SQ ring; the
+            // kernel of an SQ_REWIND ring does not read it, so it starts as
+            // an empty batch whatever an earlier user of the ring (`from_fd`)
+            // left there.
+            unsafe { (*at(o.tail).cast::<AtomicU32>()).store(0, Ordering::Release) };
+        }
         Inner {
-            words: SqWords {
-                head: at(o.head).cast(),
-                tail: if rewind { ptr::null() } else { at(o.tail).cast() },
-                flags: at(o.flags).cast(),
-            },
+            words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
             // Both offsets are u32 inside one mapping of at most a few MiB.
             dropped_from_head: o.dropped.wrapping_sub(o.head) as i32,
             ring_entries,
-            batch: Batch { sqes, len: AtomicU32::new(0), ring_mask },
+            batch: Batch { sqes, ring_mask, rewind },
             marker: core::marker::PhantomData,
         }
     }
@@ -340,9 +341,9 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     ring_entries: u32,
     sqes: *mut E,
     /// The shared head and tail words, copied for the same reason. On an
-    /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and a null
-    /// tail: publishing then moves the pushed entries down to where the
-    /// batch now ends and adds them to its length, `Batch::len`.
+    /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and the
+    /// batch's length: publishing then moves the pushed entries down to
+    /// where the batch now ends and adds them to its length.
     head_word: *const AtomicU32,
     tail_word: *const AtomicU32,
     /// SQ_REWIND: the slot where this view's unpublished entries start
@@ -361,19 +362,13 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     /// No other `SubmissionQueue` of this ring may be alive (R6).
     #[inline]
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
-        // SAFETY: live shared words (R1-R3); Acquire on the kernel's head (R4).
-        // The tail is ours: R6 makes this the only writer (Acquire for
-        // SQ_REWIND, whose submitter moves entries before it shortens the
-        // batch, R7).
         let (head_word, tail_word) = (queue.words.head, queue.words.tail);
-        // SAFETY: (R1-R4) as above; SQ_REWIND's "tail" is the batch's
-        // length (R7).
-        let head = unsafe { (*head_word).load(Ordering::Acquire) };
-        // A select, then one load: the kernel's SQ tail (ours to write,
-        // R6), or SQ_REWIND's batch length (Acquire for both, R7).
-        let from = if tail_word.is_null() { ptr::from_ref(&queue.batch.len) } else { tail_word };
-        // SAFETY: (R1-R3) either word lives as long as the ring.
-        let tail = unsafe { (*from).load(Ordering::Acquire) };
+        // SAFETY: live shared words (R1-R3); Acquire on the kernel's head
+        // (R4). The tail is ours: R6 makes this the only writer; on an
+        // SQ_REWIND ring it is the batch's length, which a submit shortens
+        // after moving entries, hence Acquire (R7). One word in both
+        // modes: no test of the mode here.
+        let (head, tail) = unsafe { ((*head_word).load(Ordering::Acquire), (*tail_word).load(Ordering::Acquire)) };
         SubmissionQueue {
             head,
             tail,
@@ -393,10 +388,11 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// kernel has consumed.
     #[inline]
     pub fn sync(&mut self) {
-        if self.tail_word.is_null() {
+        if self.queue.batch.rewind {
             // SAFETY: (R7) this view's unpublished entries are at slots
-            // `published..tail` of this ring's SQE array.
-            let end = unsafe { publish_rewind(&self.queue.batch.len, self.sqes, self.published, self.tail) };
+            // `published..tail` of this ring's SQE array; `tail_word` is
+            // the batch's length.
+            let end = unsafe { publish_rewind(self.tail_word, self.sqes, self.published, self.tail) };
             self.published = end;
             self.tail = end;
         } else {
@@ -540,7 +536,7 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
         // Full as of the snapshot (as in io-uring and rustix-uring): no
         // reload here, so that in a loop of pushes the check is one
         // compare against a register; `sync` reloads the head.
-        if self.tail.wrapping_sub(self.head) == self.ring_entries {
+        if self.tail == self.head.wrapping_add(self.ring_entries) {
             return Err(PushError);
         }
         // SAFETY: (R5) room_for(1) found a free slot.
@@ -648,19 +644,23 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     }
 }
 
-/// Publishing on an SQ_REWIND ring (R7), out of line and given values (so
-/// that the view need not live in memory): the view wrote its entries at
+/// Publishing on an SQ_REWIND ring (R7), out of line, cold (so that a
+/// plain ring's view keeps its registers) and given values (so that the
+/// view need not live in memory): the view wrote its entries at
 /// slots `at..tail`; a submit since may have shortened the batch, so they
 /// move down to where it now ends, and the batch's length grows by their
 /// number in one compare-and-swap (a submit that shortens it in between
 /// makes this move again). Returns the batch's new length.
 ///
 /// # Safety
-/// `word` and `sqes` are an SQ_REWIND ring's; slots `at..tail` hold the
-/// caller's unpublished entries, and `at` was the batch's length when the
-/// caller last looked (R7).
+/// `word` (the batch's length, R7) and `sqes` are an SQ_REWIND ring's;
+/// slots `at..tail` hold the caller's unpublished entries, and `at` was the
+/// batch's length when the caller last looked (R7).
+#[cold]
 #[inline(never)]
-unsafe fn publish_rewind<E>(word: &AtomicU32, sqes: *mut E, mut at: u32, tail: u32) -> u32 {
+unsafe fn publish_rewind<E>(word: *const AtomicU32, sqes: *mut E, mut at: u32, tail: u32) -> u32 {
+    // SAFETY: (R1-R3) the ring's live SQ tail word, the caller's promise.
+    let word = unsafe { &*word };
     let count = tail.wrapping_sub(at);
     let mut len = word.load(Ordering::Acquire);
     loop {
@@ -729,10 +729,16 @@ unsafe fn copy_entry<E: EntryMarker>(src: &E, dst: *mut E) {
         // above); `dst` is the caller's promise.
         unsafe {
             let w = src.add(base);
-            let (w0, w1, w2, w3) = (w.read(), w.add(1).read(), w.add(2).read(), w.add(3).read());
+            // The first word as two halves: opcode, flags and ioprio, then
+            // the fd. Halves the compiler knows both of still merge into
+            // one store; a variable fd (a read's) is stored on its own
+            // rather than shifted into the word.
+            let (h0, h1) = (w.cast::<u32>().read(), w.cast::<u32>().add(1).read());
+            let (w1, w2, w3) = (w.add(1).read(), w.add(2).read(), w.add(3).read());
             let (w4, w5, w6, w7) = (w.add(4).read(), w.add(5).read(), w.add(6).read(), w.add(7).read());
             let d = dst.add(base);
-            d.write(w0);
+            d.cast::<u32>().write(h0);
+            d.cast::<u32>().add(1).write(h1);
             d.add(1).write(w1);
             d.add(2).write(w2);
             d.add(3).write(w3);
@@ -767,9 +773,9 @@ impl<E: EntryMarker> Drop for SubmissionQueue<'_, E> {
     // would make the compiler keep the whole view in memory on every path.
     #[inline(always)]
     fn drop(&mut self) {
-        if self.tail_word.is_null() {
+        if self.queue.batch.rewind {
             // SAFETY: (R7) as in `sync`.
-            unsafe { publish_rewind(&self.queue.batch.len, self.sqes, self.published, self.tail) };
+            unsafe { publish_rewind(self.tail_word, self.sqes, self.published, self.tail) };
         } else {
             // SAFETY: live shared word (R1-R3); Release publishes the
             // entries (R4).
@@ -783,7 +789,7 @@ impl<E: EntryMarker> fmt::Debug for SubmissionQueue<'_, E> {
         let mut list = f.debug_list();
         // SQ_REWIND: only this view's own entries; the submitter may be
         // moving the published ones (R7).
-        let mut pos = if self.tail_word.is_null() { self.published } else { self.head() };
+        let mut pos = if self.queue.batch.rewind { self.published } else { self.head() };
         while pos != self.tail {
             let slot = (pos & self.ring_mask) as usize;
             // SAFETY: (R2, R5) slots in head..tail hold entries we pushed; the kernel

@@ -52,9 +52,8 @@ pub struct Submitter<'a> {
     pub(crate) ring_index: &'a EnterTarget,
     /// The SQ head, tail and flags words.
     sq: &'a SqWords,
-    /// The SQE array and an SQ_REWIND ring's batch length: its submit
-    /// passes the length and moves what the kernel left down to slot 0
-    /// (R7).
+    /// The SQE array: an SQ_REWIND ring's submit moves what the kernel
+    /// left of a batch down to slot 0 (R7).
     batch: &'a Batch,
 }
 
@@ -172,7 +171,7 @@ impl<'a> Submitter<'a> {
         argsz: usize,
     ) -> Result<usize> {
         // SAFETY: (S1, P1-P3) forwarded from the caller.
-        decode(unsafe { enter_ring(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) })
+        unsafe { enter_ring_result(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) }
     }
 
     /// Raw `io_uring_enter` with an optional kernel signal mask.
@@ -328,7 +327,7 @@ impl<'a> Submitter<'a> {
         argsz: usize,
     ) -> Result<usize> {
         // SAFETY: (S1, P1-P3) forwarded from the caller.
-        decode(unsafe { submit_ring(self.fd, self.ring_index, self.sq, self.batch, want, extra, arg, argsz) })
+        unsafe { submit_ring(self.fd, self.ring_index, self.sq, self.batch, want, extra, arg, argsz) }
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
@@ -411,6 +410,34 @@ unsafe fn enter_ring(
     }
 }
 
+/// [`enter_ring`] as a `Result`, for the paths that return it: the
+/// kernel's count goes straight from the syscall's success into `Ok`, so
+/// that the caller tests no sign (a count and an errno in one register
+/// would need that test where the paths meet).
+///
+/// # Safety
+/// As for [`enter_ring`].
+#[inline(always)]
+unsafe fn enter_ring_result(
+    fd: &OwnedFd,
+    target: &EnterTarget,
+    to_submit: u32,
+    min_complete: u32,
+    flags: u32,
+    arg: *const c_void,
+    argsz: usize,
+) -> Result<usize> {
+    let (name, always) = target.load();
+    let flags = flags | always;
+    // SAFETY: `name` is this ring's fd (R1) or its registered index; the
+    // rest is the caller's promise.
+    match unsafe { sys::syscall::enter(name, to_submit, min_complete, flags, arg, argsz) } {
+        Ok(n) => Ok(n as usize),
+        // SAFETY: (S1, P1-P3) forwarded from the caller.
+        Err(e) => decode(unsafe { enter_retry_by_fd(e, fd, to_submit, min_complete, flags, arg, argsz) }),
+    }
+}
+
 /// After an enter failed with `e`: if it went through the registered
 /// index, then on another thread the kernel finds no ring at that index
 /// (EBADF, or EINVAL without any registered ring) and nothing was
@@ -463,12 +490,14 @@ unsafe fn submit_ring(
     extra: u32,
     arg: *const c_void,
     argsz: usize,
-) -> Raw {
-    // One test for both modes that submit differently (decided at setup).
+) -> Result<usize> {
+    // One test for both modes that submit differently (decided at setup),
+    // then SQ_REWIND's own flag, a different word: so that the plain path
+    // tests the mode in memory, without loading it for the second test.
     if target.mode & (sys::SETUP_SQPOLL | SETUP_SQ_REWIND) != 0 {
-        if target.mode & SETUP_SQ_REWIND != 0 {
+        if batch.rewind {
             // SAFETY: (S1, P1-P3) forwarded from the caller.
-            return unsafe { submit_rewind(fd, target, sq, batch, want, extra, arg, argsz) };
+            return decode(unsafe { submit_rewind(fd, target, sq, batch, want, extra, arg, argsz) });
         }
         // SAFETY: (S1, P1-P3) forwarded from the caller.
         return unsafe { submit_sqpoll(fd, target, sq, want, extra, arg, argsz) };
@@ -486,13 +515,16 @@ unsafe fn submit_ring(
     };
     // SAFETY: (S1, P1-P3) `arg` is the caller's promise; the SQ holds entries pushed
     // under `push`'s contract.
-    let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
-    // Unsigned, so that one compare also lets errors (negative) through.
-    if want > 0 && (n as usize) < len as usize {
-        // SAFETY: (S1, P1-P3) forwarded from the caller.
-        return unsafe { wait_after_short_submit(fd, target, sq, n, want, extra, arg, argsz) };
+    let r = unsafe { enter_ring_result(fd, target, len, saturate(want), flags, arg, argsz) };
+    // Short of the SQ: one compare, in 32 bits as the kernel counts; the
+    // out-of-line path then tells whether the call waits (`want > 0`).
+    if let Ok(n) = r {
+        if (n as u32) < len {
+            // SAFETY: (S1, P1-P3) forwarded from the caller.
+            return decode(unsafe { wait_after_short_submit(fd, target, sq, n as u32, want, extra, arg, argsz) });
+        }
     }
-    n
+    r
 }
 
 /// A submit on an SQPOLL ring: the kernel thread consumes
@@ -515,30 +547,39 @@ unsafe fn submit_sqpoll(
     extra: u32,
     arg: *const c_void,
     argsz: usize,
-) -> Raw {
+) -> Result<usize> {
     atomic::fence(Ordering::SeqCst);
     let len = sq_len(sq);
     // flags_for_submit, with what this path knows: the ring is SQPOLL,
     // and an IOPOLL ring's GETEVENTS comes with the target's flags.
     let sq_flags = sq_flags(sq);
-    let mut flags = extra;
-    if want > 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
-        flags |= sys::ENTER_GETEVENTS;
-    }
-    if sq_flags & sys::SQ_NEED_WAKEUP != 0 {
-        flags |= sys::ENTER_SQ_WAKEUP;
-    } else if flags == 0 && target.mode & sys::SETUP_IOPOLL == 0 {
-        return len as Raw;
-    }
+    // SQ_WAKEUP when the thread sleeps, by a shift rather than a branch
+    // (NEED_WAKEUP is bit 0 of the SQ flags, SQ_WAKEUP bit 1 of the enter
+    // flags).
+    const { assert!(sys::SQ_NEED_WAKEUP << 1 == sys::ENTER_SQ_WAKEUP) };
+    let wake = (sq_flags & sys::SQ_NEED_WAKEUP) << 1;
+    let flags = if want > 0 {
+        // Waiting: GETEVENTS whatever the SQ flags say.
+        extra | sys::ENTER_GETEVENTS | wake
+    } else {
+        let mut flags = extra | wake;
+        if sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
+            flags |= sys::ENTER_GETEVENTS;
+        }
+        if flags == 0 && target.mode & sys::SETUP_IOPOLL == 0 {
+            return Ok(len as usize);
+        }
+        flags
+    };
     // SAFETY: (S1, P1-P3) forwarded from the caller. Under SQPOLL the kernel answers
     // `to_submit` (its thread consumes the entries) and then waits, so it
     // never stops short as a plain ring's enter does (`io_uring_enter` in
     // io_uring/io_uring.c).
-    unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) }
+    unsafe { enter_ring_result(fd, target, len, saturate(want), flags, arg, argsz) }
 }
 
-/// A submit on an SQ_REWIND ring (R7): the batch is the `rewind_len`
-/// entries from slot 0, passed as `to_submit`; what the kernel consumed
+/// A submit on an SQ_REWIND ring (R7): the batch is the entries from
+/// slot 0 that the SQ tail word counts, passed as `to_submit`; what the kernel consumed
 /// leaves the batch ([`rewind_consumed`]). As on a plain ring, when the
 /// kernel stops short of the batch and the call waits, it enters again
 /// with what is left (moved down to slot 0).
@@ -562,8 +603,10 @@ unsafe fn submit_rewind(
 ) -> Raw {
     let mut done: Raw = 0;
     loop {
-        // Acquire: the entries a SubmissionQueue published (R4, R7).
-        let len = batch.len.load(Ordering::Acquire);
+        // Acquire: the entries a SubmissionQueue published (R4, R7); the
+        // batch's length is in the SQ tail word, which the kernel ignores.
+        // SAFETY: (R1-R3) a live shared word.
+        let len = unsafe { (*sq.tail).load(Ordering::Acquire) };
         let flags = if want > 0 || sq_flags(sq) & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
             extra | sys::ENTER_GETEVENTS
         } else {
@@ -578,7 +621,7 @@ unsafe fn submit_rewind(
         if n > 0 {
             // SAFETY: (R7) the kernel consumed the first `n` of the `len`
             // entries of the batch, on this ring.
-            unsafe { rewind_consumed(batch, target.entry_size(), n as u32) };
+            unsafe { rewind_consumed(sq, batch, target.entry_size(), n as u32) };
         }
         done += n;
         if want == 0 || n >= len as Raw {
@@ -597,8 +640,9 @@ unsafe fn submit_rewind(
 /// The kernel consumed the first `consumed` entries of the batch, and no
 /// other submit of this ring runs (R7).
 #[inline(always)]
-unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
-    let word = &batch.len;
+unsafe fn rewind_consumed(sq: &SqWords, batch: &Batch, entry_size: usize, consumed: u32) {
+    // SAFETY: (R1-R3) the live SQ tail word: the batch's length (R7).
+    let word = unsafe { &*sq.tail };
     let mut len = word.load(Ordering::Acquire);
     // Slots below `moved` are in place.
     let mut moved = consumed;
@@ -646,7 +690,8 @@ unsafe fn rewind_move(sqes: *mut u8, size: usize, from: u32, to: u32, by: u32) {
 /// The kernel submitted fewer entries than asked (`done` of them) and so
 /// did not wait: enter again, submitting what the SQ now holds and waiting
 /// for `want`, until an enter submits all it was asked to. Every round
-/// consumes at least one entry or waits, so this ends.
+/// consumes at least one entry or waits, so this ends. Without a wait
+/// (`want == 0`) the call is over: `done` is its count.
 ///
 /// # Safety
 /// As for [`submit_ring`].
@@ -657,12 +702,16 @@ unsafe fn wait_after_short_submit(
     fd: &OwnedFd,
     target: &EnterTarget,
     sq: &SqWords,
-    mut done: Raw,
+    done: u32,
     want: usize,
     extra: u32,
     arg: *const c_void,
     argsz: usize,
 ) -> Raw {
+    let mut done = done as Raw;
+    if want == 0 {
+        return done;
+    }
     loop {
         if target.mode & sys::SETUP_SQPOLL != 0 {
             atomic::fence(Ordering::SeqCst);
