@@ -243,9 +243,8 @@ impl core::error::Error for PushError {}
 /// generic, and what an `IORING_SETUP_SQ_REWIND` ring submits from.
 pub(crate) struct SqWords {
     pub(crate) head: *const AtomicU32,
-    /// The SQ tail word. On an SQ_REWIND ring (R7), whose kernel reads
-    /// neither head nor tail, the batch's length: so a view loads its tail
-    /// from the same word in both modes, with no test of the mode.
+    /// The kernel's SQ tail word. Never written on an SQ_REWIND ring
+    /// (R7): the kernel's UAPI header says head and tail stay 0 there.
     pub(crate) tail: *const AtomicU32,
     pub(crate) flags: *const AtomicU32,
 }
@@ -265,12 +264,17 @@ pub(crate) struct Inner<E> {
 }
 
 /// The SQE array and its mask, which an SQ_REWIND ring's submit moves
-/// entries in (R7). (The ring stays small enough that moving it needs no
-/// `memcpy` call, which a `no_std` program need not have.)
+/// entries in, and that ring's batch length (R7). (The ring stays small
+/// enough that moving it needs no `memcpy` call, which a `no_std` program
+/// need not have.)
 pub(crate) struct Batch {
     /// The SQE array (of `E`).
     pub(crate) sqes: *mut u8,
     ring_mask: u32,
+    /// SQ_REWIND rings (R7): how many entries are published at slots
+    /// `0..` and not yet submitted, the `to_submit` of the next enter.
+    /// Ours alone: the kernel never sees this word.
+    pub(crate) len: AtomicU32,
     /// Whether the ring was set up with SQ_REWIND (R7): views publish
     /// through [`publish_rewind`] instead of storing the tail, submits
     /// through `submit_rewind`.
@@ -302,19 +306,12 @@ impl<E> Inner<E> {
             }
         }
         let rewind = p.flags & crate::ring::SETUP_SQ_REWIND != 0;
-        if rewind {
-            // SAFETY: (R2, R3, R7) the SQ tail word, inside the SQ ring; the
-            // kernel of an SQ_REWIND ring does not read it, so it starts as
-            // an empty batch whatever an earlier user of the ring (`from_fd`)
-            // left there.
-            unsafe { (*at(o.tail).cast::<AtomicU32>()).store(0, Ordering::Release) };
-        }
         Inner {
             words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
             // Both offsets are u32 inside one mapping of at most a few MiB.
             dropped_from_head: o.dropped.wrapping_sub(o.head) as i32,
             ring_entries,
-            batch: Batch { sqes, ring_mask, rewind },
+            batch: Batch { sqes, ring_mask, len: AtomicU32::new(0), rewind },
             marker: core::marker::PhantomData,
         }
     }
@@ -341,8 +338,8 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     ring_entries: u32,
     sqes: *mut E,
     /// The shared head and tail words, copied for the same reason. On an
-    /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and the
-    /// batch's length: publishing then moves the pushed entries down to
+    /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and
+    /// `Batch::len`: publishing then moves the pushed entries down to
     /// where the batch now ends and adds them to its length.
     head_word: *const AtomicU32,
     tail_word: *const AtomicU32,
@@ -362,12 +359,14 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     /// No other `SubmissionQueue` of this ring may be alive (R6).
     #[inline]
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
-        let (head_word, tail_word) = (queue.words.head, queue.words.tail);
-        // SAFETY: live shared words (R1-R3); Acquire on the kernel's head
-        // (R4). The tail is ours: R6 makes this the only writer; on an
-        // SQ_REWIND ring it is the batch's length, which a submit shortens
-        // after moving entries, hence Acquire (R7). One word in both
-        // modes: no test of the mode here.
+        // The tail is the kernel's SQ tail word, or on an SQ_REWIND ring
+        // the batch's length (R7), chosen here by a select.
+        let head_word = queue.words.head;
+        let tail_word = if queue.batch.rewind { ptr::from_ref(&queue.batch.len) } else { queue.words.tail };
+        // SAFETY: live words (R1-R3); Acquire on the kernel's head (R4).
+        // The tail is ours: R6 makes this the only writer; a submit
+        // shortens SQ_REWIND's batch after moving entries, hence Acquire
+        // (R7).
         let (head, tail) = unsafe { ((*head_word).load(Ordering::Acquire), (*tail_word).load(Ordering::Acquire)) };
         SubmissionQueue {
             head,
@@ -653,13 +652,13 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
 /// makes this move again). Returns the batch's new length.
 ///
 /// # Safety
-/// `word` (the batch's length, R7) and `sqes` are an SQ_REWIND ring's;
+/// `word` (`Batch::len`, R7) and `sqes` are an SQ_REWIND ring's;
 /// slots `at..tail` hold the caller's unpublished entries, and `at` was the
 /// batch's length when the caller last looked (R7).
 #[cold]
 #[inline(never)]
 unsafe fn publish_rewind<E>(word: *const AtomicU32, sqes: *mut E, mut at: u32, tail: u32) -> u32 {
-    // SAFETY: (R1-R3) the ring's live SQ tail word, the caller's promise.
+    // SAFETY: (R1, R7) the ring's live batch length, the caller's promise.
     let word = unsafe { &*word };
     let count = tail.wrapping_sub(at);
     let mut len = word.load(Ordering::Acquire);

@@ -579,7 +579,7 @@ unsafe fn submit_sqpoll(
 }
 
 /// A submit on an SQ_REWIND ring (R7): the batch is the entries from
-/// slot 0 that the SQ tail word counts, passed as `to_submit`; what the kernel consumed
+/// slot 0 that `Batch::len` counts, passed as `to_submit`; what the kernel consumed
 /// leaves the batch ([`rewind_consumed`]). As on a plain ring, when the
 /// kernel stops short of the batch and the call waits, it enters again
 /// with what is left (moved down to slot 0).
@@ -603,10 +603,8 @@ unsafe fn submit_rewind(
 ) -> Raw {
     let mut done: Raw = 0;
     loop {
-        // Acquire: the entries a SubmissionQueue published (R4, R7); the
-        // batch's length is in the SQ tail word, which the kernel ignores.
-        // SAFETY: (R1-R3) a live shared word.
-        let len = unsafe { (*sq.tail).load(Ordering::Acquire) };
+        // Acquire: the entries a SubmissionQueue published (R4, R7).
+        let len = batch.len.load(Ordering::Acquire);
         let flags = if want > 0 || sq_flags(sq) & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
             extra | sys::ENTER_GETEVENTS
         } else {
@@ -621,7 +619,7 @@ unsafe fn submit_rewind(
         if n > 0 {
             // SAFETY: (R7) the kernel consumed the first `n` of the `len`
             // entries of the batch, on this ring.
-            unsafe { rewind_consumed(sq, batch, target.entry_size(), n as u32) };
+            unsafe { rewind_consumed(batch, target.entry_size(), n as u32) };
         }
         done += n;
         if want == 0 || n >= len as Raw {
@@ -640,9 +638,8 @@ unsafe fn submit_rewind(
 /// The kernel consumed the first `consumed` entries of the batch, and no
 /// other submit of this ring runs (R7).
 #[inline(always)]
-unsafe fn rewind_consumed(sq: &SqWords, batch: &Batch, entry_size: usize, consumed: u32) {
-    // SAFETY: (R1-R3) the live SQ tail word: the batch's length (R7).
-    let word = unsafe { &*sq.tail };
+unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
+    let word = &batch.len;
     let mut len = word.load(Ordering::Acquire);
     // Slots below `moved` are in place.
     let mut moved = consumed;

@@ -37,12 +37,11 @@
 //!   makes the caller promise that nothing else uses its queues, through
 //!   any fd of it).
 //! - **R7 (SQ_REWIND)**: on a ring set up with `IORING_SETUP_SQ_REWIND`
-//!   the kernel reads neither the SQ head (which stays 0) nor the tail,
-//!   and reads the `to_submit` entries of each enter from slot 0. The
-//!   batch is the entries at slots `0..len`, `len` being kept in the SQ
-//!   tail word (so that a view loads its tail from one word whatever the
-//!   mode; a kernel that did read it would find `tail - head` equal to the
-//!   batch, the count urix passes). A `SubmissionQueue` writes only slots from `len` on and makes
+//!   the kernel ignores the SQ head and tail, which the user must leave at
+//!   0 (the UAPI header calls any other value undefined behaviour: urix
+//!   never writes them), and reads the `to_submit` entries of each enter
+//!   from slot 0. The batch is the entries at slots `0..len`, `len` being
+//!   a word of ours (`Batch::len`). A `SubmissionQueue` writes only slots from `len` on and makes
 //!   them part of the batch by raising `len` (compare-and-swap, Release);
 //!   only a submit lowers it: it passes `len` as `to_submit`, and once the
 //!   kernel has consumed `n` entries it moves the rest of the batch down by

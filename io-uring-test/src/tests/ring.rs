@@ -115,6 +115,7 @@ fn push_error_when_full<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ctx: &Ct
     ring.submit_and_wait(cap)?;
     let got = reap(&mut ring, cap)?;
     check_each_once(cap, got.iter().map(|c| c.user_data_u64()))?;
+    sq_drained(&mut ring)?;
     // SAFETY: as above.
     unsafe { ring.submission().push(&nop(0)) }.context("push after the queue drained")?;
     Ok(())
@@ -564,11 +565,17 @@ fn check_failing_then_good<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     ensure!(n == 2 || (ctx.flavour.sqpoll && n < 2), "{what} returned Ok({n}); both entries were consumed");
     ensure!(got[0].user_data_u64() == 1 && got[0].result() == Err(Errno::INVAL), "first {:?}", got[0]);
     ensure!(got[1].user_data_u64() == 2 && got[1].result() == Ok(0), "second {:?}", got[1]);
-    // The SQPOLL thread moves the SQ head when it commits, which can lag
-    // the completions it posted: give it time before calling an entry left.
+    ensure!(ctx.flavour.sqpoll || ring.submission().is_empty(), "entries left in the SQ");
+    sq_drained(ring)
+}
+
+/// Waits until the SQ is seen empty: the SQPOLL thread moves the SQ head
+/// when it commits, which can lag the completions it posted (on other
+/// rings the submit that consumed the entries moved it already).
+fn sq_drained<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ring: &mut urix::IoUring<S, C>) -> anyhow::Result<()> {
     let deadline = Instant::now() + PATIENCE;
     while !ring.submission().is_empty() {
-        ensure!(ctx.flavour.sqpoll && Instant::now() < deadline, "entries left in the SQ");
+        ensure!(Instant::now() < deadline, "the SQ never drained: {} entries left", ring.submission().len());
         std::thread::yield_now();
     }
     Ok(())
@@ -609,14 +616,7 @@ fn move_tail_near_the_end<S: squeue::EntryMarker, C: cqueue::EntryMarker>(
     push_all(ring, &fill)?;
     ring.submit_and_wait(fill.len())?;
     reap(ring, fill.len())?;
-    // Under SQPOLL a completion can be seen before the kernel thread moves
-    // the SQ head past its entry: wait until the SQ is seen empty.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !ring.submission().is_empty() {
-        ensure!(Instant::now() < deadline, "the SQ never drained");
-        std::thread::yield_now();
-    }
-    Ok(())
+    sq_drained(ring)
 }
 
 /// `push_with`: a batch that starts 3 slots before the end of the SQE
