@@ -305,7 +305,7 @@ impl<E> Inner<E> {
                 unsafe { array.add(i as usize).write(i) };
             }
         }
-        let rewind = p.flags & crate::ring::SETUP_SQ_REWIND != 0;
+        let rewind = p.flags & sys::SETUP_SQ_REWIND != 0;
         Inner {
             words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
             // Both offsets are u32 inside one mapping of at most a few MiB.

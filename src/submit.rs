@@ -9,7 +9,6 @@ use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::Result;
 use rustix::io_uring::{io_uring_getevents_arg, IoringEnterFlags, KernelSigSet};
 
-use crate::ring::SETUP_SQ_REWIND;
 use crate::squeue::{Batch, SqWords};
 use crate::sys::{self, GeteventsArg};
 use crate::types::SubmitArgs;
@@ -96,7 +95,7 @@ pub(crate) struct EnterTarget {
 impl EnterTarget {
     /// The target of a ring with fd `fd` set up with `setup_flags`.
     pub(crate) fn new(fd: &OwnedFd, setup_flags: u32) -> Self {
-        let mode = setup_flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL | SETUP_SQ_REWIND | sys::SETUP_SQE128);
+        let mode = setup_flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL | sys::SETUP_SQ_REWIND | sys::SETUP_SQE128);
         let fd = fd.as_raw_fd() as u32;
         let t = EnterTarget { target: AtomicU64::new(0), fd, mode };
         t.set(None);
@@ -494,7 +493,7 @@ unsafe fn submit_ring(
     // One test for both modes that submit differently (decided at setup),
     // then SQ_REWIND's own flag, a different word: so that the plain path
     // tests the mode in memory, without loading it for the second test.
-    if target.mode & (sys::SETUP_SQPOLL | SETUP_SQ_REWIND) != 0 {
+    if target.mode & (sys::SETUP_SQPOLL | sys::SETUP_SQ_REWIND) != 0 {
         if batch.rewind {
             // SAFETY: (S1, P1-P3) forwarded from the caller.
             return decode(unsafe { submit_rewind(fd, target, sq, batch, want, extra, arg, argsz) });

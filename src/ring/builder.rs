@@ -277,7 +277,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     /// `io_submit_sqes` in `io_uring/io_uring.c`; the flag's comment in
     /// `include/uapi/linux/io_uring.h`.
     pub fn setup_sq_rewind(&mut self) -> &mut Self {
-        self.flag(super::SETUP_SQ_REWIND)
+        self.flag(sys::SETUP_SQ_REWIND)
     }
 
     /// `IORING_SETUP_NO_MMAP` (6.5): the rings live in memory the caller
@@ -344,7 +344,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         let mut p = self.params;
         // R7: one submitting thread, which the kernel enforces only with
         // SINGLE_ISSUER.
-        if p.flags & (super::SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == super::SETUP_SQ_REWIND {
+        if p.flags & (sys::SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == sys::SETUP_SQ_REWIND {
             return Err(Errno::INVAL);
         }
         if let Some(mem) = self.caller_memory {

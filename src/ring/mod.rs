@@ -71,9 +71,6 @@ use rustix::io::{Errno, Result};
 
 use crate::submit::EnterTarget;
 
-/// `IORING_SETUP_SQ_REWIND` (7.0): the kernel reads each enter's entries
-/// from SQ slot 0 (R7).
-pub(crate) const SETUP_SQ_REWIND: u32 = 1 << 20;
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, Params};
 use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
@@ -270,7 +267,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         let size_flags = sys::SETUP_SQE128 | sys::SETUP_CQE32 | sys::SETUP_SQE_MIXED | sys::SETUP_CQE_MIXED;
         // SQ_REWIND without SINGLE_ISSUER (a ring from elsewhere, through
         // `from_fd`): R7 needs the kernel to refuse other threads' submits.
-        let rewind_alone = p.flags & (SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == SETUP_SQ_REWIND;
+        let rewind_alone = p.flags & (sys::SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == sys::SETUP_SQ_REWIND;
         if p.flags & size_flags != entry_flags || p.flags & sys::SETUP_NO_MMAP != 0 || rewind_alone {
             return Err(Errno::INVAL);
         }

@@ -37,7 +37,7 @@ impl Parameters {
         is_setup_no_sqarray = sys::SETUP_NO_SQARRAY;
         /// `IORING_SETUP_SQ_REWIND` (7.0) is in force: each submission is
         /// a batch written from SQ slot 0.
-        is_setup_sq_rewind = super::SETUP_SQ_REWIND;
+        is_setup_sq_rewind = sys::SETUP_SQ_REWIND;
         /// `IORING_SETUP_NO_MMAP` is in force.
         is_setup_no_mmap = sys::SETUP_NO_MMAP;
         /// `IORING_SETUP_SQE128` is in force.

@@ -27,6 +27,9 @@ pub(crate) const SETUP_NO_SQARRAY: u32 = 1 << 16;
 pub(crate) const SETUP_HYBRID_IOPOLL: u32 = 1 << 17;
 pub(crate) const SETUP_CQE_MIXED: u32 = 1 << 18;
 pub(crate) const SETUP_SQE_MIXED: u32 = 1 << 19;
+/// `IORING_SETUP_SQ_REWIND` (7.0): the kernel reads each enter's entries
+/// from SQ slot 0 (R7).
+pub(crate) const SETUP_SQ_REWIND: u32 = 1 << 20;
 
 // IORING_FEAT_* (io_uring_params.features).
 pub(crate) const FEAT_SINGLE_MMAP: u32 = 1 << 0;
