@@ -357,6 +357,7 @@ const SYSCTL: &str = "/proc/sys/kernel/io_uring_disabled";
 /// `/proc/self/task/<tid>/status` shows, and the ring works.
 fn sq_aff_pins_the_sqpoll_thread(_: &Ctx) -> anyhow::Result<()> {
     use std::os::fd::AsRawFd;
+    let before = sqpoll_threads()?;
     let mut b = IoUring::<squeue::Entry, cqueue::Entry>::builder();
     b.setup_sqpoll(50).setup_sqpoll_cpu(0);
     let mut ring = match b.build(8) {
@@ -368,13 +369,35 @@ fn sq_aff_pins_the_sqpoll_thread(_: &Ctx) -> anyhow::Result<()> {
     run_nops(&mut ring, 20)?;
     let fdinfo = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", ring.as_raw_fd()))?;
     let field = |name: &str| fdinfo.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string());
-    let tid = field("SqThread:").with_context(|| format!("no SqThread in the ring's fdinfo:\n{fdinfo}"))?;
-    ensure!(tid.parse::<i32>().is_ok_and(|t| t > 0), "SqThread {tid}");
+    let tid = match field("SqThread:").and_then(|t| t.parse::<i32>().ok()).filter(|&t| t > 0) {
+        Some(t) => t.to_string(),
+        // 6.1's fdinfo may say -1 (it names the thread only when it can take
+        // the ring's lock at once): the new `iou-sqp-` thread of this
+        // process is the ring's.
+        None => {
+            let new: Vec<String> = sqpoll_threads()?.into_iter().filter(|t| !before.contains(t)).collect();
+            ensure!(new.len() == 1, "fdinfo names no SqThread, and {} new SQPOLL threads appeared: {new:?}", new.len());
+            new[0].clone()
+        }
+    };
     let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status"))
         .with_context(|| format!("the SQPOLL thread {tid}"))?;
     let cpus = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")).map(str::trim);
     ensure!(cpus == Some("0"), "the SQPOLL thread {tid} may run on {cpus:?}, not just CPU 0");
     Ok(())
+}
+
+/// The ids of this process's SQPOLL threads (named `iou-sqp-PID`).
+fn sqpoll_threads() -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc/self/task")? {
+        let id = e?.file_name().to_string_lossy().into_owned();
+        let comm = std::fs::read_to_string(format!("/proc/self/task/{id}/comm")).unwrap_or_default();
+        if comm.starts_with("iou-sqp-") {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
 fn unavailable_when_disabled_by_sysctl(_: &Ctx) -> anyhow::Result<()> {
