@@ -104,6 +104,31 @@ fn run_batch<C: cqueue::EntryMarker>(
     Ok(())
 }
 
+/// Runs `batch` (user data, big?) as NOPs and returns its completions,
+/// after checking that the reader's `len()` counted exactly them (no
+/// filler) and that nothing is left behind.
+fn nops_through<C: cqueue::EntryMarker + std::fmt::Debug>(
+    ring: &mut IoUring<squeue::Entry, C>,
+    batch: &[(u64, bool)],
+) -> anyhow::Result<Vec<C>> {
+    let n = batch.len();
+    let entries: Vec<_> = batch.iter().map(|&(ud, big)| if big { big_nop(ud) } else { small_nop(ud) }).collect();
+    run_batch(ring, &entries)?;
+    let deadline = Instant::now() + PATIENCE;
+    while ring.completion().len() < n {
+        ensure!(Instant::now() < deadline, "batch of {n} did not complete");
+        ring.submitter().submit_and_wait(1)?;
+    }
+    let mut cq = ring.completion();
+    ensure!(cq.len() == n, "len {} for a batch of {n}", cq.len());
+    let got: Vec<C> = cq.by_ref().collect();
+    let left = cq.len();
+    ensure!(left == 0 && cq.is_empty(), "after the batch: {left} left");
+    drop(cq);
+    ensure!(got.len() == n, "{} of {n} yielded", got.len());
+    Ok(got)
+}
+
 /// Checks one mixed completion against the NOP that made it.
 fn check_mixed(c: &Cqe, user_data: u64, big: bool) -> anyhow::Result<()> {
     ensure!(c.user_data_u64() == user_data, "user_data {} where {user_data} was next", c.user_data_u64());
@@ -185,20 +210,7 @@ fn cqe_mixed_ring_random_sizes_across_many_wraps(_: &crate::harness::Ctx) -> any
             }
             pos += if big { 2 } else { 1 };
         }
-        let entries: Vec<_> = batch.iter().map(|&(ud, big)| if big { big_nop(ud) } else { small_nop(ud) }).collect();
-        run_batch(&mut ring, &entries)?;
-        let deadline = Instant::now() + PATIENCE;
-        while ring.completion().len() < n {
-            ensure!(Instant::now() < deadline, "batch of {n} did not complete");
-            ring.submitter().submit_and_wait(1)?;
-        }
-        let mut cq = ring.completion();
-        ensure!(cq.len() == n, "len {} for a batch of {n}", cq.len());
-        let got: Vec<Cqe> = cq.by_ref().collect();
-        let left = cq.len();
-        ensure!(left == 0 && cq.is_empty(), "after the batch: {cq:?}");
-        drop(cq);
-        ensure!(got.len() == n, "{} of {n} yielded", got.len());
+        let got = nops_through(&mut ring, &batch)?;
         for (c, &(ud, big)) in got.iter().zip(&batch) {
             check_mixed(c, ud, big)?;
         }
@@ -238,18 +250,7 @@ fn cqe32_ring_reader_skips_fillers(_: &crate::harness::Ctx) -> anyhow::Result<()
         let n = 1 + rng.below(2) as usize;
         let batch: Vec<(u64, bool)> = (0..n as u64).map(|i| (next + i, rng.below(2) == 1)).collect();
         next += n as u64;
-        let entries: Vec<_> = batch.iter().map(|&(ud, big)| if big { big_nop(ud) } else { small_nop(ud) }).collect();
-        run_batch(&mut ring, &entries)?;
-        let deadline = Instant::now() + PATIENCE;
-        while ring.completion().len() < n {
-            ensure!(Instant::now() < deadline, "batch of {n} did not complete");
-            ring.submitter().submit_and_wait(1)?;
-        }
-        let mut cq = ring.completion();
-        ensure!(cq.len() == n, "len {} for a batch of {n}", cq.len());
-        let got: Vec<cqueue::Entry32> = cq.by_ref().collect();
-        drop(cq);
-        ensure!(got.len() == n, "{} of {n} yielded", got.len());
+        let got = nops_through(&mut ring, &batch)?;
         for (c, &(ud, big)) in got.iter().zip(&batch) {
             ensure!(c.user_data_u64() == ud, "user_data {} where {ud} was next (a filler?)", c.user_data_u64());
             ensure!(!c.flags().contains(cqueue::Flags::SKIP), "{ud}: a filler was yielded");
