@@ -179,6 +179,29 @@ struct Xfer<'a> {
     queued: u64,
 }
 
+impl<'a> Xfer<'a> {
+    /// `total` bytes from stream position 0, nothing queued, each buffer
+    /// returned after its batch.
+    fn new(zcrx_id: u32, areas: &'a [(*const u8, u64)], rx: &TcpStream, tx: &'a mut TcpStream, total: u64) -> Self {
+        Xfer { zcrx_id, areas, rx_fd: rx.as_raw_fd(), seq: 0, total, refill: Refill::Each, tx, queued: 0 }
+    }
+
+    /// The transfer carries the stream on from position `seq`.
+    fn at(self, seq: u64) -> Self {
+        Xfer { seq, ..self }
+    }
+
+    /// No buffer is returned.
+    fn never_refill(self) -> Self {
+        Xfer { refill: Refill::Never, ..self }
+    }
+
+    /// `queued` bytes of this transfer were sent already.
+    fn queued(self, queued: u64) -> Self {
+        Xfer { queued, ..self }
+    }
+}
+
 /// How far the sender runs ahead of the receiver: the receive runs only
 /// while this thread waits (DEFER_TASKRUN), so what is in flight must fit
 /// the loopback socket's buffers, and a window of a few buffers keeps a
@@ -344,16 +367,7 @@ fn zcrx_nodev_receives_tcp_data_and_refills(_: &Ctx) -> anyhow::Result<()> {
     let (mut tx, rx) = tcp_pair()?;
     let total = 8 * area_pages as u64 * page;
     let areas = [z.area()];
-    let x = Xfer {
-        zcrx_id: z.reg.zcrx_id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: 0,
-        total,
-        refill: Refill::Each,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(z.reg.zcrx_id, &areas, &rx, &mut tx, total);
     let seen = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(seen.end == Some(0), "the request ended with {:?} after {} of {total} bytes", seen.end, seen.received);
     ensure!(seen.received == total, "received {} of {total}", seen.received);
@@ -384,16 +398,7 @@ fn zcrx_nodev_stops_without_refill_and_resumes_after(_: &Ctx) -> anyhow::Result<
     let total = 2 * area_pages as u64 * page;
     let areas = [z.area()];
     let id = z.reg.zcrx_id;
-    let x = Xfer {
-        zcrx_id: id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: 0,
-        total,
-        refill: Refill::Never,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(id, &areas, &rx, &mut tx, total).never_refill();
     let first = transfer(&mut z.ring, &mut z.rq, x)?;
     let err = first.end.unwrap_or(0);
     ensure!(err < 0, "{total} bytes through a {}-byte area, nothing returned: {first:?}", area_pages as u64 * page);
@@ -414,16 +419,7 @@ fn zcrx_nodev_stops_without_refill_and_resumes_after(_: &Ctx) -> anyhow::Result<
     z.ring.submitter().register_zcrx_flush_rq(id)?;
     ensure!(z.rq.is_empty(), "kernel head {} after flush, tail {}", z.rq.head(), z.rq.tail());
     let rest = total - first.received;
-    let x = Xfer {
-        zcrx_id: id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: first.received,
-        total: rest,
-        refill: Refill::Each,
-        tx: &mut tx,
-        queued: first.sent - first.received,
-    };
+    let x = Xfer::new(id, &areas, &rx, &mut tx, rest).at(first.received).queued(first.sent - first.received);
     let seen = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(
         seen.end == Some(0) && seen.received == rest,
@@ -461,16 +457,7 @@ fn zcrx_add_area_grows_the_queue(_: &Ctx) -> anyhow::Result<()> {
     // than the first area's 4; sent a page at a time, each page is copied
     // in one or two pieces, so the 20 of both areas are enough.
     let total = 6 * page;
-    let x = Xfer {
-        zcrx_id: id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: 0,
-        total,
-        refill: Refill::Never,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(id, &areas, &rx, &mut tx, total).never_refill();
     let seen = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(seen.end == Some(0) && seen.received == total, "{} of {total} bytes, end {:?}", seen.received, seen.end);
     let in_extra = seen.chunks.iter().filter(|c| c.0 == 1).count();
@@ -478,16 +465,7 @@ fn zcrx_add_area_grows_the_queue(_: &Ctx) -> anyhow::Result<()> {
     println!("    {} chunks, {in_extra} in the added area", seen.chunks.len());
     // At most 14 buffers are left: 16 more pages cannot fit.
     let more = 16 * page;
-    let x = Xfer {
-        zcrx_id: id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: total,
-        total: more,
-        refill: Refill::Never,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(id, &areas, &rx, &mut tx, more).at(total).never_refill();
     let dry = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(dry.end.is_some_and(|e| e < 0), "16 more pages with 14 buffers left at most: {dry:?}");
     Ok(())
@@ -515,32 +493,14 @@ fn zcrx_export_import_shares_the_queue(_: &Ctx) -> anyhow::Result<()> {
     let (mut tx, rx) = tcp_pair()?;
     let total = 32 * page;
     let id = imported.zcrx_id;
-    let x = Xfer {
-        zcrx_id: id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: 0,
-        total,
-        refill: Refill::Each,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(id, &areas, &rx, &mut tx, total);
     let seen = transfer(&mut other, &mut rq, x)?;
     ensure!(seen.end == Some(0) && seen.received == total, "{} of {total} bytes, end {:?}", seen.received, seen.end);
     // The first ring goes, and the export fd with it: the importer keeps
     // the queue, its area and its refill queue.
     drop(ring);
     drop(exported);
-    let x = Xfer {
-        zcrx_id: id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: total,
-        total,
-        refill: Refill::Each,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(id, &areas, &rx, &mut tx, total).at(total);
     let seen2 = transfer(&mut other, &mut rq, x)?;
     ensure!(seen2.end == Some(0) && seen2.received == total, "after the exporter closed: {seen2:?}");
     println!("    {} + {} completions through the imported queue", seen.chunks.len(), seen2.chunks.len());
@@ -571,16 +531,7 @@ fn zcrx_copy_event_fires_once_until_armed_with_stats(_: &Ctx) -> anyhow::Result<
     let areas = [z.area()];
     let (mut tx, rx) = tcp_pair()?;
     let total = 16 * page;
-    let x = Xfer {
-        zcrx_id: id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: 0,
-        total,
-        refill: Refill::Each,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(id, &areas, &rx, &mut tx, total);
     let mut seen = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(seen.end == Some(0) && seen.received == total, "{} of {total} bytes, end {:?}", seen.received, seen.end);
     settle(&mut z.ring, &mut seen)?;
@@ -597,16 +548,7 @@ fn zcrx_copy_event_fires_once_until_armed_with_stats(_: &Ctx) -> anyhow::Result<
     z.ring.submitter().register_zcrx_arm_event(id, ZcrxEvent::Copy).context("ARM_EVENT after it fired")?;
     let r = z.ring.submitter().register_zcrx_arm_event(id, ZcrxEvent::Copy);
     ensure!(r == Err(Errno::INVAL), "arming COPY twice: {r:?}");
-    let x = Xfer {
-        zcrx_id: id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: total,
-        total: 4 * page,
-        refill: Refill::Each,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(id, &areas, &rx, &mut tx, 4 * page).at(total);
     let mut seen2 = transfer(&mut z.ring, &mut z.rq, x)?;
     ensure!(seen2.end == Some(0), "second transfer: {seen2:?}");
     settle(&mut z.ring, &mut seen2)?;
@@ -621,16 +563,7 @@ fn zcrx_copy_event_fires_once_until_armed_with_stats(_: &Ctx) -> anyhow::Result<
     let mut a = Nodev::new(&q, 16, 64, Some(ZcrxEventDesc::new(EVENT_UD, ZcrxEvents::ALLOC_FAIL)))?;
     let areas = [a.area()];
     let (mut tx, rx) = tcp_pair()?;
-    let x = Xfer {
-        zcrx_id: a.reg.zcrx_id,
-        areas: &areas,
-        rx_fd: rx.as_raw_fd(),
-        seq: 0,
-        total: 4 * page,
-        refill: Refill::Each,
-        tx: &mut tx,
-        queued: 0,
-    };
+    let x = Xfer::new(a.reg.zcrx_id, &areas, &rx, &mut tx, 4 * page);
     let mut seen = transfer(&mut a.ring, &mut a.rq, x)?;
     ensure!(seen.end == Some(0), "ALLOC_FAIL-only queue: {seen:?}");
     settle(&mut a.ring, &mut seen)?;
