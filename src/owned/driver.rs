@@ -250,16 +250,17 @@ where
     pub fn push<T: Operation>(&mut self, op: T) -> core::result::Result<Ticket<T>, Refused<T>> {
         let prep = prep!(self);
         let mut sq = self.ring.submission();
-        if sq.is_full() {
-            return Err(Refused { op, errno: Errno::BUSY });
-        }
+        // No room check before the slot: `push` checks the SQ once, and
+        // a full SQ (rare) costs a slot placed and freed again, not a
+        // second check on every push.
         let sqe = self.table.prepare_in_flight(op, &prep)?;
         let ud = sqe.get_user_data().u64_();
         // SAFETY: O2: the SQE names only memory the operation owns, which
         // sits in its slot (O1, O3) until the slot's last completion.
         let pushed = unsafe { sq.push(&S::from(sqe)) };
         if pushed.is_err() {
-            // Not reached: the SQ had room. Give the operation back.
+            // The SQ is full: give the operation back (its SQE was never
+            // pushed, so the kernel never saw its memory).
             // SAFETY: O3, O5: `ud` was made by `prepare_in_flight::<T>`
             // just above, with no call on the table since.
             let op = unsafe { self.table.take_prepared::<T>(ud) };

@@ -99,7 +99,9 @@ pub unsafe trait Operation: Send + Sized + 'static {
     const SHOTS: Shots = Shots::One;
 
     /// The SQE for this operation, or an error to refuse it (the operation
-    /// is given back). Called once, with `self` already in its slot.
+    /// is given back). Called once per push, with `self` already in its
+    /// slot; a push that then finds no room in the SQ gives the operation
+    /// back after its `build` (`EBUSY`), and pushing it again builds again.
     fn build(&mut self, prep: &Prep<'_>) -> Result<squeue::Entry, Errno>;
 
     /// Turns the last completion into the output. For `Shots::Many`
@@ -1035,8 +1037,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline]
     fn place<T: Operation>(&mut self, op: T, prep: &Prep<'_>, state: State) -> Result<squeue::Entry, Refused<T>> {
         let () = const { assert!(size_of::<T>() <= B && align_of::<T>() <= 16, "operation too big for the slot") };
-        let (index, ring_id) = (usize::from(self.free_head), self.ring_id);
-        // The head is `NONE` (out of range) when no slot is free.
+        let ring_id = self.ring_id;
+        // The head is `NONE` when no slot is free: out of range, or, with
+        // `N` a power of two, masked onto a slot that is then not `Free`
+        // (every `Free` slot is on the list), which the state check below
+        // refuses: one check for both.
+        let index = Self::lookup_index(u64::from(self.free_head));
         let Some((slot, ptr)) = self.get_mut_ptr(index) else {
             return Err(Refused { op, errno: Errno::BUSY });
         };
