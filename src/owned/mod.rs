@@ -150,8 +150,12 @@
 //!   of the operation itself, which never moves, O1), or memory that is
 //!   `'static`. This is the promise of `unsafe impl Operation`.
 //! - **O3 (slot contents)**: a slot's storage holds an initialised
-//!   operation exactly when its `vt` is `Some`; `vt` names the
-//!   operation's own type (its `TypeId` and drop function).
+//!   operation exactly when the slot is not `Free` and its `vt` is
+//!   `Some`; `vt` names the operation's own type (its `TypeId` and drop
+//!   function). A `Free` slot may keep the `vt` of its last operation
+//!   (the paths that hand a plain operation's output over free the slot
+//!   without clearing it); it means nothing there: every reader of `vt`
+//!   checks the state too, and `place` sets it anew.
 //! - **O4 (user data)**: an SQE the driver pushes carries the user data of
 //!   its slot, built by the table; a completion changes a slot only when
 //!   tag, ring id, index and generation match and the slot awaits a

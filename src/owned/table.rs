@@ -47,9 +47,19 @@ pub(crate) const fn encode(tag: u64, ring: u16, gen: u32, index: u16) -> u64 {
 /// The user data of the same slot's next generation (O4): the generation
 /// plus one, wrapping inside its 30 bits (it is the top of the word);
 /// tag, ring id and index kept.
-#[inline(always)]
+#[cfg(test)]
 pub(crate) const fn next_gen(ud: u64) -> u64 {
     ud.wrapping_add(1 << GEN_SHIFT)
+}
+
+/// What a slot holding `ud` holds after [`Slot::next_gen`] (for the
+/// tests: it must be [`next_gen`]).
+#[cfg(test)]
+pub(crate) fn slot_next_gen(ud: u64) -> u64 {
+    let mut s = Slot::<1>::new();
+    s.set_ud(ud);
+    s.next_gen();
+    s.ud()
 }
 
 #[inline]
@@ -588,8 +598,12 @@ struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
 struct Slot<const Q: usize> {
     /// The user data of this slot's current generation (O4): `tag |
     /// ring id | gen | index`, kept so that matching a completion is one
-    /// comparison; the generation lives only here.
-    ud: u64,
+    /// comparison; the generation lives only here. In two halves (read
+    /// as one word, [`Slot::ud`]): the low one is ring id and index, the
+    /// high one generation and tag, so that the next generation is one
+    /// add to the high half ([`Slot::next_gen`]).
+    ud_lo: u32,
+    ud_hi: u32,
     state: State,
     /// The operation is `Shots::One`, without `FD_RESULT` or
     /// `BUF_SELECT` (copied from its `vt` at `place`): its last
@@ -626,9 +640,29 @@ impl<const Q: usize> Slot<Q> {
         u32::from_le_bytes([self.state as u8, self.plain as u8, self.cancel_pending as u8, self.has_last as u8])
     }
 
+    /// The user data of the slot's current generation (O4).
+    #[inline(always)]
+    fn ud(&self) -> u64 {
+        u64::from(self.ud_lo) | (u64::from(self.ud_hi) << 32)
+    }
+
+    #[inline(always)]
+    fn set_ud(&mut self, ud: u64) {
+        (self.ud_lo, self.ud_hi) = (ud as u32, (ud >> 32) as u32);
+    }
+
+    /// The user data of the slot's next generation (O4): [`next_gen`],
+    /// on the high half only (the generation is its top 30 bits, so the
+    /// add wraps inside them; the tag below is kept).
+    #[inline(always)]
+    fn next_gen(&mut self) {
+        self.ud_hi = self.ud_hi.wrapping_add(1 << (GEN_SHIFT - 32));
+    }
+
     const fn new() -> Self {
         Slot {
-            ud: 0,
+            ud_lo: 0,
+            ud_hi: 0,
             state: State::Free,
             plain: false,
             cancel_pending: false,
@@ -839,8 +873,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         for i in (0..N).rev() {
             let s = t.at_mut(i);
             // The generation an earlier driver of the store left goes on.
-            let (_, _, gen, _) = decode(s.ud);
-            s.ud = encode(TAG_OP, ring_id, gen, i as u16);
+            let (_, _, gen, _) = decode(s.ud());
+            s.set_ud(encode(TAG_OP, ring_id, gen, i as u16));
             s.next_free = head;
             head = i as u16;
         }
@@ -981,7 +1015,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // comparison checks them all.
         let index = (ud & 0xffff) as usize;
         let slot = self.get(index)?;
-        (slot.ud == ud).then_some(index)
+        (slot.ud() == ud).then_some(index)
     }
 
     /// Moves `op` into a free slot and builds its SQE (with the slot's
@@ -1060,8 +1094,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let built = T::build(unsafe { &mut *ptr }, prep);
         match built {
             Ok(mut sqe) => {
-                debug_assert_eq!(slot.ud & !GEN_FIELD, encode(TAG_OP, ring_id, 0, index as u16));
-                sqe.set_user_data(slot.ud);
+                debug_assert_eq!(slot.ud() & !GEN_FIELD, encode(TAG_OP, ring_id, 0, index as u16));
+                sqe.set_user_data(slot.ud());
                 // The four hot bytes, written together.
                 slot.state = state;
                 slot.plain = const { Vt::<T>::V.plain };
@@ -1159,7 +1193,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
         let Some(s) = self.get_mut(Self::lookup_index(ud)) else { return false };
-        if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
+        if s.ud() != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
             return false;
         }
         s.res = res;
@@ -1207,27 +1241,34 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // and generation in one comparison); O5: it holds a `T` (one
         // comparison with `T`'s own table; the `TypeId` only when the
         // address differs: another type, or a copy of the constant).
-        if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
+        if s.ud() != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
             return false;
         }
         let vt = s.vt.map_or(core::ptr::null(), core::ptr::from_ref);
         if !core::ptr::eq(vt, &Vt::<T>::V) && !holds_other::<T>(s.vt) {
             return false;
         }
-        s.vt = None;
+        // A plain `InFlight` slot with no cancel pending holds nothing
+        // but the operation and maybe a waker: no queued item
+        // (`Shots::One`), no last fd or buffer (not `FD_RESULT` or
+        // `BUF_SELECT`).
+        debug_assert!(s.qlen == 0 && s.last_fd.is_none() && s.last_buf.is_none());
         // SAFETY: O3, O5: `vt` was `T`'s table, so the storage holds a
-        // `T`; `vt` is now cleared, so it is moved out once. O1: this is
-        // the operation's one and last completion (`Shots::One`, no
+        // `T`; it is moved out once: the slot turns `Free` just below,
+        // before any code that could unwind (a waker's drop), and a
+        // `Free` slot's stale `vt` means nothing (O3). O1: this is the
+        // operation's one and last completion (`Shots::One`, no
         // `F_MORE`), so the kernel is done with its memory.
         let op = unsafe { p.cast::<T>().read() };
         if s.waker.is_some() {
-            s.waker = None;
+            // Rare here (one-step reaping keeps no tickets to poll):
+            // dropped once the slot is free.
+            let w = s.waker.take();
+            self.recycle_no_cancel(i);
+            drop(w);
+        } else {
+            self.recycle_no_cancel(i);
         }
-        // A plain `InFlight` slot with no cancel pending holds nothing
-        // else: no queued item (`Shots::One`), no last fd or buffer (not
-        // `FD_RESULT` or `BUF_SELECT`), and the waker was just dropped.
-        debug_assert!(s.qlen == 0 && s.last_fd.is_none() && s.last_buf.is_none());
-        self.recycle_no_cancel(i);
         out(ud, op.complete(Completion::new(res, flags, None, None)));
         true
     }
@@ -1385,6 +1426,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
         let (p, bufs_uid) = (self.ptr(i), self.bufs_uid);
         let s = self.at_mut(i);
+        // Only a slot in use is freed: a `Free` slot's `vt` is stale (O3).
+        debug_assert!(s.state != State::Free);
         if let Some(vt) = s.vt.take() {
             // SAFETY: O3: `vt` was set, so the storage holds the operation
             // `vt` describes; `vt` is now cleared, so it is dropped once.
@@ -1427,7 +1470,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     fn recycle_no_cancel(&mut self, i: usize) {
         let head = self.free_head;
         let s = self.at_mut(i);
-        s.ud = next_gen(s.ud);
+        s.next_gen();
         s.state = State::Free;
         s.next_free = head;
         self.free_head = i as u16;
@@ -1448,7 +1491,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let Some((s, p)) = self.get_mut_ptr(i) else { return Poll::Pending };
         let p = p.cast::<T>();
         // O4: the current generation of the slot; O5: holding a `T`.
-        if s.ud != ud {
+        if s.ud() != ud {
             return Poll::Pending;
         }
         if !holds::<T>(s.vt) {
@@ -1460,10 +1503,20 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 Poll::Pending
             }
             State::Completed => {
-                s.vt = None;
+                if matches!(T::SHOTS, Shots::One) {
+                    // See below: nothing else is left in the slot.
+                    debug_assert!(s.qlen == 0 && s.waker.is_none() && s.last_fd.is_none() && s.last_buf.is_none());
+                    debug_assert!(!s.cancel_pending);
+                } else {
+                    // `free` below reads `vt` to drop what is still there.
+                    s.vt = None;
+                }
                 // SAFETY: O3, O5: the slot holds a `T` (type checked
-                // above); `vt` is cleared so it is moved out once. The
-                // last completion arrived: the kernel is done with it.
+                // above); it is moved out once: a `Shots::One` slot turns
+                // `Free` below with no code in between that could unwind
+                // (its stale `vt` then means nothing, O3), any other has
+                // its `vt` cleared just above. The last completion
+                // arrived: the kernel is done with it.
                 let op = unsafe { p.read() };
                 // `vt` describes `T`: its constants decide, at compile time,
                 // what the slot can hold (an fd only with FD_RESULT, a
@@ -1489,9 +1542,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                     // No cancel is pending either: a slot turns `Completed`
                     // with none, and gets none after. (`has_last` stays:
                     // `place` clears it, with the state, when the slot is
-                    // used again.)
-                    debug_assert!(s.qlen == 0 && s.waker.is_none() && s.last_fd.is_none() && s.last_buf.is_none());
-                    debug_assert!(!s.cancel_pending);
+                    // used again; `vt` stays too, O3.)
                     self.recycle_no_cancel(i);
                 } else {
                     self.free(i, ring);
@@ -1583,7 +1634,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 self.pending_cancels -= 1;
                 continue;
             }
-            let ud = s.ud;
+            let ud = s.ud();
             if !push(ud) {
                 return;
             }
@@ -1595,7 +1646,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// The user data of slot `i` if it still awaits a completion.
     pub(crate) fn live_at(&self, i: usize) -> Option<u64> {
         let s = self.get(i)?;
-        matches!(s.state, State::InFlight | State::Abandoned).then_some(s.ud)
+        matches!(s.state, State::InFlight | State::Abandoned).then_some(s.ud())
     }
 
     /// The user data of every slot still awaiting a completion.
@@ -1603,7 +1654,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
         for s in (0..N).map(|i| self.at(i)) {
             if matches!(s.state, State::InFlight | State::Abandoned) {
-                f(s.ud);
+                f(s.ud());
             }
         }
     }

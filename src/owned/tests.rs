@@ -8,8 +8,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll, Waker};
 
 use super::table::{
-    encode, next_gen, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table, GEN_SHIFT, RING_SHIFT,
-    TAG_SHIFT,
+    encode, next_gen, slot_next_gen, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table,
+    GEN_SHIFT, RING_SHIFT, TAG_SHIFT,
 };
 use crate::buf_ring::BufRing;
 use crate::cqueue::{self, Flags};
@@ -413,11 +413,16 @@ fn generation_wraps_without_reaching_zero_tag() {
 
 #[test]
 fn the_next_generation_wraps_in_its_field() {
+    const GEN_MASK_TEST: u32 = (1 << 30) - 1;
     // The generation is the top of the word: adding one wraps it to 0
     // and leaves tag, ring id and index as they were.
     let top = encode(1, 77, u32::MAX, 5);
     assert_eq!(next_gen(top), encode(1, 77, 0, 5));
     assert_eq!(next_gen(encode(1, 77, 3, 5)), encode(1, 77, 4, 5));
+    // A slot does it on the high half of its user data: the same words.
+    for ud in [top, encode(1, 77, 3, 5), encode(1, u16::MAX, GEN_MASK_TEST, u16::MAX), encode(2, 0, 0, 0)] {
+        assert_eq!(slot_next_gen(ud), next_gen(ud), "{ud:#x}");
+    }
     // A slot reused: a new generation each time, never the old user data.
     let mut t: Table<4, 64> = table!(4);
     static DROPS: AtomicUsize = AtomicUsize::new(0);
