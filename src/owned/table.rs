@@ -610,13 +610,17 @@ struct Slot<const Q: usize> {
     /// completion is two integers, applied without the `vt`.
     plain: bool,
     cancel_pending: bool,
-    /// The last completion (`res`, `flags`, `last_fd`, `last_buf`) is
-    /// here and not yet handed out: set when the slot turns `Completed`.
-    has_last: bool,
+    /// [`LAST`]: the last completion (`res`, `flags`, `last_fd`,
+    /// `last_buf`) is here and not yet handed out, set when the slot
+    /// turns `Completed`. [`WAKER`]: `waker` is `Some` (kept with it by
+    /// [`Slot::set_waker`] and [`Slot::take_waker`], the only writers of
+    /// `waker` but `new`), so that the hot word tells a completion
+    /// whether it has a waker to wake.
+    marks: u8,
     qhead: u8,
     qlen: u8,
     next_free: u16,
-    /// The last completion's result and flags (while `has_last`).
+    /// The last completion's result and flags (while [`LAST`]).
     res: i32,
     flags: u32,
     vt: Option<&'static VTable>,
@@ -628,16 +632,57 @@ struct Slot<const Q: usize> {
     queue: [Option<Item>; Q],
 }
 
-/// `Slot::hot` of a slot in flight with a plain operation and no cancel
-/// to push: what the one completion of a NOP or a read finds.
+/// In `Slot::marks`: the last completion is kept in the slot.
+const LAST: u8 = 1;
+/// In `Slot::marks`: the slot has a waker.
+const WAKER: u8 = 2;
+
+/// `Slot::hot` of a slot in flight with a plain operation, no cancel to
+/// push and no waker: what the one completion of a NOP or a read finds.
 const HOT_PLAIN_IN_FLIGHT: u32 = u32::from_le_bytes([State::InFlight as u8, 1, 0, 0]);
+/// The same with a waker to wake (an operation a future polled).
+const HOT_PLAIN_IN_FLIGHT_WAKER: u32 = u32::from_le_bytes([State::InFlight as u8, 1, 0, WAKER]);
 
 impl<const Q: usize> Slot<Q> {
-    /// `state`, `plain`, `cancel_pending` and `has_last` as one word
+    /// `state`, `plain`, `cancel_pending` and `marks` as one word
     /// (adjacent bytes: the compiler loads them at once).
     #[inline(always)]
     fn hot(&self) -> u32 {
-        u32::from_le_bytes([self.state as u8, self.plain as u8, self.cancel_pending as u8, self.has_last as u8])
+        u32::from_le_bytes([self.state as u8, self.plain as u8, self.cancel_pending as u8, self.marks])
+    }
+
+    /// Whether the last completion is kept here ([`LAST`]).
+    #[inline(always)]
+    fn has_last(&self) -> bool {
+        self.marks & LAST != 0
+    }
+
+    #[inline(always)]
+    fn set_last(&mut self, on: bool) {
+        self.marks = if on { self.marks | LAST } else { self.marks & !LAST };
+    }
+
+    /// Keeps `waker` (unless the one kept already wakes the same task),
+    /// and marks that there is one ([`WAKER`]).
+    #[inline]
+    fn set_waker(&mut self, waker: Option<&Waker>) {
+        if let Some(w) = waker {
+            // Marked first: should the old waker's drop unwind, the mark
+            // errs on the safe side (a mark without a waker only sends
+            // the completion down the general path).
+            self.marks |= WAKER;
+            match &self.waker {
+                Some(old) if old.will_wake(w) => {}
+                _ => self.waker = Some(w.clone()),
+            }
+        }
+    }
+
+    /// The waker, if any; the slot has none after.
+    #[inline(always)]
+    fn take_waker(&mut self) -> Option<Waker> {
+        self.marks &= !WAKER;
+        self.waker.take()
     }
 
     /// The user data of the slot's current generation (O4).
@@ -666,7 +711,7 @@ impl<const Q: usize> Slot<Q> {
             state: State::Free,
             plain: false,
             cancel_pending: false,
-            has_last: false,
+            marks: 0,
             qhead: 0,
             qlen: 0,
             next_free: 0,
@@ -819,6 +864,15 @@ impl<const N: usize, const B: usize, const Q: usize> Drop for Slots<N, B, Q> {
             }
         }
     }
+}
+
+/// One slot's bookkeeping and storage, with the table's free list: what
+/// handing an output over needs, borrowed at once ([`Table::parts`]).
+struct Parts<'a, const Q: usize> {
+    slot: &'a mut Slot<Q>,
+    ptr: *mut u8,
+    free_head: &'a mut u16,
+    used: &'a mut u32,
 }
 
 /// The table: `N` slots, a free list, the ring id for user data.
@@ -1077,7 +1131,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // (every `Free` slot is on the list), which the state check below
         // refuses: one check for both.
         let index = Self::lookup_index(u64::from(self.free_head));
-        let Some((slot, ptr)) = self.get_mut_ptr(index) else {
+        let Some(Parts { slot, ptr, free_head, used }) = self.parts(index) else {
             return Err(Refused { op, errno: Errno::BUSY });
         };
         let ptr = ptr.cast::<T>();
@@ -1100,9 +1154,9 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 slot.state = state;
                 slot.plain = const { Vt::<T>::V.plain };
                 slot.cancel_pending = false;
-                slot.has_last = false;
-                self.free_head = slot.next_free;
-                self.used += 1;
+                slot.marks = 0;
+                *free_head = slot.next_free;
+                *used += 1;
                 Ok(sqe)
             }
             Err(errno) => {
@@ -1193,21 +1247,38 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
         let Some(s) = self.get_mut(Self::lookup_index(ud)) else { return false };
-        if s.ud() != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
+        if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
         }
+        let hot = s.hot();
+        if hot == HOT_PLAIN_IN_FLIGHT {
+            // No waker (`WAKER` clear: `waker` is `None`).
+            debug_assert!(s.waker.is_none());
+            s.res = res;
+            s.flags = flags;
+            // The four hot bytes, in one store (`plain` and
+            // `cancel_pending` as they were checked).
+            s.state = State::Completed;
+            s.plain = true;
+            s.cancel_pending = false;
+            s.marks = LAST;
+            return true;
+        }
+        hot == HOT_PLAIN_IN_FLIGHT_WAKER && Self::complete_waking(s, res, flags)
+    }
+
+    /// [`complete_plain`](Self::complete_plain) of a slot with a waker
+    /// (checked by the caller: `InFlight`, plain, no cancel pending,
+    /// `WAKER`), out of the straight line of one without; wakes it.
+    #[cold]
+    #[inline(never)]
+    fn complete_waking(s: &mut Slot<Q>, res: i32, flags: u32) -> bool {
         s.res = res;
         s.flags = flags;
-        // The four hot bytes, in one store (`plain` and `cancel_pending`
-        // as they were checked).
         s.state = State::Completed;
-        s.plain = true;
-        s.cancel_pending = false;
-        s.has_last = true;
-        if s.waker.is_some() {
-            if let Some(w) = s.waker.take() {
-                w.wake();
-            }
+        s.marks = LAST | WAKER;
+        if let Some(w) = s.take_waker() {
+            w.wake();
         }
         true
     }
@@ -1231,18 +1302,50 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         flags: u32,
         out: &mut impl FnMut(u64, T::Output),
     ) -> bool {
+        self.take_plain_as::<T, false>(ud, res, flags, out)
+    }
+
+    /// [`take_plain`](Self::take_plain) of a slot with a waker (left by
+    /// a poll): out of the straight line.
+    #[cold]
+    #[inline(never)]
+    fn take_plain_waker<T: Operation>(
+        &mut self,
+        ud: u64,
+        res: i32,
+        flags: u32,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> bool {
+        self.take_plain_as::<T, true>(ud, res, flags, out)
+    }
+
+    /// [`take_plain`](Self::take_plain) for a slot without a waker
+    /// (`WAKER` false; one with a waker goes to
+    /// [`take_plain_waker`](Self::take_plain_waker)) or with one.
+    #[inline(always)]
+    fn take_plain_as<T: Operation, const WAKER: bool>(
+        &mut self,
+        ud: u64,
+        res: i32,
+        flags: u32,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
         if !const { Vt::<T>::V.plain } {
             return false;
         }
         let i = Self::lookup_index(ud);
-        let Some((s, p)) = self.get_mut_ptr(i) else { return false };
+        let Some(Parts { slot: s, ptr: p, free_head, used }) = self.parts(i) else { return false };
         // O4: the current generation of this slot (tag, ring id, index
         // and generation in one comparison); O5: it holds a `T` (one
         // comparison with `T`'s own table; the `TypeId` only when the
         // address differs: another type, or a copy of the constant).
-        if s.ud() != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
+        if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
+        }
+        let hot = s.hot();
+        if hot != if WAKER { HOT_PLAIN_IN_FLIGHT_WAKER } else { HOT_PLAIN_IN_FLIGHT } {
+            return !WAKER && hot == HOT_PLAIN_IN_FLIGHT_WAKER && self.take_plain_waker::<T>(ud, res, flags, out);
         }
         let vt = s.vt.map_or(core::ptr::null(), core::ptr::from_ref);
         if !core::ptr::eq(vt, &Vt::<T>::V) && !holds_other::<T>(s.vt) {
@@ -1260,14 +1363,16 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // operation's one and last completion (`Shots::One`, no
         // `F_MORE`), so the kernel is done with its memory.
         let op = unsafe { p.cast::<T>().read() };
-        if s.waker.is_some() {
+        if !WAKER {
+            // No waker (`WAKER` clear).
+            debug_assert!(s.waker.is_none());
+            Self::release(s, i, free_head, used);
+        } else {
             // Rare here (one-step reaping keeps no tickets to poll):
             // dropped once the slot is free.
-            let w = s.waker.take();
-            self.recycle_no_cancel(i);
+            let w = s.take_waker();
+            Self::release(s, i, free_head, used);
             drop(w);
-        } else {
-            self.recycle_no_cancel(i);
         }
         out(ud, op.complete(Completion::new(res, flags, None, None)));
         true
@@ -1389,7 +1494,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 s.flags = item.flags;
                 s.last_fd = item.fd;
                 s.last_buf = item.buf;
-                s.has_last = true;
+                s.set_last(true);
                 s.state = State::Completed;
                 if s.cancel_pending {
                     s.cancel_pending = false;
@@ -1407,7 +1512,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     fn wake(&mut self, i: usize) {
-        if let Some(w) = self.at_mut(i).waker.take() {
+        if let Some(w) = self.at_mut(i).take_waker() {
             w.wake();
         }
     }
@@ -1445,12 +1550,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         while let Some(item) = s.pop_item() {
             release(item, ring);
         }
-        s.has_last = false;
+        s.set_last(false);
         s.last_fd = None;
         if let Some(b) = s.last_buf.take() {
             release_buf(b, ring);
         }
-        s.waker = None;
+        drop(s.take_waker());
         self.recycle(i);
     }
 
@@ -1468,13 +1573,38 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`recycle`](Self::recycle) for a slot with no cancel pending.
     #[inline(always)]
     fn recycle_no_cancel(&mut self, i: usize) {
-        let head = self.free_head;
-        let s = self.at_mut(i);
-        s.next_gen();
-        s.state = State::Free;
-        s.next_free = head;
-        self.free_head = i as u16;
-        self.used -= 1;
+        if let Some(Parts { slot, free_head, used, .. }) = self.parts(i) {
+            Self::release(slot, i, free_head, used);
+        }
+    }
+
+    /// [`recycle_no_cancel`](Self::recycle_no_cancel) of slot `i`, given
+    /// as `slot` (already at hand: no second look-up) with the free
+    /// list's head and count.
+    #[inline(always)]
+    fn release(slot: &mut Slot<Q>, i: usize, free_head: &mut u16, used: &mut u32) {
+        slot.next_gen();
+        slot.state = State::Free;
+        slot.next_free = *free_head;
+        *free_head = i as u16;
+        *used -= 1;
+    }
+
+    /// Slot `i`'s bookkeeping and storage (as [`get_mut_ptr`](Self::get_mut_ptr))
+    /// with the free list, borrowed apart, if `i < N`.
+    #[inline(always)]
+    fn parts(&mut self, i: usize) -> Option<Parts<'_, Q>> {
+        if i >= N {
+            return None;
+        }
+        let e = self.entry(i);
+        // SAFETY: O8: as in `get_mut_ptr`; the slot is reached through the
+        // array's raw pointer, not through a field of `self`, so the free
+        // list's fields can be lent beside it.
+        let (slot, ptr) = unsafe {
+            (&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast())
+        };
+        Some(Parts { slot, ptr, free_head: &mut self.free_head, used: &mut self.used })
     }
 
     /// The result of `ud` if it is complete (the slot is then free);
@@ -1488,7 +1618,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
         let i = Self::lookup_index(ud);
-        let Some((s, p)) = self.get_mut_ptr(i) else { return Poll::Pending };
+        let Some(Parts { slot: s, ptr: p, free_head, used }) = self.parts(i) else { return Poll::Pending };
         let p = p.cast::<T>();
         // O4: the current generation of the slot; O5: holding a `T`.
         if s.ud() != ud {
@@ -1499,7 +1629,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         }
         match s.state {
             State::InFlight => {
-                store_waker(&mut s.waker, waker);
+                s.set_waker(waker);
                 Poll::Pending
             }
             State::Completed => {
@@ -1543,7 +1673,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                     // with none, and gets none after. (`has_last` stays:
                     // `place` clears it, with the state, when the slot is
                     // used again; `vt` stays too, O3.)
-                    self.recycle_no_cancel(i);
+                    Self::release(s, i, free_head, used);
                 } else {
                     self.free(i, ring);
                 }
@@ -1567,14 +1697,14 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             State::InFlight | State::Completed => match s.pop_item() {
                 Some(item) => Completion::from_item(item),
                 None if s.state == State::Completed => {
-                    if !s.has_last {
+                    if !s.has_last() {
                         return Poll::Ready(None);
                     }
-                    s.has_last = false;
+                    s.set_last(false);
                     Completion::new(s.res, s.flags, s.last_fd.take(), s.last_buf.take())
                 }
                 None => {
-                    store_waker(&mut s.waker, waker);
+                    s.set_waker(waker);
                     return Poll::Pending;
                 }
             },
@@ -1595,7 +1725,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         match s.state {
             State::InFlight => {
                 s.state = State::Abandoned;
-                s.waker = None;
+                drop(s.take_waker());
                 while let Some(item) = s.pop_item() {
                     release(item, ring);
                 }
@@ -1672,7 +1802,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 State::Completed | State::Reserved => self.free(i, ring),
                 State::InFlight | State::Abandoned => {
                     self.at_mut(i).state = State::Leaked;
-                    self.at_mut(i).waker = None;
+                    drop(self.at_mut(i).take_waker());
                     self.stats.leaked += 1;
                 }
                 State::Free | State::Leaked => {}
@@ -1685,15 +1815,6 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`Stats::lost`]; this says whether `ud` is still waiting.
     pub(crate) fn is_pending(&self, ud: u64) -> bool {
         self.find(ud).is_some_and(|i| self.at(i).state == State::InFlight)
-    }
-}
-
-fn store_waker(slot: &mut Option<Waker>, waker: Option<&Waker>) {
-    if let Some(w) = waker {
-        match slot {
-            Some(old) if old.will_wake(w) => {}
-            _ => *slot = Some(w.clone()),
-        }
     }
 }
 

@@ -829,3 +829,56 @@ fn indexes_out_of_range_are_foreign_for_any_n() {
     assert!(matches!(four.poll::<Probe>(ud4, None, &mut None), Poll::Ready((Ok(3), _))));
     assert_eq!((t.used(), four.used(), DROPS.load(Ordering::Relaxed)), (0, 0, 2));
 }
+
+/// The `WAKER` mark in a slot's hot word follows its waker: a waker that
+/// went (abandon, one-step take, completion) leaves no mark on the slot's
+/// next operation, and a waker stored is always woken by the plain path.
+#[test]
+fn the_waker_mark_follows_the_waker() {
+    use alloc_free_waker::counting_waker;
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static WAKES: AtomicUsize = AtomicUsize::new(0);
+    let wakes = || WAKES.load(Ordering::Relaxed);
+    let mut t: Table<4, 64> = table!(4);
+    let w = counting_waker(&WAKES);
+    let probe = || Probe { mem: [0; 16], drops: &DROPS };
+    // Polled, then abandoned: its completion frees it, wakes nobody.
+    let a = push(&mut t, probe());
+    assert!(t.poll::<Probe>(a, Some(&w), &mut None).is_pending());
+    assert_eq!(t.abandon(a, &mut None), Some(a));
+    assert_eq!(t.complete(&cqe(a, 0, Flags::empty()), &mut None), Reaped::Op);
+    // The freed slot is the free list's head: the next push reuses it.
+    let b = push(&mut t, probe());
+    assert_eq!(b & 0xffff, a & 0xffff, "same slot");
+    assert_eq!(t.complete(&cqe(b, 0, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(wakes(), 0, "no waker left from the abandoned one");
+    assert!(t.poll::<Probe>(b, None, &mut None).is_ready());
+    // Polled twice (the same waker kept once), then taken in one step:
+    // the waker is dropped, not woken.
+    let c = push(&mut t, probe());
+    assert!(t.poll::<Probe>(c, Some(&w), &mut None).is_pending());
+    assert!(t.poll::<Probe>(c, Some(&w), &mut None).is_pending());
+    assert!(take::<Probe>(&mut t, c, 0, Flags::empty()).1.is_some());
+    assert_eq!(wakes(), 0);
+    // Polled, then completed: woken once; its slot's next operation,
+    // never polled, completes without a wake, in both forms.
+    let d = push(&mut t, probe());
+    assert!(t.poll::<Probe>(d, Some(&w), &mut None).is_pending());
+    assert_eq!(t.complete(&cqe(d, 0, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(wakes(), 1);
+    assert!(t.poll::<Probe>(d, None, &mut None).is_ready());
+    let e = push(&mut t, probe());
+    assert_eq!(t.complete(&cqe(e, 0, Flags::empty()), &mut None), Reaped::Op);
+    assert!(t.poll::<Probe>(e, None, &mut None).is_ready());
+    let f = push(&mut t, probe());
+    assert!(take::<Probe>(&mut t, f, 0, Flags::empty()).1.is_some());
+    assert_eq!(wakes(), 1);
+    // Polled after a one-step take freed the slot (a stale ticket):
+    // nothing stored, and the next operation is not woken for it.
+    assert!(t.poll::<Probe>(f, Some(&w), &mut None).is_pending());
+    let g = push(&mut t, probe());
+    assert_eq!(t.complete(&cqe(g, 0, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(wakes(), 1);
+    assert!(t.poll::<Probe>(g, None, &mut None).is_ready());
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 7));
+}
