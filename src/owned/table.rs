@@ -1251,28 +1251,35 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return false;
         }
         let hot = s.hot();
-        if hot == HOT_PLAIN_IN_FLIGHT {
-            // No waker (`WAKER` clear: `waker` is `None`).
-            debug_assert!(s.waker.is_none());
-            s.res = res;
-            s.flags = flags;
-            // The four hot bytes, in one store (`plain` and
-            // `cancel_pending` as they were checked).
-            s.state = State::Completed;
-            s.plain = true;
-            s.cancel_pending = false;
-            s.marks = LAST;
-            return true;
+        if hot != HOT_PLAIN_IN_FLIGHT {
+            // The check for a waker goes with it, out of line: here it
+            // would be a second compare on every completion.
+            return Self::complete_waking(s, hot, res, flags);
         }
-        hot == HOT_PLAIN_IN_FLIGHT_WAKER && Self::complete_waking(s, res, flags)
+        // No waker (`WAKER` clear: `waker` is `None`).
+        debug_assert!(s.waker.is_none());
+        s.res = res;
+        s.flags = flags;
+        // The four hot bytes, in one store (`plain` and `cancel_pending`
+        // as they were checked).
+        s.state = State::Completed;
+        s.plain = true;
+        s.cancel_pending = false;
+        s.marks = LAST;
+        true
     }
 
-    /// [`complete_plain`](Self::complete_plain) of a slot with a waker
-    /// (checked by the caller: `InFlight`, plain, no cancel pending,
-    /// `WAKER`), out of the straight line of one without; wakes it.
+    /// [`complete_plain`](Self::complete_plain) of a slot whose hot word
+    /// `hot` is not that of a plain operation in flight without a waker:
+    /// the same with a waker (`InFlight`, plain, no cancel pending,
+    /// `WAKER`; the user data checked by the caller) is applied and the
+    /// waker woken; anything else is left to the general path (false).
     #[cold]
     #[inline(never)]
-    fn complete_waking(s: &mut Slot<Q>, res: i32, flags: u32) -> bool {
+    fn complete_waking(s: &mut Slot<Q>, hot: u32, res: i32, flags: u32) -> bool {
+        if hot != HOT_PLAIN_IN_FLIGHT_WAKER {
+            return false;
+        }
         s.res = res;
         s.flags = flags;
         s.state = State::Completed;
