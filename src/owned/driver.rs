@@ -212,6 +212,9 @@ where
     /// How many slots are in use: in flight, abandoned but not yet
     /// completed, completed but not yet polled, or leaked. 0 means the
     /// driver holds no resource.
+    ///
+    /// Counted when asked, in O(`N`): the driver keeps no count, so that
+    /// a push and a completion do not pay to update one.
     pub fn in_use(&self) -> u32 {
         self.table.used()
     }
@@ -319,7 +322,7 @@ where
         self.flush_cancels();
         let prep = prep!(self);
         let mut sq = self.ring.submission();
-        if sq.capacity() - sq.len() < L::LEN || self.table.free_count() < L::LEN {
+        if sq.capacity() - sq.len() < L::LEN || !self.table.has_free_slots(L::LEN) {
             return Err((ops, Errno::BUSY));
         }
         let (uds, mut sqes) = ops.prepare(&mut self.table, &prep)?;

@@ -872,7 +872,6 @@ struct Parts<'a, const Q: usize> {
     slot: &'a mut Slot<Q>,
     ptr: *mut u8,
     free_head: &'a mut u16,
-    used: &'a mut u32,
 }
 
 /// The table: `N` slots, a free list, the ring id for user data.
@@ -882,7 +881,6 @@ pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> 
     slots: ManuallyDrop<Slots<N, B, Q>>,
     ring_id: u16,
     free_head: u16,
-    used: u32,
     pending_cancels: u32,
     pub(crate) stats: Stats,
     /// The id of the driver's current buffer ring (0: none yet), which
@@ -896,7 +894,7 @@ impl<const N: usize, const B: usize, const Q: usize> Drop for Table<N, B, Q> {
     /// Gives the storage back if every slot is free; otherwise it is
     /// leaked, never handed back (O1).
     fn drop(&mut self) {
-        if self.used == 0 {
+        if self.used() == 0 {
             // SAFETY: O1: every slot is free (nothing the kernel may still
             // use); `slots` is dropped here once, and the table is going.
             unsafe { ManuallyDrop::drop(&mut self.slots) };
@@ -916,7 +914,6 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             slots: ManuallyDrop::new(slots),
             ring_id,
             free_head: NONE,
-            used: 0,
             pending_cancels: 0,
             stats: Stats::default(),
             bufs_uid: 0,
@@ -1017,9 +1014,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         self.ring_id
     }
 
-    /// Slots not free (in use, or leaked).
+    /// Slots not free (in use, or leaked): counted, O(N). No count is
+    /// kept, so that a push and a release do not pay to update one.
     pub(crate) fn used(&self) -> u32 {
-        self.used
+        (0..N).filter(|&i| self.at(i).state != State::Free).count() as u32
     }
 
     pub(crate) fn has_free(&self) -> bool {
@@ -1100,7 +1098,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         b: X,
         prep: &Prep<'_>,
     ) -> Result<(u64, squeue::Entry, u64, squeue::Entry), (A, X, Errno)> {
-        if self.free_count() < 2 {
+        if !self.has_free_slots(2) {
             return Err((a, b, Errno::BUSY));
         }
         let sa = match self.place(a, prep, State::Reserved) {
@@ -1131,7 +1129,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // (every `Free` slot is on the list), which the state check below
         // refuses: one check for both.
         let index = Self::lookup_index(u64::from(self.free_head));
-        let Some(Parts { slot, ptr, free_head, used }) = self.parts(index) else {
+        let Some(Parts { slot, ptr, free_head }) = self.parts(index) else {
             return Err(Refused { op, errno: Errno::BUSY });
         };
         let ptr = ptr.cast::<T>();
@@ -1156,7 +1154,6 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 slot.cancel_pending = false;
                 slot.marks = 0;
                 *free_head = slot.next_free;
-                *used += 1;
                 Ok(sqe)
             }
             Err(errno) => {
@@ -1185,9 +1182,17 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         }
     }
 
-    /// Free slots.
-    pub(crate) fn free_count(&self) -> usize {
-        N - self.used as usize
+    /// Whether at least `k` slots are free: the first `k` of the free
+    /// list (every slot on it is `Free`).
+    pub(crate) fn has_free_slots(&self, k: usize) -> bool {
+        let mut at = self.free_head;
+        for _ in 0..k {
+            match self.get(usize::from(at)) {
+                Some(s) => at = s.next_free,
+                None => return false,
+            }
+        }
+        true
     }
 
     /// Takes back the operation that [`prepare`](Self::prepare) just
@@ -1342,7 +1347,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return false;
         }
         let i = Self::lookup_index(ud);
-        let Some(Parts { slot: s, ptr: p, free_head, used }) = self.parts(i) else { return false };
+        let Some(Parts { slot: s, ptr: p, free_head }) = self.parts(i) else { return false };
         // O4: the current generation of this slot (tag, ring id, index
         // and generation in one comparison); O5: it holds a `T` (one
         // comparison with `T`'s own table; the `TypeId` only when the
@@ -1373,12 +1378,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         if !WAKER {
             // No waker (`WAKER` clear).
             debug_assert!(s.waker.is_none());
-            Self::release(s, i, free_head, used);
+            Self::release(s, i, free_head);
         } else {
             // Rare here (one-step reaping keeps no tickets to poll):
             // dropped once the slot is free.
             let w = s.take_waker();
-            Self::release(s, i, free_head, used);
+            Self::release(s, i, free_head);
             drop(w);
         }
         out(ud, op.complete(Completion::new(res, flags, None, None)));
@@ -1580,21 +1585,20 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`recycle`](Self::recycle) for a slot with no cancel pending.
     #[inline(always)]
     fn recycle_no_cancel(&mut self, i: usize) {
-        if let Some(Parts { slot, free_head, used, .. }) = self.parts(i) {
-            Self::release(slot, i, free_head, used);
+        if let Some(Parts { slot, free_head, .. }) = self.parts(i) {
+            Self::release(slot, i, free_head);
         }
     }
 
     /// [`recycle_no_cancel`](Self::recycle_no_cancel) of slot `i`, given
     /// as `slot` (already at hand: no second look-up) with the free
-    /// list's head and count.
+    /// list's head.
     #[inline(always)]
-    fn release(slot: &mut Slot<Q>, i: usize, free_head: &mut u16, used: &mut u32) {
+    fn release(slot: &mut Slot<Q>, i: usize, free_head: &mut u16) {
         slot.next_gen();
         slot.state = State::Free;
         slot.next_free = *free_head;
         *free_head = i as u16;
-        *used -= 1;
     }
 
     /// Slot `i`'s bookkeeping and storage (as [`get_mut_ptr`](Self::get_mut_ptr))
@@ -1611,7 +1615,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let (slot, ptr) = unsafe {
             (&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast())
         };
-        Some(Parts { slot, ptr, free_head: &mut self.free_head, used: &mut self.used })
+        Some(Parts { slot, ptr, free_head: &mut self.free_head })
     }
 
     /// The result of `ud` if it is complete (the slot is then free);
@@ -1625,7 +1629,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
         let i = Self::lookup_index(ud);
-        let Some(Parts { slot: s, ptr: p, free_head, used }) = self.parts(i) else { return Poll::Pending };
+        let Some(Parts { slot: s, ptr: p, free_head }) = self.parts(i) else { return Poll::Pending };
         let p = p.cast::<T>();
         // O4: the current generation of the slot; O5: holding a `T`.
         if s.ud() != ud {
@@ -1680,7 +1684,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                     // with none, and gets none after. (`has_last` stays:
                     // `place` clears it, with the state, when the slot is
                     // used again; `vt` stays too, O3.)
-                    Self::release(s, i, free_head, used);
+                    Self::release(s, i, free_head);
                 } else {
                     self.free(i, ring);
                 }
@@ -1815,7 +1819,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 State::Free | State::Leaked => {}
             }
         }
-        self.used == 0
+        self.used() == 0
     }
 
     /// The number of results lost by slot `ud`'s full queue is in
