@@ -592,7 +592,9 @@ fn a_chain_is_all_or_nothing() {
     let ops = (Probe { mem: [1; 16], drops: &DROPS }, Probe { mem: [2; 16], drops: &DROPS }, Refuses(3), Zc(&DROPS));
     let Err(((a, b, c, _d), e)) = ops.prepare(&mut t, &PREP) else { panic!("Refuses refuses") };
     assert_eq!((a.mem[0], b.mem[0], c.0, e), (1, 2, 3, Errno::INVAL));
-    assert_eq!((t.used(), t.free_count(), DROPS.load(Ordering::Relaxed)), (0, 4, 0), "nothing kept, nothing dropped");
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 0), "nothing kept, nothing dropped");
+    // All four on the free list again, and no more.
+    assert!(t.has_free_slots(4) && !t.has_free_slots(5));
     drop((a, b));
     let ops = (Probe { mem: [0; 16], drops: &DROPS }, Zc(&DROPS), Stream(&DROPS));
     let Ok((uds, sqes)) = ops.prepare(&mut t, &PREP) else { panic!("room for three") };
