@@ -1152,6 +1152,9 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 slot.state = state;
                 slot.plain = const { Vt::<T>::V.plain };
                 slot.cancel_pending = false;
+                // No waker: every way to `Free` took it (a `WAKER` mark
+                // cleared here must not hide one).
+                debug_assert!(slot.waker.is_none());
                 slot.marks = 0;
                 *free_head = slot.next_free;
                 Ok(sqe)
