@@ -1648,9 +1648,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             }
             State::Completed => {
                 if matches!(T::SHOTS, Shots::One) {
-                    // See below: nothing else is left in the slot.
-                    debug_assert!(s.qlen == 0 && s.waker.is_none() && s.last_fd.is_none() && s.last_buf.is_none());
-                    debug_assert!(!s.cancel_pending);
+                    // See below: nothing else is left in the slot once
+                    // the last fd and buffer a `T` can have are taken
+                    // (checked here, before the operation is moved out:
+                    // nothing may unwind between that and `release`).
+                    debug_assert!(s.qlen == 0 && s.waker.is_none() && !s.cancel_pending);
+                    debug_assert!(T::FD_RESULT || s.last_fd.is_none());
+                    debug_assert!(T::BUF_SELECT || s.last_buf.is_none());
                 } else {
                     // `free` below reads `vt` to drop what is still there.
                     s.vt = None;

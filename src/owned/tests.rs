@@ -884,3 +884,27 @@ fn the_waker_mark_follows_the_waker() {
     assert!(t.poll::<Probe>(g, None, &mut None).is_ready());
     assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 7));
 }
+
+/// A one-completion operation with `FD_RESULT`: its new descriptor waits
+/// in the slot and goes to whoever takes the output (a poll, or the
+/// one-step path through the general one), which owns it from then on.
+#[test]
+#[cfg_attr(miri, ignore = "real descriptors: system calls")]
+fn a_new_descriptor_goes_with_the_output() {
+    use rustix::fd::IntoRawFd;
+    let mut t: Table<4, 64> = table!(4);
+    for one_step in [false, true] {
+        let (r, w) = rustix::pipe::pipe().expect("pipe");
+        drop(w);
+        let raw = r.into_raw_fd();
+        let ud = push(&mut t, FdProbe);
+        let want = (Ok(raw as u32), Ok(()));
+        if one_step {
+            assert_eq!(take::<FdProbe>(&mut t, ud, raw, Flags::empty()), (Some(Reaped::Op), Some((ud, want))));
+        } else {
+            assert_eq!(t.complete(&cqe(ud, raw, Flags::empty()), &mut None), Reaped::Op);
+            assert_eq!(t.poll::<FdProbe>(ud, None, &mut None), Poll::Ready(want));
+        }
+        assert_eq!(t.used(), 0);
+    }
+}
