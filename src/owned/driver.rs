@@ -212,6 +212,9 @@ where
     /// How many slots are in use: in flight, abandoned but not yet
     /// completed, completed but not yet polled, or leaked. 0 means the
     /// driver holds no resource.
+    ///
+    /// Counted when asked, in O(`N`): the driver keeps no count, so that
+    /// a push and a completion do not pay to update one.
     pub fn in_use(&self) -> u32 {
         self.table.used()
     }
@@ -250,16 +253,17 @@ where
     pub fn push<T: Operation>(&mut self, op: T) -> core::result::Result<Ticket<T>, Refused<T>> {
         let prep = prep!(self);
         let mut sq = self.ring.submission();
-        if sq.is_full() {
-            return Err(Refused { op, errno: Errno::BUSY });
-        }
+        // No room check before the slot: `push` checks the SQ once, and
+        // a full SQ (rare) costs a slot placed and freed again, not a
+        // second check on every push.
         let sqe = self.table.prepare_in_flight(op, &prep)?;
         let ud = sqe.get_user_data().u64_();
         // SAFETY: O2: the SQE names only memory the operation owns, which
         // sits in its slot (O1, O3) until the slot's last completion.
         let pushed = unsafe { sq.push(&S::from(sqe)) };
         if pushed.is_err() {
-            // Not reached: the SQ had room. Give the operation back.
+            // The SQ is full: give the operation back (its SQE was never
+            // pushed, so the kernel never saw its memory).
             // SAFETY: O3, O5: `ud` was made by `prepare_in_flight::<T>`
             // just above, with no call on the table since.
             let op = unsafe { self.table.take_prepared::<T>(ud) };
@@ -318,7 +322,7 @@ where
         self.flush_cancels();
         let prep = prep!(self);
         let mut sq = self.ring.submission();
-        if sq.capacity() - sq.len() < L::LEN || self.table.free_count() < L::LEN {
+        if sq.capacity() - sq.len() < L::LEN || !self.table.has_free_slots(L::LEN) {
             return Err((ops, Errno::BUSY));
         }
         let (uds, mut sqes) = ops.prepare(&mut self.table, &prep)?;

@@ -47,9 +47,19 @@ pub(crate) const fn encode(tag: u64, ring: u16, gen: u32, index: u16) -> u64 {
 /// The user data of the same slot's next generation (O4): the generation
 /// plus one, wrapping inside its 30 bits (it is the top of the word);
 /// tag, ring id and index kept.
-#[inline(always)]
+#[cfg(test)]
 pub(crate) const fn next_gen(ud: u64) -> u64 {
     ud.wrapping_add(1 << GEN_SHIFT)
+}
+
+/// What a slot holding `ud` holds after [`Slot::next_gen`] (for the
+/// tests: it must be [`next_gen`]).
+#[cfg(test)]
+pub(crate) fn slot_next_gen(ud: u64) -> u64 {
+    let mut s = Slot::<1>::new();
+    s.set_ud(ud);
+    s.next_gen();
+    s.ud()
 }
 
 #[inline]
@@ -99,7 +109,9 @@ pub unsafe trait Operation: Send + Sized + 'static {
     const SHOTS: Shots = Shots::One;
 
     /// The SQE for this operation, or an error to refuse it (the operation
-    /// is given back). Called once, with `self` already in its slot.
+    /// is given back). Called once per push, with `self` already in its
+    /// slot; a push that then finds no room in the SQ gives the operation
+    /// back after its `build` (`EBUSY`), and pushing it again builds again.
     fn build(&mut self, prep: &Prep<'_>) -> Result<squeue::Entry, Errno>;
 
     /// Turns the last completion into the output. For `Shots::Many`
@@ -586,21 +598,29 @@ struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
 struct Slot<const Q: usize> {
     /// The user data of this slot's current generation (O4): `tag |
     /// ring id | gen | index`, kept so that matching a completion is one
-    /// comparison; the generation lives only here.
-    ud: u64,
+    /// comparison; the generation lives only here. In two halves (read
+    /// as one word, [`Slot::ud`]): the low one is ring id and index, the
+    /// high one generation and tag, so that the next generation is one
+    /// add to the high half ([`Slot::next_gen`]).
+    ud_lo: u32,
+    ud_hi: u32,
     state: State,
     /// The operation is `Shots::One`, without `FD_RESULT` or
     /// `BUF_SELECT` (copied from its `vt` at `place`): its last
     /// completion is two integers, applied without the `vt`.
     plain: bool,
     cancel_pending: bool,
-    /// The last completion (`res`, `flags`, `last_fd`, `last_buf`) is
-    /// here and not yet handed out: set when the slot turns `Completed`.
-    has_last: bool,
+    /// [`LAST`]: the last completion (`res`, `flags`, `last_fd`,
+    /// `last_buf`) is here and not yet handed out, set when the slot
+    /// turns `Completed`. [`WAKER`]: `waker` is `Some` (kept with it by
+    /// [`Slot::set_waker`] and [`Slot::take_waker`], the only writers of
+    /// `waker` but `new`), so that the hot word tells a completion
+    /// whether it has a waker to wake.
+    marks: u8,
     qhead: u8,
     qlen: u8,
     next_free: u16,
-    /// The last completion's result and flags (while `has_last`).
+    /// The last completion's result and flags (while [`LAST`]).
     res: i32,
     flags: u32,
     vt: Option<&'static VTable>,
@@ -612,25 +632,86 @@ struct Slot<const Q: usize> {
     queue: [Option<Item>; Q],
 }
 
-/// `Slot::hot` of a slot in flight with a plain operation and no cancel
-/// to push: what the one completion of a NOP or a read finds.
+/// In `Slot::marks`: the last completion is kept in the slot.
+const LAST: u8 = 1;
+/// In `Slot::marks`: the slot has a waker.
+const WAKER: u8 = 2;
+
+/// `Slot::hot` of a slot in flight with a plain operation, no cancel to
+/// push and no waker: what the one completion of a NOP or a read finds.
 const HOT_PLAIN_IN_FLIGHT: u32 = u32::from_le_bytes([State::InFlight as u8, 1, 0, 0]);
+/// The same with a waker to wake (an operation a future polled).
+const HOT_PLAIN_IN_FLIGHT_WAKER: u32 = u32::from_le_bytes([State::InFlight as u8, 1, 0, WAKER]);
 
 impl<const Q: usize> Slot<Q> {
-    /// `state`, `plain`, `cancel_pending` and `has_last` as one word
+    /// `state`, `plain`, `cancel_pending` and `marks` as one word
     /// (adjacent bytes: the compiler loads them at once).
     #[inline(always)]
     fn hot(&self) -> u32 {
-        u32::from_le_bytes([self.state as u8, self.plain as u8, self.cancel_pending as u8, self.has_last as u8])
+        u32::from_le_bytes([self.state as u8, self.plain as u8, self.cancel_pending as u8, self.marks])
+    }
+
+    /// Whether the last completion is kept here ([`LAST`]).
+    #[inline(always)]
+    fn has_last(&self) -> bool {
+        self.marks & LAST != 0
+    }
+
+    #[inline(always)]
+    fn set_last(&mut self, on: bool) {
+        self.marks = if on { self.marks | LAST } else { self.marks & !LAST };
+    }
+
+    /// Keeps `waker` (unless the one kept already wakes the same task),
+    /// and marks that there is one ([`WAKER`]).
+    #[inline]
+    fn set_waker(&mut self, waker: Option<&Waker>) {
+        if let Some(w) = waker {
+            // Marked first: should the old waker's drop unwind, the mark
+            // errs on the safe side (a mark without a waker only sends
+            // the completion down the general path).
+            self.marks |= WAKER;
+            match &self.waker {
+                Some(old) if old.will_wake(w) => {}
+                _ => self.waker = Some(w.clone()),
+            }
+        }
+    }
+
+    /// The waker, if any; the slot has none after.
+    #[inline(always)]
+    fn take_waker(&mut self) -> Option<Waker> {
+        self.marks &= !WAKER;
+        self.waker.take()
+    }
+
+    /// The user data of the slot's current generation (O4).
+    #[inline(always)]
+    fn ud(&self) -> u64 {
+        u64::from(self.ud_lo) | (u64::from(self.ud_hi) << 32)
+    }
+
+    #[inline(always)]
+    fn set_ud(&mut self, ud: u64) {
+        (self.ud_lo, self.ud_hi) = (ud as u32, (ud >> 32) as u32);
+    }
+
+    /// The user data of the slot's next generation (O4): [`next_gen`],
+    /// on the high half only (the generation is its top 30 bits, so the
+    /// add wraps inside them; the tag below is kept).
+    #[inline(always)]
+    fn next_gen(&mut self) {
+        self.ud_hi = self.ud_hi.wrapping_add(1 << (GEN_SHIFT - 32));
     }
 
     const fn new() -> Self {
         Slot {
-            ud: 0,
+            ud_lo: 0,
+            ud_hi: 0,
             state: State::Free,
             plain: false,
             cancel_pending: false,
-            has_last: false,
+            marks: 0,
             qhead: 0,
             qlen: 0,
             next_free: 0,
@@ -785,6 +866,14 @@ impl<const N: usize, const B: usize, const Q: usize> Drop for Slots<N, B, Q> {
     }
 }
 
+/// One slot's bookkeeping and storage, with the table's free list: what
+/// handing an output over needs, borrowed at once ([`Table::parts`]).
+struct Parts<'a, const Q: usize> {
+    slot: &'a mut Slot<Q>,
+    ptr: *mut u8,
+    free_head: &'a mut u16,
+}
+
 /// The table: `N` slots, a free list, the ring id for user data.
 pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> {
     /// Given back (dropped) or forgotten only in `Drop`, so that every
@@ -792,7 +881,6 @@ pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> 
     slots: ManuallyDrop<Slots<N, B, Q>>,
     ring_id: u16,
     free_head: u16,
-    used: u32,
     pending_cancels: u32,
     pub(crate) stats: Stats,
     /// The id of the driver's current buffer ring (0: none yet), which
@@ -806,7 +894,7 @@ impl<const N: usize, const B: usize, const Q: usize> Drop for Table<N, B, Q> {
     /// Gives the storage back if every slot is free; otherwise it is
     /// leaked, never handed back (O1).
     fn drop(&mut self) {
-        if self.used == 0 {
+        if self.used() == 0 {
             // SAFETY: O1: every slot is free (nothing the kernel may still
             // use); `slots` is dropped here once, and the table is going.
             unsafe { ManuallyDrop::drop(&mut self.slots) };
@@ -826,7 +914,6 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             slots: ManuallyDrop::new(slots),
             ring_id,
             free_head: NONE,
-            used: 0,
             pending_cancels: 0,
             stats: Stats::default(),
             bufs_uid: 0,
@@ -837,8 +924,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         for i in (0..N).rev() {
             let s = t.at_mut(i);
             // The generation an earlier driver of the store left goes on.
-            let (_, _, gen, _) = decode(s.ud);
-            s.ud = encode(TAG_OP, ring_id, gen, i as u16);
+            let (_, _, gen, _) = decode(s.ud());
+            s.set_ud(encode(TAG_OP, ring_id, gen, i as u16));
             s.next_free = head;
             head = i as u16;
         }
@@ -927,9 +1014,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         self.ring_id
     }
 
-    /// Slots not free (in use, or leaked).
+    /// Slots not free (in use, or leaked): counted, O(N). No count is
+    /// kept, so that a push and a release do not pay to update one.
     pub(crate) fn used(&self) -> u32 {
-        self.used
+        (0..N).filter(|&i| self.at(i).state != State::Free).count() as u32
     }
 
     pub(crate) fn has_free(&self) -> bool {
@@ -979,7 +1067,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // comparison checks them all.
         let index = (ud & 0xffff) as usize;
         let slot = self.get(index)?;
-        (slot.ud == ud).then_some(index)
+        (slot.ud() == ud).then_some(index)
     }
 
     /// Moves `op` into a free slot and builds its SQE (with the slot's
@@ -1010,7 +1098,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         b: X,
         prep: &Prep<'_>,
     ) -> Result<(u64, squeue::Entry, u64, squeue::Entry), (A, X, Errno)> {
-        if self.free_count() < 2 {
+        if !self.has_free_slots(2) {
             return Err((a, b, Errno::BUSY));
         }
         let sa = match self.place(a, prep, State::Reserved) {
@@ -1035,9 +1123,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline]
     fn place<T: Operation>(&mut self, op: T, prep: &Prep<'_>, state: State) -> Result<squeue::Entry, Refused<T>> {
         let () = const { assert!(size_of::<T>() <= B && align_of::<T>() <= 16, "operation too big for the slot") };
-        let (index, ring_id) = (usize::from(self.free_head), self.ring_id);
-        // The head is `NONE` (out of range) when no slot is free.
-        let Some((slot, ptr)) = self.get_mut_ptr(index) else {
+        let ring_id = self.ring_id;
+        // The head is `NONE` when no slot is free: out of range, or, with
+        // `N` a power of two, masked onto a slot that is then not `Free`
+        // (every `Free` slot is on the list), which the state check below
+        // refuses: one check for both.
+        let index = Self::lookup_index(u64::from(self.free_head));
+        let Some(Parts { slot, ptr, free_head }) = self.parts(index) else {
             return Err(Refused { op, errno: Errno::BUSY });
         };
         let ptr = ptr.cast::<T>();
@@ -1054,15 +1146,17 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let built = T::build(unsafe { &mut *ptr }, prep);
         match built {
             Ok(mut sqe) => {
-                debug_assert_eq!(slot.ud & !GEN_FIELD, encode(TAG_OP, ring_id, 0, index as u16));
-                sqe.set_user_data(slot.ud);
+                debug_assert_eq!(slot.ud() & !GEN_FIELD, encode(TAG_OP, ring_id, 0, index as u16));
+                sqe.set_user_data(slot.ud());
                 // The four hot bytes, written together.
                 slot.state = state;
                 slot.plain = const { Vt::<T>::V.plain };
                 slot.cancel_pending = false;
-                slot.has_last = false;
-                self.free_head = slot.next_free;
-                self.used += 1;
+                // No waker: every way to `Free` took it (a `WAKER` mark
+                // cleared here must not hide one).
+                debug_assert!(slot.waker.is_none());
+                slot.marks = 0;
+                *free_head = slot.next_free;
                 Ok(sqe)
             }
             Err(errno) => {
@@ -1091,9 +1185,17 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         }
     }
 
-    /// Free slots.
-    pub(crate) fn free_count(&self) -> usize {
-        N - self.used as usize
+    /// Whether at least `k` slots are free: the first `k` of the free
+    /// list (every slot on it is `Free`).
+    pub(crate) fn has_free_slots(&self, k: usize) -> bool {
+        let mut at = self.free_head;
+        for _ in 0..k {
+            match self.get(usize::from(at)) {
+                Some(s) => at = s.next_free,
+                None => return false,
+            }
+        }
+        true
     }
 
     /// Takes back the operation that [`prepare`](Self::prepare) just
@@ -1153,9 +1255,17 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
         let Some(s) = self.get_mut(Self::lookup_index(ud)) else { return false };
-        if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
+        if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
         }
+        let hot = s.hot();
+        if hot != HOT_PLAIN_IN_FLIGHT {
+            // The check for a waker goes with it, out of line: here it
+            // would be a second compare on every completion.
+            return Self::complete_waking(s, hot, res, flags);
+        }
+        // No waker (`WAKER` clear: `waker` is `None`).
+        debug_assert!(s.waker.is_none());
         s.res = res;
         s.flags = flags;
         // The four hot bytes, in one store (`plain` and `cancel_pending`
@@ -1163,11 +1273,27 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         s.state = State::Completed;
         s.plain = true;
         s.cancel_pending = false;
-        s.has_last = true;
-        if s.waker.is_some() {
-            if let Some(w) = s.waker.take() {
-                w.wake();
-            }
+        s.marks = LAST;
+        true
+    }
+
+    /// [`complete_plain`](Self::complete_plain) of a slot whose hot word
+    /// `hot` is not that of a plain operation in flight without a waker:
+    /// the same with a waker (`InFlight`, plain, no cancel pending,
+    /// `WAKER`; the user data checked by the caller) is applied and the
+    /// waker woken; anything else is left to the general path (false).
+    #[cold]
+    #[inline(never)]
+    fn complete_waking(s: &mut Slot<Q>, hot: u32, res: i32, flags: u32) -> bool {
+        if hot != HOT_PLAIN_IN_FLIGHT_WAKER {
+            return false;
+        }
+        s.res = res;
+        s.flags = flags;
+        s.state = State::Completed;
+        s.marks = LAST | WAKER;
+        if let Some(w) = s.take_waker() {
+            w.wake();
         }
         true
     }
@@ -1191,37 +1317,78 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         flags: u32,
         out: &mut impl FnMut(u64, T::Output),
     ) -> bool {
+        self.take_plain_as::<T, false>(ud, res, flags, out)
+    }
+
+    /// [`take_plain`](Self::take_plain) of a slot with a waker (left by
+    /// a poll): out of the straight line.
+    #[cold]
+    #[inline(never)]
+    fn take_plain_waker<T: Operation>(
+        &mut self,
+        ud: u64,
+        res: i32,
+        flags: u32,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> bool {
+        self.take_plain_as::<T, true>(ud, res, flags, out)
+    }
+
+    /// [`take_plain`](Self::take_plain) for a slot without a waker
+    /// (`WAKER` false; one with a waker goes to
+    /// [`take_plain_waker`](Self::take_plain_waker)) or with one.
+    #[inline(always)]
+    fn take_plain_as<T: Operation, const WAKER: bool>(
+        &mut self,
+        ud: u64,
+        res: i32,
+        flags: u32,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
         if !const { Vt::<T>::V.plain } {
             return false;
         }
         let i = Self::lookup_index(ud);
-        let Some((s, p)) = self.get_mut_ptr(i) else { return false };
+        let Some(Parts { slot: s, ptr: p, free_head }) = self.parts(i) else { return false };
         // O4: the current generation of this slot (tag, ring id, index
         // and generation in one comparison); O5: it holds a `T` (one
         // comparison with `T`'s own table; the `TypeId` only when the
         // address differs: another type, or a copy of the constant).
-        if s.ud != ud || flags & NOT_PLAIN != 0 || s.hot() != HOT_PLAIN_IN_FLIGHT {
+        if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
+        }
+        let hot = s.hot();
+        if hot != if WAKER { HOT_PLAIN_IN_FLIGHT_WAKER } else { HOT_PLAIN_IN_FLIGHT } {
+            return !WAKER && hot == HOT_PLAIN_IN_FLIGHT_WAKER && self.take_plain_waker::<T>(ud, res, flags, out);
         }
         let vt = s.vt.map_or(core::ptr::null(), core::ptr::from_ref);
         if !core::ptr::eq(vt, &Vt::<T>::V) && !holds_other::<T>(s.vt) {
             return false;
         }
-        s.vt = None;
+        // A plain `InFlight` slot with no cancel pending holds nothing
+        // but the operation and maybe a waker: no queued item
+        // (`Shots::One`), no last fd or buffer (not `FD_RESULT` or
+        // `BUF_SELECT`).
+        debug_assert!(s.qlen == 0 && s.last_fd.is_none() && s.last_buf.is_none());
         // SAFETY: O3, O5: `vt` was `T`'s table, so the storage holds a
-        // `T`; `vt` is now cleared, so it is moved out once. O1: this is
-        // the operation's one and last completion (`Shots::One`, no
+        // `T`; it is moved out once: the slot turns `Free` just below,
+        // before any code that could unwind (a waker's drop), and a
+        // `Free` slot's stale `vt` means nothing (O3). O1: this is the
+        // operation's one and last completion (`Shots::One`, no
         // `F_MORE`), so the kernel is done with its memory.
         let op = unsafe { p.cast::<T>().read() };
-        if s.waker.is_some() {
-            s.waker = None;
+        if !WAKER {
+            // No waker (`WAKER` clear).
+            debug_assert!(s.waker.is_none());
+            Self::release(s, i, free_head);
+        } else {
+            // Rare here (one-step reaping keeps no tickets to poll):
+            // dropped once the slot is free.
+            let w = s.take_waker();
+            Self::release(s, i, free_head);
+            drop(w);
         }
-        // A plain `InFlight` slot with no cancel pending holds nothing
-        // else: no queued item (`Shots::One`), no last fd or buffer (not
-        // `FD_RESULT` or `BUF_SELECT`), and the waker was just dropped.
-        debug_assert!(s.qlen == 0 && s.last_fd.is_none() && s.last_buf.is_none());
-        self.recycle_no_cancel(i);
         out(ud, op.complete(Completion::new(res, flags, None, None)));
         true
     }
@@ -1342,7 +1509,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 s.flags = item.flags;
                 s.last_fd = item.fd;
                 s.last_buf = item.buf;
-                s.has_last = true;
+                s.set_last(true);
                 s.state = State::Completed;
                 if s.cancel_pending {
                     s.cancel_pending = false;
@@ -1360,7 +1527,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     fn wake(&mut self, i: usize) {
-        if let Some(w) = self.at_mut(i).waker.take() {
+        if let Some(w) = self.at_mut(i).take_waker() {
             w.wake();
         }
     }
@@ -1379,6 +1546,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
         let (p, bufs_uid) = (self.ptr(i), self.bufs_uid);
         let s = self.at_mut(i);
+        // Only a slot in use is freed: a `Free` slot's `vt` is stale (O3).
+        debug_assert!(s.state != State::Free);
         if let Some(vt) = s.vt.take() {
             // SAFETY: O3: `vt` was set, so the storage holds the operation
             // `vt` describes; `vt` is now cleared, so it is dropped once.
@@ -1396,12 +1565,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         while let Some(item) = s.pop_item() {
             release(item, ring);
         }
-        s.has_last = false;
+        s.set_last(false);
         s.last_fd = None;
         if let Some(b) = s.last_buf.take() {
             release_buf(b, ring);
         }
-        s.waker = None;
+        drop(s.take_waker());
         self.recycle(i);
     }
 
@@ -1419,13 +1588,37 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`recycle`](Self::recycle) for a slot with no cancel pending.
     #[inline(always)]
     fn recycle_no_cancel(&mut self, i: usize) {
-        let head = self.free_head;
-        let s = self.at_mut(i);
-        s.ud = next_gen(s.ud);
-        s.state = State::Free;
-        s.next_free = head;
-        self.free_head = i as u16;
-        self.used -= 1;
+        if let Some(Parts { slot, free_head, .. }) = self.parts(i) {
+            Self::release(slot, i, free_head);
+        }
+    }
+
+    /// [`recycle_no_cancel`](Self::recycle_no_cancel) of slot `i`, given
+    /// as `slot` (already at hand: no second look-up) with the free
+    /// list's head.
+    #[inline(always)]
+    fn release(slot: &mut Slot<Q>, i: usize, free_head: &mut u16) {
+        slot.next_gen();
+        slot.state = State::Free;
+        slot.next_free = *free_head;
+        *free_head = i as u16;
+    }
+
+    /// Slot `i`'s bookkeeping and storage (as [`get_mut_ptr`](Self::get_mut_ptr))
+    /// with the free list, borrowed apart, if `i < N`.
+    #[inline(always)]
+    fn parts(&mut self, i: usize) -> Option<Parts<'_, Q>> {
+        if i >= N {
+            return None;
+        }
+        let e = self.entry(i);
+        // SAFETY: O8: as in `get_mut_ptr`; the slot is reached through the
+        // array's raw pointer, not through a field of `self`, so the free
+        // list's fields can be lent beside it.
+        let (slot, ptr) = unsafe {
+            (&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast())
+        };
+        Some(Parts { slot, ptr, free_head: &mut self.free_head })
     }
 
     /// The result of `ud` if it is complete (the slot is then free);
@@ -1439,10 +1632,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
         let i = Self::lookup_index(ud);
-        let Some((s, p)) = self.get_mut_ptr(i) else { return Poll::Pending };
+        let Some(Parts { slot: s, ptr: p, free_head }) = self.parts(i) else { return Poll::Pending };
         let p = p.cast::<T>();
         // O4: the current generation of the slot; O5: holding a `T`.
-        if s.ud != ud {
+        if s.ud() != ud {
             return Poll::Pending;
         }
         if !holds::<T>(s.vt) {
@@ -1450,14 +1643,28 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         }
         match s.state {
             State::InFlight => {
-                store_waker(&mut s.waker, waker);
+                s.set_waker(waker);
                 Poll::Pending
             }
             State::Completed => {
-                s.vt = None;
+                if matches!(T::SHOTS, Shots::One) {
+                    // See below: nothing else is left in the slot once
+                    // the last fd and buffer a `T` can have are taken
+                    // (checked here, before the operation is moved out:
+                    // nothing may unwind between that and `release`).
+                    debug_assert!(s.qlen == 0 && s.waker.is_none() && !s.cancel_pending);
+                    debug_assert!(T::FD_RESULT || s.last_fd.is_none());
+                    debug_assert!(T::BUF_SELECT || s.last_buf.is_none());
+                } else {
+                    // `free` below reads `vt` to drop what is still there.
+                    s.vt = None;
+                }
                 // SAFETY: O3, O5: the slot holds a `T` (type checked
-                // above); `vt` is cleared so it is moved out once. The
-                // last completion arrived: the kernel is done with it.
+                // above); it is moved out once: a `Shots::One` slot turns
+                // `Free` below with no code in between that could unwind
+                // (its stale `vt` then means nothing, O3), any other has
+                // its `vt` cleared just above. The last completion
+                // arrived: the kernel is done with it.
                 let op = unsafe { p.read() };
                 // `vt` describes `T`: its constants decide, at compile time,
                 // what the slot can hold (an fd only with FD_RESULT, a
@@ -1483,10 +1690,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                     // No cancel is pending either: a slot turns `Completed`
                     // with none, and gets none after. (`has_last` stays:
                     // `place` clears it, with the state, when the slot is
-                    // used again.)
-                    debug_assert!(s.qlen == 0 && s.waker.is_none() && s.last_fd.is_none() && s.last_buf.is_none());
-                    debug_assert!(!s.cancel_pending);
-                    self.recycle_no_cancel(i);
+                    // used again; `vt` stays too, O3.)
+                    Self::release(s, i, free_head);
                 } else {
                     self.free(i, ring);
                 }
@@ -1510,14 +1715,14 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             State::InFlight | State::Completed => match s.pop_item() {
                 Some(item) => Completion::from_item(item),
                 None if s.state == State::Completed => {
-                    if !s.has_last {
+                    if !s.has_last() {
                         return Poll::Ready(None);
                     }
-                    s.has_last = false;
+                    s.set_last(false);
                     Completion::new(s.res, s.flags, s.last_fd.take(), s.last_buf.take())
                 }
                 None => {
-                    store_waker(&mut s.waker, waker);
+                    s.set_waker(waker);
                     return Poll::Pending;
                 }
             },
@@ -1538,7 +1743,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         match s.state {
             State::InFlight => {
                 s.state = State::Abandoned;
-                s.waker = None;
+                drop(s.take_waker());
                 while let Some(item) = s.pop_item() {
                     release(item, ring);
                 }
@@ -1577,7 +1782,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 self.pending_cancels -= 1;
                 continue;
             }
-            let ud = s.ud;
+            let ud = s.ud();
             if !push(ud) {
                 return;
             }
@@ -1589,7 +1794,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// The user data of slot `i` if it still awaits a completion.
     pub(crate) fn live_at(&self, i: usize) -> Option<u64> {
         let s = self.get(i)?;
-        matches!(s.state, State::InFlight | State::Abandoned).then_some(s.ud)
+        matches!(s.state, State::InFlight | State::Abandoned).then_some(s.ud())
     }
 
     /// The user data of every slot still awaiting a completion.
@@ -1597,7 +1802,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
         for s in (0..N).map(|i| self.at(i)) {
             if matches!(s.state, State::InFlight | State::Abandoned) {
-                f(s.ud);
+                f(s.ud());
             }
         }
     }
@@ -1615,28 +1820,19 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 State::Completed | State::Reserved => self.free(i, ring),
                 State::InFlight | State::Abandoned => {
                     self.at_mut(i).state = State::Leaked;
-                    self.at_mut(i).waker = None;
+                    drop(self.at_mut(i).take_waker());
                     self.stats.leaked += 1;
                 }
                 State::Free | State::Leaked => {}
             }
         }
-        self.used == 0
+        self.used() == 0
     }
 
     /// The number of results lost by slot `ud`'s full queue is in
     /// [`Stats::lost`]; this says whether `ud` is still waiting.
     pub(crate) fn is_pending(&self, ud: u64) -> bool {
         self.find(ud).is_some_and(|i| self.at(i).state == State::InFlight)
-    }
-}
-
-fn store_waker(slot: &mut Option<Waker>, waker: Option<&Waker>) {
-    if let Some(w) = waker {
-        match slot {
-            Some(old) if old.will_wake(w) => {}
-            _ => *slot = Some(w.clone()),
-        }
     }
 }
 

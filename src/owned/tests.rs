@@ -8,8 +8,8 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll, Waker};
 
 use super::table::{
-    encode, next_gen, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table, GEN_SHIFT, RING_SHIFT,
-    TAG_SHIFT,
+    encode, next_gen, slot_next_gen, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table,
+    GEN_SHIFT, RING_SHIFT, TAG_SHIFT,
 };
 use crate::buf_ring::BufRing;
 use crate::cqueue::{self, Flags};
@@ -413,11 +413,16 @@ fn generation_wraps_without_reaching_zero_tag() {
 
 #[test]
 fn the_next_generation_wraps_in_its_field() {
+    const GEN_MASK_TEST: u32 = (1 << 30) - 1;
     // The generation is the top of the word: adding one wraps it to 0
     // and leaves tag, ring id and index as they were.
     let top = encode(1, 77, u32::MAX, 5);
     assert_eq!(next_gen(top), encode(1, 77, 0, 5));
     assert_eq!(next_gen(encode(1, 77, 3, 5)), encode(1, 77, 4, 5));
+    // A slot does it on the high half of its user data: the same words.
+    for ud in [top, encode(1, 77, 3, 5), encode(1, u16::MAX, GEN_MASK_TEST, u16::MAX), encode(2, 0, 0, 0)] {
+        assert_eq!(slot_next_gen(ud), next_gen(ud), "{ud:#x}");
+    }
     // A slot reused: a new generation each time, never the old user data.
     let mut t: Table<4, 64> = table!(4);
     static DROPS: AtomicUsize = AtomicUsize::new(0);
@@ -587,7 +592,9 @@ fn a_chain_is_all_or_nothing() {
     let ops = (Probe { mem: [1; 16], drops: &DROPS }, Probe { mem: [2; 16], drops: &DROPS }, Refuses(3), Zc(&DROPS));
     let Err(((a, b, c, _d), e)) = ops.prepare(&mut t, &PREP) else { panic!("Refuses refuses") };
     assert_eq!((a.mem[0], b.mem[0], c.0, e), (1, 2, 3, Errno::INVAL));
-    assert_eq!((t.used(), t.free_count(), DROPS.load(Ordering::Relaxed)), (0, 4, 0), "nothing kept, nothing dropped");
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 0), "nothing kept, nothing dropped");
+    // All four on the free list again, and no more.
+    assert!(t.has_free_slots(4) && !t.has_free_slots(5));
     drop((a, b));
     let ops = (Probe { mem: [0; 16], drops: &DROPS }, Zc(&DROPS), Stream(&DROPS));
     let Ok((uds, sqes)) = ops.prepare(&mut t, &PREP) else { panic!("room for three") };
@@ -823,4 +830,81 @@ fn indexes_out_of_range_are_foreign_for_any_n() {
     assert_eq!(four.complete(&cqe(ud4, 3, Flags::empty()), &mut None), Reaped::Op);
     assert!(matches!(four.poll::<Probe>(ud4, None, &mut None), Poll::Ready((Ok(3), _))));
     assert_eq!((t.used(), four.used(), DROPS.load(Ordering::Relaxed)), (0, 0, 2));
+}
+
+/// The `WAKER` mark in a slot's hot word follows its waker: a waker that
+/// went (abandon, one-step take, completion) leaves no mark on the slot's
+/// next operation, and a waker stored is always woken by the plain path.
+#[test]
+fn the_waker_mark_follows_the_waker() {
+    use alloc_free_waker::counting_waker;
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static WAKES: AtomicUsize = AtomicUsize::new(0);
+    let wakes = || WAKES.load(Ordering::Relaxed);
+    let mut t: Table<4, 64> = table!(4);
+    let w = counting_waker(&WAKES);
+    let probe = || Probe { mem: [0; 16], drops: &DROPS };
+    // Polled, then abandoned: its completion frees it, wakes nobody.
+    let a = push(&mut t, probe());
+    assert!(t.poll::<Probe>(a, Some(&w), &mut None).is_pending());
+    assert_eq!(t.abandon(a, &mut None), Some(a));
+    assert_eq!(t.complete(&cqe(a, 0, Flags::empty()), &mut None), Reaped::Op);
+    // The freed slot is the free list's head: the next push reuses it.
+    let b = push(&mut t, probe());
+    assert_eq!(b & 0xffff, a & 0xffff, "same slot");
+    assert_eq!(t.complete(&cqe(b, 0, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(wakes(), 0, "no waker left from the abandoned one");
+    assert!(t.poll::<Probe>(b, None, &mut None).is_ready());
+    // Polled twice (the same waker kept once), then taken in one step:
+    // the waker is dropped, not woken.
+    let c = push(&mut t, probe());
+    assert!(t.poll::<Probe>(c, Some(&w), &mut None).is_pending());
+    assert!(t.poll::<Probe>(c, Some(&w), &mut None).is_pending());
+    assert!(take::<Probe>(&mut t, c, 0, Flags::empty()).1.is_some());
+    assert_eq!(wakes(), 0);
+    // Polled, then completed: woken once; its slot's next operation,
+    // never polled, completes without a wake, in both forms.
+    let d = push(&mut t, probe());
+    assert!(t.poll::<Probe>(d, Some(&w), &mut None).is_pending());
+    assert_eq!(t.complete(&cqe(d, 0, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(wakes(), 1);
+    assert!(t.poll::<Probe>(d, None, &mut None).is_ready());
+    let e = push(&mut t, probe());
+    assert_eq!(t.complete(&cqe(e, 0, Flags::empty()), &mut None), Reaped::Op);
+    assert!(t.poll::<Probe>(e, None, &mut None).is_ready());
+    let f = push(&mut t, probe());
+    assert!(take::<Probe>(&mut t, f, 0, Flags::empty()).1.is_some());
+    assert_eq!(wakes(), 1);
+    // Polled after a one-step take freed the slot (a stale ticket):
+    // nothing stored, and the next operation is not woken for it.
+    assert!(t.poll::<Probe>(f, Some(&w), &mut None).is_pending());
+    let g = push(&mut t, probe());
+    assert_eq!(t.complete(&cqe(g, 0, Flags::empty()), &mut None), Reaped::Op);
+    assert_eq!(wakes(), 1);
+    assert!(t.poll::<Probe>(g, None, &mut None).is_ready());
+    assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 7));
+}
+
+/// A one-completion operation with `FD_RESULT`: its new descriptor waits
+/// in the slot and goes to whoever takes the output (a poll, or the
+/// one-step path through the general one), which owns it from then on.
+#[test]
+#[cfg_attr(miri, ignore = "real descriptors: system calls")]
+fn a_new_descriptor_goes_with_the_output() {
+    use rustix::fd::IntoRawFd;
+    let mut t: Table<4, 64> = table!(4);
+    for one_step in [false, true] {
+        let (r, w) = rustix::pipe::pipe().expect("pipe");
+        drop(w);
+        let raw = r.into_raw_fd();
+        let ud = push(&mut t, FdProbe);
+        let want = (Ok(raw as u32), Ok(()));
+        if one_step {
+            assert_eq!(take::<FdProbe>(&mut t, ud, raw, Flags::empty()), (Some(Reaped::Op), Some((ud, want))));
+        } else {
+            assert_eq!(t.complete(&cqe(ud, raw, Flags::empty()), &mut None), Reaped::Op);
+            assert_eq!(t.poll::<FdProbe>(ud, None, &mut None), Poll::Ready(want));
+        }
+        assert_eq!(t.used(), 0);
+    }
 }
