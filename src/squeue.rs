@@ -271,15 +271,10 @@ pub(crate) struct Batch {
     /// The SQE array (of `E`).
     pub(crate) sqes: *mut u8,
     ring_mask: u32,
-    /// Our SQ tail, in a word of ours that a view and a submit read with
-    /// no pointer load and no mode test. On a plain ring, the tail as
-    /// last published: urix is the kernel's SQ tail word's only writer
-    /// (R3, R6), and a publish stores the kernel's word first, then this
-    /// copy (both Release), so a submit that reads this copy finds the
-    /// kernel's word at least as far. On an SQ_REWIND ring (R7), how many
-    /// entries are published at slots `0..` and not yet submitted, the
-    /// `to_submit` of the next enter; the kernel never sees it.
-    pub(crate) tail: AtomicU32,
+    /// SQ_REWIND rings (R7): how many entries are published at slots
+    /// `0..` and not yet submitted, the `to_submit` of the next enter.
+    /// Ours alone: the kernel never sees this word.
+    pub(crate) len: AtomicU32,
     /// Whether the ring was set up with SQ_REWIND (R7): views publish
     /// through [`publish_rewind`] instead of storing the tail, submits
     /// through `submit_rewind`.
@@ -311,23 +306,12 @@ impl<E> Inner<E> {
             }
         }
         let rewind = p.flags & sys::SETUP_SQ_REWIND != 0;
-        // A plain ring's tail as the kernel has it (a `from_fd` ring's
-        // earlier user, or `resize_rings`, which keeps head and tail, may
-        // have left it anywhere); an SQ_REWIND ring starts as an empty
-        // batch whatever its tail word says (R7).
-        let tail = if rewind {
-            0
-        } else {
-            // SAFETY: (R2, R3) the kernel's SQ tail word, a live shared
-            // word; nothing else writes it (R6).
-            unsafe { (*at(o.tail).cast::<AtomicU32>()).load(Ordering::Acquire) }
-        };
         Inner {
             words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
             // Both offsets are u32 inside one mapping of at most a few MiB.
             dropped_from_head: o.dropped.wrapping_sub(o.head) as i32,
             ring_entries,
-            batch: Batch { sqes, ring_mask, tail: AtomicU32::new(tail), rewind },
+            batch: Batch { sqes, ring_mask, len: AtomicU32::new(0), rewind },
             marker: core::marker::PhantomData,
         }
     }
@@ -353,9 +337,12 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     ring_mask: u32,
     ring_entries: u32,
     sqes: *mut E,
-    /// The kernel's head word, copied for the same reason (on an
-    /// SQ_REWIND ring it stays 0, R7).
+    /// The shared head and tail words, copied for the same reason. On an
+    /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and
+    /// `Batch::len`: publishing then moves the pushed entries down to
+    /// where the batch now ends and adds them to its length.
     head_word: *const AtomicU32,
+    tail_word: *const AtomicU32,
     /// SQ_REWIND: the slot where this view's unpublished entries start
     /// (the batch's length when it last looked).
     published: u32,
@@ -372,13 +359,15 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     /// No other `SubmissionQueue` of this ring may be alive (R6).
     #[inline]
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
-        // The tail is our word (`Batch::tail`) in both modes: no select.
+        // The tail is the kernel's SQ tail word, or on an SQ_REWIND ring
+        // the batch's length (R7), chosen here by a select.
         let head_word = queue.words.head;
-        // SAFETY: a live word (R1-R3); Acquire on the kernel's head (R4).
-        let head = unsafe { (*head_word).load(Ordering::Acquire) };
-        // Ours: R6 makes this the only writer; a submit shortens
-        // SQ_REWIND's batch after moving entries, hence Acquire (R7).
-        let tail = queue.batch.tail.load(Ordering::Acquire);
+        let tail_word = if queue.batch.rewind { ptr::from_ref(&queue.batch.len) } else { queue.words.tail };
+        // SAFETY: live words (R1-R3); Acquire on the kernel's head (R4).
+        // The tail is ours: R6 makes this the only writer; a submit
+        // shortens SQ_REWIND's batch after moving entries, hence Acquire
+        // (R7).
+        let (head, tail) = unsafe { ((*head_word).load(Ordering::Acquire), (*tail_word).load(Ordering::Acquire)) };
         SubmissionQueue {
             head,
             tail,
@@ -387,6 +376,7 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
             ring_entries: queue.ring_entries,
             sqes: queue.sqes(),
             head_word,
+            tail_word,
             queue,
         }
     }
@@ -399,28 +389,19 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     pub fn sync(&mut self) {
         if self.queue.batch.rewind {
             // SAFETY: (R7) this view's unpublished entries are at slots
-            // `published..tail` of this ring's SQE array; `Batch::tail`
-            // is the batch's length.
-            let end = unsafe { publish_rewind(&self.queue.batch.tail, self.sqes, self.published, self.tail) };
+            // `published..tail` of this ring's SQE array; `tail_word` is
+            // the batch's length.
+            let end = unsafe { publish_rewind(self.tail_word, self.sqes, self.published, self.tail) };
             self.published = end;
             self.tail = end;
         } else {
-            self.publish_plain();
+            // SAFETY: live shared word (R1-R3). Release orders the SQE
+            // writes before the tail (R4).
+            unsafe { (*self.tail_word).store(self.tail, Ordering::Release) };
         }
         // SAFETY: live shared word (R1-R3); Acquire pairs with the kernel's
         // head store (R4). (SQ_REWIND: the kernel keeps it at 0, R7.)
         self.head = unsafe { (*self.head_word).load(Ordering::Acquire) };
-    }
-
-    /// A plain ring's publish: the kernel's tail word, then our copy.
-    #[inline(always)]
-    fn publish_plain(&self) {
-        // SAFETY: live shared word (R1-R3) that only we write (R6).
-        // Release orders the SQE writes before the tail (R4).
-        unsafe { (*self.queue.words.tail).store(self.tail, Ordering::Release) };
-        // After the kernel's word: a submit that reads this copy (Acquire)
-        // finds the kernel's word at least as far.
-        self.queue.batch.tail.store(self.tail, Ordering::Release);
     }
 
     /// Whether the SQPOLL thread sleeps and needs `IORING_ENTER_SQ_WAKEUP`.
@@ -671,12 +652,14 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
 /// makes this move again). Returns the batch's new length.
 ///
 /// # Safety
-/// `word` (`Batch::tail`, R7) and `sqes` are an SQ_REWIND ring's;
+/// `word` (`Batch::len`, R7) and `sqes` are an SQ_REWIND ring's;
 /// slots `at..tail` hold the caller's unpublished entries, and `at` was the
 /// batch's length when the caller last looked (R7).
 #[cold]
 #[inline(never)]
-unsafe fn publish_rewind<E>(word: &AtomicU32, sqes: *mut E, mut at: u32, tail: u32) -> u32 {
+unsafe fn publish_rewind<E>(word: *const AtomicU32, sqes: *mut E, mut at: u32, tail: u32) -> u32 {
+    // SAFETY: (R1, R7) the ring's live batch length, the caller's promise.
+    let word = unsafe { &*word };
     let count = tail.wrapping_sub(at);
     let mut len = word.load(Ordering::Acquire);
     loop {
@@ -791,9 +774,11 @@ impl<E: EntryMarker> Drop for SubmissionQueue<'_, E> {
     fn drop(&mut self) {
         if self.queue.batch.rewind {
             // SAFETY: (R7) as in `sync`.
-            unsafe { publish_rewind(&self.queue.batch.tail, self.sqes, self.published, self.tail) };
+            unsafe { publish_rewind(self.tail_word, self.sqes, self.published, self.tail) };
         } else {
-            self.publish_plain();
+            // SAFETY: live shared word (R1-R3); Release publishes the
+            // entries (R4).
+            unsafe { (*self.tail_word).store(self.tail, Ordering::Release) };
         }
     }
 }

@@ -366,23 +366,11 @@ fn decode(raw: Raw) -> Result<usize> {
     }
 }
 
-/// Entries published in a plain ring's SQ and not yet consumed: our copy
-/// of the tail (`Batch::tail`, no pointer to load; the kernel's word is at
-/// least as far) less the kernel's head.
+/// Entries published in the shared SQ and not yet consumed.
 #[inline(always)]
-fn sq_len(sq: &SqWords, batch: &Batch) -> u32 {
-    // Acquire on both so that a tail published elsewhere (a
-    // SubmissionQueue) is seen (R4).
-    let tail = batch.tail.load(Ordering::Acquire);
-    // SAFETY: a live shared word (R1-R3).
-    tail.wrapping_sub(unsafe { (*sq.head).load(Ordering::Acquire) })
-}
-
-/// [`sq_len`] from the kernel's tail word, for the cold path that has no
-/// `Batch` at hand (on a plain ring that word is at least as far as ours).
-#[inline(always)]
-fn sq_len_kernel(sq: &SqWords) -> u32 {
-    // SAFETY: live shared words (R1-R3); Acquire on both (R4).
+fn sq_len(sq: &SqWords) -> u32 {
+    // SAFETY: live shared words (R1-R3); Acquire on both so that a tail
+    // published elsewhere (a SubmissionQueue) is seen (R4).
     unsafe { (*sq.tail).load(Ordering::Acquire).wrapping_sub((*sq.head).load(Ordering::Acquire)) }
 }
 
@@ -511,9 +499,9 @@ unsafe fn submit_ring(
             return decode(unsafe { submit_rewind(fd, target, sq, batch, want, extra, arg, argsz) });
         }
         // SAFETY: (S1, P1-P3) forwarded from the caller.
-        return unsafe { submit_sqpoll(fd, target, sq, batch, want, extra, arg, argsz) };
+        return unsafe { submit_sqpoll(fd, target, sq, want, extra, arg, argsz) };
     }
-    let len = sq_len(sq, batch);
+    let len = sq_len(sq);
     // GETEVENTS when waiting, and whenever the kernel flags a CQ overflow
     // or pending task work: with FEAT_NODROP overflowed completions move
     // into the CQ only during a GETEVENTS entry, so they must be flushed
@@ -550,19 +538,17 @@ unsafe fn submit_ring(
 /// # Safety
 /// As for [`submit_ring`].
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
 unsafe fn submit_sqpoll(
     fd: &OwnedFd,
     target: &EnterTarget,
     sq: &SqWords,
-    batch: &Batch,
     want: usize,
     extra: u32,
     arg: *const c_void,
     argsz: usize,
 ) -> Result<usize> {
     atomic::fence(Ordering::SeqCst);
-    let len = sq_len(sq, batch);
+    let len = sq_len(sq);
     // flags_for_submit, with what this path knows: the ring is SQPOLL,
     // and an IOPOLL ring's GETEVENTS comes with the target's flags.
     let sq_flags = sq_flags(sq);
@@ -592,7 +578,7 @@ unsafe fn submit_sqpoll(
 }
 
 /// A submit on an SQ_REWIND ring (R7): the batch is the entries from
-/// slot 0 that `Batch::tail` counts, passed as `to_submit`; what the kernel consumed
+/// slot 0 that `Batch::len` counts, passed as `to_submit`; what the kernel consumed
 /// leaves the batch ([`rewind_consumed`]). As on a plain ring, when the
 /// kernel stops short of the batch and the call waits, it enters again
 /// with what is left (moved down to slot 0).
@@ -617,7 +603,7 @@ unsafe fn submit_rewind(
     let mut done: Raw = 0;
     loop {
         // Acquire: the entries a SubmissionQueue published (R4, R7).
-        let len = batch.tail.load(Ordering::Acquire);
+        let len = batch.len.load(Ordering::Acquire);
         let flags = if want > 0 || sq_flags(sq) & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
             extra | sys::ENTER_GETEVENTS
         } else {
@@ -652,7 +638,7 @@ unsafe fn submit_rewind(
 /// other submit of this ring runs (R7).
 #[inline(always)]
 unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
-    let word = &batch.tail;
+    let word = &batch.len;
     let mut len = word.load(Ordering::Acquire);
     // Slots below `moved` are in place.
     let mut moved = consumed;
@@ -726,7 +712,7 @@ unsafe fn wait_after_short_submit(
         if target.mode & sys::SETUP_SQPOLL != 0 {
             atomic::fence(Ordering::SeqCst);
         }
-        let len = sq_len_kernel(sq);
+        let len = sq_len(sq);
         let flags = flags_for_submit(want, target.mode, sq_flags(sq), extra).unwrap_or(extra);
         // SAFETY: (S1, P1-P3) forwarded from the caller.
         let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };

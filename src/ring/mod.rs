@@ -41,7 +41,7 @@
 //!   0 (the UAPI header calls any other value undefined behaviour: urix
 //!   never writes them), and reads the `to_submit` entries of each enter
 //!   from slot 0. The batch is the entries at slots `0..len`, `len` being
-//!   a word of ours (`Batch::tail`). A `SubmissionQueue` writes only slots from `len` on and makes
+//!   a word of ours (`Batch::len`). A `SubmissionQueue` writes only slots from `len` on and makes
 //!   them part of the batch by raising `len` (compare-and-swap, Release);
 //!   only a submit lowers it: it passes `len` as `to_submit`, and once the
 //!   kernel has consumed `n` entries it moves the rest of the batch down by
