@@ -388,7 +388,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
                 // SAFETY: (R1, R2) the caller's regions are at least as large as the
                 // kernel's layout needs (checked just above) and outlive the
                 // ring (setup_no_mmap's contract), so R1 and R2 hold.
-                let (sq, cq) = unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) };
+                let (sq, cq) = unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) }?;
                 IoUring {
                     sq,
                     cq,
