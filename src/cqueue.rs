@@ -95,7 +95,13 @@ mod private {
     /// The `len` slots from `p` lie in the CQE array (R2) and were
     /// published (R4, R5).
     #[inline(always)]
-    unsafe fn walk<E, B>(mut p: *const E, len: usize, head: &mut u32, mut acc: B, each: &mut impl FnMut(B, E) -> B) -> B {
+    unsafe fn walk<E, B>(
+        mut p: *const E,
+        len: usize,
+        head: &mut u32,
+        mut acc: B,
+        each: &mut impl FnMut(B, E) -> B,
+    ) -> B {
         // SAFETY: the caller's promise; `end` is at most one past the
         // array's last slot.
         let end = unsafe { p.add(len) };
