@@ -5,7 +5,8 @@
 //! Every `unsafe` block in this crate that touches ring memory relies on
 //! these, and names the one it needs (as `R1`..`R7`):
 //!
-//! - **R1 (lifetime)**: the SQ ring, CQ ring and SQE array stay mapped (or,
+//! - **R1 (lifetime)**: the SQ ring, CQ ring and SQE array (and an SQ_REWIND
+//!   ring's page for its batch length) stay mapped (or,
 //!   with `NO_MMAP`, stay valid caller memory) and the ring fd stays open for
 //!   as long as the [`IoUring`] lives. Every view (`SubmissionQueue`,
 //!   `CompletionQueue`, `Submitter`, `CompletionStatus` aside, which is
