@@ -36,6 +36,7 @@ PROFILES=(bench-lto release)
 ROWS=(
 	"nop-batch urix - nop-batch"
 	"nop-batch urix batch-API nop-batch-api"
+	"nop-batch urix batch-API+fold nop-batch-fold"
 	"nop-batch urix fast-preset nop-batch-fast"
 	"nop-batch urix batch-API+fast-preset nop-batch-api-fast"
 	"nop-batch io-uring - nop-batch"

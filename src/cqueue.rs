@@ -51,6 +51,70 @@ mod private {
         /// # Safety
         /// As for [`take`](Self::take).
         unsafe fn count(cqes: *const Self, head: u32, tail: u32, mask: u32, limit: u32) -> u32;
+
+        /// Folds `f` over what [`take`](Self::take) would yield from
+        /// `*head..tail`, moving `*head` past each completion before `f`
+        /// sees it (so a panic in `f` leaves the ones it saw consumed, as
+        /// with `next`).
+        ///
+        /// # Safety
+        /// As for [`take`](Self::take).
+        #[inline(always)]
+        unsafe fn fold<B, F: FnMut(B, Self) -> B>(
+            cqes: *const Self,
+            head: &mut u32,
+            tail: u32,
+            mask: u32,
+            init: B,
+            mut f: F,
+        ) -> B {
+            let mut acc = init;
+            // SAFETY: forwarded from the caller.
+            while let Some(entry) = unsafe { Self::take(cqes, head, tail, mask) } {
+                acc = f(acc, entry);
+            }
+            acc
+        }
+    }
+
+    /// The snapshot `head..tail` as at most two contiguous runs of the
+    /// CQE array: the first run's start slot and length, then the second
+    /// run's length (from slot 0).
+    #[inline(always)]
+    fn runs(head: u32, tail: u32, mask: u32) -> (usize, usize, usize) {
+        let n = tail.wrapping_sub(head) as usize;
+        let start = (head & mask) as usize;
+        let first = n.min(mask as usize + 1 - start);
+        (start, first, n - first)
+    }
+
+    /// Walks `len` slots from `p` by pointer, moving `*head` past each
+    /// before handing it to `each`.
+    ///
+    /// # Safety
+    /// The `len` slots from `p` lie in the CQE array (R2) and were
+    /// published (R4, R5).
+    #[inline(always)]
+    unsafe fn walk<E, B>(
+        mut p: *const E,
+        len: usize,
+        head: &mut u32,
+        mut acc: B,
+        each: &mut impl FnMut(B, E) -> B,
+    ) -> B {
+        // SAFETY: the caller's promise; `end` is at most one past the
+        // array's last slot.
+        let end = unsafe { p.add(len) };
+        while p != end {
+            // SAFETY: (R2, R4, R5) `p` is one of the `len` slots; entries
+            // are POD.
+            let entry = unsafe { p.read() };
+            // SAFETY: at most `end`, as above.
+            p = unsafe { p.add(1) };
+            *head = head.wrapping_add(1);
+            acc = each(acc, entry);
+        }
+        acc
     }
 
     /// The 16-byte ring: the kernel posts a filler only where a 32-byte
@@ -77,6 +141,28 @@ mod private {
         #[inline(always)]
         unsafe fn count(_: *const Self, head: u32, tail: u32, _: u32, limit: u32) -> u32 {
             tail.wrapping_sub(head).min(limit)
+        }
+
+        /// By pointer over the (at most two) contiguous runs: no index
+        /// arithmetic per completion.
+        #[inline(always)]
+        unsafe fn fold<B, F: FnMut(B, Self) -> B>(
+            cqes: *const Self,
+            head: &mut u32,
+            tail: u32,
+            mask: u32,
+            init: B,
+            mut f: F,
+        ) -> B {
+            let (start, first, second) = runs(*head, tail, mask);
+            // SAFETY: `start + first <= ring_entries` and `second <
+            // start` (a snapshot holds at most `ring_entries`): both runs
+            // lie in the array (R2), inside the published `head..tail`
+            // (the caller's Acquire, R4, R5).
+            unsafe {
+                let acc = walk(cqes.add(start), first, head, init, &mut f);
+                walk(cqes, second, head, acc, &mut f)
+            }
         }
     }
 
@@ -111,6 +197,25 @@ mod private {
             // array (R2).
             let filler = n > before_last && unsafe { (*cqes.add(mask as usize)).0 .0.flags } & CQE_F_SKIP != 0;
             (n - u32::from(filler)).min(limit)
+        }
+
+        /// By pointer over the contiguous runs, fillers skipped.
+        #[inline(always)]
+        unsafe fn fold<B, F: FnMut(B, Self) -> B>(
+            cqes: *const Self,
+            head: &mut u32,
+            tail: u32,
+            mask: u32,
+            init: B,
+            mut f: F,
+        ) -> B {
+            let (start, first, second) = runs(*head, tail, mask);
+            let mut each = |acc, entry: Self| if entry.0 .0.flags & CQE_F_SKIP == 0 { f(acc, entry) } else { acc };
+            // SAFETY: as for `Entry::fold` (R2, R4, R5).
+            unsafe {
+                let acc = walk(cqes.add(start), first, head, init, &mut each);
+                walk(cqes, second, head, acc, &mut each)
+            }
         }
     }
 }
@@ -533,6 +638,18 @@ impl<E: EntryMarker> Iterator for CompletionQueue<'_, E> {
         let n = self.remaining(u32::MAX) as usize;
         (n, Some(n))
     }
+
+    /// The snapshot's completions, walked by pointer over its (at most
+    /// two) contiguous runs of the CQE array, with no index arithmetic
+    /// per completion: the cheapest way to drain the queue (`for_each`,
+    /// `count`, `sum` and the like come here too). The slots go back to
+    /// the kernel when the queue drops, as after `next`.
+    #[inline]
+    fn fold<B, F: FnMut(B, E) -> B>(mut self, init: B, f: F) -> B {
+        // SAFETY: the CQE array of this ring (R1, R2); head..tail was
+        // published, the tail loaded with Acquire (R4, R5).
+        unsafe { E::fold(self.cqes, &mut self.head, self.tail, self.ring_mask, init, f) }
+    }
 }
 
 /// `len()` is exactly the number of completions `next` will still yield,
@@ -718,6 +835,91 @@ mod tests {
         assert_eq!((q.len(), q.next().is_none(), q.is_empty()), (0, true, true));
         drop(q);
         assert_eq!(cq.read_word(0), 5);
+    }
+
+    #[test]
+    fn fold_walks_both_runs_and_hands_the_slots_back() {
+        let mut cq = FakeCq::new(4);
+        for i in 0..4 {
+            cq.cqe(i, 10 + i as u64, i as i32, 0);
+        }
+        cq.word(0, 3);
+        cq.word(4, 6); // positions 3..6: slots 3, then 0, 1
+        let inner = cq.inner::<Entry>();
+        // SAFETY: (R6) the only queue view of this fake ring.
+        let q = unsafe { CompletionQueue::new(&inner) };
+        let got = q.fold(std::vec::Vec::new(), |mut v, e| {
+            v.push(e.user_data_u64());
+            v
+        });
+        assert_eq!(got, [13, 10, 11]);
+        assert_eq!(cq.read_word(0), 6, "the head went back to the ring");
+        // An empty snapshot folds to the initial value.
+        let inner = cq.inner::<Entry>();
+        // SAFETY: (R6) as above.
+        let q = unsafe { CompletionQueue::new(&inner) };
+        assert_eq!(q.fold(7, |n, _| n + 1), 7);
+        // A snapshot of the whole ring that starts at slot 0: one run.
+        cq.word(0, 8);
+        cq.word(4, 12); // positions 8..12: slots 0 to 3
+        let inner = cq.inner::<Entry>();
+        // SAFETY: (R6) as above.
+        let mut q = unsafe { CompletionQueue::new(&inner) };
+        assert_eq!(q.next().map(|e| e.user_data_u64()), Some(10));
+        assert_eq!(q.map(|e| e.user_data_u64()).sum::<u64>(), 11 + 12 + 13);
+        assert_eq!(cq.read_word(0), 12);
+    }
+
+    #[test]
+    fn fold_skips_a_cqe32_filler_and_stops_at_a_panic() {
+        let mut cq = FakeCq::new(4);
+        for i in 0..4 {
+            cq.cqe(2 * i, 20 + i as u64, 0, 0);
+            cq.words(2 * i + 1, 100 + i as u64, 200 + i as u64);
+        }
+        cq.cqe(6, 0, 0, sys::CQE_F_SKIP); // slot 3 is a filler
+        cq.word(0, 2);
+        cq.word(4, 6); // positions 2..6: slots 2, 3 (filler), 0, 1
+        let inner = cq.inner::<Entry32>();
+        // SAFETY: (R6) the only queue view of this fake ring.
+        let q = unsafe { CompletionQueue::new(&inner) };
+        let got = q.fold(std::vec::Vec::new(), |mut v, e| {
+            v.push((e.user_data_u64(), e.big_cqe()[0]));
+            v
+        });
+        assert_eq!(got, [(22, 102), (20, 100), (21, 101)]);
+        assert_eq!(cq.read_word(0), 6);
+        // A panic in the closure: what it saw is consumed, the rest stays.
+        cq.word(4, 10); // positions 6..10: slots 2, 3 (filler), 0, 1
+        let inner = cq.inner::<Entry32>();
+        let seen = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // SAFETY: (R6) as above.
+            let q = unsafe { CompletionQueue::new(&inner) };
+            q.fold(0, |n, e| if e.user_data_u64() == 20 { panic!("stop") } else { n + 1 })
+        }));
+        assert!(seen.is_err());
+        assert_eq!(cq.read_word(0), 9, "slots 2, 3 (filler) and 0 consumed, slot 1 left");
+    }
+
+    #[test]
+    fn fold_on_a_mixed_ring_matches_next() {
+        let mut cq = FakeCq::new(8);
+        cq.cqe(6, 1, 0, 0);
+        cq.cqe(7, 0, 0, sys::CQE_F_SKIP);
+        cq.cqe(0, 2, 0, sys::CQE_F_32);
+        cq.words(1, 5, 6);
+        cq.cqe(2, 3, 0, 0);
+        cq.word(0, 6);
+        cq.word(4, 11); // 6..11: slots 6, 7 (filler), 0-1, 2
+        let inner = cq.inner::<EntryMixed>();
+        // SAFETY: (R6) the only queue view of this fake ring.
+        let q = unsafe { CompletionQueue::new(&inner) };
+        let ids = q.fold(std::vec::Vec::new(), |mut v, e| {
+            v.push((e.user_data_u64(), e.big_cqe().copied()));
+            v
+        });
+        assert_eq!(ids, [(1, None), (2, Some([5, 6])), (3, None)]);
+        assert_eq!(cq.read_word(0), 11);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use core::sync::atomic::{self, AtomicU32, Ordering};
 
 use rustix::io_uring::{io_uring_user_data, IoringSetupFlags};
 
+use crate::sys::mmap::Mmap;
 use crate::sys::{self, Params, Sqe};
 
 /// A 64-byte submission queue entry, as built by the [`opcode`](crate::opcode) builders.
@@ -260,25 +261,45 @@ pub(crate) struct Inner<E> {
     /// `ring_mask + 1`, kept so that a view need not compute it.
     ring_entries: u32,
     pub(crate) batch: Batch,
+    /// SQ_REWIND rings: the page that holds the batch length
+    /// (`Batch::tail`), unmapped with the `Inner`.
+    _rewind_page: Option<Mmap>,
     marker: core::marker::PhantomData<*mut E>,
 }
 
 /// The SQE array and its mask, which an SQ_REWIND ring's submit moves
-/// entries in, and that ring's batch length (R7). (The ring stays small
-/// enough that moving it needs no `memcpy` call, which a `no_std` program
-/// need not have.)
+/// entries in, and the word a view keeps its tail in: that ring's batch
+/// length (R7). (The ring stays small enough that moving it needs no
+/// `memcpy` call, which a `no_std` program need not have.)
 pub(crate) struct Batch {
     /// The SQE array (of `E`).
     pub(crate) sqes: *mut u8,
     ring_mask: u32,
-    /// SQ_REWIND rings (R7): how many entries are published at slots
-    /// `0..` and not yet submitted, the `to_submit` of the next enter.
-    /// Ours alone: the kernel never sees this word.
-    pub(crate) len: AtomicU32,
+    /// The word a view loads its tail from and publishes it to, chosen
+    /// at setup so that a view tests no mode to find it. On a plain ring
+    /// the kernel's SQ tail word. On an SQ_REWIND ring (R7), whose
+    /// kernel tail word must stay 0, how many entries are published at
+    /// slots `0..` and not yet submitted (the `to_submit` of the next
+    /// enter): a word of ours, the kernel never sees it, at a fixed
+    /// address in a page mapped for it (`rewind_page`), as long-lived as
+    /// the ring memory (R1).
+    tail: *const AtomicU32,
     /// Whether the ring was set up with SQ_REWIND (R7): views publish
     /// through [`publish_rewind`] instead of storing the tail, submits
     /// through `submit_rewind`.
     pub(crate) rewind: bool,
+}
+
+impl Batch {
+    /// An SQ_REWIND ring's batch length (R7); on a plain ring, the
+    /// kernel's SQ tail word.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> &AtomicU32 {
+        // SAFETY: (R1, R2) a live word: the kernel's tail inside the SQ
+        // ring, or the word of `Inner::rewind_page`, which lives as long
+        // as the `Inner` this `Batch` is part of.
+        unsafe { &*self.tail }
+    }
 }
 
 impl<E> Inner<E> {
@@ -288,10 +309,13 @@ impl<E> Inner<E> {
         self.batch.sqes.cast()
     }
 
+    /// Fails only when an SQ_REWIND ring's page for its batch length
+    /// cannot be mapped.
+    ///
     /// # Safety
     /// `sq_ring` and `sqes` must point to live SQ-ring and SQE memory laid
     /// out as `p` (kernel-filled) says, large enough for `p.sq_entries`.
-    pub(crate) unsafe fn new(sq_ring: *mut u8, sqes: *mut u8, p: &Params) -> Self {
+    pub(crate) unsafe fn new(sq_ring: *mut u8, sqes: *mut u8, p: &Params) -> rustix::io::Result<Self> {
         let o = &p.sq_off;
         let at = |off: u32| sq_ring.wrapping_add(off as usize);
         // SAFETY: (R2) ring_mask and ring_entries are kernel-written u32 words
@@ -306,14 +330,23 @@ impl<E> Inner<E> {
             }
         }
         let rewind = p.flags & sys::SETUP_SQ_REWIND != 0;
-        Inner {
+        // SQ_REWIND: the batch length in a page of its own, zeroed (an
+        // empty batch, whatever the kernel's tail word says), so that
+        // the word stays put when the ring moves.
+        let rewind_page = if rewind { Some(Mmap::anonymous(rustix::param::page_size())?) } else { None };
+        let tail = match &rewind_page {
+            Some(page) => page.as_ptr().cast(),
+            None => at(o.tail).cast(),
+        };
+        Ok(Inner {
             words: SqWords { head: at(o.head).cast(), tail: at(o.tail).cast(), flags: at(o.flags).cast() },
             // Both offsets are u32 inside one mapping of at most a few MiB.
             dropped_from_head: o.dropped.wrapping_sub(o.head) as i32,
             ring_entries,
-            batch: Batch { sqes, ring_mask, len: AtomicU32::new(0), rewind },
+            batch: Batch { sqes, ring_mask, tail, rewind },
+            _rewind_page: rewind_page,
             marker: core::marker::PhantomData,
-        }
+        })
     }
 
     /// The kernel-written SQ flags word.
@@ -338,9 +371,10 @@ pub struct SubmissionQueue<'a, E: EntryMarker = Entry> {
     ring_entries: u32,
     sqes: *mut E,
     /// The shared head and tail words, copied for the same reason. On an
-    /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and
-    /// `Batch::len`: publishing then moves the pushed entries down to
-    /// where the batch now ends and adds them to its length.
+    /// SQ_REWIND ring (R7) the kernel's head (which stays 0) and the
+    /// batch length (`Batch::tail`): publishing then moves the pushed
+    /// entries down to where the batch now ends and adds them to its
+    /// length.
     head_word: *const AtomicU32,
     tail_word: *const AtomicU32,
     /// SQ_REWIND: the slot where this view's unpublished entries start
@@ -360,9 +394,9 @@ impl<'a, E: EntryMarker> SubmissionQueue<'a, E> {
     #[inline]
     pub(crate) unsafe fn new(queue: &'a Inner<E>) -> Self {
         // The tail is the kernel's SQ tail word, or on an SQ_REWIND ring
-        // the batch's length (R7), chosen here by a select.
+        // the batch's length (R7), chosen at setup.
         let head_word = queue.words.head;
-        let tail_word = if queue.batch.rewind { ptr::from_ref(&queue.batch.len) } else { queue.words.tail };
+        let tail_word = queue.batch.tail;
         // SAFETY: live words (R1-R3); Acquire on the kernel's head (R4).
         // The tail is ours: R6 makes this the only writer; a submit
         // shortens SQ_REWIND's batch after moving entries, hence Acquire
@@ -652,7 +686,7 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
 /// makes this move again). Returns the batch's new length.
 ///
 /// # Safety
-/// `word` (`Batch::len`, R7) and `sqes` are an SQ_REWIND ring's;
+/// `word` (`Batch::tail`, R7) and `sqes` are an SQ_REWIND ring's;
 /// slots `at..tail` hold the caller's unpublished entries, and `at` was the
 /// batch's length when the caller last looked (R7).
 #[cold]

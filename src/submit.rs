@@ -578,7 +578,7 @@ unsafe fn submit_sqpoll(
 }
 
 /// A submit on an SQ_REWIND ring (R7): the batch is the entries from
-/// slot 0 that `Batch::len` counts, passed as `to_submit`; what the kernel consumed
+/// slot 0 that `Batch::tail` counts, passed as `to_submit`; what the kernel consumed
 /// leaves the batch ([`rewind_consumed`]). As on a plain ring, when the
 /// kernel stops short of the batch and the call waits, it enters again
 /// with what is left (moved down to slot 0).
@@ -603,7 +603,7 @@ unsafe fn submit_rewind(
     let mut done: Raw = 0;
     loop {
         // Acquire: the entries a SubmissionQueue published (R4, R7).
-        let len = batch.len.load(Ordering::Acquire);
+        let len = batch.len().load(Ordering::Acquire);
         let flags = if want > 0 || sq_flags(sq) & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
             extra | sys::ENTER_GETEVENTS
         } else {
@@ -638,7 +638,7 @@ unsafe fn submit_rewind(
 /// other submit of this ring runs (R7).
 #[inline(always)]
 unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
-    let word = &batch.len;
+    let word = batch.len();
     let mut len = word.load(Ordering::Acquire);
     // Slots below `moved` are in place.
     let mut moved = consumed;

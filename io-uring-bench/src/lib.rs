@@ -21,12 +21,15 @@ pub mod testfile;
 pub const LIBS: [&str; 3] = ["urix", "io-uring", "rustix-uring"];
 
 /// The workload names, as `bench-one --workload` takes them. The
-/// `nop-batch-api` one and the `-fast` ones exist for urix only: the
-/// first is nop-batch through [`urix::SubmissionQueue::push_with`], the
-/// others are workloads on urix's fast preset ([`urix::IoUring::fast`]).
-pub const WORKLOADS: [&str; 15] = [
+/// `nop-batch-api` and `nop-batch-fold` ones and the `-fast` ones exist
+/// for urix only: the first is nop-batch through
+/// [`urix::SubmissionQueue::push_with`], the second also drains the CQ
+/// through the batch form of the completion side (the iterator's `fold`),
+/// the others are workloads on urix's fast preset ([`urix::IoUring::fast`]).
+pub const WORKLOADS: [&str; 16] = [
     "nop-batch",
     "nop-batch-api",
+    "nop-batch-fold",
     "nop-single",
     "read-4k",
     "sqpoll-nop",
@@ -46,8 +49,9 @@ pub const WORKLOADS: [&str; 15] = [
 /// ones compare SQ_REWIND (7.0) with the ring it changes: both rings have
 /// SINGLE_ISSUER and NO_SQARRAY (which SQ_REWIND needs, urix and the
 /// kernel respectively), the `-rewind` ones SQ_REWIND too.
-pub const URIX_ONLY: [&str; 11] = [
+pub const URIX_ONLY: [&str; 12] = [
     "nop-batch-api",
+    "nop-batch-fold",
     "nop-batch-fast",
     "nop-batch-api-fast",
     "nop-single-fast",
@@ -89,6 +93,7 @@ pub trait Workload {
 pub fn workload(lib: &str, name: &str) -> Result<Box<dyn Workload>, String> {
     Ok(match (lib, name) {
         ("urix", "nop-batch-api") => Box::new(on_urix::NopBatchApi::new(on_urix::plain_ring(NOP_BATCH_RING)?)),
+        ("urix", "nop-batch-fold") => Box::new(on_urix::NopBatchFold::new(on_urix::plain_ring(NOP_BATCH_RING)?)),
         ("urix", "nop-batch-fast") => {
             Box::new(on_urix::Registered(on_urix::NopBatch::new(on_urix::fast_ring(NOP_BATCH_RING)?, NOP_BATCH)?))
         }
@@ -509,6 +514,50 @@ pub mod on_urix {
                     .map_err(|e| call_failed("push_with", format_args!("{e:?}")))?;
                 self.ring.submit_and_wait(n as usize).map_err(|e| call_failed("submit_and_wait", e))?;
                 check_nops(&mut self.ring, base, n)?;
+                self.next = base + u64::from(n);
+                left -= u64::from(n);
+            }
+            Ok(start.elapsed())
+        }
+    }
+
+    /// nop-batch through the batch API on both queues: each batch of
+    /// [`NOP_BATCH`](crate::NOP_BATCH) NOPs is written in place by one
+    /// `push_with`, and the completions are checked as nop-batch checks
+    /// them, but drained by the completion iterator's `fold`, which walks
+    /// the CQE array by pointer.
+    pub struct NopBatchFold {
+        ring: IoUring,
+        next: u64,
+    }
+
+    impl NopBatchFold {
+        /// Batches on `ring` (at least NOP_BATCH SQ slots).
+        pub fn new(ring: IoUring) -> Self {
+            NopBatchFold { ring, next: 0 }
+        }
+    }
+
+    impl Workload for NopBatchFold {
+        fn run(&mut self, ops: u64) -> Result<Duration, String> {
+            let start = Instant::now();
+            let mut left = ops;
+            while left > 0 {
+                let n = left.min(u64::from(crate::NOP_BATCH)) as u32;
+                let base = self.next;
+                let make = |i: usize| opcode::Nop::new().build().user_data(base + i as u64);
+                // SAFETY: NOPs name no buffer and no fd.
+                unsafe { self.ring.submission().push_with(n as usize, make) }
+                    .map_err(|e| call_failed("push_with", format_args!("{e:?}")))?;
+                self.ring.submit_and_wait(n as usize).map_err(|e| call_failed("submit_and_wait", e))?;
+                // As check_nops, through fold.
+                let (expect, bad) = self.ring.completion().fold((base, 0u64), |(expect, bad), cqe| {
+                    let (res, user_data) = cqe_parts(&cqe);
+                    (expect + 1, bad | u64::from(res as u32) | (user_data ^ expect))
+                });
+                if bad != 0 || expect != base + u64::from(n) {
+                    return Err(check_failed("NOPs complete with 0, each once, in order", 0, expect, base));
+                }
                 self.next = base + u64::from(n);
                 left -= u64::from(n);
             }

@@ -273,7 +273,10 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     /// this mode, so two threads submitting at once would both submit the
     /// same batch; with SINGLE_ISSUER the kernel refuses every other
     /// thread's submission (`EEXIST`). The raw `Submitter::enter*` calls
-    /// must pass `to_submit = 0` on such a ring (see there). Kernel:
+    /// must pass `to_submit = 0` on such a ring (see there). The batch's
+    /// length lives in a page urix maps for the ring (one more page-sized
+    /// mapping, also with [`setup_no_mmap`](Self::setup_no_mmap)), so
+    /// that finding it costs a queue view nothing. Kernel:
     /// `io_submit_sqes` in `io_uring/io_uring.c`; the flag's comment in
     /// `include/uapi/linux/io_uring.h`.
     pub fn setup_sq_rewind(&mut self) -> &mut Self {
@@ -388,7 +391,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
                 // SAFETY: (R1, R2) the caller's regions are at least as large as the
                 // kernel's layout needs (checked just above) and outlive the
                 // ring (setup_no_mmap's contract), so R1 and R2 hold.
-                let (sq, cq) = unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) };
+                let (sq, cq) = unsafe { IoUring::<S, C>::views(&p, rings, rings, mem.sqes as *mut u8) }?;
                 IoUring {
                     sq,
                     cq,

@@ -5,7 +5,8 @@
 //! Every `unsafe` block in this crate that touches ring memory relies on
 //! these, and names the one it needs (as `R1`..`R7`):
 //!
-//! - **R1 (lifetime)**: the SQ ring, CQ ring and SQE array stay mapped (or,
+//! - **R1 (lifetime)**: the SQ ring, CQ ring and SQE array (and an SQ_REWIND
+//!   ring's page for its batch length) stay mapped (or,
 //!   with `NO_MMAP`, stay valid caller memory) and the ring fd stays open for
 //!   as long as the [`IoUring`] lives. Every view (`SubmissionQueue`,
 //!   `CompletionQueue`, `Submitter`, `CompletionStatus` aside, which is
@@ -41,7 +42,8 @@
 //!   0 (the UAPI header calls any other value undefined behaviour: urix
 //!   never writes them), and reads the `to_submit` entries of each enter
 //!   from slot 0. The batch is the entries at slots `0..len`, `len` being
-//!   a word of ours (`Batch::len`). A `SubmissionQueue` writes only slots from `len` on and makes
+//!   a word of ours (`Batch::tail`, in a page urix maps for it, which
+//!   lives as long as the ring memory). A `SubmissionQueue` writes only slots from `len` on and makes
 //!   them part of the batch by raising `len` (compare-and-swap, Release);
 //!   only a submit lowers it: it passes `len` as `to_submit`, and once the
 //!   kernel has consumed `n` entries it moves the rest of the batch down by
@@ -289,13 +291,14 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         // SAFETY: (R1, R2) the three mappings have the sizes the kernel's offsets
         // call for (`ring_sizes`) and are returned in the `RingMemory` that
         // the caller keeps as long as the views (R1, R2).
-        let (sq, cqi) = unsafe { Self::views(p, rings.as_ptr(), cq_base, sqes.as_ptr()) };
+        let (sq, cqi) = unsafe { Self::views(p, rings.as_ptr(), cq_base, sqes.as_ptr()) }?;
         Ok((sq, cqi, RingMemory::Mapped { rings, cq, sqes }))
     }
 
     /// Builds the queue views over ring memory and, unless the ring has no
     /// SQ index array, fills that array with the identity map so that ring
-    /// slot `i` always means SQE `i`.
+    /// slot `i` always means SQE `i`. Fails only when an SQ_REWIND ring's
+    /// page for its batch length cannot be mapped.
     ///
     /// # Safety
     /// `sq_ring`, `cq_ring` and `sqes` must point to live ring memory of the
@@ -305,12 +308,12 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         sq_ring: *mut u8,
         cq_ring: *mut u8,
         sqes: *mut u8,
-    ) -> (squeue::Inner<S>, cqueue::Inner<C>) {
+    ) -> Result<(squeue::Inner<S>, cqueue::Inner<C>)> {
         // SAFETY: forwarded from the caller (R2).
-        let sq = unsafe { squeue::Inner::new(sq_ring, sqes, p) };
+        let sq = unsafe { squeue::Inner::new(sq_ring, sqes, p) }?;
         // SAFETY: forwarded from the caller (R2).
         let cq = unsafe { cqueue::Inner::new(cq_ring, p) };
-        (sq, cq)
+        Ok((sq, cq))
     }
 
     /// A [`Submitter`] for this ring: enter, submit, wait, register.

@@ -124,7 +124,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
         // SAFETY: (R1, R2) the views are built over the memory the kernel
         // laid the rings out in; they are only used if the sizes check
         // below passes (the ring is dropped otherwise, touching nothing).
-        let (sq, cq) = unsafe { super::IoUring::<S, C>::views(&p, rings, rings, sqes) };
+        let (sq, cq) = unsafe { super::IoUring::<S, C>::views(&p, rings, rings, sqes) }?;
         let ring = RegisteredRing {
             sq,
             cq,

@@ -42,7 +42,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         }
         // SQ_REWIND (R7): the kernel copies the SQEs between head and tail,
         // which stay 0, so a batch not yet submitted would be lost.
-        if self.sq.batch.rewind && self.sq.batch.len.load(core::sync::atomic::Ordering::Acquire) != 0 {
+        if self.sq.batch.rewind && self.sq.batch.len().load(core::sync::atomic::Ordering::Acquire) != 0 {
             return Err(Errno::BUSY);
         }
         let has_array = self.params.0.flags & sys::SETUP_NO_SQARRAY == 0;

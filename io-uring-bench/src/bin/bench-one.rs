@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! bench-one --lib {urix,io-uring,rustix-uring}   (liburing: bench-liburing.c, same interface)
-//!           --workload {nop-batch,nop-batch-api,nop-single,read-4k,sqpoll-nop,nop-batch-fast,
-//!                       nop-batch-api-fast,nop-single-fast,read-4k-fast}
+//!           --workload {nop-batch,nop-batch-api,nop-batch-fold,nop-single,read-4k,sqpoll-nop,
+//!                       nop-batch-fast,nop-batch-api-fast,nop-single-fast,read-4k-fast}
 //!           --ops N
 //! ```
 //!

@@ -9,7 +9,7 @@ use urix::squeue::Flags;
 use urix::types::Fd;
 use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
-use crate::harness::{setup, Ctx, Test};
+use crate::harness::{reg, setup, Ctx, Test};
 use crate::test_once;
 use crate::util::{needs_kernel, nop, reap, tempfile};
 
@@ -27,6 +27,10 @@ pub fn tests() -> Vec<Test> {
         test_once!(
             sq_rewind_moves_what_the_kernel_left,
             requires = [setup::SQ_REWIND, setup::NO_SQARRAY, setup::SINGLE_ISSUER]
+        ),
+        test_once!(
+            sq_rewind_ring_resizes,
+            requires = [setup::SQ_REWIND, setup::NO_SQARRAY, setup::SINGLE_ISSUER, reg::RESIZE_RINGS]
         ),
         test_once!(sq_rewind_refused_where_the_kernel_or_urix_says_so),
         test_once!(fast_preset_has_sq_rewind),
@@ -111,6 +115,49 @@ fn run_batches<S: squeue::EntryMarker, C: cqueue::EntryMarker>(ring: &mut IoUrin
     }
     let want: Vec<u64> = (0..next).collect();
     ensure!(seen == want, "completions {seen:?}, expected {want:?}");
+    Ok(())
+}
+
+/// `resize_rings` on an SQ_REWIND ring: refused with `EBUSY` while a
+/// batch waits (the kernel would drop it), then, after the submit, the
+/// resized ring (whose batch length starts over in a word of its own)
+/// runs batches through every push form as before, with no entry lost
+/// or submitted twice.
+fn sq_rewind_ring_resizes(_: &Ctx) -> anyhow::Result<()> {
+    let mut ring = rewind_ring::<squeue::Entry, cqueue::Entry>(8, true)?;
+    run_batches(&mut ring)?;
+    // SAFETY: NOPs name no memory.
+    unsafe { ring.submission().push(&nop(500)) }?;
+    let r = ring.resize_rings(16, 0);
+    ensure!(r == Err(Errno::BUSY), "resize with a pending batch: {r:?}");
+    ensure!(ring.submit_and_wait(1)? == 1, "the pending NOP was not submitted");
+    ensure!(reap(&mut ring, 1)?[0].user_data_u64() == 500, "the pending NOP's completion");
+    ring.resize_rings(16, 0).context("resize_rings(16) of an SQ_REWIND ring")?;
+    ensure!(ring.params().sq_entries() == 16, "{} SQ entries after the resize", ring.params().sq_entries());
+    ensure!(ring.submission().is_empty(), "the resized ring starts with a batch");
+    // Batches of 12 (push_with) and 16 (push, a full SQ), then 5.
+    let mut next = 1000u64;
+    for size in [12usize, 16, 5] {
+        {
+            let mut sq = ring.submission();
+            if size == 12 {
+                // SAFETY: as above.
+                unsafe { sq.push_with(size, |i| nop(next + i as u64)) }.context("push_with after the resize")?;
+            } else {
+                for i in 0..size as u64 {
+                    // SAFETY: as above.
+                    unsafe { sq.push(&nop(next + i)) }.context("push after the resize")?;
+                }
+            }
+            ensure!(sq.len() == size && (size < 16 || sq.is_full()), "len {} after pushing {size}", sq.len());
+        }
+        ensure!(ring.submit_and_wait(size)? == size, "batch of {size} not taken whole");
+        let got: Vec<u64> = reap(&mut ring, size)?.iter().map(|c| c.user_data_u64()).collect();
+        let want: Vec<u64> = (next..next + size as u64).collect();
+        ensure!(got == want, "after the resize: {got:?}, expected {want:?}");
+        ensure!(ring.completion().next().is_none(), "a completion nobody submitted");
+        next += size as u64;
+    }
     Ok(())
 }
 
