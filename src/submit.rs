@@ -637,7 +637,7 @@ unsafe fn submit_rewind(
 /// The kernel consumed the first `consumed` entries of the batch, and no
 /// other submit of this ring runs (R7).
 #[inline(always)]
-unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
+pub(crate) unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
     let word = batch.len();
     let mut len = word.load(Ordering::Acquire);
     // Slots below `moved` are in place.

@@ -21,7 +21,7 @@ use core::sync::atomic::{self, AtomicU32, Ordering};
 use rustix::io::{Errno, Result};
 
 use super::{Builder, Parameters};
-use crate::squeue::SqWords;
+use crate::squeue::{Batch, SqWords};
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, RsrcUpdate};
 use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue};
@@ -63,7 +63,7 @@ where
     cq: cqueue::Inner<C>,
     params: Parameters,
     index: u32,
-    /// The ring's `SQPOLL | IOPOLL` bits.
+    /// The ring's `SQPOLL | IOPOLL | SQ_REWIND | SQE128` bits.
     mode: u32,
     /// `None` when the caller provided the memory. Dropped after `Drop`
     /// has unregistered the index.
@@ -82,9 +82,16 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     /// [`build`](Self::build)), otherwise anonymous memory this call maps
     /// and the ring unmaps when it drops. Kernels before 6.5 answer
     /// `EINVAL`; `ENXIO`/`EBUSY` from the kernel when the thread's
-    /// registered-ring table (16 slots) is full.
+    /// registered-ring table (16 slots) is full. As with `build`,
+    /// [`setup_sq_rewind`](Self::setup_sq_rewind) needs
+    /// [`setup_single_issuer`](Self::setup_single_issuer) (`EINVAL`
+    /// without).
     pub fn build_registered_fd_only(&self, entries: u32) -> Result<RegisteredRing<S, C>> {
         let mut p = self.params;
+        // R7: as in `build`, SQ_REWIND only with SINGLE_ISSUER.
+        if p.flags & (sys::SETUP_SQ_REWIND | sys::SETUP_SINGLE_ISSUER) == sys::SETUP_SQ_REWIND {
+            return Err(Errno::INVAL);
+        }
         p.flags |= sys::SETUP_NO_MMAP | sys::SETUP_REGISTERED_FD_ONLY;
         let (rings_len, sqes_len) = self.no_mmap_sizes(entries);
         let (rings, rings_len, sqes, sqes_len, memory) = match self.caller_memory {
@@ -130,7 +137,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
             cq,
             params: Parameters(p),
             index,
-            mode: p.flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL),
+            mode: p.flags & (sys::SETUP_SQPOLL | sys::SETUP_IOPOLL | sys::SETUP_SQ_REWIND | sys::SETUP_SQE128),
             _memory: memory,
             _thread: PhantomData,
         };
@@ -157,7 +164,13 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> RegisteredRing<S, C> {
     /// Enters the ring through its index: submit and wait.
     #[inline]
     pub fn submitter(&self) -> RegisteredSubmitter<'_> {
-        RegisteredSubmitter { index: self.index, mode: self.mode, sq: &self.sq.words, _thread: PhantomData }
+        RegisteredSubmitter {
+            index: self.index,
+            mode: self.mode,
+            sq: &self.sq.words,
+            batch: &self.sq.batch,
+            _thread: PhantomData,
+        }
     }
 
     /// Submits what has been pushed and synced, without waiting; see
@@ -192,8 +205,13 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> RegisteredRing<S, C> {
     /// The submitter and both queues at once (as [`IoUring::split`](crate::IoUring::split)).
     #[inline]
     pub fn split(&mut self) -> (RegisteredSubmitter<'_>, SubmissionQueue<'_, S>, CompletionQueue<'_, C>) {
-        let submitter =
-            RegisteredSubmitter { index: self.index, mode: self.mode, sq: &self.sq.words, _thread: PhantomData };
+        let submitter = RegisteredSubmitter {
+            index: self.index,
+            mode: self.mode,
+            sq: &self.sq.words,
+            batch: &self.sq.batch,
+            _thread: PhantomData,
+        };
         // SAFETY: `&mut self` guarantees no other queue view exists (R6).
         let sq = unsafe { SubmissionQueue::new(&self.sq) };
         // SAFETY: (R6) as above.
@@ -259,6 +277,8 @@ pub struct RegisteredSubmitter<'a> {
     index: u32,
     mode: u32,
     sq: &'a SqWords,
+    /// An SQ_REWIND ring's batch (R7): submitted by its length, from slot 0.
+    batch: &'a Batch,
     _thread: PhantomData<*const ()>,
 }
 
@@ -274,6 +294,9 @@ impl RegisteredSubmitter<'_> {
     /// [`Submitter::submit_and_wait`](crate::Submitter::submit_and_wait)
     /// (which see for the errors), with every enter through the index.
     pub fn submit_and_wait(&self, want: usize) -> Result<usize> {
+        if self.mode & sys::SETUP_SQ_REWIND != 0 {
+            return self.submit_rewind(want);
+        }
         let want32 = crate::submit::saturate(want);
         let mut done = 0;
         loop {
@@ -308,6 +331,41 @@ impl RegisteredSubmitter<'_> {
             // ring it stops short (and does not wait) at an entry it
             // refuses: enter again for the rest, as `Submitter` does.
             if want == 0 || sqpoll || n >= len {
+                return Ok(done);
+            }
+        }
+    }
+
+    /// [`submit_and_wait`](Self::submit_and_wait) on an SQ_REWIND ring
+    /// (R7): the batch's length is `to_submit` (the kernel's head and tail
+    /// stay 0 and are never read here), and what the kernel consumed
+    /// leaves the batch, the rest moving down to slot 0.
+    #[cold]
+    fn submit_rewind(&self, want: usize) -> Result<usize> {
+        let want32 = crate::submit::saturate(want);
+        let entry_size = if self.mode & sys::SETUP_SQE128 != 0 { 128 } else { 64 };
+        let mut done = 0;
+        loop {
+            // Acquire: the entries a SubmissionQueue published (R4, R7).
+            let len = self.batch.len().load(Ordering::Acquire);
+            // SAFETY: a live shared word of this ring (R1-R3).
+            let sq_flags = unsafe { load(&*self.sq.flags) };
+            let mut flags = sys::ENTER_REGISTERED_RING;
+            if want > 0 || self.mode & sys::SETUP_IOPOLL != 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0
+            {
+                flags |= sys::ENTER_GETEVENTS;
+            }
+            // SAFETY: (S1) no argument; the index names this ring on this
+            // thread (the type is !Send); slots `0..len` hold the batch,
+            // pushed under `push`'s contract (P1-P3, R7).
+            let n = unsafe { sys::syscall::enter(self.index, len, want32, flags, ptr::null(), 0) }?;
+            // SAFETY: (R7) the kernel consumed the batch's first `n`
+            // entries; no other submit of this ring runs: the ring and this
+            // submitter are neither Send nor Sync, and a submit does not
+            // re-enter itself.
+            unsafe { crate::submit::rewind_consumed(self.batch, entry_size, n) };
+            done += n as usize;
+            if want == 0 || n >= len {
                 return Ok(done);
             }
         }

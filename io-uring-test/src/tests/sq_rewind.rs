@@ -32,6 +32,10 @@ pub fn tests() -> Vec<Test> {
             sq_rewind_ring_resizes,
             requires = [setup::SQ_REWIND, setup::NO_SQARRAY, setup::SINGLE_ISSUER, reg::RESIZE_RINGS]
         ),
+        test_once!(
+            sq_rewind_on_a_registered_fd_only_ring,
+            requires = [setup::SQ_REWIND, setup::NO_SQARRAY, setup::SINGLE_ISSUER, setup::REGISTERED_FD_ONLY]
+        ),
         test_once!(sq_rewind_refused_where_the_kernel_or_urix_says_so),
         test_once!(fast_preset_has_sq_rewind),
     ]
@@ -317,6 +321,77 @@ fn sq_rewind_refused_where_the_kernel_or_urix_says_so(_: &Ctx) -> anyhow::Result
     // And the same flags with what each lacked work.
     let ring = b().setup_no_sqarray().build(8).context("SINGLE_ISSUER + NO_SQARRAY + SQ_REWIND")?;
     ensure!(ring.params().is_setup_sq_rewind(), "not in force");
+    Ok(())
+}
+
+/// SQ_REWIND on a ring entered only through its registered index:
+/// batches of several sizes (the SQ filled once) are submitted by their
+/// length, each NOP completes once, and nothing is submitted twice; then
+/// a batch the kernel stops in (at an entry with an unknown flag) has its
+/// rest moved down to slot 0 and submitted by the next call, and
+/// `submit_and_wait` enters again by itself. Without SINGLE_ISSUER urix
+/// refuses the ring, as `build` does.
+fn sq_rewind_on_a_registered_fd_only_ring(_: &Ctx) -> anyhow::Result<()> {
+    needs_kernel(7, 0, "IORING_SETUP_SQ_REWIND")?;
+    let mut b = IoUring::<squeue::Entry, cqueue::Entry>::builder();
+    b.setup_no_sqarray().setup_sq_rewind();
+    let e = b.build_registered_fd_only(8).err();
+    ensure!(e == Some(Errno::INVAL), "SQ_REWIND without SINGLE_ISSUER: {e:?}, expected EINVAL");
+    b.setup_single_issuer();
+    let mut ring = b.build_registered_fd_only(8).context("REGISTERED_FD_ONLY + SQ_REWIND setup")?;
+    ensure!(ring.params().is_setup_sq_rewind(), "SQ_REWIND not in force: {:#x}", ring.params().setup_flags());
+    let mut next = 0u64;
+    for (round, size) in [3usize, 8, 1, 5, 2].into_iter().enumerate() {
+        {
+            let mut sq = ring.submission();
+            ensure!(sq.is_empty(), "round {round}: {} entries left from the last batch", sq.len());
+            for i in 0..size as u64 {
+                // SAFETY: NOPs name no memory.
+                unsafe { sq.push(&nop(next + i)) }.context("push")?;
+            }
+        }
+        let n = ring.submit_and_wait(size).with_context(|| format!("round {round}: submit_and_wait({size})"))?;
+        ensure!(n == size, "round {round}: the kernel took {n} of {size}");
+        ensure!(ring.submission().is_empty(), "round {round}: the batch is still pending after its submit");
+        let got: Vec<(u64, i32)> = ring.completion().map(|c| (c.user_data_u64(), c.raw_result())).collect();
+        let want: Vec<(u64, i32)> = (next..next + size as u64).map(|u| (u, 0)).collect();
+        ensure!(got == want, "round {round}: completions {got:?}, expected {want:?}");
+        ensure!(ring.submit()? == 0, "round {round}: an empty submit took entries");
+        ensure!(ring.completion().next().is_none(), "round {round}: a completion nobody submitted");
+        next += size as u64;
+    }
+    let bad = Flags::from_bits_retain(0x80);
+    let push_six = |ring: &mut urix::ring::RegisteredRing, base: u64| -> anyhow::Result<()> {
+        let mut sq = ring.submission();
+        for i in 0..6 {
+            let e: squeue::Entry = nop(base + i);
+            let e = if i == 2 { e.flags(bad) } else { e };
+            // SAFETY: as above.
+            unsafe { sq.push(&e) }?;
+        }
+        Ok(())
+    };
+    let sorted = |ring: &mut urix::ring::RegisteredRing| {
+        let mut got: Vec<(u64, i32)> = ring.completion().map(|c| (c.user_data_u64(), c.raw_result())).collect();
+        got.sort_unstable();
+        got
+    };
+    let want = |base: u64| -> Vec<(u64, i32)> {
+        (0..6).map(|i| (base + i, if i == 2 { -(Errno::INVAL.raw_os_error()) } else { 0 })).collect()
+    };
+    push_six(&mut ring, 100)?;
+    let n = ring.submit()?;
+    ensure!(n == 3, "the kernel took {n} entries, expected 3 (up to the refused one)");
+    ensure!(ring.submission().len() == 3, "{} left in the batch, expected 3", ring.submission().len());
+    ensure!(ring.submit_and_wait(6)? == 3, "the rest of the batch, from slot 0");
+    ensure!(ring.submission().is_empty(), "batch not empty after the rest was submitted");
+    let got = sorted(&mut ring);
+    ensure!(got == want(100), "completions {got:?}, expected {:?}", want(100));
+    push_six(&mut ring, 200)?;
+    ensure!(ring.submit_and_wait(6)? == 6, "submit_and_wait over a refused entry");
+    let got = sorted(&mut ring);
+    ensure!(got == want(200), "completions {got:?}, expected {:?}", want(200));
+    ring.close().context("unregistering the ring")?;
     Ok(())
 }
 
