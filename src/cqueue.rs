@@ -79,10 +79,13 @@ mod private {
 
     /// The snapshot `head..tail` as at most two contiguous runs of the
     /// CQE array: the first run's start slot and length, then the second
-    /// run's length (from slot 0).
+    /// run's length (from slot 0). A tail more than a ring ahead of the
+    /// head (which no kernel writes, but the word is shared memory) is
+    /// taken as one ring's worth, so that both runs stay inside the array
+    /// whatever the word says.
     #[inline(always)]
     fn runs(head: u32, tail: u32, mask: u32) -> (usize, usize, usize) {
-        let n = tail.wrapping_sub(head) as usize;
+        let n = (tail.wrapping_sub(head) as usize).min(mask as usize + 1);
         let start = (head & mask) as usize;
         let first = n.min(mask as usize + 1 - start);
         (start, first, n - first)
@@ -155,8 +158,8 @@ mod private {
             mut f: F,
         ) -> B {
             let (start, first, second) = runs(*head, tail, mask);
-            // SAFETY: `start + first <= ring_entries` and `second <
-            // start` (a snapshot holds at most `ring_entries`): both runs
+            // SAFETY: `start + first <= ring_entries` and `second <=
+            // start` (`runs` counts at most `ring_entries`): both runs
             // lie in the array (R2), inside the published `head..tail`
             // (the caller's Acquire, R4, R5).
             unsafe {
@@ -868,6 +871,27 @@ mod tests {
         assert_eq!(q.next().map(|e| e.user_data_u64()), Some(10));
         assert_eq!(q.map(|e| e.user_data_u64()).sum::<u64>(), 11 + 12 + 13);
         assert_eq!(cq.read_word(0), 12);
+    }
+
+    #[test]
+    fn fold_reads_no_more_than_a_ring_whatever_the_tail_says() {
+        let mut cq = FakeCq::new(4);
+        for i in 0..4 {
+            cq.cqe(i, 30 + i as u64, 0, 0);
+        }
+        // A tail 1000 ahead of the head (positions 2..1002): a ring's
+        // worth is read, slots 2, 3, 0, 1, and nothing outside the array
+        // (Miri would see it).
+        cq.word(0, 2);
+        cq.word(4, 1002);
+        let inner = cq.inner::<Entry>();
+        // SAFETY: (R6) the only queue view of this fake ring.
+        let q = unsafe { CompletionQueue::new(&inner) };
+        let got = q.fold(std::vec::Vec::new(), |mut v, e| {
+            v.push(e.user_data_u64());
+            v
+        });
+        assert_eq!(got, [32, 33, 30, 31]);
     }
 
     #[test]
