@@ -1258,11 +1258,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
         }
-        let hot = s.hot();
-        if hot != HOT_PLAIN_IN_FLIGHT {
+        if s.hot() != HOT_PLAIN_IN_FLIGHT {
             // The check for a waker goes with it, out of line: here it
-            // would be a second compare on every completion.
-            return Self::complete_waking(s, hot, res, flags);
+            // would be a second compare on every completion. (It reads
+            // the word again: passing it would keep it in a register,
+            // a load and a compare where a compare with memory does.)
+            return Self::complete_waking(s, res, flags);
         }
         // No waker (`WAKER` clear: `waker` is `None`).
         debug_assert!(s.waker.is_none());
@@ -1278,14 +1279,14 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     /// [`complete_plain`](Self::complete_plain) of a slot whose hot word
-    /// `hot` is not that of a plain operation in flight without a waker:
+    /// is not that of a plain operation in flight without a waker:
     /// the same with a waker (`InFlight`, plain, no cancel pending,
     /// `WAKER`; the user data checked by the caller) is applied and the
     /// waker woken; anything else is left to the general path (false).
     #[cold]
     #[inline(never)]
-    fn complete_waking(s: &mut Slot<Q>, hot: u32, res: i32, flags: u32) -> bool {
-        if hot != HOT_PLAIN_IN_FLIGHT_WAKER {
+    fn complete_waking(s: &mut Slot<Q>, res: i32, flags: u32) -> bool {
+        if s.hot() != HOT_PLAIN_IN_FLIGHT_WAKER {
             return false;
         }
         s.res = res;
@@ -1358,9 +1359,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
         }
-        let hot = s.hot();
-        if hot != if WAKER { HOT_PLAIN_IN_FLIGHT_WAKER } else { HOT_PLAIN_IN_FLIGHT } {
-            return !WAKER && hot == HOT_PLAIN_IN_FLIGHT_WAKER && self.take_plain_waker::<T>(ud, res, flags, out);
+        if s.hot() != if WAKER { HOT_PLAIN_IN_FLIGHT_WAKER } else { HOT_PLAIN_IN_FLIGHT } {
+            // The waker case is checked out of line (a compare with
+            // memory here, not a load kept for a second compare).
+            return !WAKER && self.take_plain_waker::<T>(ud, res, flags, out);
         }
         let vt = s.vt.map_or(core::ptr::null(), core::ptr::from_ref);
         if !core::ptr::eq(vt, &Vt::<T>::V) && !holds_other::<T>(s.vt) {
