@@ -182,6 +182,11 @@
 //!   caller (who may read and write it) or by one operation in flight.
 //! - **O8 (store)**: a [`SlotStore`] hands its slots out to one owner at a
 //!   time (an atomic flag).
+//! - **O11 (free list)**: the table's free list links exactly its `Free`
+//!   slots, each once, by pointers to their entries in the table's own
+//!   array (null ends it). A slot leaves it only by a push that takes the
+//!   head, and joins it only when it turns `Free` (`release`), so a push
+//!   needs no index and no state check.
 
 mod buf;
 mod driver;

@@ -619,7 +619,9 @@ struct Slot<const Q: usize> {
     marks: u8,
     qhead: u8,
     qlen: u8,
-    next_free: u16,
+    /// While `Free`: the next free slot's entry (an `Entry<B, Q>` of
+    /// the same array, type-erased here), or null at the end (O11).
+    next_free: *mut (),
     /// The last completion's result and flags (while [`LAST`]).
     res: i32,
     flags: u32,
@@ -714,7 +716,7 @@ impl<const Q: usize> Slot<Q> {
             marks: 0,
             qhead: 0,
             qlen: 0,
-            next_free: 0,
+            next_free: core::ptr::null_mut(),
             res: 0,
             flags: 0,
             vt: None,
@@ -868,10 +870,12 @@ impl<const N: usize, const B: usize, const Q: usize> Drop for Slots<N, B, Q> {
 
 /// One slot's bookkeeping and storage, with the table's free list: what
 /// handing an output over needs, borrowed at once ([`Table::parts`]).
-struct Parts<'a, const Q: usize> {
+struct Parts<'a, const B: usize, const Q: usize> {
     slot: &'a mut Slot<Q>,
     ptr: *mut u8,
-    free_head: &'a mut u16,
+    /// The slot's entry, for the free list.
+    entry: *mut Entry<B, Q>,
+    free_head: &'a mut *mut Entry<B, Q>,
 }
 
 /// The table: `N` slots, a free list, the ring id for user data.
@@ -880,7 +884,9 @@ pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> 
     /// other method may use it without a check.
     slots: ManuallyDrop<Slots<N, B, Q>>,
     ring_id: u16,
-    free_head: u16,
+    /// The first free slot's entry, null when none is free (O11): a
+    /// push takes it with no index to mask or multiply.
+    free_head: *mut Entry<B, Q>,
     pending_cancels: u32,
     pub(crate) stats: Stats,
     /// The id of the driver's current buffer ring (0: none yet), which
@@ -889,6 +895,11 @@ pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> 
 }
 
 const NONE: u16 = u16::MAX;
+
+// SAFETY: O8, O11: the only raw pointers a table holds beyond its `Slots`
+// (`Send`) are the free list's, into that same array, used only through
+// `&mut self`.
+unsafe impl<const N: usize, const B: usize, const Q: usize> Send for Table<N, B, Q> {}
 
 impl<const N: usize, const B: usize, const Q: usize> Drop for Table<N, B, Q> {
     /// Gives the storage back if every slot is free; otherwise it is
@@ -913,21 +924,21 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let mut t = Table {
             slots: ManuallyDrop::new(slots),
             ring_id,
-            free_head: NONE,
+            free_head: core::ptr::null_mut(),
             pending_cancels: 0,
             stats: Stats::default(),
             bufs_uid: 0,
         };
         // Slots come in free (O1: storage goes back only when all are
         // free); link them, lowest index first.
-        let mut head = NONE;
+        let mut head: *mut Entry<B, Q> = core::ptr::null_mut();
         for i in (0..N).rev() {
             let s = t.at_mut(i);
             // The generation an earlier driver of the store left goes on.
             let (_, _, gen, _) = decode(s.ud());
             s.set_ud(encode(TAG_OP, ring_id, gen, i as u16));
-            s.next_free = head;
-            head = i as u16;
+            s.next_free = head.cast();
+            head = t.entry(i);
         }
         t.free_head = head;
         t
@@ -1021,7 +1032,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     pub(crate) fn has_free(&self) -> bool {
-        self.free_head != NONE
+        !self.free_head.is_null()
     }
 
     /// Whether a provided-buffer ring of `count` buffers fits the queue
@@ -1124,18 +1135,19 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     fn place<T: Operation>(&mut self, op: T, prep: &Prep<'_>, state: State) -> Result<squeue::Entry, Refused<T>> {
         let () = const { assert!(size_of::<T>() <= B && align_of::<T>() <= 16, "operation too big for the slot") };
         let ring_id = self.ring_id;
-        // The head is `NONE` when no slot is free: out of range, or, with
-        // `N` a power of two, masked onto a slot that is then not `Free`
-        // (every `Free` slot is on the list), which the state check below
-        // refuses: one check for both.
-        let index = Self::lookup_index(u64::from(self.free_head));
-        let Some(Parts { slot, ptr, free_head }) = self.parts(index) else {
-            return Err(Refused { op, errno: Errno::BUSY });
-        };
-        let ptr = ptr.cast::<T>();
-        if slot.state != State::Free {
+        // The head is null when no slot is free; otherwise a `Free`
+        // slot's entry (O11): no index, no state check.
+        let e = self.free_head;
+        if e.is_null() {
             return Err(Refused { op, errno: Errno::BUSY });
         }
+        // SAFETY: O11: a non-null head is an entry of the table's own
+        // array; O8: `&mut self` makes this the only view of its
+        // bookkeeping, and the storage stays behind a raw pointer.
+        let (slot, ptr) = unsafe {
+            (&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast::<T>())
+        };
+        debug_assert!(slot.state == State::Free);
         // SAFETY: O3: the slot is free, so its storage holds nothing; it
         // is big and aligned enough for `T` (checked above) and `'static`
         // (O1).
@@ -1146,7 +1158,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let built = T::build(unsafe { &mut *ptr }, prep);
         match built {
             Ok(mut sqe) => {
-                debug_assert_eq!(slot.ud() & !GEN_FIELD, encode(TAG_OP, ring_id, 0, index as u16));
+                debug_assert_eq!(self.entry((slot.ud() & 0xffff) as usize), e);
+                debug_assert_eq!(slot.ud() & !GEN_FIELD, encode(TAG_OP, ring_id, 0, slot.ud() as u16));
                 sqe.set_user_data(slot.ud());
                 // The four hot bytes, written together.
                 slot.state = state;
@@ -1156,7 +1169,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 // cleared here must not hide one).
                 debug_assert!(slot.waker.is_none());
                 slot.marks = 0;
-                *free_head = slot.next_free;
+                self.free_head = slot.next_free.cast();
                 Ok(sqe)
             }
             Err(errno) => {
@@ -1190,10 +1203,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn has_free_slots(&self, k: usize) -> bool {
         let mut at = self.free_head;
         for _ in 0..k {
-            match self.get(usize::from(at)) {
-                Some(s) => at = s.next_free,
-                None => return false,
+            if at.is_null() {
+                return false;
             }
+            // SAFETY: O11: a non-null link is an entry of the table's own
+            // array; O8: `&self` allows no `&mut` to it meanwhile.
+            at = unsafe { (*UnsafeCell::raw_get(&raw const (*at).meta)).next_free.cast() };
         }
         true
     }
@@ -1351,7 +1366,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return false;
         }
         let i = Self::lookup_index(ud);
-        let Some(Parts { slot: s, ptr: p, free_head }) = self.parts(i) else { return false };
+        let Some(Parts { slot: s, ptr: p, entry, free_head }) = self.parts(i) else { return false };
         // O4: the current generation of this slot (tag, ring id, index
         // and generation in one comparison); O5: it holds a `T` (one
         // comparison with `T`'s own table; the `TypeId` only when the
@@ -1383,12 +1398,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         if !WAKER {
             // No waker (`WAKER` clear).
             debug_assert!(s.waker.is_none());
-            Self::release(s, i, free_head);
+            Self::release(s, entry, free_head);
         } else {
             // Rare here (one-step reaping keeps no tickets to poll):
             // dropped once the slot is free.
             let w = s.take_waker();
-            Self::release(s, i, free_head);
+            Self::release(s, entry, free_head);
             drop(w);
         }
         out(ud, op.complete(Completion::new(res, flags, None, None)));
@@ -1590,26 +1605,28 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`recycle`](Self::recycle) for a slot with no cancel pending.
     #[inline(always)]
     fn recycle_no_cancel(&mut self, i: usize) {
-        if let Some(Parts { slot, free_head, .. }) = self.parts(i) {
-            Self::release(slot, i, free_head);
+        if let Some(Parts { slot, entry, free_head, .. }) = self.parts(i) {
+            Self::release(slot, entry, free_head);
         }
     }
 
-    /// [`recycle_no_cancel`](Self::recycle_no_cancel) of slot `i`, given
-    /// as `slot` (already at hand: no second look-up) with the free
-    /// list's head.
+    /// [`recycle_no_cancel`](Self::recycle_no_cancel) of the slot at
+    /// `entry`, given as `slot` (already at hand: no second look-up)
+    /// with the free list's head (O11: the only way onto the list, for a
+    /// slot turning `Free`).
     #[inline(always)]
-    fn release(slot: &mut Slot<Q>, i: usize, free_head: &mut u16) {
+    fn release(slot: &mut Slot<Q>, entry: *mut Entry<B, Q>, free_head: &mut *mut Entry<B, Q>) {
+        debug_assert!(slot.state != State::Free);
         slot.next_gen();
         slot.state = State::Free;
-        slot.next_free = *free_head;
-        *free_head = i as u16;
+        slot.next_free = (*free_head).cast();
+        *free_head = entry;
     }
 
     /// Slot `i`'s bookkeeping and storage (as [`get_mut_ptr`](Self::get_mut_ptr))
     /// with the free list, borrowed apart, if `i < N`.
     #[inline(always)]
-    fn parts(&mut self, i: usize) -> Option<Parts<'_, Q>> {
+    fn parts(&mut self, i: usize) -> Option<Parts<'_, B, Q>> {
         if i >= N {
             return None;
         }
@@ -1620,7 +1637,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let (slot, ptr) = unsafe {
             (&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast())
         };
-        Some(Parts { slot, ptr, free_head: &mut self.free_head })
+        Some(Parts { slot, ptr, entry: e, free_head: &mut self.free_head })
     }
 
     /// The result of `ud` if it is complete (the slot is then free);
@@ -1634,7 +1651,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
         let i = Self::lookup_index(ud);
-        let Some(Parts { slot: s, ptr: p, free_head }) = self.parts(i) else { return Poll::Pending };
+        let Some(Parts { slot: s, ptr: p, entry, free_head }) = self.parts(i) else { return Poll::Pending };
         let p = p.cast::<T>();
         // O4: the current generation of the slot; O5: holding a `T`.
         if s.ud() != ud {
@@ -1693,7 +1710,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                     // with none, and gets none after. (`has_last` stays:
                     // `place` clears it, with the state, when the slot is
                     // used again; `vt` stays too, O3.)
-                    Self::release(s, i, free_head);
+                    Self::release(s, entry, free_head);
                 } else {
                     self.free(i, ring);
                 }
