@@ -951,6 +951,12 @@ struct Parts<'a, const B: usize, const Q: usize> {
     free_head: &'a mut *mut Entry<B, Q>,
 }
 
+/// A table's slot array ([`Table::base`]): made only from the table's own
+/// `Slots`, so that the methods that take one reach that array (checked
+/// in debug builds).
+#[derive(Clone, Copy)]
+pub(crate) struct Base<const N: usize, const B: usize, const Q: usize>(NonNull<SlotArray<N, B, Q>>);
+
 /// The table: `N` slots, a free list, the ring id for user data.
 pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> {
     /// Given back (dropped) or forgotten only in `Drop`, so that every
@@ -1017,15 +1023,28 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         t
     }
 
+    /// The slot array, for a reaping loop to keep at hand (a local, not
+    /// a field read again after every store to a slot).
+    #[inline(always)]
+    pub(crate) fn base(&self) -> Base<N, B, Q> {
+        Base(self.slots.base)
+    }
+
     /// Entry `i` (`i < N`), as a raw pointer: never turned into a
     /// reference to the whole array, nor to the storage (O1).
     #[inline(always)]
     fn entry(&self, i: usize) -> *mut Entry<B, Q> {
+        Self::entry_in(self.base(), i)
+    }
+
+    /// [`entry`](Self::entry) in the array `base` (this table's).
+    #[inline(always)]
+    fn entry_in(base: Base<N, B, Q>, i: usize) -> *mut Entry<B, Q> {
         debug_assert!(i < N);
-        let base = self.slots.base.as_ptr();
+        let base = base.0.as_ptr();
         // SAFETY: O1: `base` points to the live `'static` array (the table
-        // holds its `Slots`); `&raw` takes the field's address without a
-        // reference.
+        // holds its `Slots`; a `Base` is made only from them); `&raw`
+        // takes the field's address without a reference.
         let first = unsafe { (&raw mut (*base).entries).cast::<Entry<B, Q>>() };
         // SAFETY: O1: the callers pass `i < N`, inside the array.
         unsafe { first.add(i) }
@@ -1334,10 +1353,18 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// that its slot awaits (O4: the user data of the current
     /// generation), with no cancel of it to push. Returns false, having
     /// touched nothing, for anything else: then call `complete_slow`.
+    #[cfg(any(test, feature = "fuzz-hooks"))]
     #[inline(always)]
     pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
+        self.complete_plain_in(self.base(), ud, res, flags)
+    }
+
+    /// [`complete_plain`](Self::complete_plain) in the array `base` (this
+    /// table's, kept at hand by the caller's loop).
+    #[inline(always)]
+    pub(crate) fn complete_plain_in(&mut self, base: Base<N, B, Q>, ud: u64, res: i32, flags: u32) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
-        let Some(s) = self.get_mut(Self::lookup_index(ud)) else { return false };
+        let Some(Parts { slot: s, .. }) = self.parts_in(base, Self::lookup_index(ud)) else { return false };
         if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
         }
@@ -1391,12 +1418,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline(always)]
     pub(crate) fn take_plain<T: Operation>(
         &mut self,
+        base: Base<N, B, Q>,
         ud: u64,
         res: i32,
         flags: u32,
         out: &mut impl FnMut(u64, T::Output),
     ) -> bool {
-        self.take_plain_as::<T, false>(ud, res, flags, out)
+        self.take_plain_as::<T, false>(base, ud, res, flags, out)
     }
 
     /// [`take_plain`](Self::take_plain) of a slot whose word is not that
@@ -1412,7 +1440,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         flags: u32,
         out: &mut impl FnMut(u64, T::Output),
     ) -> bool {
-        self.take_plain_as::<T, true>(ud, res, flags, out)
+        self.take_plain_as::<T, true>(self.base(), ud, res, flags, out)
     }
 
     /// [`take_plain`](Self::take_plain): `SLOW` false checks the slot's
@@ -1422,6 +1450,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline(always)]
     fn take_plain_as<T: Operation, const SLOW: bool>(
         &mut self,
+        base: Base<N, B, Q>,
         ud: u64,
         res: i32,
         flags: u32,
@@ -1432,7 +1461,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return false;
         }
         let i = Self::lookup_index(ud);
-        let Some(Parts { slot: s, ptr: p, entry, free_head }) = self.parts(i) else { return false };
+        let Some(Parts { slot: s, ptr: p, entry, free_head }) = self.parts_in(base, i) else { return false };
         // O4: the current generation of this slot (tag, ring id, index
         // and generation in one comparison).
         if s.ud() != ud || flags & NOT_PLAIN != 0 {
@@ -1482,6 +1511,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// multishot) that this made `Completed` goes to `out` as well. `None`
     /// for a completion with `F_SKIP` that no slot took (ignored, as
     /// `reap` does).
+    #[cfg(any(test, feature = "fuzz-hooks"))]
     #[inline(always)]
     pub(crate) fn complete_take<T: Operation>(
         &mut self,
@@ -1489,8 +1519,21 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         ring: &mut Option<BufRing<'static>>,
         out: &mut impl FnMut(u64, T::Output),
     ) -> Option<Reaped> {
+        self.complete_take_in::<T>(self.base(), cqe, ring, out)
+    }
+
+    /// [`complete_take`](Self::complete_take) in the array `base` (this
+    /// table's, kept at hand by the caller's loop).
+    #[inline(always)]
+    pub(crate) fn complete_take_in<T: Operation>(
+        &mut self,
+        base: Base<N, B, Q>,
+        cqe: &cqueue::Entry,
+        ring: &mut Option<BufRing<'static>>,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> Option<Reaped> {
         let (ud, res, flags) = (cqe.user_data_u64(), cqe.raw_result(), cqe.flags().bits());
-        if self.take_plain::<T>(ud, res, flags, out) || self.complete_plain(ud, res, flags) {
+        if self.take_plain::<T>(base, ud, res, flags, out) || self.complete_plain_in(base, ud, res, flags) {
             return Some(Reaped::Op);
         }
         if flags & cqueue::Flags::SKIP.bits() != 0 {
@@ -1697,10 +1740,17 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// with the free list, borrowed apart, if `i < N`.
     #[inline(always)]
     fn parts(&mut self, i: usize) -> Option<Parts<'_, B, Q>> {
+        self.parts_in(self.base(), i)
+    }
+
+    /// [`parts`](Self::parts) in the array `base` (this table's).
+    #[inline(always)]
+    fn parts_in(&mut self, base: Base<N, B, Q>, i: usize) -> Option<Parts<'_, B, Q>> {
+        debug_assert_eq!(base.0, self.slots.base);
         if i >= N {
             return None;
         }
-        let e = self.entry(i);
+        let e = Self::entry_in(base, i);
         // SAFETY: O8: as in `get_mut_ptr`; the slot is reached through the
         // array's raw pointer, not through a field of `self`, so the free
         // list's fields can be lent beside it.
