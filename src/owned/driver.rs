@@ -463,10 +463,13 @@ where
         // meanwhile waits for the next reap (and makes `submit_and_wait`
         // return at once).
         let mut n = 0;
+        // The slot array in a local: a field would be read again after
+        // every store to a slot.
+        let base = self.table.base();
         for c in &mut self.ring.completion() {
             let e = cqueue::Entry::from(c);
             let flags = e.flags();
-            if self.table.complete_plain(e.user_data_u64(), e.raw_result(), flags.bits()) {
+            if self.table.complete_plain_in(base, e.user_data_u64(), e.raw_result(), flags.bits()) {
                 n += 1;
                 continue;
             }
@@ -534,9 +537,11 @@ where
         mut foreign: impl FnMut(cqueue::Entry),
     ) -> usize {
         let mut n = 0;
+        // As in `reap_with`.
+        let base = self.table.base();
         for c in &mut self.ring.completion() {
             let e = cqueue::Entry::from(c);
-            match self.table.complete_take::<T>(&e, &mut self.bufs, &mut out) {
+            match self.table.complete_take_in::<T>(base, &e, &mut self.bufs, &mut out) {
                 Some(super::table::Reaped::Op) => n += 1,
                 Some(super::table::Reaped::Foreign) => foreign(e),
                 Some(super::table::Reaped::Cancel) | None => {}

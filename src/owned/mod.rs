@@ -82,31 +82,33 @@
 //!
 //! Measured in user-space instructions per operation (cachegrind, fat
 //! LTO; `io-uring-bench/src/bin/owned_cost.rs`, guarded by
-//! `.ci/instr-guard`): a NOP in batches of 32 costs 100.0 against the raw
-//! ring's 48.4, one NOP per submit 161 against 93, a 4 KiB read 152
-//! against 93. A push pops the free list's head (the slot's state byte
-//! says at once whether the list was empty), writes the operation, its
-//! type and the slot's four state bytes in place, and the slot's user
-//! data into the SQE; the SQ is checked for room once, by the SQE's own
-//! push. The one completion of a plain operation (`Shots::One`, no fd, no
-//! provided buffer) is a mask of its index, one comparison of the user
-//! data (O4), one of the slot's state word (in flight, plain, no cancel
-//! to push, no waker), and three stores (result, flags, state word);
-//! one with a waker to wake takes one call out of line. Taking the
-//! output checks the ticket's user data, the type (O5) and the state,
-//! moves the operation out and pushes the slot back on the free list
-//! under its next generation (one add). No count of slots in use is
-//! kept ([`Driver::in_use`] counts them). Multishot, zero-copy,
-//! fd-returning and provided-buffer completions take the general path.
+//! `.ci/instr-guard`): a NOP in batches of 32 costs 94.1 against the raw
+//! ring's 48.4, one NOP per submit 158 against 93, a 4 KiB read 148
+//! against 93. A push takes the free list's head, an entry pointer (O11:
+//! a null test, no index, no state check), writes the operation, then
+//! its type and state in one word (the type's table address with the
+//! state in its low byte), and the slot's user data into the SQE; the SQ
+//! is checked for room once, by the SQE's own push. The one completion
+//! of a plain operation (`Shots::One`, no fd, no provided buffer) is a
+//! test of its flags, a mask of its index, one comparison of the user
+//! data (O4), one of the state byte (in flight, plain, no cancel to push,
+//! no waker), and three stores (result, flags, state); one with a waker
+//! to wake takes one call out of line. Taking the output checks the
+//! ticket's user data, then type (O5) and state in one comparison,
+//! moves the operation out, and pushes the slot back on the free list
+//! under its next generation (one add) with its word cleared (one
+//! store). No count of slots in use is kept ([`Driver::in_use`] counts
+//! them). Multishot, zero-copy, fd-returning and provided-buffer
+//! completions take the general path.
 //!
 //! Reaping and taking in one step ([`Driver::reap_outputs`]) skips the
 //! store and the second look-up: a plain operation's completion is checked
-//! as above (index, user data, state word, and its type: one comparison
-//! with the operation's table), the operation is moved out, the slot goes
-//! back on the free list, and the output goes straight to a closure. A
-//! NOP in batches of 32 then costs 85.9, one per submit 144, a read 154
-//! (its file and buffer have to leave the closure, where `try_take`
-//! returns them).
+//! as above (flags, index, user data, then type and state in one
+//! comparison with the word of a `T` in flight), the operation is moved
+//! out, the slot goes back on the free list, and the output goes straight
+//! to a closure. A NOP in batches of 32 then costs 71.9, one per submit
+//! 132, a read 142 (its file and buffer have to leave the closure, where
+//! `try_take` returns them).
 //!
 //! # When to use the raw layer instead
 //!
@@ -157,10 +159,14 @@
 //! - **O3 (slot contents)**: a slot's storage holds an initialised
 //!   operation exactly when the slot is not `Free` and its `vt` is
 //!   `Some`; `vt` names the operation's own type (its `TypeId` and drop
-//!   function). A `Free` slot may keep the `vt` of its last operation
-//!   (the paths that hand a plain operation's output over free the slot
-//!   without clearing it); it means nothing there: every reader of `vt`
-//!   checks the state too, and `place` sets it anew.
+//!   function). `vt` is the pointer part of the slot's word, whose low
+//!   byte holds the state (the type tables are aligned to 256, so the
+//!   byte is free): only `place` and `set_vt` write a pointer there, made
+//!   from a `&'static` table, and the state writers change the low byte
+//!   only. `release` clears the whole word (a `Free` slot has no type);
+//!   the paths that hand a plain operation's output over move it out
+//!   while the word still names it, with no code that could unwind
+//!   before the release.
 //! - **O4 (user data)**: an SQE the driver pushes carries the user data of
 //!   its slot, built by the table; a completion changes a slot only when
 //!   tag, ring id, index and generation match and the slot awaits a
@@ -182,6 +188,11 @@
 //!   caller (who may read and write it) or by one operation in flight.
 //! - **O8 (store)**: a [`SlotStore`] hands its slots out to one owner at a
 //!   time (an atomic flag).
+//! - **O11 (free list)**: the table's free list links exactly its `Free`
+//!   slots, each once, by pointers to their entries in the table's own
+//!   array (null ends it). A slot leaves it only by a push that takes the
+//!   head, and joins it only when it turns `Free` (`release`), so a push
+//!   needs no index and no state check.
 
 mod buf;
 mod driver;

@@ -523,15 +523,24 @@ pub(crate) enum State {
     Leaked,
 }
 
+/// What a slot knows of its operation's type. Aligned to 256 so that a
+/// pointer to it has a zero low byte, where [`Slot::word`] keeps the
+/// slot's state: one comparison of the word then checks the type and the
+/// state at once, and the state alone is one byte (256 bytes of
+/// read-only data per operation type a program uses).
+#[repr(C, align(256))]
 struct VTable {
     type_id: fn() -> TypeId,
     drop: unsafe fn(*mut u8) -> Option<super::Received>,
     fd_result: bool,
     buf_select: bool,
     shots: Shots,
-    /// `Shots::One`, no `FD_RESULT`, no `BUF_SELECT` (see `Slot::plain`).
+    /// `Shots::One`, no `FD_RESULT`, no `BUF_SELECT` (see [`PLAIN`]).
     plain: bool,
 }
+
+// The state byte fits below the table's alignment.
+const _: () = assert!(align_of::<VTable>() > 0xff);
 
 struct Vt<T>(PhantomData<T>);
 
@@ -544,6 +553,21 @@ impl<T: Operation> Vt<T> {
         shots: T::SHOTS,
         plain: matches!(T::SHOTS, Shots::One) && !T::FD_RESULT && !T::BUF_SELECT,
     };
+    /// [`PLAIN`] for a plain `T`, else 0.
+    const PLAIN: u8 = if Self::V.plain { PLAIN } else { 0 };
+
+    /// The [`Slot::word`] of a slot holding a `T` with state bits `hot`.
+    #[inline(always)]
+    fn word(hot: u8) -> *const VTable {
+        word_of(&Self::V, hot)
+    }
+}
+
+/// A [`Slot::word`]: `vt` (null for none) with the state bits `hot` in
+/// its low byte (zero in `vt`: [`VTable`]'s alignment).
+#[inline(always)]
+const fn word_of(vt: *const VTable, hot: u8) -> *const VTable {
+    vt.cast::<u8>().wrapping_add(hot as usize).cast()
 }
 
 /// Whether `vt` describes a `T` (O5). The address of `T`'s own table says
@@ -555,14 +579,6 @@ fn holds<T: Operation>(vt: Option<&'static VTable>) -> bool {
     // An empty slot (`None`, a null pointer) is never equal to a table.
     let ptr = vt.map_or(core::ptr::null(), core::ptr::from_ref);
     core::ptr::eq(ptr, &Vt::<T>::V) || vt.is_some_and(holds_slow::<T>)
-}
-
-/// [`holds`] for a `vt` at another address than `T`'s table: another
-/// type's (or none), or a copy of `T`'s.
-#[cold]
-#[inline(never)]
-fn holds_other<T: Operation>(vt: Option<&'static VTable>) -> bool {
-    vt.is_some_and(holds_slow::<T>)
 }
 
 #[cold]
@@ -590,10 +606,8 @@ struct Storage<const B: usize>(MaybeUninit<[u8; B]>);
 /// writes it while the slot awaits completions, so no `&`/`&mut` to it may
 /// be live then (not even one to the whole array).
 ///
-/// The fields a NOP or a read touches (user data, state, result) come
-/// first, in one cache line; the multishot queue last. `repr(C)` keeps
-/// `state`, `plain`, `cancel_pending` and `has_last` in four adjacent
-/// bytes, which [`Slot::hot`] reads as one word.
+/// The fields a NOP or a read touches (user data, type and state, result,
+/// free list) come first, in one cache line; the multishot queue last.
 #[repr(C)]
 struct Slot<const Q: usize> {
     /// The user data of this slot's current generation (O4): `tag |
@@ -604,26 +618,22 @@ struct Slot<const Q: usize> {
     /// add to the high half ([`Slot::next_gen`]).
     ud_lo: u32,
     ud_hi: u32,
-    state: State,
-    /// The operation is `Shots::One`, without `FD_RESULT` or
-    /// `BUF_SELECT` (copied from its `vt` at `place`): its last
-    /// completion is two integers, applied without the `vt`.
-    plain: bool,
-    cancel_pending: bool,
-    /// [`LAST`]: the last completion (`res`, `flags`, `last_fd`,
-    /// `last_buf`) is here and not yet handed out, set when the slot
-    /// turns `Completed`. [`WAKER`]: `waker` is `Some` (kept with it by
-    /// [`Slot::set_waker`] and [`Slot::take_waker`], the only writers of
-    /// `waker` but `new`), so that the hot word tells a completion
-    /// whether it has a waker to wake.
-    marks: u8,
-    qhead: u8,
-    qlen: u8,
-    next_free: u16,
+    /// The operation's type and the slot's state in one word (O3): a
+    /// pointer to the operation's [`VTable`] (null: none), with the state
+    /// in its low byte ([`Slot::hot`]): the [`State`] (bits 0-2),
+    /// [`PLAIN`], [`CANCEL`], [`LAST`] and [`WAKER`]. So one comparison
+    /// says "a `T`, in flight, plain, no cancel, no waker" (a one-step
+    /// take) or "a `T`, completed" (a take by ticket), and a push writes
+    /// type and state in one store.
+    word: *const VTable,
     /// The last completion's result and flags (while [`LAST`]).
     res: i32,
     flags: u32,
-    vt: Option<&'static VTable>,
+    /// While `Free`: the next free slot's entry (an `Entry<B, Q>` of
+    /// the same array, type-erased here), or null at the end (O11).
+    next_free: *mut (),
+    qhead: u8,
+    qlen: u8,
     waker: Option<Waker>,
     /// The new descriptor of the last completion (`FD_RESULT` only, O6).
     last_fd: Option<OwnedFd>,
@@ -632,34 +642,103 @@ struct Slot<const Q: usize> {
     queue: [Option<Item>; Q],
 }
 
-/// In `Slot::marks`: the last completion is kept in the slot.
-const LAST: u8 = 1;
-/// In `Slot::marks`: the slot has a waker.
-const WAKER: u8 = 2;
+/// In [`Slot::hot`], bits 0-2: the [`State`].
+const STATE: u8 = 0x07;
+/// In [`Slot::hot`]: the operation is `Shots::One`, without `FD_RESULT`
+/// or `BUF_SELECT` (set with its type at `place`): its last completion
+/// is two integers, applied without the `vt`.
+const PLAIN: u8 = 0x08;
+/// In [`Slot::hot`]: a cancel of the operation is still to be pushed
+/// (counted in `Table::pending_cancels`).
+const CANCEL: u8 = 0x10;
+/// In [`Slot::hot`]: the last completion (`res`, `flags`, `last_fd`,
+/// `last_buf`) is here and not yet handed out, set when the slot turns
+/// `Completed`.
+const LAST: u8 = 0x20;
+/// In [`Slot::hot`]: `waker` is `Some` (kept with it by
+/// [`Slot::set_waker`] and [`Slot::take_waker`], the only writers of
+/// `waker` but `new`), so that the state tells a completion whether it
+/// has a waker to wake.
+const WAKER: u8 = 0x40;
 
-/// `Slot::hot` of a slot in flight with a plain operation, no cancel to
+/// [`Slot::hot`] of a slot in flight with a plain operation, no cancel to
 /// push and no waker: what the one completion of a NOP or a read finds.
-const HOT_PLAIN_IN_FLIGHT: u32 = u32::from_le_bytes([State::InFlight as u8, 1, 0, 0]);
+const HOT_PLAIN_IN_FLIGHT: u8 = State::InFlight as u8 | PLAIN;
 /// The same with a waker to wake (an operation a future polled).
-const HOT_PLAIN_IN_FLIGHT_WAKER: u32 = u32::from_le_bytes([State::InFlight as u8, 1, 0, WAKER]);
+const HOT_PLAIN_IN_FLIGHT_WAKER: u8 = HOT_PLAIN_IN_FLIGHT | WAKER;
 
 impl<const Q: usize> Slot<Q> {
-    /// `state`, `plain`, `cancel_pending` and `marks` as one word
-    /// (adjacent bytes: the compiler loads them at once).
+    /// The state bits of [`word`](Self::word): its low byte.
     #[inline(always)]
-    fn hot(&self) -> u32 {
-        u32::from_le_bytes([self.state as u8, self.plain as u8, self.cancel_pending as u8, self.marks])
+    fn hot(&self) -> u8 {
+        self.word.addr() as u8
+    }
+
+    /// Sets the state bits, keeping the type (one byte store).
+    #[inline(always)]
+    fn set_hot(&mut self, hot: u8) {
+        self.word = self.word.map_addr(|a| (a & !0xff) | usize::from(hot));
+    }
+
+    #[inline(always)]
+    fn set_bit(&mut self, bit: u8, on: bool) {
+        let hot = self.hot();
+        self.set_hot(if on { hot | bit } else { hot & !bit });
+    }
+
+    #[inline(always)]
+    fn state(&self) -> State {
+        match self.hot() & STATE {
+            0 => State::Free,
+            1 => State::Reserved,
+            2 => State::InFlight,
+            3 => State::Abandoned,
+            4 => State::Completed,
+            // Only `set_state` and `place` write it.
+            _ => State::Leaked,
+        }
+    }
+
+    #[inline(always)]
+    fn set_state(&mut self, state: State) {
+        self.set_hot((self.hot() & !STATE) | state as u8);
+    }
+
+    /// The operation's type (O3: meaningful only while not `Free`).
+    #[inline(always)]
+    fn vt(&self) -> Option<&'static VTable> {
+        // SAFETY: O3: the word's pointer part (the state bits masked off)
+        // is null or was made from a `&'static VTable` by `place` or
+        // `set_vt`, its only writers but `release` and `new` (null).
+        unsafe { self.word.map_addr(|a| a & !0xff).as_ref() }
+    }
+
+    /// Sets the type, keeping the state bits.
+    #[inline(always)]
+    fn set_vt(&mut self, vt: Option<&'static VTable>) {
+        self.word = word_of(vt.map_or(core::ptr::null(), core::ptr::from_ref), self.hot());
+    }
+
+    /// Whether a cancel is still to be pushed ([`CANCEL`]).
+    #[inline(always)]
+    fn cancel_pending(&self) -> bool {
+        self.hot() & CANCEL != 0
+    }
+
+    #[inline(always)]
+    fn set_cancel_pending(&mut self, on: bool) {
+        self.set_bit(CANCEL, on);
     }
 
     /// Whether the last completion is kept here ([`LAST`]).
     #[inline(always)]
     fn has_last(&self) -> bool {
-        self.marks & LAST != 0
+        self.hot() & LAST != 0
     }
 
     #[inline(always)]
     fn set_last(&mut self, on: bool) {
-        self.marks = if on { self.marks | LAST } else { self.marks & !LAST };
+        self.set_bit(LAST, on);
     }
 
     /// Keeps `waker` (unless the one kept already wakes the same task),
@@ -670,7 +749,7 @@ impl<const Q: usize> Slot<Q> {
             // Marked first: should the old waker's drop unwind, the mark
             // errs on the safe side (a mark without a waker only sends
             // the completion down the general path).
-            self.marks |= WAKER;
+            self.set_bit(WAKER, true);
             match &self.waker {
                 Some(old) if old.will_wake(w) => {}
                 _ => self.waker = Some(w.clone()),
@@ -681,7 +760,7 @@ impl<const Q: usize> Slot<Q> {
     /// The waker, if any; the slot has none after.
     #[inline(always)]
     fn take_waker(&mut self) -> Option<Waker> {
-        self.marks &= !WAKER;
+        self.set_bit(WAKER, false);
         self.waker.take()
     }
 
@@ -708,16 +787,12 @@ impl<const Q: usize> Slot<Q> {
         Slot {
             ud_lo: 0,
             ud_hi: 0,
-            state: State::Free,
-            plain: false,
-            cancel_pending: false,
-            marks: 0,
-            qhead: 0,
-            qlen: 0,
-            next_free: 0,
+            word: core::ptr::null(),
             res: 0,
             flags: 0,
-            vt: None,
+            next_free: core::ptr::null_mut(),
+            qhead: 0,
+            qlen: 0,
             waker: None,
             last_fd: None,
             last_buf: None,
@@ -868,11 +943,19 @@ impl<const N: usize, const B: usize, const Q: usize> Drop for Slots<N, B, Q> {
 
 /// One slot's bookkeeping and storage, with the table's free list: what
 /// handing an output over needs, borrowed at once ([`Table::parts`]).
-struct Parts<'a, const Q: usize> {
+struct Parts<'a, const B: usize, const Q: usize> {
     slot: &'a mut Slot<Q>,
     ptr: *mut u8,
-    free_head: &'a mut u16,
+    /// The slot's entry, for the free list.
+    entry: *mut Entry<B, Q>,
+    free_head: &'a mut *mut Entry<B, Q>,
 }
+
+/// A table's slot array ([`Table::base`]): made only from the table's own
+/// `Slots`, so that the methods that take one reach that array (checked
+/// in debug builds).
+#[derive(Clone, Copy)]
+pub(crate) struct Base<const N: usize, const B: usize, const Q: usize>(NonNull<SlotArray<N, B, Q>>);
 
 /// The table: `N` slots, a free list, the ring id for user data.
 pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> {
@@ -880,7 +963,9 @@ pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> 
     /// other method may use it without a check.
     slots: ManuallyDrop<Slots<N, B, Q>>,
     ring_id: u16,
-    free_head: u16,
+    /// The first free slot's entry, null when none is free (O11): a
+    /// push takes it with no index to mask or multiply.
+    free_head: *mut Entry<B, Q>,
     pending_cancels: u32,
     pub(crate) stats: Stats,
     /// The id of the driver's current buffer ring (0: none yet), which
@@ -889,6 +974,11 @@ pub(crate) struct Table<const N: usize, const B: usize, const Q: usize = QUEUE> 
 }
 
 const NONE: u16 = u16::MAX;
+
+// SAFETY: O8, O11: the only raw pointers a table holds beyond its `Slots`
+// (`Send`) are the free list's, into that same array, used only through
+// `&mut self`.
+unsafe impl<const N: usize, const B: usize, const Q: usize> Send for Table<N, B, Q> {}
 
 impl<const N: usize, const B: usize, const Q: usize> Drop for Table<N, B, Q> {
     /// Gives the storage back if every slot is free; otherwise it is
@@ -913,35 +1003,48 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let mut t = Table {
             slots: ManuallyDrop::new(slots),
             ring_id,
-            free_head: NONE,
+            free_head: core::ptr::null_mut(),
             pending_cancels: 0,
             stats: Stats::default(),
             bufs_uid: 0,
         };
         // Slots come in free (O1: storage goes back only when all are
         // free); link them, lowest index first.
-        let mut head = NONE;
+        let mut head: *mut Entry<B, Q> = core::ptr::null_mut();
         for i in (0..N).rev() {
             let s = t.at_mut(i);
             // The generation an earlier driver of the store left goes on.
             let (_, _, gen, _) = decode(s.ud());
             s.set_ud(encode(TAG_OP, ring_id, gen, i as u16));
-            s.next_free = head;
-            head = i as u16;
+            s.next_free = head.cast();
+            head = t.entry(i);
         }
         t.free_head = head;
         t
+    }
+
+    /// The slot array, for a reaping loop to keep at hand (a local, not
+    /// a field read again after every store to a slot).
+    #[inline(always)]
+    pub(crate) fn base(&self) -> Base<N, B, Q> {
+        Base(self.slots.base)
     }
 
     /// Entry `i` (`i < N`), as a raw pointer: never turned into a
     /// reference to the whole array, nor to the storage (O1).
     #[inline(always)]
     fn entry(&self, i: usize) -> *mut Entry<B, Q> {
+        Self::entry_in(self.base(), i)
+    }
+
+    /// [`entry`](Self::entry) in the array `base` (this table's).
+    #[inline(always)]
+    fn entry_in(base: Base<N, B, Q>, i: usize) -> *mut Entry<B, Q> {
         debug_assert!(i < N);
-        let base = self.slots.base.as_ptr();
+        let base = base.0.as_ptr();
         // SAFETY: O1: `base` points to the live `'static` array (the table
-        // holds its `Slots`); `&raw` takes the field's address without a
-        // reference.
+        // holds its `Slots`; a `Base` is made only from them); `&raw`
+        // takes the field's address without a reference.
         let first = unsafe { (&raw mut (*base).entries).cast::<Entry<B, Q>>() };
         // SAFETY: O1: the callers pass `i < N`, inside the array.
         unsafe { first.add(i) }
@@ -1017,11 +1120,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// Slots not free (in use, or leaked): counted, O(N). No count is
     /// kept, so that a push and a release do not pay to update one.
     pub(crate) fn used(&self) -> u32 {
-        (0..N).filter(|&i| self.at(i).state != State::Free).count() as u32
+        (0..N).filter(|&i| self.at(i).state() != State::Free).count() as u32
     }
 
     pub(crate) fn has_free(&self) -> bool {
-        self.free_head != NONE
+        !self.free_head.is_null()
     }
 
     /// Whether a provided-buffer ring of `count` buffers fits the queue
@@ -1124,45 +1227,42 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     fn place<T: Operation>(&mut self, op: T, prep: &Prep<'_>, state: State) -> Result<squeue::Entry, Refused<T>> {
         let () = const { assert!(size_of::<T>() <= B && align_of::<T>() <= 16, "operation too big for the slot") };
         let ring_id = self.ring_id;
-        // The head is `NONE` when no slot is free: out of range, or, with
-        // `N` a power of two, masked onto a slot that is then not `Free`
-        // (every `Free` slot is on the list), which the state check below
-        // refuses: one check for both.
-        let index = Self::lookup_index(u64::from(self.free_head));
-        let Some(Parts { slot, ptr, free_head }) = self.parts(index) else {
-            return Err(Refused { op, errno: Errno::BUSY });
-        };
-        let ptr = ptr.cast::<T>();
-        if slot.state != State::Free {
+        // The head is null when no slot is free; otherwise a `Free`
+        // slot's entry (O11): no index, no state check.
+        let e = self.free_head;
+        if e.is_null() {
             return Err(Refused { op, errno: Errno::BUSY });
         }
+        // SAFETY: O11: a non-null head is an entry of the table's own
+        // array; O8: `&mut self` makes this the only view of its
+        // bookkeeping, and the storage stays behind a raw pointer.
+        let (slot, ptr) = unsafe {
+            (&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast::<T>())
+        };
+        debug_assert!(slot.state() == State::Free);
         // SAFETY: O3: the slot is free, so its storage holds nothing; it
         // is big and aligned enough for `T` (checked above) and `'static`
         // (O1).
         unsafe { ptr.write(op) };
-        slot.vt = Some(&Vt::<T>::V);
         // SAFETY: O3: the storage now holds a `T`, and nothing else refers
         // to it; O1: it stays at this address until the slot is freed.
         let built = T::build(unsafe { &mut *ptr }, prep);
         match built {
             Ok(mut sqe) => {
-                debug_assert_eq!(slot.ud() & !GEN_FIELD, encode(TAG_OP, ring_id, 0, index as u16));
+                debug_assert_eq!(self.entry((slot.ud() & 0xffff) as usize), e);
+                debug_assert_eq!(slot.ud() & !GEN_FIELD, encode(TAG_OP, ring_id, 0, slot.ud() as u16));
                 sqe.set_user_data(slot.ud());
-                // The four hot bytes, written together.
-                slot.state = state;
-                slot.plain = const { Vt::<T>::V.plain };
-                slot.cancel_pending = false;
-                // No waker: every way to `Free` took it (a `WAKER` mark
-                // cleared here must not hide one).
+                // Type and state in one store: no cancel, no last
+                // completion, and no waker: every way to `Free` took it
+                // (a `WAKER` mark cleared here must not hide one).
                 debug_assert!(slot.waker.is_none());
-                slot.marks = 0;
-                *free_head = slot.next_free;
+                slot.word = Vt::<T>::word(state as u8 | Vt::<T>::PLAIN);
+                self.free_head = slot.next_free.cast();
                 Ok(sqe)
             }
             Err(errno) => {
-                slot.vt = None;
-                // SAFETY: O3: the `T` written above, read out once; `vt`
-                // is cleared so nothing drops it again.
+                // SAFETY: O3: the `T` written above, read out once; the
+                // slot stays `Free`, so nothing drops it again.
                 let op = unsafe { ptr.read() };
                 Err(Refused { op, errno })
             }
@@ -1179,8 +1279,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
 
     fn commit_at(&mut self, i: usize) {
         if let Some(s) = self.get_mut(i) {
-            if s.state == State::Reserved {
-                s.state = State::InFlight;
+            if s.state() == State::Reserved {
+                s.set_state(State::InFlight);
             }
         }
     }
@@ -1190,10 +1290,12 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn has_free_slots(&self, k: usize) -> bool {
         let mut at = self.free_head;
         for _ in 0..k {
-            match self.get(usize::from(at)) {
-                Some(s) => at = s.next_free,
-                None => return false,
+            if at.is_null() {
+                return false;
             }
+            // SAFETY: O11: a non-null link is an entry of the table's own
+            // array; O8: `&self` allows no `&mut` to it meanwhile.
+            at = unsafe { (*UnsafeCell::raw_get(&raw const (*at).meta)).next_free.cast() };
         }
         true
     }
@@ -1208,7 +1310,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let i = (ud & 0xffff) as usize;
         let p = self.ptr(i).cast::<T>();
         if let Some(s) = self.get_mut(i) {
-            s.vt = None;
+            s.set_vt(None);
         }
         // SAFETY: O3, O5: per the caller, slot `i` (in range: `prepare`
         // made `ud`) holds the `T` placed there, never pushed; `vt` is
@@ -1224,10 +1326,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let i = self.find(ud)?;
         let p = self.ptr(i).cast::<T>();
         let s = self.at_mut(i);
-        if s.state != State::Reserved || !holds::<T>(s.vt) {
+        if s.state() != State::Reserved || !holds::<T>(s.vt()) {
             return None;
         }
-        s.vt = None;
+        s.set_vt(None);
         // SAFETY: O3, O5: the slot holds a `T` (checked) whose SQE never
         // reached the kernel; `vt` is cleared so it is read out once.
         let op = unsafe { p.read() };
@@ -1251,47 +1353,51 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// that its slot awaits (O4: the user data of the current
     /// generation), with no cancel of it to push. Returns false, having
     /// touched nothing, for anything else: then call `complete_slow`.
+    #[cfg(any(test, feature = "fuzz-hooks"))]
     #[inline(always)]
     pub(crate) fn complete_plain(&mut self, ud: u64, res: i32, flags: u32) -> bool {
+        self.complete_plain_in(self.base(), ud, res, flags)
+    }
+
+    /// [`complete_plain`](Self::complete_plain) in the array `base` (this
+    /// table's, kept at hand by the caller's loop).
+    #[inline(always)]
+    pub(crate) fn complete_plain_in(&mut self, base: Base<N, B, Q>, ud: u64, res: i32, flags: u32) -> bool {
         const NOT_PLAIN: u32 = cqueue::Flags::MORE.bits() | cqueue::Flags::SKIP.bits();
-        let Some(s) = self.get_mut(Self::lookup_index(ud)) else { return false };
+        let Some(Parts { slot: s, .. }) = self.parts_in(base, Self::lookup_index(ud)) else { return false };
         if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
         }
-        let hot = s.hot();
-        if hot != HOT_PLAIN_IN_FLIGHT {
+        if s.hot() != HOT_PLAIN_IN_FLIGHT {
             // The check for a waker goes with it, out of line: here it
-            // would be a second compare on every completion.
-            return Self::complete_waking(s, hot, res, flags);
+            // would be a second compare on every completion. (It reads
+            // the word again: passing it would keep it in a register,
+            // a load and a compare where a compare with memory does.)
+            return Self::complete_waking(s, res, flags);
         }
         // No waker (`WAKER` clear: `waker` is `None`).
         debug_assert!(s.waker.is_none());
         s.res = res;
         s.flags = flags;
-        // The four hot bytes, in one store (`plain` and `cancel_pending`
-        // as they were checked).
-        s.state = State::Completed;
-        s.plain = true;
-        s.cancel_pending = false;
-        s.marks = LAST;
+        // The state bits, in one store (`PLAIN` as it was checked).
+        s.set_hot(State::Completed as u8 | PLAIN | LAST);
         true
     }
 
     /// [`complete_plain`](Self::complete_plain) of a slot whose hot word
-    /// `hot` is not that of a plain operation in flight without a waker:
+    /// is not that of a plain operation in flight without a waker:
     /// the same with a waker (`InFlight`, plain, no cancel pending,
     /// `WAKER`; the user data checked by the caller) is applied and the
     /// waker woken; anything else is left to the general path (false).
     #[cold]
     #[inline(never)]
-    fn complete_waking(s: &mut Slot<Q>, hot: u32, res: i32, flags: u32) -> bool {
-        if hot != HOT_PLAIN_IN_FLIGHT_WAKER {
+    fn complete_waking(s: &mut Slot<Q>, res: i32, flags: u32) -> bool {
+        if s.hot() != HOT_PLAIN_IN_FLIGHT_WAKER {
             return false;
         }
         s.res = res;
         s.flags = flags;
-        s.state = State::Completed;
-        s.marks = LAST | WAKER;
+        s.set_hot(State::Completed as u8 | PLAIN | LAST | WAKER);
         if let Some(w) = s.take_waker() {
             w.wake();
         }
@@ -1312,34 +1418,39 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline(always)]
     pub(crate) fn take_plain<T: Operation>(
         &mut self,
+        base: Base<N, B, Q>,
         ud: u64,
         res: i32,
         flags: u32,
         out: &mut impl FnMut(u64, T::Output),
     ) -> bool {
-        self.take_plain_as::<T, false>(ud, res, flags, out)
+        self.take_plain_as::<T, false>(base, ud, res, flags, out)
     }
 
-    /// [`take_plain`](Self::take_plain) of a slot with a waker (left by
-    /// a poll): out of the straight line.
+    /// [`take_plain`](Self::take_plain) of a slot whose word is not that
+    /// of a `T` in flight without a waker (a waker left by a poll, a copy
+    /// of `T`'s table at another address, another type, another state):
+    /// out of the straight line.
     #[cold]
     #[inline(never)]
-    fn take_plain_waker<T: Operation>(
+    fn take_plain_slow<T: Operation>(
         &mut self,
         ud: u64,
         res: i32,
         flags: u32,
         out: &mut impl FnMut(u64, T::Output),
     ) -> bool {
-        self.take_plain_as::<T, true>(ud, res, flags, out)
+        self.take_plain_as::<T, true>(self.base(), ud, res, flags, out)
     }
 
-    /// [`take_plain`](Self::take_plain) for a slot without a waker
-    /// (`WAKER` false; one with a waker goes to
-    /// [`take_plain_waker`](Self::take_plain_waker)) or with one.
+    /// [`take_plain`](Self::take_plain): `SLOW` false checks the slot's
+    /// word against the one case of the straight line (anything else
+    /// goes to [`take_plain_slow`](Self::take_plain_slow)); `SLOW` true
+    /// checks state bits and type apart, and takes a waker.
     #[inline(always)]
-    fn take_plain_as<T: Operation, const WAKER: bool>(
+    fn take_plain_as<T: Operation, const SLOW: bool>(
         &mut self,
+        base: Base<N, B, Q>,
         ud: u64,
         res: i32,
         flags: u32,
@@ -1350,20 +1461,20 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             return false;
         }
         let i = Self::lookup_index(ud);
-        let Some(Parts { slot: s, ptr: p, free_head }) = self.parts(i) else { return false };
+        let Some(Parts { slot: s, ptr: p, entry, free_head }) = self.parts_in(base, i) else { return false };
         // O4: the current generation of this slot (tag, ring id, index
-        // and generation in one comparison); O5: it holds a `T` (one
-        // comparison with `T`'s own table; the `TypeId` only when the
-        // address differs: another type, or a copy of the constant).
+        // and generation in one comparison).
         if s.ud() != ud || flags & NOT_PLAIN != 0 {
             return false;
         }
-        let hot = s.hot();
-        if hot != if WAKER { HOT_PLAIN_IN_FLIGHT_WAKER } else { HOT_PLAIN_IN_FLIGHT } {
-            return !WAKER && hot == HOT_PLAIN_IN_FLIGHT_WAKER && self.take_plain_waker::<T>(ud, res, flags, out);
-        }
-        let vt = s.vt.map_or(core::ptr::null(), core::ptr::from_ref);
-        if !core::ptr::eq(vt, &Vt::<T>::V) && !holds_other::<T>(s.vt) {
+        if !SLOW {
+            // O5 and the state in one comparison: `T`'s own table, in
+            // flight, plain, no cancel, no waker.
+            if !core::ptr::eq(s.word, Vt::<T>::word(HOT_PLAIN_IN_FLIGHT)) {
+                return self.take_plain_slow::<T>(ud, res, flags, out);
+            }
+        } else if !matches!(s.hot(), HOT_PLAIN_IN_FLIGHT | HOT_PLAIN_IN_FLIGHT_WAKER) || !holds::<T>(s.vt()) {
+            // O5: the `TypeId` decides for a table at another address.
             return false;
         }
         // A plain `InFlight` slot with no cancel pending holds nothing
@@ -1378,15 +1489,15 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // operation's one and last completion (`Shots::One`, no
         // `F_MORE`), so the kernel is done with its memory.
         let op = unsafe { p.cast::<T>().read() };
-        if !WAKER {
+        if !SLOW {
             // No waker (`WAKER` clear).
             debug_assert!(s.waker.is_none());
-            Self::release(s, i, free_head);
+            Self::release(s, entry, free_head);
         } else {
-            // Rare here (one-step reaping keeps no tickets to poll):
-            // dropped once the slot is free.
+            // A waker is rare here (one-step reaping keeps no tickets to
+            // poll): dropped once the slot is free.
             let w = s.take_waker();
-            Self::release(s, i, free_head);
+            Self::release(s, entry, free_head);
             drop(w);
         }
         out(ud, op.complete(Completion::new(res, flags, None, None)));
@@ -1400,6 +1511,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// multishot) that this made `Completed` goes to `out` as well. `None`
     /// for a completion with `F_SKIP` that no slot took (ignored, as
     /// `reap` does).
+    #[cfg(any(test, feature = "fuzz-hooks"))]
     #[inline(always)]
     pub(crate) fn complete_take<T: Operation>(
         &mut self,
@@ -1407,8 +1519,21 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         ring: &mut Option<BufRing<'static>>,
         out: &mut impl FnMut(u64, T::Output),
     ) -> Option<Reaped> {
+        self.complete_take_in::<T>(self.base(), cqe, ring, out)
+    }
+
+    /// [`complete_take`](Self::complete_take) in the array `base` (this
+    /// table's, kept at hand by the caller's loop).
+    #[inline(always)]
+    pub(crate) fn complete_take_in<T: Operation>(
+        &mut self,
+        base: Base<N, B, Q>,
+        cqe: &cqueue::Entry,
+        ring: &mut Option<BufRing<'static>>,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> Option<Reaped> {
         let (ud, res, flags) = (cqe.user_data_u64(), cqe.raw_result(), cqe.flags().bits());
-        if self.take_plain::<T>(ud, res, flags, out) || self.complete_plain(ud, res, flags) {
+        if self.take_plain::<T>(base, ud, res, flags, out) || self.complete_plain_in(base, ud, res, flags) {
             return Some(Reaped::Op);
         }
         if flags & cqueue::Flags::SKIP.bits() != 0 {
@@ -1461,8 +1586,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         };
         let more = flags & cqueue::Flags::MORE.bits() != 0;
         let s = self.at(i);
-        let state = s.state;
-        let (Some(vt), State::InFlight | State::Abandoned) = (s.vt, s.state) else {
+        let state = s.state();
+        let (Some(vt), State::InFlight | State::Abandoned) = (s.vt(), state) else {
             // Free (stale), Reserved (not submitted yet), Completed (a
             // duplicate of the last), Leaked: not awaited.
             self.stats.foreign += 1;
@@ -1510,9 +1635,9 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 s.last_fd = item.fd;
                 s.last_buf = item.buf;
                 s.set_last(true);
-                s.state = State::Completed;
-                if s.cancel_pending {
-                    s.cancel_pending = false;
+                s.set_state(State::Completed);
+                if s.cancel_pending() {
+                    s.set_cancel_pending(false);
                     self.pending_cancels -= 1;
                 }
                 self.wake(i);
@@ -1534,8 +1659,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
 
     fn want_cancel(&mut self, i: usize) {
         let s = self.at_mut(i);
-        if !s.cancel_pending {
-            s.cancel_pending = true;
+        if !s.cancel_pending() {
+            s.set_cancel_pending(true);
             self.pending_cancels += 1;
         }
     }
@@ -1547,8 +1672,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let (p, bufs_uid) = (self.ptr(i), self.bufs_uid);
         let s = self.at_mut(i);
         // Only a slot in use is freed: a `Free` slot's `vt` is stale (O3).
-        debug_assert!(s.state != State::Free);
-        if let Some(vt) = s.vt.take() {
+        debug_assert!(s.state() != State::Free);
+        let vt = s.vt();
+        s.set_vt(None);
+        if let Some(vt) = vt {
             // SAFETY: O3: `vt` was set, so the storage holds the operation
             // `vt` describes; `vt` is now cleared, so it is dropped once.
             // O1: the slot is freed only after its last completion (or
@@ -1579,7 +1706,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     #[inline(always)]
     fn recycle(&mut self, i: usize) {
         let s = self.at_mut(i);
-        if core::mem::replace(&mut s.cancel_pending, false) {
+        if s.cancel_pending() {
+            s.set_cancel_pending(false);
             self.pending_cancels -= 1;
         }
         self.recycle_no_cancel(i);
@@ -1588,37 +1716,48 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`recycle`](Self::recycle) for a slot with no cancel pending.
     #[inline(always)]
     fn recycle_no_cancel(&mut self, i: usize) {
-        if let Some(Parts { slot, free_head, .. }) = self.parts(i) {
-            Self::release(slot, i, free_head);
+        if let Some(Parts { slot, entry, free_head, .. }) = self.parts(i) {
+            Self::release(slot, entry, free_head);
         }
     }
 
-    /// [`recycle_no_cancel`](Self::recycle_no_cancel) of slot `i`, given
-    /// as `slot` (already at hand: no second look-up) with the free
-    /// list's head.
+    /// [`recycle_no_cancel`](Self::recycle_no_cancel) of the slot at
+    /// `entry`, given as `slot` (already at hand: no second look-up)
+    /// with the free list's head (O11: the only way onto the list, for a
+    /// slot turning `Free`).
     #[inline(always)]
-    fn release(slot: &mut Slot<Q>, i: usize, free_head: &mut u16) {
+    fn release(slot: &mut Slot<Q>, entry: *mut Entry<B, Q>, free_head: &mut *mut Entry<B, Q>) {
+        debug_assert!(slot.state() != State::Free && !slot.cancel_pending() && slot.waker.is_none());
         slot.next_gen();
-        slot.state = State::Free;
-        slot.next_free = *free_head;
-        *free_head = i as u16;
+        // `Free`, no marks, no type (a `Free` slot's type means nothing,
+        // O3): one store.
+        slot.word = core::ptr::null();
+        slot.next_free = (*free_head).cast();
+        *free_head = entry;
     }
 
     /// Slot `i`'s bookkeeping and storage (as [`get_mut_ptr`](Self::get_mut_ptr))
     /// with the free list, borrowed apart, if `i < N`.
     #[inline(always)]
-    fn parts(&mut self, i: usize) -> Option<Parts<'_, Q>> {
+    fn parts(&mut self, i: usize) -> Option<Parts<'_, B, Q>> {
+        self.parts_in(self.base(), i)
+    }
+
+    /// [`parts`](Self::parts) in the array `base` (this table's).
+    #[inline(always)]
+    fn parts_in(&mut self, base: Base<N, B, Q>, i: usize) -> Option<Parts<'_, B, Q>> {
+        debug_assert_eq!(base.0, self.slots.base);
         if i >= N {
             return None;
         }
-        let e = self.entry(i);
+        let e = Self::entry_in(base, i);
         // SAFETY: O8: as in `get_mut_ptr`; the slot is reached through the
         // array's raw pointer, not through a field of `self`, so the free
         // list's fields can be lent beside it.
         let (slot, ptr) = unsafe {
             (&mut *UnsafeCell::raw_get(&raw const (*e).meta), UnsafeCell::raw_get(&raw const (*e).storage).cast())
         };
-        Some(Parts { slot, ptr, free_head: &mut self.free_head })
+        Some(Parts { slot, ptr, entry: e, free_head: &mut self.free_head })
     }
 
     /// The result of `ud` if it is complete (the slot is then free);
@@ -1632,73 +1771,78 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         ring: &mut Option<BufRing<'static>>,
     ) -> Poll<T::Output> {
         let i = Self::lookup_index(ud);
-        let Some(Parts { slot: s, ptr: p, free_head }) = self.parts(i) else { return Poll::Pending };
+        let Some(Parts { slot: s, ptr: p, entry, free_head }) = self.parts(i) else { return Poll::Pending };
         let p = p.cast::<T>();
-        // O4: the current generation of the slot; O5: holding a `T`.
+        // O4: the current generation of the slot.
         if s.ud() != ud {
             return Poll::Pending;
         }
-        if !holds::<T>(s.vt) {
-            return Poll::Pending;
-        }
-        match s.state {
-            State::InFlight => {
-                s.set_waker(waker);
-                Poll::Pending
+        // O5 and the state in one comparison: `T`'s own table, completed,
+        // its last completion kept, no cancel, no waker (as every
+        // completed `T` is, but a multishot whose last result was read).
+        // Anything else is checked apart.
+        if !core::ptr::eq(s.word, Vt::<T>::word(State::Completed as u8 | Vt::<T>::PLAIN | LAST)) {
+            // O5: the `TypeId` decides for a table at another address.
+            if !holds::<T>(s.vt()) {
+                return Poll::Pending;
             }
-            State::Completed => {
-                if matches!(T::SHOTS, Shots::One) {
-                    // See below: nothing else is left in the slot once
-                    // the last fd and buffer a `T` can have are taken
-                    // (checked here, before the operation is moved out:
-                    // nothing may unwind between that and `release`).
-                    debug_assert!(s.qlen == 0 && s.waker.is_none() && !s.cancel_pending);
-                    debug_assert!(T::FD_RESULT || s.last_fd.is_none());
-                    debug_assert!(T::BUF_SELECT || s.last_buf.is_none());
-                } else {
-                    // `free` below reads `vt` to drop what is still there.
-                    s.vt = None;
+            match s.state() {
+                State::InFlight => {
+                    s.set_waker(waker);
+                    return Poll::Pending;
                 }
-                // SAFETY: O3, O5: the slot holds a `T` (type checked
-                // above); it is moved out once: a `Shots::One` slot turns
-                // `Free` below with no code in between that could unwind
-                // (its stale `vt` then means nothing, O3), any other has
-                // its `vt` cleared just above. The last completion
-                // arrived: the kernel is done with it.
-                let op = unsafe { p.read() };
-                // `vt` describes `T`: its constants decide, at compile time,
-                // what the slot can hold (an fd only with FD_RESULT, a
-                // buffer only with BUF_SELECT).
-                let done = match T::SHOTS {
-                    Shots::One | Shots::Notif => {
-                        let fd = if T::FD_RESULT { s.last_fd.take() } else { None };
-                        let buf = if T::BUF_SELECT { s.last_buf.take() } else { None };
-                        let mut done = Completion::new(s.res, s.flags, fd, buf);
-                        if matches!(T::SHOTS, Shots::Notif) {
-                            done.more = s.pop_item().map(|i| i.res);
-                        }
-                        done
-                    }
-                    Shots::Many => Completion::none(),
-                };
-                if matches!(T::SHOTS, Shots::One) {
-                    // Nothing else is left in the slot: a `Shots::One`
-                    // operation queues nothing (a completion with F_MORE
-                    // is foreign to it), its last fd or buffer was taken
-                    // just above (or never set), and its waker went with
-                    // the completion (a `Completed` slot stores none).
-                    // No cancel is pending either: a slot turns `Completed`
-                    // with none, and gets none after. (`has_last` stays:
-                    // `place` clears it, with the state, when the slot is
-                    // used again; `vt` stays too, O3.)
-                    Self::release(s, i, free_head);
-                } else {
-                    self.free(i, ring);
-                }
-                Poll::Ready(op.complete(done))
+                State::Completed => {}
+                State::Free | State::Reserved | State::Abandoned | State::Leaked => return Poll::Pending,
             }
-            State::Free | State::Reserved | State::Abandoned | State::Leaked => Poll::Pending,
         }
+        if matches!(T::SHOTS, Shots::One) {
+            // See below: nothing else is left in the slot once
+            // the last fd and buffer a `T` can have are taken
+            // (checked here, before the operation is moved out:
+            // nothing may unwind between that and `release`).
+            debug_assert!(s.qlen == 0 && s.waker.is_none() && !s.cancel_pending());
+            debug_assert!(T::FD_RESULT || s.last_fd.is_none());
+            debug_assert!(T::BUF_SELECT || s.last_buf.is_none());
+        } else {
+            // `free` below reads `vt` to drop what is still there.
+            s.set_vt(None);
+        }
+        // SAFETY: O3, O5: the slot holds a `T` (type checked
+        // above); it is moved out once: a `Shots::One` slot turns
+        // `Free` below with no code in between that could unwind
+        // (its stale `vt` then means nothing, O3), any other has
+        // its `vt` cleared just above. The last completion
+        // arrived: the kernel is done with it.
+        let op = unsafe { p.read() };
+        // `vt` describes `T`: its constants decide, at compile time,
+        // what the slot can hold (an fd only with FD_RESULT, a
+        // buffer only with BUF_SELECT).
+        let done = match T::SHOTS {
+            Shots::One | Shots::Notif => {
+                let fd = if T::FD_RESULT { s.last_fd.take() } else { None };
+                let buf = if T::BUF_SELECT { s.last_buf.take() } else { None };
+                let mut done = Completion::new(s.res, s.flags, fd, buf);
+                if matches!(T::SHOTS, Shots::Notif) {
+                    done.more = s.pop_item().map(|i| i.res);
+                }
+                done
+            }
+            Shots::Many => Completion::none(),
+        };
+        if matches!(T::SHOTS, Shots::One) {
+            // Nothing else is left in the slot: a `Shots::One`
+            // operation queues nothing (a completion with F_MORE
+            // is foreign to it), its last fd or buffer was taken
+            // just above (or never set), and its waker went with
+            // the completion (a `Completed` slot stores none).
+            // No cancel is pending either: a slot turns `Completed`
+            // with none, and gets none after. (`release` clears the
+            // state bits and the type in one store.)
+            Self::release(s, entry, free_head);
+        } else {
+            self.free(i, ring);
+        }
+        Poll::Ready(op.complete(done))
     }
 
     /// The next result of a multishot `ud`: `Ready(Some)` for each,
@@ -1708,13 +1852,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         let Some(i) = self.find(ud) else { return Poll::Ready(None) };
         let p = self.ptr(i).cast::<T>();
         let s = self.at_mut(i);
-        if !holds::<T>(s.vt) {
+        if !holds::<T>(s.vt()) {
             return Poll::Ready(None);
         }
-        let done = match s.state {
+        let done = match s.state() {
             State::InFlight | State::Completed => match s.pop_item() {
                 Some(item) => Completion::from_item(item),
-                None if s.state == State::Completed => {
+                None if s.state() == State::Completed => {
                     if !s.has_last() {
                         return Poll::Ready(None);
                     }
@@ -1740,9 +1884,9 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn abandon(&mut self, ud: u64, ring: &mut Option<BufRing<'static>>) -> Option<u64> {
         let i = self.find(ud)?;
         let s = self.at_mut(i);
-        match s.state {
+        match s.state() {
             State::InFlight => {
-                s.state = State::Abandoned;
+                s.set_state(State::Abandoned);
                 drop(s.take_waker());
                 while let Some(item) = s.pop_item() {
                     release(item, ring);
@@ -1760,7 +1904,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// Marks `ud`'s cancel as still to be pushed (the SQ was full).
     pub(crate) fn defer_cancel(&mut self, ud: u64) {
         if let Some(i) = self.find(ud) {
-            if matches!(self.at(i).state, State::InFlight | State::Abandoned) {
+            if matches!(self.at(i).state(), State::InFlight | State::Abandoned) {
                 self.want_cancel(i);
             }
         }
@@ -1774,11 +1918,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         }
         for i in 0..N {
             let s = self.at(i);
-            if !s.cancel_pending {
+            if !s.cancel_pending() {
                 continue;
             }
-            if !matches!(s.state, State::InFlight | State::Abandoned) {
-                self.at_mut(i).cancel_pending = false;
+            if !matches!(s.state(), State::InFlight | State::Abandoned) {
+                self.at_mut(i).set_cancel_pending(false);
                 self.pending_cancels -= 1;
                 continue;
             }
@@ -1786,7 +1930,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             if !push(ud) {
                 return;
             }
-            self.at_mut(i).cancel_pending = false;
+            self.at_mut(i).set_cancel_pending(false);
             self.pending_cancels -= 1;
         }
     }
@@ -1794,14 +1938,14 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// The user data of slot `i` if it still awaits a completion.
     pub(crate) fn live_at(&self, i: usize) -> Option<u64> {
         let s = self.get(i)?;
-        matches!(s.state, State::InFlight | State::Abandoned).then_some(s.ud())
+        matches!(s.state(), State::InFlight | State::Abandoned).then_some(s.ud())
     }
 
     /// The user data of every slot still awaiting a completion.
     #[cfg(test)]
     pub(crate) fn for_each_live(&self, mut f: impl FnMut(u64)) {
         for s in (0..N).map(|i| self.at(i)) {
-            if matches!(s.state, State::InFlight | State::Abandoned) {
+            if matches!(s.state(), State::InFlight | State::Abandoned) {
                 f(s.ud());
             }
         }
@@ -1809,17 +1953,17 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
 
     /// Whether some slot still awaits a completion.
     pub(crate) fn any_live(&self) -> bool {
-        (0..N).any(|i| matches!(self.at(i).state, State::InFlight | State::Abandoned))
+        (0..N).any(|i| matches!(self.at(i).state(), State::InFlight | State::Abandoned))
     }
 
     /// Teardown: frees completed slots, marks the ones still awaiting a
     /// completion as leaked (O1). Returns whether the storage can go back.
     pub(crate) fn finish(&mut self, ring: &mut Option<BufRing<'static>>) -> bool {
         for i in 0..N {
-            match self.at(i).state {
+            match self.at(i).state() {
                 State::Completed | State::Reserved => self.free(i, ring),
                 State::InFlight | State::Abandoned => {
-                    self.at_mut(i).state = State::Leaked;
+                    self.at_mut(i).set_state(State::Leaked);
                     drop(self.at_mut(i).take_waker());
                     self.stats.leaked += 1;
                 }
@@ -1832,7 +1976,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// The number of results lost by slot `ud`'s full queue is in
     /// [`Stats::lost`]; this says whether `ud` is still waiting.
     pub(crate) fn is_pending(&self, ud: u64) -> bool {
-        self.find(ud).is_some_and(|i| self.at(i).state == State::InFlight)
+        self.find(ud).is_some_and(|i| self.at(i).state() == State::InFlight)
     }
 }
 
