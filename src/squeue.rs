@@ -27,9 +27,28 @@ mod mixed;
 pub use mixed::{EntryMixed, PushMixedError};
 
 mod private {
-    pub trait Sealed {}
-    impl Sealed for super::Entry {}
-    impl Sealed for super::Entry128 {}
+    pub trait Sealed {
+        /// How many SQ slots this entry, read from a slot, takes: 1, or 2
+        /// for a 128-byte entry in a mixed-size SQ (the second slot is its
+        /// second half, not an entry).
+        #[inline(always)]
+        fn slots(&self) -> u32 {
+            1
+        }
+
+        /// Formats the entry as one of `slots` slots.
+        fn fmt_slots(&self, f: &mut super::fmt::Formatter<'_>) -> super::fmt::Result;
+    }
+    impl Sealed for super::Entry {
+        fn fmt_slots(&self, f: &mut super::fmt::Formatter<'_>) -> super::fmt::Result {
+            super::fmt::Debug::fmt(self, f)
+        }
+    }
+    impl Sealed for super::Entry128 {
+        fn fmt_slots(&self, f: &mut super::fmt::Formatter<'_>) -> super::fmt::Result {
+            super::fmt::Debug::fmt(self, f)
+        }
+    }
 }
 
 /// The submission entry types: [`Entry`] and [`Entry128`]. Sealed.
@@ -827,10 +846,23 @@ impl<E: EntryMarker> fmt::Debug for SubmissionQueue<'_, E> {
             let slot = (pos & self.ring_mask) as usize;
             // SAFETY: (R2, R5) slots in head..tail hold entries we pushed; the kernel
             // only reads SQEs, so a shared read is sound (R2, R5).
-            list.entry(unsafe { &*self.sqes.add(slot) });
-            pos = pos.wrapping_add(1);
+            let entry = unsafe { &*self.sqes.add(slot) };
+            list.entry(&Slots(entry));
+            // A 128-byte entry of a mixed SQ: its second slot is no entry
+            // (never past the tail, whatever the slot says).
+            let left = self.tail.wrapping_sub(pos);
+            pos = pos.wrapping_add(entry.slots().min(left));
         }
         list.finish()
+    }
+}
+
+/// An entry as read from its slot(s), for [`SubmissionQueue`]'s `Debug`.
+struct Slots<'a, E>(&'a E);
+
+impl<E: EntryMarker> fmt::Debug for Slots<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt_slots(f)
     }
 }
 

@@ -53,7 +53,29 @@ impl fmt::Debug for EntryMixed {
     }
 }
 
-impl private::Sealed for EntryMixed {}
+impl private::Sealed for EntryMixed {
+    #[inline]
+    fn slots(&self) -> u32 {
+        if is_128(self.0 .0.opcode) {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// A 128-byte entry shows as one (its fields the first slot holds).
+    fn fmt_slots(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.slots() == 2 {
+            f.debug_struct("EntryMixed128")
+                .field("op_code", &self.0 .0.opcode)
+                .field("flags", &Flags::from_bits_retain(self.0 .0.flags))
+                .field("user_data", &self.0 .0.user_data)
+                .finish()
+        } else {
+            fmt::Debug::fmt(self, f)
+        }
+    }
+}
 
 impl EntryMarker for EntryMixed {
     /// `IORING_SETUP_SQE_MIXED` (6.19).

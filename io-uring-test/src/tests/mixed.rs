@@ -312,6 +312,13 @@ fn sqe_mixed_ring_pads_the_wrap(_: &crate::harness::Ctx) -> anyhow::Result<()> {
     ensure!(sq.len() == 3, "the pad and both halves: {} slots", sq.len());
     // SAFETY: as above.
     unsafe { sq.push(&small_nop(101).into()) }.map_err(|_| anyhow::anyhow!("SQ full"))?;
+    // Debug lists three entries for the four slots: the pad, the NOP128
+    // (as one entry) and the NOP.
+    let shown = format!("{sq:?}");
+    ensure!(
+        shown.matches("user_data").count() == 3 && shown.matches("EntryMixed128").count() == 1,
+        "Debug of the pad, the NOP128 and the NOP: {shown}"
+    );
     drop(sq);
     let n = ring.submit()?;
     ensure!(n == 4, "the kernel consumed {n} slots, expected 4 (pad, 2 halves, NOP)");
