@@ -351,8 +351,11 @@ impl<E> Inner<E> {
         let rewind = p.flags & sys::SETUP_SQ_REWIND != 0;
         // SQ_REWIND: the batch length in a page of its own, zeroed (an
         // empty batch, whatever the kernel's tail word says), so that
-        // the word stays put when the ring moves.
-        let rewind_page = if rewind { Some(Mmap::anonymous(rustix::param::page_size())?) } else { None };
+        // the word stays put when the ring moves. Asked for as the word's
+        // size: the kernel maps (and `munmap` frees) the whole page, and
+        // the page size need not be looked up (rustix's look-up of the
+        // aux vector would pull `memset` into a `no_std` binary).
+        let rewind_page = if rewind { Some(Mmap::anonymous(size_of::<AtomicU32>())?) } else { None };
         let tail = match &rewind_page {
             Some(page) => page.as_ptr().cast(),
             None => at(o.tail).cast(),
