@@ -8,7 +8,9 @@ use core::time::Duration;
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::{Errno, Result};
 
-use super::table::{Chain, Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket, QUEUE};
+use super::table::{
+    Chain, Multishot, Operation, Prep, Refused, Release, Resolved, Slots, Stats, Table, Target, Ticket, QUEUE,
+};
 use super::LinkTimeout;
 use crate::buf_ring::{BufRing, BufSlot, Picked};
 use crate::types::{sealed, SubmitArgs, Timespec};
@@ -41,6 +43,55 @@ macro_rules! prep {
             ring: $d.bufs.as_ref().map(|b| (b, $d.table.bufs_uid)),
         }
     };
+}
+
+/// The driver's [`Release`]: a provided buffer goes back to its ring;
+/// a registered-file slot the kernel filled for a result nobody claims
+/// is emptied at once through `empty` (O12), a closure over the ring's
+/// submitter that calls [`empty_file_slot`].
+struct Sink<'a> {
+    bufs: &'a mut Option<BufRing<'static>>,
+    empty: &'a dyn Fn(u32),
+}
+
+impl Release for Sink<'_> {
+    #[inline(always)]
+    fn bufs(&mut self) -> &mut Option<BufRing<'static>> {
+        self.bufs
+    }
+
+    #[inline(always)]
+    fn empty_file(&mut self, index: u32) {
+        (self.empty)(index);
+    }
+}
+
+/// Empties registered-file slot `index` (`IORING_REGISTER_FILES_UPDATE`
+/// with -1, 5.5; `io_uring_register(2)`): the kernel drops the file the
+/// slot held, and the connection closes with its last reference. An
+/// error (no table any more) leaves nothing to empty.
+#[cold]
+#[inline(never)]
+fn empty_file_slot(sub: &Submitter<'_>, index: u32) {
+    let _ = sub.register_files_update(index, &[-1]);
+}
+
+/// [`Driver::reap_with`]'s general path (anything but a plain
+/// operation's one completion), out of line: the [`Sink`] a release may
+/// need is built here, not in the reaping loop.
+#[cold]
+#[inline(never)]
+fn reap_general<const N: usize, const B: usize, S, C, const Q: usize>(
+    table: &mut Table<N, B, Q>,
+    bufs: &mut Option<BufRing<'static>>,
+    ring: &IoUring<S, C>,
+    e: cqueue::Entry,
+) -> super::table::Reaped
+where
+    S: squeue::EntryMarker,
+    C: cqueue::EntryMarker,
+{
+    table.complete_slow(e, &mut Sink { bufs, empty: &|i| empty_file_slot(&ring.submitter(), i) })
 }
 
 fn next_id() -> u16 {
@@ -194,7 +245,10 @@ where
     /// The ring, for what the layer does not wrap (registering, probing).
     /// Reaping its completion queue behind the driver's back makes the
     /// operations those completions end wait for ever (their slots are
-    /// then leaked at teardown): safe, but wrong.
+    /// then leaked at teardown): safe, but wrong. So is changing the
+    /// registered files through it rather than through the driver: the
+    /// driver would still empty the slots its operations' unclaimed
+    /// results name, in the new table (O12).
     pub fn ring(&self) -> &IoUring<S, C> {
         &self.ring
     }
@@ -450,13 +504,20 @@ where
     /// in [`Stats::foreign`] and dropped. With `DEFER_TASKRUN` the kernel
     /// posts completions only when the ring is entered to wait: call
     /// [`submit_and_wait`](Self::submit_and_wait) first.
+    ///
+    /// The last completion of an abandoned operation releases what it
+    /// holds (see [`abandon`](Self::abandon)); a registered-file slot the
+    /// kernel filled for it is emptied then, with one register call
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline(always)]
     pub fn reap(&mut self) -> usize {
         self.reap_with(|_| {})
     }
 
     /// As [`reap`](Self::reap), handing each foreign completion (not an
-    /// awaited one of this driver) to `foreign`.
+    /// awaited one of this driver) to `foreign`; an unclaimed
+    /// registered-file slot is emptied as `reap` empties it
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline(always)]
     pub fn reap_with(&mut self, mut foreign: impl FnMut(cqueue::Entry)) -> usize {
         // One pass over what the CQ holds now; what the kernel posts
@@ -466,23 +527,32 @@ where
         // The slot array in a local: a field would be read again after
         // every store to a slot.
         let base = self.table.base();
-        for c in &mut self.ring.completion() {
-            let e = cqueue::Entry::from(c);
-            let flags = e.flags();
-            if self.table.complete_plain_in(base, e.user_data_u64(), e.raw_result(), flags.bits()) {
-                n += 1;
-                continue;
+        loop {
+            // A completion for the general path ends the pass over the
+            // CQ view, so that what its release may need (the ring, for a
+            // register call) is at hand; then the pass goes on with a new
+            // view. The plain path keeps nothing more alive.
+            let mut general = None;
+            for c in &mut self.ring.completion() {
+                let e = cqueue::Entry::from(c);
+                let flags = e.flags();
+                if self.table.complete_plain_in(base, e.user_data_u64(), e.raw_result(), flags.bits()) {
+                    n += 1;
+                    continue;
+                }
+                if flags.contains(cqueue::Flags::SKIP) {
+                    continue;
+                }
+                general = Some(e);
+                break;
             }
-            if flags.contains(cqueue::Flags::SKIP) {
-                continue;
-            }
-            match self.table.complete_slow(e.clone(), &mut self.bufs) {
+            let Some(e) = general else { return n };
+            match reap_general(&mut self.table, &mut self.bufs, &self.ring, e.clone()) {
                 super::table::Reaped::Foreign => foreign(e),
                 super::table::Reaped::Op => n += 1,
                 super::table::Reaped::Cancel => {}
             }
         }
-        n
     }
 
     /// Reaping and taking in one step, for operations of type `T`: as
@@ -504,8 +574,9 @@ where
     /// results are read with [`poll_next`](Self::poll_next)) keep their
     /// output for their tickets; abandoned ones are released; foreign and
     /// late completions touch no slot and are counted in
-    /// [`Stats::foreign`]. Returns how many completions belonged to
-    /// operations, as `reap` does.
+    /// [`Stats::foreign`]; an unclaimed registered-file slot is emptied
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`). Returns how many
+    /// completions belonged to operations, as `reap` does.
     ///
     /// ```
     /// use urix::owned::{Driver, Nop, SlotStore};
@@ -529,7 +600,9 @@ where
     }
 
     /// As [`reap_outputs`](Self::reap_outputs), handing each foreign
-    /// completion to `foreign` (as [`reap_with`](Self::reap_with)).
+    /// completion to `foreign` (as [`reap_with`](Self::reap_with));
+    /// unclaimed registered-file slots are emptied
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline(always)]
     pub fn reap_outputs_with<T: Operation>(
         &mut self,
@@ -537,11 +610,21 @@ where
         mut foreign: impl FnMut(cqueue::Entry),
     ) -> usize {
         let mut n = 0;
-        // As in `reap_with`.
+        // The slot array in a local, as in `reap_with`.
         let base = self.table.base();
-        for c in &mut self.ring.completion() {
+        // The ring at hand beside the CQ view, for what a release on the
+        // general path may need (a register call). Unlike `reap_with`'s
+        // (one view per run of plain completions), this loop measured
+        // cheapest with one view and the sink built off the plain path.
+        let (mut cq, ring) = self.ring.completion_and_ring();
+        for c in &mut cq {
             let e = cqueue::Entry::from(c);
-            match self.table.complete_take_in::<T>(base, &e, &mut self.bufs, &mut out) {
+            if self.table.complete_take_plain::<T>(base, &e, &mut out) {
+                n += 1;
+                continue;
+            }
+            let sink = &mut Sink { bufs: &mut self.bufs, empty: &move |i| empty_file_slot(&ring.submitter(), i) };
+            match self.table.complete_take_rest::<T>(&e, sink, &mut out) {
                 Some(super::table::Reaped::Op) => n += 1,
                 Some(super::table::Reaped::Foreign) => foreign(e),
                 Some(super::table::Reaped::Cancel) | None => {}
@@ -554,15 +637,33 @@ where
     /// reaped (the slot is then free); otherwise `Pending`, and `cx`'s
     /// waker is woken by the [`reap`](Self::reap) that completes it. A
     /// ticket that already gave `Ready` stays `Pending`.
+    ///
+    /// A multishot operation's results left unread when its output is
+    /// taken are released: a registered-file slot among them is emptied
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline]
     pub fn poll<T: Operation>(&mut self, ticket: &Ticket<T>, cx: &mut Context<'_>) -> Poll<T::Output> {
-        self.table.poll::<T>(ticket.ud, Some(cx.waker()), &mut self.bufs)
+        self.poll_output::<T>(ticket.ud, Some(cx.waker()))
     }
 
-    /// As [`poll`](Self::poll) without a waker.
+    /// As [`poll`](Self::poll) without a waker (emptying the unclaimed
+    /// registered-file slots of unread multishot results as `poll` does:
+    /// `IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline]
     pub fn try_take<T: Operation>(&mut self, ticket: &Ticket<T>) -> Poll<T::Output> {
-        self.table.poll::<T>(ticket.ud, None, &mut self.bufs)
+        self.poll_output::<T>(ticket.ud, None)
+    }
+
+    /// [`poll`](Self::poll) and [`try_take`](Self::try_take).
+    #[inline(always)]
+    fn poll_output<T: Operation>(&mut self, ud: u64, waker: Option<&core::task::Waker>) -> Poll<T::Output> {
+        if matches!(T::SHOTS, super::Shots::One) {
+            // A one-shot operation's output takes all its slot holds:
+            // nothing to release, so no sink to build (the plain path).
+            return self.table.poll_slot::<T>(ud, waker, &mut self.bufs);
+        }
+        let sink = &mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&self.ring.submitter(), i) };
+        self.table.poll_slot::<T>(ud, waker, sink)
     }
 
     /// The next result of a multishot operation; `Ready(None)` once its
@@ -576,10 +677,13 @@ where
     /// `EINVAL` for a ticket that already gave its output; errors of
     /// `io_uring_enter` other than `EINTR` are returned (the operation
     /// stays in flight; the ticket is lost, as if abandoned without cancel).
+    /// Reaps as [`reap`](Self::reap) and takes as [`poll`](Self::poll):
+    /// either may empty a registered-file slot nobody claims
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     pub fn wait<T: Operation>(&mut self, ticket: Ticket<T>) -> Result<T::Output> {
         loop {
             self.reap();
-            if let Poll::Ready(out) = self.table.poll::<T>(ticket.ud, None, &mut self.bufs) {
+            if let Poll::Ready(out) = self.poll_output::<T>(ticket.ud, None) {
                 return Ok(out);
             }
             if !self.table.is_pending(ticket.ud) {
@@ -596,7 +700,9 @@ where
     }
 
     /// Blocks until the next result of a multishot operation, or `None`
-    /// once its last was read.
+    /// once its last was read. Reaps as [`reap`](Self::reap) does (which
+    /// may empty a registered-file slot nobody claims:
+    /// `IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     pub fn wait_next<T: Multishot>(&mut self, ticket: &Ticket<T>) -> Result<Option<T::Item>> {
         loop {
             self.reap();
@@ -613,18 +719,29 @@ where
     /// Drops interest in an operation and pushes a cancel for it (deferred
     /// if the SQ is full). Its resources stay in the slot until its last
     /// completion, and are then released: buffers dropped, a new fd
-    /// closed, a provided buffer recycled. A completed, unclaimed result
-    /// is released at once.
+    /// closed, a provided buffer recycled, a registered-file slot the
+    /// kernel filled for it ([`AcceptFixed`](super::AcceptFixed),
+    /// [`AcceptMultiFixed`](super::AcceptMultiFixed)) emptied
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`). A completed,
+    /// unclaimed result is released at once.
     pub fn abandon<T>(&mut self, ticket: Ticket<T>) {
-        if let Some(target) = self.table.abandon(ticket.ud, &mut self.bufs) {
+        if let Some(target) = self.table.abandon_slot(
+            ticket.ud,
+            &mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&self.ring.submitter(), i) },
+        ) {
             self.push_cancel(target);
         }
     }
 
     /// As [`abandon`](Self::abandon), without a cancel: the operation runs
-    /// to its end.
+    /// to its end (what it gets then is released as `abandon` says,
+    /// emptying an unclaimed registered-file slot
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`)).
     pub fn abandon_quietly<T>(&mut self, ticket: Ticket<T>) {
-        let _ = self.table.abandon(ticket.ud, &mut self.bufs);
+        let _ = self.table.abandon_slot(
+            ticket.ud,
+            &mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&self.ring.submitter(), i) },
+        );
     }
 
     /// Asks the kernel to cancel `ticket`'s operation, keeping the
@@ -742,6 +859,9 @@ where
         for (r, f) in raw.iter_mut().zip(fds) {
             *r = f.as_raw_fd();
         }
+        // O12: results of operations already pushed are no slots of this
+        // new table.
+        self.table.files_changed();
         self.ring.submitter().register_files(&raw[..fds.len()])?;
         self.files = fds.len() as u32;
         Ok(FixedFiles { uid: self.uid, n: self.files })
@@ -751,8 +871,13 @@ where
     /// (`IORING_REGISTER_FILES2` with `IORING_RSRC_REGISTER_SPARSE`, 5.19;
     /// `io_uring_register_files_sparse(3)`), for operations that install
     /// their new file there ([`AcceptFixed`](super::AcceptFixed)). Handles
-    /// of an empty slot are refused by the kernel (`EBADF`).
+    /// of an empty slot are refused by the kernel (`EBADF`). A slot the
+    /// kernel fills for a result nobody claims is emptied by the driver;
+    /// operations pushed before this call are left out of that (their
+    /// slots may be another table's).
     pub fn register_files_sparse(&mut self, n: u32) -> Result<FixedFiles> {
+        // O12: as in `register_files`.
+        self.table.files_changed();
         self.ring.submitter().register_files_sparse(n)?;
         self.files = n;
         Ok(FixedFiles { uid: self.uid, n })
@@ -819,8 +944,11 @@ where
 
     /// Unregisters the fixed files (`IORING_UNREGISTER_FILES`, 5.1;
     /// `io_uring_unregister_files(3)`); their handles are refused from now
-    /// on.
+    /// on, and the slot results of operations pushed before are never
+    /// emptied by the driver (they name slots of the table gone).
     pub fn unregister_files(&mut self) -> Result<()> {
+        // O12: the slots the table's operations got go with it.
+        self.table.files_changed();
         self.files = 0;
         self.ring.submitter().unregister_files()
     }
@@ -830,6 +958,8 @@ where
     /// timeout passed; the ones still running are leaked (O1). Returns the
     /// number leaked. With every slot free, the buffer ring is unregistered
     /// (`IORING_UNREGISTER_PBUF_RING`, 5.19; `io_uring_unregister_buf_ring(3)`).
+    /// Results nobody took are released, registered-file slots among them
+    /// emptied (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     pub fn shutdown(&mut self) -> u32 {
         let _ = self.ring.submit();
         // A cancel for each slot still awaiting a completion (by index:
@@ -860,7 +990,9 @@ where
             waited = waited.saturating_add(10);
         }
         let leaked_before = self.table.stats.leaked;
-        let clean = self.table.finish(&mut self.bufs);
+        let clean = self
+            .table
+            .teardown(&mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&self.ring.submitter(), i) });
         if clean {
             if let Some(mut b) = self.bufs.take() {
                 if b.unregister(&self.ring.submitter()).is_ok() {
