@@ -76,24 +76,6 @@ fn empty_file_slot(sub: &Submitter<'_>, index: u32) {
     let _ = sub.register_files_update(index, &[-1]);
 }
 
-/// [`Driver::reap_with`]'s general path (anything but a plain
-/// operation's one completion), out of line: the [`Sink`] a release may
-/// need is built here, not in the reaping loop.
-#[cold]
-#[inline(never)]
-fn reap_general<const N: usize, const B: usize, S, C, const Q: usize>(
-    table: &mut Table<N, B, Q>,
-    bufs: &mut Option<BufRing<'static>>,
-    ring: &IoUring<S, C>,
-    e: cqueue::Entry,
-) -> super::table::Reaped
-where
-    S: squeue::EntryMarker,
-    C: cqueue::EntryMarker,
-{
-    table.complete_slow(e, &mut Sink { bufs, empty: &|i| empty_file_slot(&ring.submitter(), i) })
-}
-
 fn next_id() -> u16 {
     loop {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -520,37 +502,75 @@ where
     /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline(always)]
     pub fn reap_with(&mut self, mut foreign: impl FnMut(cqueue::Entry)) -> usize {
-        // One pass over what the CQ holds now; what the kernel posts
-        // meanwhile waits for the next reap (and makes `submit_and_wait`
-        // return at once).
+        // One pass over what the CQ holds now (from a completion for the
+        // general path on, at most a ring's worth more: `reap_rest`); what
+        // the kernel posts meanwhile waits for the next reap (and makes
+        // `submit_and_wait` return at once).
         let mut n = 0;
         // The slot array in a local: a field would be read again after
         // every store to a slot.
         let base = self.table.base();
+        let mut general = None;
+        for c in &mut self.ring.completion() {
+            let e = cqueue::Entry::from(c);
+            let flags = e.flags();
+            if self.table.complete_plain_in(base, e.user_data_u64(), e.raw_result(), flags.bits()) {
+                n += 1;
+                continue;
+            }
+            if flags.contains(cqueue::Flags::SKIP) {
+                continue;
+            }
+            general = Some(e);
+            break;
+        }
+        let Some(e) = general else { return n };
+        // The general path, and the rest of the pass, out of line, the
+        // view gone: what a release may need (the ring, for a register
+        // call) is then at hand, and the plain path keeps nothing more
+        // alive.
+        self.reap_rest(n, e, &mut foreign)
+    }
+
+    /// [`reap_with`](Self::reap_with) from its first completion for the
+    /// general path, `e`, on: applies it (a release emptying a
+    /// registered-file slot calls [`empty_file_slot`]), then goes on in
+    /// new views, for at most a CQ ring's worth of completions more (so
+    /// that a stream the kernel keeps posting cannot hold the reap).
+    #[cold]
+    #[inline(never)]
+    fn reap_rest(&mut self, mut n: usize, mut e: cqueue::Entry, foreign: &mut impl FnMut(cqueue::Entry)) -> usize {
+        let base = self.table.base();
+        let mut left = self.ring.params().cq_entries();
         loop {
-            // A completion for the general path ends the pass over the
-            // CQ view, so that what its release may need (the ring, for a
-            // register call) is at hand; then the pass goes on with a new
-            // view. The plain path keeps nothing more alive.
+            let ring = &self.ring;
+            let sink = &mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&ring.submitter(), i) };
+            match self.table.complete_slow(e.clone(), sink) {
+                super::table::Reaped::Foreign => foreign(e),
+                super::table::Reaped::Op => n += 1,
+                super::table::Reaped::Cancel => {}
+            }
+            let mut cq = self.ring.completion();
             let mut general = None;
-            for c in &mut self.ring.completion() {
-                let e = cqueue::Entry::from(c);
-                let flags = e.flags();
-                if self.table.complete_plain_in(base, e.user_data_u64(), e.raw_result(), flags.bits()) {
+            while left > 0 {
+                let Some(c) = cq.next() else { break };
+                left -= 1;
+                let c = cqueue::Entry::from(c);
+                let flags = c.flags();
+                if self.table.complete_plain_in(base, c.user_data_u64(), c.raw_result(), flags.bits()) {
                     n += 1;
                     continue;
                 }
                 if flags.contains(cqueue::Flags::SKIP) {
                     continue;
                 }
-                general = Some(e);
+                general = Some(c);
                 break;
             }
-            let Some(e) = general else { return n };
-            match reap_general(&mut self.table, &mut self.bufs, &self.ring, e.clone()) {
-                super::table::Reaped::Foreign => foreign(e),
-                super::table::Reaped::Op => n += 1,
-                super::table::Reaped::Cancel => {}
+            drop(cq);
+            match general {
+                Some(c) => e = c,
+                None => return n,
             }
         }
     }
