@@ -8,7 +8,9 @@ use core::time::Duration;
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::io::{Errno, Result};
 
-use super::table::{Chain, Multishot, Operation, Prep, Refused, Resolved, Slots, Stats, Table, Target, Ticket, QUEUE};
+use super::table::{
+    Chain, Multishot, Operation, Prep, Refused, Release, Resolved, Slots, Stats, Table, Target, Ticket, QUEUE,
+};
 use super::LinkTimeout;
 use crate::buf_ring::{BufRing, BufSlot, Picked};
 use crate::types::{sealed, SubmitArgs, Timespec};
@@ -41,6 +43,37 @@ macro_rules! prep {
             ring: $d.bufs.as_ref().map(|b| (b, $d.table.bufs_uid)),
         }
     };
+}
+
+/// The driver's [`Release`]: a provided buffer goes back to its ring;
+/// a registered-file slot the kernel filled for a result nobody claims
+/// is emptied at once through `empty` (O12), a closure over the ring's
+/// submitter that calls [`empty_file_slot`].
+struct Sink<'a> {
+    bufs: &'a mut Option<BufRing<'static>>,
+    empty: &'a dyn Fn(u32),
+}
+
+impl Release for Sink<'_> {
+    #[inline(always)]
+    fn bufs(&mut self) -> &mut Option<BufRing<'static>> {
+        self.bufs
+    }
+
+    #[inline(always)]
+    fn empty_file(&mut self, index: u32) {
+        (self.empty)(index);
+    }
+}
+
+/// Empties registered-file slot `index` (`IORING_REGISTER_FILES_UPDATE`
+/// with -1, 5.5; `io_uring_register(2)`): the kernel drops the file the
+/// slot held, and the connection closes with its last reference. An
+/// error (no table any more) leaves nothing to empty.
+#[cold]
+#[inline(never)]
+fn empty_file_slot(sub: &Submitter<'_>, index: u32) {
+    let _ = sub.register_files_update(index, &[-1]);
 }
 
 fn next_id() -> u16 {
@@ -194,7 +227,10 @@ where
     /// The ring, for what the layer does not wrap (registering, probing).
     /// Reaping its completion queue behind the driver's back makes the
     /// operations those completions end wait for ever (their slots are
-    /// then leaked at teardown): safe, but wrong.
+    /// then leaked at teardown): safe, but wrong. So is changing the
+    /// registered files through it rather than through the driver: the
+    /// driver would still empty the slots its operations' unclaimed
+    /// results name, in the new table (O12).
     pub fn ring(&self) -> &IoUring<S, C> {
         &self.ring
     }
@@ -450,22 +486,31 @@ where
     /// in [`Stats::foreign`] and dropped. With `DEFER_TASKRUN` the kernel
     /// posts completions only when the ring is entered to wait: call
     /// [`submit_and_wait`](Self::submit_and_wait) first.
+    ///
+    /// The last completion of an abandoned operation releases what it
+    /// holds (see [`abandon`](Self::abandon)); a registered-file slot the
+    /// kernel filled for it is emptied then, with one register call
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline(always)]
     pub fn reap(&mut self) -> usize {
         self.reap_with(|_| {})
     }
 
     /// As [`reap`](Self::reap), handing each foreign completion (not an
-    /// awaited one of this driver) to `foreign`.
+    /// awaited one of this driver) to `foreign`; an unclaimed
+    /// registered-file slot is emptied as `reap` empties it
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline(always)]
     pub fn reap_with(&mut self, mut foreign: impl FnMut(cqueue::Entry)) -> usize {
-        // One pass over what the CQ holds now; what the kernel posts
-        // meanwhile waits for the next reap (and makes `submit_and_wait`
-        // return at once).
+        // One pass over what the CQ holds now (from a completion for the
+        // general path on, at most a ring's worth more: `reap_rest`); what
+        // the kernel posts meanwhile waits for the next reap (and makes
+        // `submit_and_wait` return at once).
         let mut n = 0;
         // The slot array in a local: a field would be read again after
         // every store to a slot.
         let base = self.table.base();
+        let mut general = None;
         for c in &mut self.ring.completion() {
             let e = cqueue::Entry::from(c);
             let flags = e.flags();
@@ -476,13 +521,58 @@ where
             if flags.contains(cqueue::Flags::SKIP) {
                 continue;
             }
-            match self.table.complete_slow(e.clone(), &mut self.bufs) {
+            general = Some(e);
+            break;
+        }
+        let Some(e) = general else { return n };
+        // The general path, and the rest of the pass, out of line, the
+        // view gone: what a release may need (the ring, for a register
+        // call) is then at hand, and the plain path keeps nothing more
+        // alive.
+        self.reap_rest(n, e, &mut foreign)
+    }
+
+    /// [`reap_with`](Self::reap_with) from its first completion for the
+    /// general path, `e`, on: applies it (a release emptying a
+    /// registered-file slot calls [`empty_file_slot`]), then goes on in
+    /// new views, for at most a CQ ring's worth of completions more (so
+    /// that a stream the kernel keeps posting cannot hold the reap).
+    #[cold]
+    #[inline(never)]
+    fn reap_rest(&mut self, mut n: usize, mut e: cqueue::Entry, foreign: &mut impl FnMut(cqueue::Entry)) -> usize {
+        let base = self.table.base();
+        let mut left = self.ring.params().cq_entries();
+        loop {
+            let ring = &self.ring;
+            let sink = &mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&ring.submitter(), i) };
+            match self.table.complete_slow(e.clone(), sink) {
                 super::table::Reaped::Foreign => foreign(e),
                 super::table::Reaped::Op => n += 1,
                 super::table::Reaped::Cancel => {}
             }
+            let mut cq = self.ring.completion();
+            let mut general = None;
+            while left > 0 {
+                let Some(c) = cq.next() else { break };
+                left -= 1;
+                let c = cqueue::Entry::from(c);
+                let flags = c.flags();
+                if self.table.complete_plain_in(base, c.user_data_u64(), c.raw_result(), flags.bits()) {
+                    n += 1;
+                    continue;
+                }
+                if flags.contains(cqueue::Flags::SKIP) {
+                    continue;
+                }
+                general = Some(c);
+                break;
+            }
+            drop(cq);
+            match general {
+                Some(c) => e = c,
+                None => return n,
+            }
         }
-        n
     }
 
     /// Reaping and taking in one step, for operations of type `T`: as
@@ -504,8 +594,9 @@ where
     /// results are read with [`poll_next`](Self::poll_next)) keep their
     /// output for their tickets; abandoned ones are released; foreign and
     /// late completions touch no slot and are counted in
-    /// [`Stats::foreign`]. Returns how many completions belonged to
-    /// operations, as `reap` does.
+    /// [`Stats::foreign`]; an unclaimed registered-file slot is emptied
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`). Returns how many
+    /// completions belonged to operations, as `reap` does.
     ///
     /// ```
     /// use urix::owned::{Driver, Nop, SlotStore};
@@ -529,7 +620,9 @@ where
     }
 
     /// As [`reap_outputs`](Self::reap_outputs), handing each foreign
-    /// completion to `foreign` (as [`reap_with`](Self::reap_with)).
+    /// completion to `foreign` (as [`reap_with`](Self::reap_with));
+    /// unclaimed registered-file slots are emptied
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline(always)]
     pub fn reap_outputs_with<T: Operation>(
         &mut self,
@@ -537,11 +630,21 @@ where
         mut foreign: impl FnMut(cqueue::Entry),
     ) -> usize {
         let mut n = 0;
-        // As in `reap_with`.
+        // The slot array in a local, as in `reap_with`.
         let base = self.table.base();
-        for c in &mut self.ring.completion() {
+        // The ring at hand beside the CQ view, for what a release on the
+        // general path may need (a register call). Unlike `reap_with`'s
+        // (one view per run of plain completions), this loop measured
+        // cheapest with one view and the sink built off the plain path.
+        let (mut cq, ring) = self.ring.completion_and_ring();
+        for c in &mut cq {
             let e = cqueue::Entry::from(c);
-            match self.table.complete_take_in::<T>(base, &e, &mut self.bufs, &mut out) {
+            if self.table.complete_take_plain::<T>(base, &e, &mut out) {
+                n += 1;
+                continue;
+            }
+            let sink = &mut Sink { bufs: &mut self.bufs, empty: &move |i| empty_file_slot(&ring.submitter(), i) };
+            match self.table.complete_take_rest::<T>(&e, sink, &mut out) {
                 Some(super::table::Reaped::Op) => n += 1,
                 Some(super::table::Reaped::Foreign) => foreign(e),
                 Some(super::table::Reaped::Cancel) | None => {}
@@ -554,15 +657,33 @@ where
     /// reaped (the slot is then free); otherwise `Pending`, and `cx`'s
     /// waker is woken by the [`reap`](Self::reap) that completes it. A
     /// ticket that already gave `Ready` stays `Pending`.
+    ///
+    /// A multishot operation's results left unread when its output is
+    /// taken are released: a registered-file slot among them is emptied
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline]
     pub fn poll<T: Operation>(&mut self, ticket: &Ticket<T>, cx: &mut Context<'_>) -> Poll<T::Output> {
-        self.table.poll::<T>(ticket.ud, Some(cx.waker()), &mut self.bufs)
+        self.poll_output::<T>(ticket.ud, Some(cx.waker()))
     }
 
-    /// As [`poll`](Self::poll) without a waker.
+    /// As [`poll`](Self::poll) without a waker (emptying the unclaimed
+    /// registered-file slots of unread multishot results as `poll` does:
+    /// `IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     #[inline]
     pub fn try_take<T: Operation>(&mut self, ticket: &Ticket<T>) -> Poll<T::Output> {
-        self.table.poll::<T>(ticket.ud, None, &mut self.bufs)
+        self.poll_output::<T>(ticket.ud, None)
+    }
+
+    /// [`poll`](Self::poll) and [`try_take`](Self::try_take).
+    #[inline(always)]
+    fn poll_output<T: Operation>(&mut self, ud: u64, waker: Option<&core::task::Waker>) -> Poll<T::Output> {
+        if matches!(T::SHOTS, super::Shots::One) {
+            // A one-shot operation's output takes all its slot holds:
+            // nothing to release, so no sink to build (the plain path).
+            return self.table.poll_slot::<T>(ud, waker, &mut self.bufs);
+        }
+        let sink = &mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&self.ring.submitter(), i) };
+        self.table.poll_slot::<T>(ud, waker, sink)
     }
 
     /// The next result of a multishot operation; `Ready(None)` once its
@@ -576,10 +697,13 @@ where
     /// `EINVAL` for a ticket that already gave its output; errors of
     /// `io_uring_enter` other than `EINTR` are returned (the operation
     /// stays in flight; the ticket is lost, as if abandoned without cancel).
+    /// Reaps as [`reap`](Self::reap) and takes as [`poll`](Self::poll):
+    /// either may empty a registered-file slot nobody claims
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     pub fn wait<T: Operation>(&mut self, ticket: Ticket<T>) -> Result<T::Output> {
         loop {
             self.reap();
-            if let Poll::Ready(out) = self.table.poll::<T>(ticket.ud, None, &mut self.bufs) {
+            if let Poll::Ready(out) = self.poll_output::<T>(ticket.ud, None) {
                 return Ok(out);
             }
             if !self.table.is_pending(ticket.ud) {
@@ -596,7 +720,9 @@ where
     }
 
     /// Blocks until the next result of a multishot operation, or `None`
-    /// once its last was read.
+    /// once its last was read. Reaps as [`reap`](Self::reap) does (which
+    /// may empty a registered-file slot nobody claims:
+    /// `IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     pub fn wait_next<T: Multishot>(&mut self, ticket: &Ticket<T>) -> Result<Option<T::Item>> {
         loop {
             self.reap();
@@ -613,18 +739,29 @@ where
     /// Drops interest in an operation and pushes a cancel for it (deferred
     /// if the SQ is full). Its resources stay in the slot until its last
     /// completion, and are then released: buffers dropped, a new fd
-    /// closed, a provided buffer recycled. A completed, unclaimed result
-    /// is released at once.
+    /// closed, a provided buffer recycled, a registered-file slot the
+    /// kernel filled for it ([`AcceptFixed`](super::AcceptFixed),
+    /// [`AcceptMultiFixed`](super::AcceptMultiFixed)) emptied
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`). A completed,
+    /// unclaimed result is released at once.
     pub fn abandon<T>(&mut self, ticket: Ticket<T>) {
-        if let Some(target) = self.table.abandon(ticket.ud, &mut self.bufs) {
+        if let Some(target) = self.table.abandon_slot(
+            ticket.ud,
+            &mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&self.ring.submitter(), i) },
+        ) {
             self.push_cancel(target);
         }
     }
 
     /// As [`abandon`](Self::abandon), without a cancel: the operation runs
-    /// to its end.
+    /// to its end (what it gets then is released as `abandon` says,
+    /// emptying an unclaimed registered-file slot
+    /// (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`)).
     pub fn abandon_quietly<T>(&mut self, ticket: Ticket<T>) {
-        let _ = self.table.abandon(ticket.ud, &mut self.bufs);
+        let _ = self.table.abandon_slot(
+            ticket.ud,
+            &mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&self.ring.submitter(), i) },
+        );
     }
 
     /// Asks the kernel to cancel `ticket`'s operation, keeping the
@@ -742,6 +879,9 @@ where
         for (r, f) in raw.iter_mut().zip(fds) {
             *r = f.as_raw_fd();
         }
+        // O12: results of operations already pushed are no slots of this
+        // new table.
+        self.table.files_changed();
         self.ring.submitter().register_files(&raw[..fds.len()])?;
         self.files = fds.len() as u32;
         Ok(FixedFiles { uid: self.uid, n: self.files })
@@ -751,8 +891,13 @@ where
     /// (`IORING_REGISTER_FILES2` with `IORING_RSRC_REGISTER_SPARSE`, 5.19;
     /// `io_uring_register_files_sparse(3)`), for operations that install
     /// their new file there ([`AcceptFixed`](super::AcceptFixed)). Handles
-    /// of an empty slot are refused by the kernel (`EBADF`).
+    /// of an empty slot are refused by the kernel (`EBADF`). A slot the
+    /// kernel fills for a result nobody claims is emptied by the driver;
+    /// operations pushed before this call are left out of that (their
+    /// slots may be another table's).
     pub fn register_files_sparse(&mut self, n: u32) -> Result<FixedFiles> {
+        // O12: as in `register_files`.
+        self.table.files_changed();
         self.ring.submitter().register_files_sparse(n)?;
         self.files = n;
         Ok(FixedFiles { uid: self.uid, n })
@@ -819,8 +964,11 @@ where
 
     /// Unregisters the fixed files (`IORING_UNREGISTER_FILES`, 5.1;
     /// `io_uring_unregister_files(3)`); their handles are refused from now
-    /// on.
+    /// on, and the slot results of operations pushed before are never
+    /// emptied by the driver (they name slots of the table gone).
     pub fn unregister_files(&mut self) -> Result<()> {
+        // O12: the slots the table's operations got go with it.
+        self.table.files_changed();
         self.files = 0;
         self.ring.submitter().unregister_files()
     }
@@ -830,6 +978,8 @@ where
     /// timeout passed; the ones still running are leaked (O1). Returns the
     /// number leaked. With every slot free, the buffer ring is unregistered
     /// (`IORING_UNREGISTER_PBUF_RING`, 5.19; `io_uring_unregister_buf_ring(3)`).
+    /// Results nobody took are released, registered-file slots among them
+    /// emptied (`IORING_REGISTER_FILES_UPDATE`, 5.5; `io_uring_register(2)`).
     pub fn shutdown(&mut self) -> u32 {
         let _ = self.ring.submit();
         // A cancel for each slot still awaiting a completion (by index:
@@ -860,7 +1010,9 @@ where
             waited = waited.saturating_add(10);
         }
         let leaked_before = self.table.stats.leaked;
-        let clean = self.table.finish(&mut self.bufs);
+        let clean = self
+            .table
+            .teardown(&mut Sink { bufs: &mut self.bufs, empty: &|i| empty_file_slot(&self.ring.submitter(), i) });
         if clean {
             if let Some(mut b) = self.bufs.take() {
                 if b.unregister(&self.ring.submitter()).is_ok() {

@@ -251,7 +251,7 @@ impl Harness {
     /// The output of `ud` if its last completion came (the slot is then
     /// free); otherwise keeps `waker`.
     pub fn poll<const K: u8>(&mut self, ud: u64, waker: Option<&Waker>) -> Poll<Done> {
-        self.table.poll::<Probe<K>>(ud, waker, &mut None)
+        self.table.poll_slot::<Probe<K>>(ud, waker, &mut None)
     }
 
     /// The next result of multishot `ud`.
@@ -261,7 +261,7 @@ impl Harness {
 
     /// Drops interest in `ud`; the user data to cancel if it still runs.
     pub fn abandon(&mut self, ud: u64) -> Option<u64> {
-        self.table.abandon(ud, &mut None)
+        self.table.abandon_slot(ud, &mut None)
     }
 
     /// The user data of the table's cancel aimed at `ud`.
@@ -293,7 +293,7 @@ impl Harness {
     /// holds are leaked (never touched again, their store never reused).
     /// The stand-in kernel goes away. Returns whether nothing leaked.
     pub fn finish(mut self) -> (bool, Stats) {
-        let clean = self.table.finish(&mut None);
+        let clean = self.table.teardown(&mut None);
         (clean, self.table.stats)
     }
 }

@@ -33,7 +33,10 @@
 //!    notification). A cancel's own completion frees nothing.
 //! 3. Abandoning keeps the resources until that completion, then frees
 //!    them (an unclaimed new fd is closed, an unread provided buffer goes
-//!    back to the ring).
+//!    back to the ring, an unclaimed registered-file slot the kernel
+//!    filled, [`AcceptFixed`]'s or an unread item of
+//!    [`AcceptMultiFixed`], is emptied at once with a register call,
+//!    `IORING_REGISTER_FILES_UPDATE` with -1: O12).
 //! 4. Dropping the driver flushes, cancels every operation in flight and
 //!    reaps until every slot is free, for at most
 //!    [`Driver::set_teardown_timeout`] milliseconds; what is left is
@@ -88,17 +91,17 @@
 //! a null test, no index, no state check), writes the operation, then
 //! its type and state in one word (the type's table address with the
 //! state in its low byte), and the slot's user data into the SQE; the SQ
-//! is checked for room once, by the SQE's own push. The one completion
-//! of a plain operation (`Shots::One`, no fd, no provided buffer) is a
-//! test of its flags, a mask of its index, one comparison of the user
-//! data (O4), one of the state byte (in flight, plain, no cancel to push,
-//! no waker), and three stores (result, flags, state); one with a waker
-//! to wake takes one call out of line. Taking the output checks the
-//! ticket's user data, then type (O5) and state in one comparison,
+//! is checked for room once, by the SQE's own push. The one completion of
+//! a plain operation (`Shots::One`, no fd or file slot, no provided
+//! buffer) is a test of its flags, a mask of its index, one comparison of
+//! the user data (O4), one of the state byte (in flight, plain, no cancel
+//! to push, no waker), and three stores (result, flags, state); one with
+//! a waker to wake takes one call out of line. Taking the output checks
+//! the ticket's user data, then type (O5) and state in one comparison,
 //! moves the operation out, and pushes the slot back on the free list
-//! under its next generation (one add) with its word cleared (one
-//! store). No count of slots in use is kept ([`Driver::in_use`] counts
-//! them). Multishot, zero-copy, fd-returning and provided-buffer
+//! under its next generation (one add) with its word cleared (one store).
+//! No count of slots in use is kept ([`Driver::in_use`] counts them).
+//! Multishot, zero-copy, fd- or file-slot-returning and provided-buffer
 //! completions take the general path.
 //!
 //! Reaping and taking in one step ([`Driver::reap_outputs`]) skips the
@@ -135,7 +138,7 @@
 //! `InFlight` operation of the type it takes (not multishot) as "last
 //! CQE" then "poll" at once: the output goes to its closure, the slot is
 //! Free, the ticket stale; every other cell is as in `reap`. "Released" means dropped: buffers freed, new fds
-//! closed, provided buffers recycled. A `Shots::One` operation treats a
+//! closed, provided buffers recycled, filled registered-file slots emptied. A `Shots::One` operation treats a
 //! CQE with `F_MORE` as foreign; `Shots::Notif` accepts one (the
 //! zero-copy send's result) before its last. A stale ticket (its output
 //! already taken) polls `Pending` for ever and its `poll_next` is
@@ -193,6 +196,18 @@
 //!   array (null ends it). A slot leaves it only by a push that takes the
 //!   head, and joins it only when it turns `Free` (`release`), so a push
 //!   needs no index and no state check.
+//! - **O12 (filled file slots)**: the table asks the driver to empty a
+//!   registered-file slot only for a non-negative result of an operation
+//!   whose `FIXED_FILE_RESULT` says it is the slot the kernel filled for
+//!   it, only when that result is released unclaimed (no handle to it
+//!   was made, and none will be: O4 applies it once), and only if the
+//!   driver's files were not registered or unregistered since the
+//!   operation was pushed (`Table::files_changed` marks its slot), so
+//!   that the index names a slot of the table the kernel filled. So the
+//!   layer empties no slot a live `FixedFile` names, unless the caller
+//!   itself emptied a slot it holds no result for (a handle made with
+//!   `FixedFiles::get`) while the kernel's result for it was unreaped,
+//!   or changed the files through the ring behind the driver's back.
 
 mod buf;
 mod driver;

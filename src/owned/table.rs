@@ -93,7 +93,11 @@ pub enum Shots {
 /// `self` keeps open (through a [`Target`] it owns). `FD_RESULT` must be
 /// true only if a non-negative result is a new file descriptor that the
 /// caller owns (`accept`, `openat`, `socket`). The SQE must not set
-/// `IOSQE_CQE_SKIP_SUCCESS` (the slot would wait for ever). If the type
+/// `IOSQE_CQE_SKIP_SUCCESS` (the slot would wait for ever).
+/// `FIXED_FILE_RESULT` must be true only if a non-negative result is the
+/// index of a registered-file slot the kernel has just filled for this
+/// operation and nobody else (`IORING_FILE_INDEX_ALLOC`: an accept, open
+/// or socket into a slot the kernel picks). If the type
 /// also implements [`Multishot`], its `item` must not write memory the
 /// SQE names (the kernel may still read or write it).
 pub unsafe trait Operation: Send + Sized + 'static {
@@ -103,6 +107,13 @@ pub unsafe trait Operation: Send + Sized + 'static {
     /// `OwnedFd` as soon as the completion is reaped (closed if nobody
     /// claims it).
     const FD_RESULT: bool = false;
+    /// A non-negative result is the index of the registered-file slot the
+    /// kernel filled for this operation (`IORING_FILE_INDEX_ALLOC`): when
+    /// nobody claims that result (abandoned, torn down, or a multishot
+    /// item released unread), the driver empties the slot
+    /// (`IORING_REGISTER_FILES_UPDATE` with -1), closing what the kernel
+    /// put there; a claimed one is the caller's to close.
+    const FIXED_FILE_RESULT: bool = false;
     /// The operation picks a buffer from the driver's buffer ring.
     const BUF_SELECT: bool = false;
     /// How many completions the operation gets.
@@ -504,6 +515,29 @@ pub(crate) struct Item {
     pub(crate) buf: Option<Picked<'static>>,
 }
 
+/// Where the table releases what a completion nobody claims holds (see
+/// [`Operation::unclaimed`], guarantee 3): the driver's buffer ring, for a
+/// provided buffer, and the ring's registered-file table, for a slot the
+/// kernel filled ([`Operation::FIXED_FILE_RESULT`]).
+pub(crate) trait Release {
+    /// The driver's buffer ring.
+    fn bufs(&mut self) -> &mut Option<BufRing<'static>>;
+    /// Empties registered-file slot `index`, which the kernel filled for a
+    /// result nobody will claim (no handle to it was ever made).
+    fn empty_file(&mut self, index: u32);
+}
+
+/// A buffer ring alone (the table's unit tests and fuzz hooks, which have
+/// no file table): a slot to empty is ignored.
+impl Release for Option<BufRing<'static>> {
+    #[inline(always)]
+    fn bufs(&mut self) -> &mut Option<BufRing<'static>> {
+        self
+    }
+    #[inline(always)]
+    fn empty_file(&mut self, _: u32) {}
+}
+
 /// The lifecycle of a slot. Every (state, event) pair is handled in
 /// [`Table`]; see the table in the module docs of `owned`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -533,9 +567,11 @@ struct VTable {
     type_id: fn() -> TypeId,
     drop: unsafe fn(*mut u8) -> Option<super::Received>,
     fd_result: bool,
+    fixed_result: bool,
     buf_select: bool,
     shots: Shots,
-    /// `Shots::One`, no `FD_RESULT`, no `BUF_SELECT` (see [`PLAIN`]).
+    /// `Shots::One`, no `FD_RESULT`, `FIXED_FILE_RESULT` or `BUF_SELECT`
+    /// (see [`PLAIN`]).
     plain: bool,
 }
 
@@ -549,9 +585,10 @@ impl<T: Operation> Vt<T> {
         type_id: TypeId::of::<T>,
         drop: drop_op::<T>,
         fd_result: T::FD_RESULT,
+        fixed_result: T::FIXED_FILE_RESULT,
         buf_select: T::BUF_SELECT,
         shots: T::SHOTS,
-        plain: matches!(T::SHOTS, Shots::One) && !T::FD_RESULT && !T::BUF_SELECT,
+        plain: matches!(T::SHOTS, Shots::One) && !T::FD_RESULT && !T::FIXED_FILE_RESULT && !T::BUF_SELECT,
     };
     /// [`PLAIN`] for a plain `T`, else 0.
     const PLAIN: u8 = if Self::V.plain { PLAIN } else { 0 };
@@ -621,7 +658,7 @@ struct Slot<const Q: usize> {
     /// The operation's type and the slot's state in one word (O3): a
     /// pointer to the operation's [`VTable`] (null: none), with the state
     /// in its low byte ([`Slot::hot`]): the [`State`] (bits 0-2),
-    /// [`PLAIN`], [`CANCEL`], [`LAST`] and [`WAKER`]. So one comparison
+    /// [`PLAIN`], [`CANCEL`], [`LAST`], [`WAKER`] and [`OLD_FILES`]. So one comparison
     /// says "a `T`, in flight, plain, no cancel, no waker" (a one-step
     /// take) or "a `T`, completed" (a take by ticket), and a push writes
     /// type and state in one store.
@@ -644,8 +681,8 @@ struct Slot<const Q: usize> {
 
 /// In [`Slot::hot`], bits 0-2: the [`State`].
 const STATE: u8 = 0x07;
-/// In [`Slot::hot`]: the operation is `Shots::One`, without `FD_RESULT`
-/// or `BUF_SELECT` (set with its type at `place`): its last completion
+/// In [`Slot::hot`]: the operation is `Shots::One`, without `FD_RESULT`,
+/// `FIXED_FILE_RESULT` or `BUF_SELECT` (set with its type at `place`): its last completion
 /// is two integers, applied without the `vt`.
 const PLAIN: u8 = 0x08;
 /// In [`Slot::hot`]: a cancel of the operation is still to be pushed
@@ -660,6 +697,12 @@ const LAST: u8 = 0x20;
 /// `waker` but `new`), so that the state tells a completion whether it
 /// has a waker to wake.
 const WAKER: u8 = 0x40;
+/// In [`Slot::hot`]: the driver's registered files changed while the
+/// operation was in the slot ([`Table::files_changed`], set only on slots
+/// of a `FIXED_FILE_RESULT` operation, never plain): a slot index among
+/// its results may name a slot of another table, or one emptied and
+/// given to someone else since, so none is emptied (O12).
+const OLD_FILES: u8 = 0x80;
 
 /// [`Slot::hot`] of a slot in flight with a plain operation, no cancel to
 /// push and no waker: what the one completion of a NOP or a read finds.
@@ -1316,7 +1359,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // made `ud`) holds the `T` placed there, never pushed; `vt` is
         // cleared so it is read out once.
         let op = unsafe { p.read() };
-        self.free(i, &mut None);
+        self.free_slot(i, &mut None);
         op
     }
 
@@ -1333,14 +1376,14 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         // SAFETY: O3, O5: the slot holds a `T` (checked) whose SQE never
         // reached the kernel; `vt` is cleared so it is read out once.
         let op = unsafe { p.read() };
-        self.free(i, &mut None);
+        self.free_slot(i, &mut None);
         Some(op)
     }
 
     /// Applies one completion. `cqe` is the same completion, for the
     /// buffer ring. (The driver calls the two halves itself.)
     #[cfg(any(test, feature = "fuzz-hooks"))]
-    pub(crate) fn complete(&mut self, cqe: &cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
+    pub(crate) fn complete(&mut self, cqe: &cqueue::Entry, ring: &mut impl Release) -> Reaped {
         if self.complete_plain(cqe.user_data_u64(), cqe.raw_result(), cqe.flags().bits()) {
             return Reaped::Op;
         }
@@ -1405,7 +1448,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     }
 
     /// The one-step form of [`complete_plain`](Self::complete_plain) then
-    /// [`poll`](Self::poll), for [`Driver::reap_outputs`](super::Driver::reap_outputs):
+    /// [`poll_slot`](Self::poll_slot), for [`Driver::reap_outputs`](super::Driver::reap_outputs):
     /// when `ud` is the one completion (no `F_MORE`, no `F_SKIP`) of a
     /// plain operation of type `T` that its slot awaits (O4), still
     /// claimed (`InFlight`, not abandoned) and with no cancel to push,
@@ -1516,26 +1559,41 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     pub(crate) fn complete_take<T: Operation>(
         &mut self,
         cqe: &cqueue::Entry,
-        ring: &mut Option<BufRing<'static>>,
+        ring: &mut impl Release,
         out: &mut impl FnMut(u64, T::Output),
     ) -> Option<Reaped> {
-        self.complete_take_in::<T>(self.base(), cqe, ring, out)
+        if self.complete_take_plain::<T>(self.base(), cqe, out) {
+            return Some(Reaped::Op);
+        }
+        self.complete_take_rest::<T>(cqe, ring, out)
     }
 
-    /// [`complete_take`](Self::complete_take) in the array `base` (this
-    /// table's, kept at hand by the caller's loop).
+    /// The first half of [`complete_take`](Self::complete_take), in the
+    /// array `base` (this table's, kept at hand by the caller's loop):
+    /// the one completion of a plain operation, taken if a `T`, applied
+    /// otherwise (true); false, having touched nothing, for anything else.
     #[inline(always)]
-    pub(crate) fn complete_take_in<T: Operation>(
+    pub(crate) fn complete_take_plain<T: Operation>(
         &mut self,
         base: Base<N, B, Q>,
         cqe: &cqueue::Entry,
-        ring: &mut Option<BufRing<'static>>,
+        out: &mut impl FnMut(u64, T::Output),
+    ) -> bool {
+        let (ud, res, flags) = (cqe.user_data_u64(), cqe.raw_result(), cqe.flags().bits());
+        self.take_plain::<T>(base, ud, res, flags, out) || self.complete_plain_in(base, ud, res, flags)
+    }
+
+    /// The second half of [`complete_take`](Self::complete_take),
+    /// for a completion `complete_take_plain` left: the general path, and
+    /// a `T` it completed goes to `out`.
+    #[inline(always)]
+    pub(crate) fn complete_take_rest<T: Operation>(
+        &mut self,
+        cqe: &cqueue::Entry,
+        ring: &mut impl Release,
         out: &mut impl FnMut(u64, T::Output),
     ) -> Option<Reaped> {
-        let (ud, res, flags) = (cqe.user_data_u64(), cqe.raw_result(), cqe.flags().bits());
-        if self.take_plain::<T>(base, ud, res, flags, out) || self.complete_plain_in(base, ud, res, flags) {
-            return Some(Reaped::Op);
-        }
+        let (ud, flags) = (cqe.user_data_u64(), cqe.flags().bits());
         if flags & cqueue::Flags::SKIP.bits() != 0 {
             return None;
         }
@@ -1554,15 +1612,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// multishot (whose unread results stay for `poll_next`), its output
     /// (the slot is then free); `None` otherwise.
     #[inline(never)]
-    pub(crate) fn take_completed<T: Operation>(
-        &mut self,
-        ud: u64,
-        ring: &mut Option<BufRing<'static>>,
-    ) -> Option<T::Output> {
+    pub(crate) fn take_completed<T: Operation>(&mut self, ud: u64, ring: &mut impl Release) -> Option<T::Output> {
         if matches!(T::SHOTS, Shots::Many) {
             return None;
         }
-        match self.poll::<T>(ud, None, ring) {
+        match self.poll_slot::<T>(ud, None, ring) {
             Poll::Ready(out) => Some(out),
             Poll::Pending => None,
         }
@@ -1571,7 +1625,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// [`complete`](Self::complete) for everything but a plain operation's
     /// one completion.
     #[inline(never)]
-    pub(crate) fn complete_slow(&mut self, cqe: cqueue::Entry, ring: &mut Option<BufRing<'static>>) -> Reaped {
+    pub(crate) fn complete_slow(&mut self, cqe: cqueue::Entry, ring: &mut impl Release) -> Reaped {
         let ud = cqe.user_data_u64();
         let (res, flags) = (cqe.raw_result(), cqe.flags().bits());
         let Some(i) = self.find(ud) else {
@@ -1602,6 +1656,8 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             self.stats.foreign += 1;
             return Reaped::Foreign;
         }
+        // Whether a result released here is a slot to empty (O12).
+        let fixed = vt.fixed_result && s.hot() & OLD_FILES == 0;
         let mut item = Item { res, flags, fd: None, buf: None };
         if vt.fd_result && res >= 0 {
             // SAFETY: O6: the operation declared that a non-negative
@@ -1610,7 +1666,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             item.fd = Some(unsafe { OwnedFd::from_raw_fd(res as RawFd) });
         }
         if vt.buf_select && flags & cqueue::Flags::BUFFER.bits() != 0 {
-            if let Some(r) = ring.as_mut() {
+            if let Some(r) = ring.bufs().as_mut() {
                 // Only this driver's operations with BUF_SELECT name its
                 // group, and each completion is passed once (O4): the
                 // promise of `BufRing::register`. A failed completion
@@ -1622,7 +1678,7 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             (State::InFlight, true) => {
                 let s = self.at_mut(i);
                 if let Err(item) = s.push_item(item) {
-                    release(item, ring);
+                    release_item(item, fixed, ring);
                     self.stats.lost += 1;
                     self.want_cancel(i);
                 }
@@ -1642,10 +1698,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
                 }
                 self.wake(i);
             }
-            (_, true) => release(item, ring),
+            (_, true) => release_item(item, fixed, ring),
             (_, false) => {
-                release(item, ring);
-                self.free(i, ring);
+                release_item(item, fixed, ring);
+                self.free_slot(i, ring);
             }
         }
         Reaped::Op
@@ -1668,11 +1724,21 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// Frees slot `i`: drops its operation (if still there), releases
     /// queued results and an unclaimed last one, then
     /// [`recycle`](Self::recycle)s it.
-    fn free(&mut self, i: usize, ring: &mut Option<BufRing<'static>>) {
+    fn free_slot(&mut self, i: usize, ring: &mut impl Release) {
+        let vt = self.at(i).vt();
+        self.free_slot_as(i, vt.is_some_and(|vt| vt.fixed_result), ring);
+    }
+
+    /// [`free_slot`](Self::free_slot) of a slot whose operation may be gone
+    /// already (`vt` cleared), `fixed` saying whether its results are
+    /// slots of the file table (`FIXED_FILE_RESULT`).
+    fn free_slot_as(&mut self, i: usize, fixed: bool, ring: &mut impl Release) {
         let (p, bufs_uid) = (self.ptr(i), self.bufs_uid);
         let s = self.at_mut(i);
         // Only a slot in use is freed: a `Free` slot's `vt` is stale (O3).
         debug_assert!(s.state() != State::Free);
+        // O12: not slots of a table that changed since.
+        let fixed = fixed && s.hot() & OLD_FILES == 0;
         let vt = s.vt();
         s.set_vt(None);
         if let Some(vt) = vt {
@@ -1688,9 +1754,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             }
         }
         // Release what the slot still holds (nothing, usually): an
-        // unclaimed fd closes as it drops.
+        // unclaimed fd closes as it drops, an unclaimed slot of the file
+        // table is emptied.
         while let Some(item) = s.pop_item() {
-            release(item, ring);
+            release_item(item, fixed, ring);
+        }
+        if fixed && s.has_last() && s.res >= 0 {
+            ring.empty_file(s.res as u32);
         }
         s.set_last(false);
         s.last_fd = None;
@@ -1764,11 +1834,11 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
     /// otherwise stores `waker`. A ticket that is stale (already
     /// returned Ready) stays `Pending` for ever.
     #[inline]
-    pub(crate) fn poll<T: Operation>(
+    pub(crate) fn poll_slot<T: Operation>(
         &mut self,
         ud: u64,
         waker: Option<&Waker>,
-        ring: &mut Option<BufRing<'static>>,
+        ring: &mut impl Release,
     ) -> Poll<T::Output> {
         let i = Self::lookup_index(ud);
         let Some(Parts { slot: s, ptr: p, entry, free_head }) = self.parts(i) else { return Poll::Pending };
@@ -1840,13 +1910,13 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
             // state bits and the type in one store.)
             Self::release(s, entry, free_head);
         } else {
-            self.free(i, ring);
+            self.free_slot_as(i, T::FIXED_FILE_RESULT, ring);
         }
         Poll::Ready(op.complete(done))
     }
 
     /// The next result of a multishot `ud`: `Ready(Some)` for each,
-    /// `Ready(None)` once the last was read (then [`poll`](Self::poll) gives
+    /// `Ready(None)` once the last was read (then [`poll_slot`](Self::poll_slot) gives
     /// the output) or for a stale ticket.
     pub(crate) fn poll_next<T: Multishot>(&mut self, ud: u64, waker: Option<&Waker>) -> Poll<Option<T::Item>> {
         let Some(i) = self.find(ud) else { return Poll::Ready(None) };
@@ -1881,20 +1951,21 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
 
     /// Drops interest in `ud`. Returns the user data to cancel when the
     /// operation is still running.
-    pub(crate) fn abandon(&mut self, ud: u64, ring: &mut Option<BufRing<'static>>) -> Option<u64> {
+    pub(crate) fn abandon_slot(&mut self, ud: u64, ring: &mut impl Release) -> Option<u64> {
         let i = self.find(ud)?;
         let s = self.at_mut(i);
         match s.state() {
             State::InFlight => {
+                let fixed = s.vt().is_some_and(|vt| vt.fixed_result) && s.hot() & OLD_FILES == 0;
                 s.set_state(State::Abandoned);
                 drop(s.take_waker());
                 while let Some(item) = s.pop_item() {
-                    release(item, ring);
+                    release_item(item, fixed, ring);
                 }
                 Some(ud)
             }
             State::Completed => {
-                self.free(i, ring);
+                self.free_slot(i, ring);
                 None
             }
             State::Free | State::Reserved | State::Abandoned | State::Leaked => None,
@@ -1958,10 +2029,10 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
 
     /// Teardown: frees completed slots, marks the ones still awaiting a
     /// completion as leaked (O1). Returns whether the storage can go back.
-    pub(crate) fn finish(&mut self, ring: &mut Option<BufRing<'static>>) -> bool {
+    pub(crate) fn teardown(&mut self, ring: &mut impl Release) -> bool {
         for i in 0..N {
             match self.at(i).state() {
-                State::Completed | State::Reserved => self.free(i, ring),
+                State::Completed | State::Reserved => self.free_slot(i, ring),
                 State::InFlight | State::Abandoned => {
                     self.at_mut(i).set_state(State::Leaked);
                     drop(self.at_mut(i).take_waker());
@@ -1973,6 +2044,19 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
         self.used() == 0
     }
 
+    /// The driver's registered files are about to change (registered,
+    /// updated or unregistered): every slot of a `FIXED_FILE_RESULT`
+    /// operation still in use is marked [`OLD_FILES`], so that none of
+    /// its results is emptied later (O12).
+    pub(crate) fn files_changed(&mut self) {
+        for i in 0..N {
+            let s = self.at_mut(i);
+            if s.state() != State::Free && s.vt().is_some_and(|vt| vt.fixed_result) {
+                s.set_bit(OLD_FILES, true);
+            }
+        }
+    }
+
     /// The number of results lost by slot `ud`'s full queue is in
     /// [`Stats::lost`]; this says whether `ud` is still waiting.
     pub(crate) fn is_pending(&self, ud: u64) -> bool {
@@ -1982,15 +2066,18 @@ impl<const N: usize, const B: usize, const Q: usize> Table<N, B, Q> {
 
 /// Releases what a completion owns: the fd closes when dropped, a buffer
 /// goes back to the ring.
-fn release(item: Item, ring: &mut Option<BufRing<'static>>) {
+fn release_item(item: Item, fixed: bool, ring: &mut impl Release) {
     if let Some(p) = item.buf {
         release_buf(p, ring);
+    }
+    if fixed && item.res >= 0 {
+        ring.empty_file(item.res as u32);
     }
 }
 
 /// Gives a provided buffer back to the ring.
-fn release_buf(p: Picked<'static>, ring: &mut Option<BufRing<'static>>) {
-    if let Some(r) = ring.as_mut() {
+fn release_buf(p: Picked<'static>, ring: &mut impl Release) {
+    if let Some(r) = ring.bufs().as_mut() {
         if r.recycle(p).is_ok() {
             r.advance();
         }

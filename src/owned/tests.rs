@@ -8,7 +8,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use core::task::{Context, Poll, Waker};
 
 use super::table::{
-    encode, next_gen, slot_next_gen, Completion, Multishot, Operation, Prep, Reaped, Shots, SlotStore, Table,
+    encode, next_gen, slot_next_gen, Completion, Multishot, Operation, Prep, Reaped, Release, Shots, SlotStore, Table,
     GEN_SHIFT, RING_SHIFT, TAG_SHIFT,
 };
 use crate::buf_ring::BufRing;
@@ -139,16 +139,16 @@ fn complete_then_poll_returns_the_memory_the_kernel_wrote() {
     let (ud, sqe) = t.prepare(Probe { mem: [0; 16], drops: &DROPS }, &PREP).map_err(|r| r.errno).unwrap();
     t.commit(ud);
     kernel_write(sqe_addr(&sqe), b"hello");
-    assert_eq!(t.poll::<Probe>(ud, None, &mut None), Poll::Pending);
+    assert_eq!(t.poll_slot::<Probe>(ud, None, &mut None), Poll::Pending);
     assert_eq!(t.complete(&cqe(ud, 5, Flags::empty()), &mut None), Reaped::Op);
-    let Poll::Ready((res, mem)) = t.poll::<Probe>(ud, None, &mut None) else { panic!("not ready") };
+    let Poll::Ready((res, mem)) = t.poll_slot::<Probe>(ud, None, &mut None) else { panic!("not ready") };
     assert_eq!(res, Ok(5));
     assert_eq!(&mem[..5], b"hello");
     assert_eq!(t.used(), 0);
     // Moved out of the slot once and dropped once, by `complete`.
     assert_eq!(DROPS.load(Ordering::Relaxed), 1, "dropped exactly once");
     // The ticket is stale now.
-    assert_eq!(t.poll::<Probe>(ud, None, &mut None), Poll::Pending);
+    assert_eq!(t.poll_slot::<Probe>(ud, None, &mut None), Poll::Pending);
 }
 
 #[test]
@@ -170,18 +170,18 @@ fn foreign_stale_duplicate_and_reserved_values_touch_nothing() {
     assert_eq!(t.complete(&cqe(ud, 3, Flags::empty()), &mut None), Reaped::Op);
     // A duplicate of the last completion: the slot is Completed, not waiting.
     assert_eq!(t.complete(&cqe(ud, 3, Flags::empty()), &mut None), Reaped::Foreign);
-    assert!(matches!(t.poll::<Probe>(ud, None, &mut None), Poll::Ready((Ok(3), _))));
+    assert!(matches!(t.poll_slot::<Probe>(ud, None, &mut None), Poll::Ready((Ok(3), _))));
     // Late duplicate after the slot was freed and reused.
     let ud2 = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     assert_eq!(ud2 & 0xffff, ud & 0xffff, "same slot reused");
     assert_ne!(ud2, ud, "new generation");
     assert_eq!(t.complete(&cqe(ud, 3, Flags::empty()), &mut None), Reaped::Foreign);
-    assert_eq!(t.poll::<Probe>(ud2, None, &mut None), Poll::Pending);
+    assert_eq!(t.poll_slot::<Probe>(ud2, None, &mut None), Poll::Pending);
     // The cancel tag frees nothing.
     let c = t.cancel_ud(ud2);
     assert_eq!(t.complete(&cqe(c, 0, Flags::empty()), &mut None), Reaped::Cancel);
     assert_eq!(t.used(), 1);
-    assert!(t.abandon(ud2, &mut None).is_some());
+    assert!(t.abandon_slot(ud2, &mut None).is_some());
     assert_eq!(t.complete(&cqe(ud2, -125, Flags::empty()), &mut None), Reaped::Op);
     assert_eq!(t.used(), 0);
     assert_eq!(DROPS.load(Ordering::Relaxed), 2, "each op dropped once");
@@ -193,7 +193,7 @@ fn abandoned_memory_stays_until_the_last_completion() {
     let mut t: Table<4, 64> = table!(4);
     let (ud, sqe) = t.prepare(Probe { mem: [0; 16], drops: &DROPS }, &PREP).map_err(|r| r.errno).unwrap();
     t.commit(ud);
-    assert_eq!(t.abandon(ud, &mut None), Some(ud), "in flight: a cancel is wanted");
+    assert_eq!(t.abandon_slot(ud, &mut None), Some(ud), "in flight: a cancel is wanted");
     assert_eq!(DROPS.load(Ordering::Relaxed), 0, "kept while the kernel may write");
     // The kernel writes late, after the abandon: still our slot's memory.
     kernel_write(sqe_addr(&sqe), b"late");
@@ -204,7 +204,7 @@ fn abandoned_memory_stays_until_the_last_completion() {
     assert_eq!(DROPS.load(Ordering::Relaxed), 1, "freed at the last completion, once");
     assert_eq!(t.used(), 0);
     // Abandoning again, or after the fact, does nothing.
-    assert_eq!(t.abandon(ud, &mut None), None);
+    assert_eq!(t.abandon_slot(ud, &mut None), None);
     assert_eq!(DROPS.load(Ordering::Relaxed), 1);
 }
 
@@ -214,7 +214,7 @@ fn abandon_after_completion_releases_at_once() {
     let mut t: Table<4, 64> = table!(4);
     let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
-    assert_eq!(t.abandon(ud, &mut None), None, "nothing to cancel");
+    assert_eq!(t.abandon_slot(ud, &mut None), None, "nothing to cancel");
     assert_eq!(DROPS.load(Ordering::Relaxed), 1);
     assert_eq!(t.used(), 0);
 }
@@ -231,7 +231,7 @@ fn full_table_refuses_and_gives_the_op_back() {
     assert_eq!(DROPS.load(Ordering::Relaxed), 1, "only the refused one, by its owner");
     // A build error gives it back too, and the slot stays free.
     t.complete(&cqe(uds[2], 0, Flags::empty()), &mut None);
-    let _ = t.poll::<Probe>(uds[2], None, &mut None);
+    let _ = t.poll_slot::<Probe>(uds[2], None, &mut None);
     let r = t.prepare(Refuses(9), &PREP).map(|_| ()).unwrap_err();
     assert_eq!((r.errno, r.op.0), (Errno::INVAL, 9));
     assert_eq!(t.used(), 3);
@@ -265,10 +265,10 @@ fn poll_with_the_wrong_type_or_a_foreign_ticket_is_pending() {
     let mut t: Table<4, 64> = table!(4);
     let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
-    assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Pending, "a T is read only from a T's slot");
+    assert_eq!(t.poll_slot::<Zc>(ud, None, &mut None), Poll::Pending, "a T is read only from a T's slot");
     assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(None));
-    assert_eq!(t.poll::<Probe>(encode(1, RING + 1, 0, 0), None, &mut None), Poll::Pending);
-    assert!(t.poll::<Probe>(ud, None, &mut None).is_ready());
+    assert_eq!(t.poll_slot::<Probe>(encode(1, RING + 1, 0, 0), None, &mut None), Poll::Pending);
+    assert!(t.poll_slot::<Probe>(ud, None, &mut None).is_ready());
 }
 
 #[test]
@@ -298,7 +298,7 @@ fn multishot_stream_queue_overflow_and_end() {
     assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(Some(Err(Errno::CANCELED))));
     assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(None));
     assert_eq!(DROPS.load(Ordering::Relaxed), 0);
-    assert_eq!(t.poll::<Stream>(ud, None, &mut None), Poll::Ready(()));
+    assert_eq!(t.poll_slot::<Stream>(ud, None, &mut None), Poll::Ready(()));
     assert_eq!(DROPS.load(Ordering::Relaxed), 1);
     assert_eq!(t.used(), 0);
 }
@@ -309,7 +309,7 @@ fn multishot_abandoned_mid_stream() {
     let mut t: Table<4, 64> = table!(4);
     let ud = push(&mut t, Stream(&DROPS));
     t.complete(&cqe(ud, 1, Flags::MORE), &mut None);
-    assert_eq!(t.abandon(ud, &mut None), Some(ud));
+    assert_eq!(t.abandon_slot(ud, &mut None), Some(ud));
     t.complete(&cqe(ud, 2, Flags::MORE), &mut None);
     assert_eq!(DROPS.load(Ordering::Relaxed), 0, "F_MORE: not the last");
     t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
@@ -323,23 +323,23 @@ fn zero_copy_send_is_held_until_the_notification() {
     let mut t: Table<4, 64> = table!(4);
     let ud = push(&mut t, Zc(&DROPS));
     t.complete(&cqe(ud, 100, Flags::MORE), &mut None);
-    assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Pending, "result in, notification not yet");
+    assert_eq!(t.poll_slot::<Zc>(ud, None, &mut None), Poll::Pending, "result in, notification not yet");
     // A second F_MORE is not allowed for a Notif operation.
     assert_eq!(t.complete(&cqe(ud, 5, Flags::MORE), &mut None), Reaped::Foreign);
     t.complete(&cqe(ud, 0, Flags::NOTIF), &mut None);
-    assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Ready(Some(Ok(100))));
+    assert_eq!(t.poll_slot::<Zc>(ud, None, &mut None), Poll::Ready(Some(Ok(100))));
     // Error result with F_MORE, then the notification, abandoned between.
     assert_eq!(DROPS.load(Ordering::Relaxed), 1);
     let ud = push(&mut t, Zc(&DROPS));
     t.complete(&cqe(ud, -32, Flags::MORE), &mut None);
-    t.abandon(ud, &mut None);
+    t.abandon_slot(ud, &mut None);
     assert_eq!(DROPS.load(Ordering::Relaxed), 1, "held until the notification");
     t.complete(&cqe(ud, 0, Flags::NOTIF), &mut None);
     assert_eq!(DROPS.load(Ordering::Relaxed), 2);
     // Failed before it started: one completion, no F_MORE.
     let ud = push(&mut t, Zc(&DROPS));
     t.complete(&cqe(ud, -9, Flags::empty()), &mut None);
-    assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Ready(None));
+    assert_eq!(t.poll_slot::<Zc>(ud, None, &mut None), Poll::Ready(None));
     assert_eq!(t.used(), 0);
 }
 
@@ -352,12 +352,12 @@ fn wakers_are_woken_by_the_completion() {
     let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     let w = counting_waker(&WAKES);
     let mut cx = Context::from_waker(&w);
-    assert!(t.poll::<Probe>(ud, Some(cx.waker()), &mut None).is_pending());
-    assert!(t.poll::<Probe>(ud, Some(cx.waker()), &mut None).is_pending());
+    assert!(t.poll_slot::<Probe>(ud, Some(cx.waker()), &mut None).is_pending());
+    assert!(t.poll_slot::<Probe>(ud, Some(cx.waker()), &mut None).is_pending());
     assert_eq!(WAKES.load(Ordering::Relaxed), 0);
     t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
     assert_eq!(WAKES.load(Ordering::Relaxed), 1);
-    assert!(t.poll::<Probe>(ud, Some(cx.waker()), &mut None).is_ready());
+    assert!(t.poll_slot::<Probe>(ud, Some(cx.waker()), &mut None).is_ready());
     let _ = &mut cx;
 }
 
@@ -370,12 +370,12 @@ fn teardown_leaks_what_is_in_flight_and_frees_the_rest() {
     let b = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     let c = push(&mut t, Stream(&DROPS));
     t.complete(&cqe(b, 0, Flags::empty()), &mut None);
-    t.abandon(c, &mut None);
+    t.abandon_slot(c, &mut None);
     let mut live = 0;
     t.for_each_live(|_| live += 1);
     assert_eq!(live, 2);
     let mut bufs: Option<BufRing<'static>> = None;
-    assert!(!t.finish(&mut bufs), "two still in flight");
+    assert!(!t.teardown(&mut bufs), "two still in flight");
     assert_eq!(t.stats.leaked, 2);
     assert_eq!(DROPS.load(Ordering::Relaxed), 1, "only the completed one dropped");
     // A late completion for a leaked slot touches nothing.
@@ -394,7 +394,7 @@ fn clean_teardown_gives_the_storage_back() {
     let Ok((ud, _)) = t.prepare(Zc(&DROPS), &PREP) else { panic!() };
     t.commit(ud);
     t.complete(&cqe(ud, 0, Flags::empty()), &mut None);
-    assert!(t.finish(&mut None));
+    assert!(t.teardown(&mut None));
     drop(t);
     let t2 = Table::new(S.take().expect("given back"), RING);
     assert_eq!(t2.used(), 0);
@@ -430,7 +430,7 @@ fn the_next_generation_wraps_in_its_field() {
     let mut ud = first;
     for _ in 0..5 {
         assert_eq!(t.complete(&cqe(ud, 0, Flags::empty()), &mut None), Reaped::Op);
-        assert!(t.poll::<Probe>(ud, None, &mut None).is_ready());
+        assert!(t.poll_slot::<Probe>(ud, None, &mut None).is_ready());
         let again = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
         assert_eq!(again & 0xffff, ud & 0xffff, "same slot");
         assert_eq!(again, next_gen(ud));
@@ -456,13 +456,13 @@ fn a_cancel_waiting_for_the_sq_is_settled_by_the_completion() {
         true
     });
     assert_eq!(flushed, 0);
-    assert!(matches!(t.poll::<Probe>(ud, None, &mut None), Poll::Ready((Err(Errno::CANCELED), _))));
+    assert!(matches!(t.poll_slot::<Probe>(ud, None, &mut None), Poll::Ready((Err(Errno::CANCELED), _))));
     // The slot comes back clean: the next operation in it completes on
     // the fast path and leaves no cancel behind.
     let ud2 = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     assert_eq!(t.complete(&cqe(ud2, 7, Flags::empty()), &mut None), Reaped::Op);
     assert_eq!(t.pending_cancels(), 0);
-    assert!(matches!(t.poll::<Probe>(ud2, None, &mut None), Poll::Ready((Ok(7), _))));
+    assert!(matches!(t.poll_slot::<Probe>(ud2, None, &mut None), Poll::Ready((Ok(7), _))));
     assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 2));
 }
 
@@ -530,7 +530,7 @@ fn a_queue_of_q_keeps_q_unread_results() {
     }
     assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(Some(Err(Errno::NOBUFS))));
     assert_eq!(t.poll_next::<Stream>(ud, None), Poll::Ready(None));
-    assert_eq!(t.poll::<Stream>(ud, None, &mut None), Poll::Ready(()));
+    assert_eq!(t.poll_slot::<Stream>(ud, None, &mut None), Poll::Ready(()));
     assert_eq!(t.used(), 0);
 }
 
@@ -561,22 +561,22 @@ fn results_below_the_errno_range_are_einval_not_a_panic() {
         let mut t: Table<4, 64> = table!(4);
         let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
         assert_eq!(t.complete(&cqe(ud, res, Flags::empty()), &mut None), Reaped::Op);
-        let Poll::Ready((r, _)) = t.poll::<Probe>(ud, None, &mut None) else { panic!("complete") };
+        let Poll::Ready((r, _)) = t.poll_slot::<Probe>(ud, None, &mut None) else { panic!("complete") };
         assert_eq!(r, Err(Errno::INVAL), "{res}");
         let ud = push(&mut t, FdProbe);
         t.complete(&cqe(ud, res, Flags::empty()), &mut None);
-        assert_eq!(t.poll::<FdProbe>(ud, None, &mut None), Poll::Ready((Err(Errno::INVAL), Err(Errno::INVAL))));
+        assert_eq!(t.poll_slot::<FdProbe>(ud, None, &mut None), Poll::Ready((Err(Errno::INVAL), Err(Errno::INVAL))));
         let ud = push(&mut t, Zc(&DROPS));
         t.complete(&cqe(ud, res, Flags::MORE), &mut None);
         t.complete(&cqe(ud, 0, Flags::NOTIF), &mut None);
-        assert_eq!(t.poll::<Zc>(ud, None, &mut None), Poll::Ready(Some(Err(Errno::INVAL))));
+        assert_eq!(t.poll_slot::<Zc>(ud, None, &mut None), Poll::Ready(Some(Err(Errno::INVAL))));
     }
     // The edges of the errno range are still errnos.
     let mut t: Table<4, 64> = table!(4);
     let ud = push(&mut t, FdProbe);
     t.complete(&cqe(ud, -4095, Flags::empty()), &mut None);
     assert_eq!(
-        t.poll::<FdProbe>(ud, None, &mut None),
+        t.poll_slot::<FdProbe>(ud, None, &mut None),
         Poll::Ready((Err(Errno::from_raw_os_error(4095)), Err(Errno::from_raw_os_error(4095))))
     );
 }
@@ -648,8 +648,8 @@ fn one_step_hands_each_output_over_and_frees_its_slot() {
     // Spent tickets: pending for ever, and the slots are reused under a
     // new generation.
     for ud in uds {
-        assert_eq!(t.poll::<Probe>(ud, None, &mut None), Poll::Pending);
-        assert_eq!(t.abandon(ud, &mut None), None);
+        assert_eq!(t.poll_slot::<Probe>(ud, None, &mut None), Poll::Pending);
+        assert_eq!(t.abandon_slot(ud, &mut None), None);
     }
     let ud = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     assert!(!uds.contains(&ud));
@@ -680,7 +680,7 @@ fn one_step_takes_nothing_foreign_late_duplicate_or_abandoned() {
     assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (3, 0));
     // `b` is abandoned among the completed: released at its completion
     // (after a late write), never handed out.
-    assert_eq!(t.abandon(b, &mut None), Some(b));
+    assert_eq!(t.abandon_slot(b, &mut None), Some(b));
     kernel_write(sqe_addr(&sqe_b), b"late");
     assert_eq!(take::<Probe>(&mut t, b, -125, Flags::empty()), (Some(Reaped::Op), None));
     assert_eq!(DROPS.load(Ordering::Relaxed), 1, "the abandoned one released at its completion");
@@ -714,7 +714,7 @@ fn one_step_leaves_other_types_and_multishot_results_for_their_tickets() {
     // Reaping in one step for `Zc`: the Probe's completion stays in its
     // slot for its ticket.
     assert_eq!(take::<Zc>(&mut t, p, 8, Flags::empty()), (Some(Reaped::Op), None));
-    assert!(matches!(t.poll::<Probe>(p, None, &mut None), Poll::Ready((Ok(8), _))));
+    assert!(matches!(t.poll_slot::<Probe>(p, None, &mut None), Poll::Ready((Ok(8), _))));
     // A Zc (not plain) in one step: the general path, then the output.
     assert_eq!(take::<Zc>(&mut t, z, 100, Flags::MORE), (Some(Reaped::Op), None));
     assert_eq!(take::<Zc>(&mut t, z, 0, Flags::NOTIF), (Some(Reaped::Op), Some((z, Some(Ok(100))))));
@@ -725,7 +725,7 @@ fn one_step_leaves_other_types_and_multishot_results_for_their_tickets() {
     assert_eq!(t.poll_next::<Stream>(s, None), Poll::Ready(Some(Ok(1))));
     assert_eq!(t.poll_next::<Stream>(s, None), Poll::Ready(Some(Ok(0))));
     assert_eq!(t.poll_next::<Stream>(s, None), Poll::Ready(None));
-    assert_eq!(t.poll::<Stream>(s, None, &mut None), Poll::Ready(()));
+    assert_eq!(t.poll_slot::<Stream>(s, None, &mut None), Poll::Ready(()));
     assert_eq!((t.used(), DROPS.load(Ordering::Relaxed), STREAM.load(Ordering::Relaxed)), (0, 1, 1));
 }
 
@@ -739,7 +739,7 @@ fn one_step_with_a_waker_or_a_cancel_to_push() {
     // waker is dropped (not woken: the output is not the poller's).
     let a = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     let w = counting_waker(&WAKES);
-    assert!(t.poll::<Probe>(a, Some(&w), &mut None).is_pending());
+    assert!(t.poll_slot::<Probe>(a, Some(&w), &mut None).is_pending());
     assert!(take::<Probe>(&mut t, a, 1, Flags::empty()).1.is_some());
     assert_eq!(WAKES.load(Ordering::Relaxed), 0);
     // A cancel still to push: the general path settles it, and the
@@ -753,7 +753,7 @@ fn one_step_with_a_waker_or_a_cancel_to_push() {
     // A teardown after one-step reaping: nothing left, nothing leaked.
     let c = push(&mut t, Probe { mem: [0; 16], drops: &DROPS });
     assert!(take::<Probe>(&mut t, c, 0, Flags::empty()).1.is_some());
-    assert!(t.finish(&mut None));
+    assert!(t.teardown(&mut None));
     assert_eq!((t.stats.leaked, DROPS.load(Ordering::Relaxed)), (0, 3));
 }
 
@@ -815,20 +815,20 @@ fn indexes_out_of_range_are_foreign_for_any_n() {
     for index in [4u64, 5, 8, 9, 0x7fff, 0xffff] {
         let f5 = (ud5 & !0xffff) | index;
         assert_eq!(t.complete(&cqe(f5, 1, Flags::empty()), &mut None), Reaped::Foreign, "{f5:#x}");
-        assert_eq!(t.poll::<Probe>(f5, None, &mut None), Poll::Pending);
+        assert_eq!(t.poll_slot::<Probe>(f5, None, &mut None), Poll::Pending);
         // 4, 8 and 0x7fff... mask onto slot 0 of the 4-slot table, which
         // is live: still foreign (its user data names index 0).
         let f4 = (ud4 & !0xffff) | index;
         let mut out = None;
         let r = four.complete_take::<Probe>(&cqe(f4, 1, Flags::empty()), &mut None, &mut |u, o| out = Some((u, o)));
         assert_eq!((r, out.is_none()), (Some(Reaped::Foreign), true), "{f4:#x}");
-        assert_eq!(four.poll::<Probe>(f4, None, &mut None), Poll::Pending);
+        assert_eq!(four.poll_slot::<Probe>(f4, None, &mut None), Poll::Pending);
     }
     assert_eq!((t.used(), four.used(), DROPS.load(Ordering::Relaxed)), (1, 1, 0));
     assert_eq!(t.complete(&cqe(ud5, 2, Flags::empty()), &mut None), Reaped::Op);
-    assert!(matches!(t.poll::<Probe>(ud5, None, &mut None), Poll::Ready((Ok(2), _))));
+    assert!(matches!(t.poll_slot::<Probe>(ud5, None, &mut None), Poll::Ready((Ok(2), _))));
     assert_eq!(four.complete(&cqe(ud4, 3, Flags::empty()), &mut None), Reaped::Op);
-    assert!(matches!(four.poll::<Probe>(ud4, None, &mut None), Poll::Ready((Ok(3), _))));
+    assert!(matches!(four.poll_slot::<Probe>(ud4, None, &mut None), Poll::Ready((Ok(3), _))));
     assert_eq!((t.used(), four.used(), DROPS.load(Ordering::Relaxed)), (0, 0, 2));
 }
 
@@ -846,42 +846,42 @@ fn the_waker_mark_follows_the_waker() {
     let probe = || Probe { mem: [0; 16], drops: &DROPS };
     // Polled, then abandoned: its completion frees it, wakes nobody.
     let a = push(&mut t, probe());
-    assert!(t.poll::<Probe>(a, Some(&w), &mut None).is_pending());
-    assert_eq!(t.abandon(a, &mut None), Some(a));
+    assert!(t.poll_slot::<Probe>(a, Some(&w), &mut None).is_pending());
+    assert_eq!(t.abandon_slot(a, &mut None), Some(a));
     assert_eq!(t.complete(&cqe(a, 0, Flags::empty()), &mut None), Reaped::Op);
     // The freed slot is the free list's head: the next push reuses it.
     let b = push(&mut t, probe());
     assert_eq!(b & 0xffff, a & 0xffff, "same slot");
     assert_eq!(t.complete(&cqe(b, 0, Flags::empty()), &mut None), Reaped::Op);
     assert_eq!(wakes(), 0, "no waker left from the abandoned one");
-    assert!(t.poll::<Probe>(b, None, &mut None).is_ready());
+    assert!(t.poll_slot::<Probe>(b, None, &mut None).is_ready());
     // Polled twice (the same waker kept once), then taken in one step:
     // the waker is dropped, not woken.
     let c = push(&mut t, probe());
-    assert!(t.poll::<Probe>(c, Some(&w), &mut None).is_pending());
-    assert!(t.poll::<Probe>(c, Some(&w), &mut None).is_pending());
+    assert!(t.poll_slot::<Probe>(c, Some(&w), &mut None).is_pending());
+    assert!(t.poll_slot::<Probe>(c, Some(&w), &mut None).is_pending());
     assert!(take::<Probe>(&mut t, c, 0, Flags::empty()).1.is_some());
     assert_eq!(wakes(), 0);
     // Polled, then completed: woken once; its slot's next operation,
     // never polled, completes without a wake, in both forms.
     let d = push(&mut t, probe());
-    assert!(t.poll::<Probe>(d, Some(&w), &mut None).is_pending());
+    assert!(t.poll_slot::<Probe>(d, Some(&w), &mut None).is_pending());
     assert_eq!(t.complete(&cqe(d, 0, Flags::empty()), &mut None), Reaped::Op);
     assert_eq!(wakes(), 1);
-    assert!(t.poll::<Probe>(d, None, &mut None).is_ready());
+    assert!(t.poll_slot::<Probe>(d, None, &mut None).is_ready());
     let e = push(&mut t, probe());
     assert_eq!(t.complete(&cqe(e, 0, Flags::empty()), &mut None), Reaped::Op);
-    assert!(t.poll::<Probe>(e, None, &mut None).is_ready());
+    assert!(t.poll_slot::<Probe>(e, None, &mut None).is_ready());
     let f = push(&mut t, probe());
     assert!(take::<Probe>(&mut t, f, 0, Flags::empty()).1.is_some());
     assert_eq!(wakes(), 1);
     // Polled after a one-step take freed the slot (a stale ticket):
     // nothing stored, and the next operation is not woken for it.
-    assert!(t.poll::<Probe>(f, Some(&w), &mut None).is_pending());
+    assert!(t.poll_slot::<Probe>(f, Some(&w), &mut None).is_pending());
     let g = push(&mut t, probe());
     assert_eq!(t.complete(&cqe(g, 0, Flags::empty()), &mut None), Reaped::Op);
     assert_eq!(wakes(), 1);
-    assert!(t.poll::<Probe>(g, None, &mut None).is_ready());
+    assert!(t.poll_slot::<Probe>(g, None, &mut None).is_ready());
     assert_eq!((t.used(), DROPS.load(Ordering::Relaxed)), (0, 7));
 }
 
@@ -903,8 +903,180 @@ fn a_new_descriptor_goes_with_the_output() {
             assert_eq!(take::<FdProbe>(&mut t, ud, raw, Flags::empty()), (Some(Reaped::Op), Some((ud, want))));
         } else {
             assert_eq!(t.complete(&cqe(ud, raw, Flags::empty()), &mut None), Reaped::Op);
-            assert_eq!(t.poll::<FdProbe>(ud, None, &mut None), Poll::Ready(want));
+            assert_eq!(t.poll_slot::<FdProbe>(ud, None, &mut None), Poll::Ready(want));
         }
         assert_eq!(t.used(), 0);
     }
+}
+
+/// A one-completion operation whose result is a registered-file slot the
+/// kernel filled (as `AcceptFixed`).
+struct SlotOne;
+
+// SAFETY: names no memory; a non-negative result stands for a slot the
+// stand-in kernel filled for it (FIXED_FILE_RESULT).
+unsafe impl Operation for SlotOne {
+    type Output = Result<u32, Errno>;
+    const FIXED_FILE_RESULT: bool = true;
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(crate::opcode::Nop::new().build())
+    }
+    fn complete(self, done: Completion) -> Self::Output {
+        done.result()
+    }
+}
+
+/// A multishot operation whose items are filled slots (as
+/// `AcceptMultiFixed`).
+struct SlotStream;
+
+// SAFETY: as for SlotOne.
+unsafe impl Operation for SlotStream {
+    type Output = ();
+    const FIXED_FILE_RESULT: bool = true;
+    const SHOTS: Shots = Shots::Many;
+    fn build(&mut self, _: &Prep<'_>) -> Result<Entry, Errno> {
+        Ok(crate::opcode::Nop::new().build())
+    }
+    fn complete(self, _: Completion) {}
+}
+
+impl Multishot for SlotStream {
+    type Item = Result<u32, Errno>;
+    fn item(&mut self, c: Completion) -> Self::Item {
+        c.result()
+    }
+}
+
+/// The stand-in for the driver's file table: records the slots the table
+/// asks to empty, in order.
+#[derive(Default)]
+struct Emptied {
+    bufs: Option<BufRing<'static>>,
+    slots: [u32; 32],
+    n: usize,
+}
+
+impl Emptied {
+    fn take(&mut self) -> &[u32] {
+        let n = core::mem::take(&mut self.n);
+        &self.slots[..n]
+    }
+}
+
+impl Release for Emptied {
+    fn bufs(&mut self) -> &mut Option<BufRing<'static>> {
+        &mut self.bufs
+    }
+    fn empty_file(&mut self, index: u32) {
+        self.slots[self.n] = index;
+        self.n += 1;
+    }
+}
+
+/// Guarantee 3 for slot results: a filled slot nobody will claim is
+/// emptied when the table releases it (abandoned before or after the
+/// completion, or torn down completed), once; a claimed one, an error or
+/// one taken in one step is not.
+#[test]
+fn an_unclaimed_fixed_file_slot_is_emptied_once() {
+    let mut t: Table<4, 64> = table!(4);
+    let mut e = Emptied::default();
+    // Abandoned in flight, then the kernel fills slot 3.
+    let ud = push(&mut t, SlotOne);
+    assert_eq!(t.abandon_slot(ud, &mut e), Some(ud));
+    assert_eq!(e.take(), [] as [u32; 0], "nothing to empty before the completion");
+    assert_eq!(t.complete(&cqe(ud, 3, Flags::empty()), &mut e), Reaped::Op);
+    assert_eq!(e.take(), [3]);
+    assert_eq!(t.complete(&cqe(ud, 3, Flags::empty()), &mut e), Reaped::Foreign, "a duplicate");
+    assert_eq!(e.take(), [] as [u32; 0], "emptied once");
+    // Abandoned, then an error (ENFILE): no slot.
+    let ud = push(&mut t, SlotOne);
+    t.abandon_slot(ud, &mut e);
+    t.complete(&cqe(ud, -23, Flags::empty()), &mut e);
+    assert_eq!(e.take(), [] as [u32; 0]);
+    // Completed, then abandoned: released at once.
+    let ud = push(&mut t, SlotOne);
+    t.complete(&cqe(ud, 5, Flags::empty()), &mut e);
+    assert_eq!(e.take(), [] as [u32; 0], "completed: the ticket may still claim it");
+    assert_eq!(t.abandon_slot(ud, &mut e), None);
+    assert_eq!(e.take(), [5]);
+    // Claimed by a poll, or in one step: the caller's.
+    let ud = push(&mut t, SlotOne);
+    t.complete(&cqe(ud, 6, Flags::empty()), &mut e);
+    assert_eq!(t.poll_slot::<SlotOne>(ud, None, &mut e), Poll::Ready(Ok(6)));
+    let ud = push(&mut t, SlotOne);
+    assert_eq!(take::<SlotOne>(&mut t, ud, 8, Flags::empty()), (Some(Reaped::Op), Some((ud, Ok(8)))));
+    assert_eq!(e.take(), [] as [u32; 0]);
+    // Completed and never taken: emptied at teardown.
+    let ud = push(&mut t, SlotOne);
+    t.complete(&cqe(ud, 7, Flags::empty()), &mut e);
+    assert!(t.teardown(&mut e));
+    assert_eq!(e.take(), [7]);
+    assert_eq!(t.used(), 0);
+}
+
+/// A multishot's items released unread are emptied: the one a full queue
+/// drops, the queued ones an abandon drops, the ones arriving after it,
+/// and those left (the last included) when the output is taken; items
+/// read are not.
+#[test]
+fn unread_fixed_file_items_are_emptied() {
+    const Q: i32 = super::QUEUE as i32;
+    let mut t: Table<4, 64> = table!(4);
+    let mut e = Emptied::default();
+    let ud = push(&mut t, SlotStream);
+    for i in 0..=Q {
+        assert_eq!(t.complete(&cqe(ud, 10 + i, Flags::MORE), &mut e), Reaped::Op);
+    }
+    assert_eq!(t.stats.lost, 1);
+    assert_eq!(e.take(), [10 + Q as u32], "the one the full queue dropped");
+    assert_eq!(t.poll_next::<SlotStream>(ud, None), Poll::Ready(Some(Ok(10))));
+    assert_eq!(t.abandon_slot(ud, &mut e), Some(ud));
+    let queued: [u32; 7] = core::array::from_fn(|i| 11 + i as u32);
+    assert_eq!(e.take(), &queued[..Q as usize - 1], "the queued ones, read one kept");
+    t.complete(&cqe(ud, 40, Flags::MORE), &mut e);
+    t.complete(&cqe(ud, -125, Flags::empty()), &mut e);
+    assert_eq!(e.take(), [40]);
+    assert_eq!(t.used(), 0);
+    // Taken with two items and a successful last one unread.
+    let ud = push(&mut t, SlotStream);
+    t.complete(&cqe(ud, 20, Flags::MORE), &mut e);
+    t.complete(&cqe(ud, 21, Flags::MORE), &mut e);
+    t.complete(&cqe(ud, 22, Flags::empty()), &mut e);
+    assert_eq!(e.take(), [] as [u32; 0]);
+    assert_eq!(t.poll_slot::<SlotStream>(ud, None, &mut e), Poll::Ready(()));
+    assert_eq!(e.take(), [20, 21, 22]);
+    assert_eq!(t.used(), 0);
+}
+
+/// O12: once the driver's files changed, the slot indexes of operations
+/// pushed before may name another table's slots: none is emptied. An
+/// operation pushed after is not concerned.
+#[test]
+fn results_from_before_a_files_change_are_left_alone() {
+    let mut t: Table<4, 64> = table!(4);
+    let mut e = Emptied::default();
+    let one = push(&mut t, SlotOne);
+    let done = push(&mut t, SlotOne);
+    let many = push(&mut t, SlotStream);
+    t.complete(&cqe(done, 1, Flags::empty()), &mut e);
+    t.complete(&cqe(many, 2, Flags::MORE), &mut e);
+    t.files_changed();
+    let after = push(&mut t, SlotOne);
+    for ud in [one, done, many, after] {
+        t.abandon_slot(ud, &mut e);
+    }
+    t.complete(&cqe(one, 3, Flags::empty()), &mut e);
+    t.complete(&cqe(many, 4, Flags::MORE), &mut e);
+    t.complete(&cqe(many, -125, Flags::empty()), &mut e);
+    assert_eq!(e.take(), [] as [u32; 0], "none of the old table's");
+    t.complete(&cqe(after, 5, Flags::empty()), &mut e);
+    assert_eq!(e.take(), [5]);
+    // The mark goes with the slot: its next operation is emptied again.
+    let again = push(&mut t, SlotOne);
+    t.abandon_slot(again, &mut e);
+    t.complete(&cqe(again, 6, Flags::empty()), &mut e);
+    assert_eq!(e.take(), [6]);
+    assert_eq!(t.used(), 0);
 }

@@ -383,6 +383,19 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
         unsafe { CompletionQueue::new(&self.cq) }
     }
 
+    /// The completion queue, with the ring still at hand for what needs
+    /// only `&self` (a register call through [`submitter`](Self::submitter)
+    /// while reaping: the owned driver empties a registered-file slot
+    /// nobody claims as it reaps the completion that filled it).
+    #[inline]
+    pub(crate) fn completion_and_ring(&mut self) -> (CompletionQueue<'_, C>, &Self) {
+        // SAFETY: `&mut self` guarantees no other CompletionQueue exists
+        // (R6), and the `&Self` handed back makes none: `completion`
+        // needs `&mut self`, `completion_shared` its caller's promise.
+        let cq = unsafe { CompletionQueue::new(&self.cq) };
+        (cq, self)
+    }
+
     /// The completion queue from a shared reference.
     ///
     /// # Safety

@@ -90,6 +90,7 @@ pub fn tests() -> Vec<Test> {
         flavoured!(owned_received_outliving_its_driver, requires = [SEND, RECV, CANCEL]),
         flavoured!(owned_timeout_immediate, requires = [TIMEOUT, NOP, READ, LINK_TIMEOUT]),
         flavoured!(owned_accept_into_fixed_slot, requires = [ACCEPT, SEND, CLOSE]),
+        flavoured!(owned_unclaimed_fixed_slots_are_emptied, requires = [ACCEPT, SEND, CLOSE, CANCEL]),
         flavoured!(owned_full_table_and_sq_give_op_back, requires = [NOP]),
         flavoured!(owned_foreign_completions_touch_nothing, requires = [NOP]),
         flavoured!(owned_abandon_pipe_read, requires = [READ, CANCEL]),
@@ -1062,6 +1063,108 @@ where
         for f in slots {
             d.run(owned::CloseFixed::new(f))?.context("close")?;
         }
+        ensure!(d.in_use() == 0);
+        Ok(())
+    }
+
+    /// A slot the kernel filled for a result nobody claims is emptied when
+    /// the driver releases that result: the connection is closed (its
+    /// client reads the end of the stream) and the slot serves the next
+    /// accept (without it, a table of two slots would answer `ENFILE`).
+    /// An abandoned `AcceptFixed`; an `AcceptMultiFixed` whose one-entry
+    /// queue overflowed (the item dropped), then abandoned (the queued
+    /// item dropped); the same with the queued item read: its handle,
+    /// still live, keeps its connection.
+    fn owned_unclaimed_fixed_slots_are_emptied(ctx: &Ctx) -> anyhow::Result<()> {
+        crate::util::needs_kernel(5, 19, "accept into an allocated fixed slot")?;
+        // A queue of one result: the second connection overflows it.
+        let mut d: Driver<16, 320, S, C, 1> = Driver::with_slots(ctx.ring::<S, C>(16)?, Slots::boxed());
+        d.register_files_sparse(2)?;
+        let listener = Arc::new(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?);
+        let addr = listener.local_addr()?;
+        // The client's view: the server side was closed (a generous bound
+        // only against a hang: the close comes with the register call).
+        let sees_end = |c: &mut TcpStream, what: &str| -> anyhow::Result<()> {
+            c.set_read_timeout(Some(Duration::from_secs(30)))?;
+            let mut rest = Vec::new();
+            c.read_to_end(&mut rest).with_context(|| format!("{what}: no end of stream"))?;
+            ensure!(rest.is_empty(), "{what}: {rest:?}");
+            Ok(())
+        };
+        // Both slots free: two accepts fill them (one more finds none).
+        let fill_both = |d: &mut Driver<16, 320, S, C, 1>, what: &str| -> anyhow::Result<Vec<owned::FixedFile>> {
+            let mut got = Vec::new();
+            for i in 0..2 {
+                let _client = TcpStream::connect(addr)?;
+                let r = d.run(owned::AcceptFixed::new(listener.clone()))?.result;
+                got.push(r.with_context(|| format!("{what}: accept {i} finds no free slot"))?);
+            }
+            let mut idx: Vec<u32> = got.iter().map(|f| f.index()).collect();
+            idx.sort();
+            ensure!(idx == [0, 1], "{what}: {idx:?}");
+            Ok(got)
+        };
+        let close_all = |d: &mut Driver<16, 320, S, C, 1>, fs: Vec<owned::FixedFile>| -> anyhow::Result<()> {
+            for f in fs {
+                d.run(owned::CloseFixed::new(f))?.context("close")?;
+            }
+            Ok(())
+        };
+
+        // An AcceptFixed abandoned before its connection (quietly: it
+        // runs on and gets it).
+        let t = d.push(owned::AcceptFixed::new(listener.clone())).map_err(|r| r.errno())?;
+        d.submit()?;
+        d.abandon_quietly(t);
+        let mut c0 = TcpStream::connect(addr)?;
+        d.drain()?;
+        let fs = fill_both(&mut d, "after an abandoned AcceptFixed")?;
+        sees_end(&mut c0, "the abandoned accept's client")?;
+        close_all(&mut d, fs)?;
+
+        // AcceptMultiFixed: two connections, reaped unread; the second
+        // finds the queue full (dropped, counted in `lost`, the stream
+        // cancelled), then the abandon drops the queued first one.
+        let lost = d.stats().lost;
+        let t = d.push(owned::AcceptMultiFixed::new(listener.clone())).map_err(|r| r.errno())?;
+        d.submit()?;
+        let mut c1 = TcpStream::connect(addr)?;
+        let mut c2 = TcpStream::connect(addr)?;
+        while d.stats().lost == lost {
+            d.submit_and_wait(1)?;
+            d.reap();
+        }
+        d.abandon(t);
+        d.drain()?;
+        ensure!(d.stats().lost == lost + 1, "one dropped by the full queue");
+        let fs = fill_both(&mut d, "after an AcceptMultiFixed's items were dropped")?;
+        sees_end(&mut c1, "the queued item's client")?;
+        sees_end(&mut c2, "the overflowing item's client")?;
+        close_all(&mut d, fs)?;
+
+        // The same, the queued item read: its slot stays its handle's.
+        let t = d.push(owned::AcceptMultiFixed::new(listener.clone())).map_err(|r| r.errno())?;
+        d.submit()?;
+        let mut c1 = TcpStream::connect(addr)?;
+        let mut c2 = TcpStream::connect(addr)?;
+        while d.stats().lost == lost + 1 {
+            d.submit_and_wait(1)?;
+            d.reap();
+        }
+        let kept = d.wait_next(&t)?.context("the queued item")?.context("accepted")?;
+        ensure!(d.wait_next(&t)? == Some(Err(Errno::CANCELED)), "cancelled after the overflow");
+        let _listener = d.wait(t)?;
+        sees_end(&mut c2, "the overflowing item's client")?;
+        let _client = TcpStream::connect(addr)?;
+        let other = d.run(owned::AcceptFixed::new(listener.clone()))?.result.context("the dropped item's slot")?;
+        ensure!(other.index() != kept.index(), "{other:?} {kept:?}");
+        let s = d.run(owned::Send::new(kept, b"kept".to_vec()))?;
+        ensure!(s.result == Ok(4), "send through the read item's slot: {:?}", s.result);
+        let mut got = [0u8; 4];
+        c1.read_exact(&mut got)?;
+        ensure!(&got == b"kept", "{got:?}");
+        close_all(&mut d, vec![kept, other])?;
+        sees_end(&mut c1, "the read item's client, once its slot is closed")?;
         ensure!(d.in_use() == 0);
         Ok(())
     }

@@ -50,8 +50,14 @@ unsafe impl<F: Target> Operation for Accept<F> {
 ///
 /// The slot stays taken until [`CloseFixed`](crate::owned::CloseFixed)
 /// empties it, or the files are unregistered or the driver is gone (the
-/// kernel then closes what the table holds): an abandoned `AcceptFixed`
-/// that got a connection keeps its slot until then.
+/// kernel then closes what the table holds). An abandoned `AcceptFixed`
+/// that got a connection (or one completed and never taken, at teardown)
+/// has its slot emptied by the driver when the result is released
+/// (`IORING_REGISTER_FILES_UPDATE` with -1, 5.5; `io_uring_register(2)`):
+/// the connection is closed and the slot free for the next accept. Not
+/// if the files were registered or unregistered through the driver
+/// meanwhile (the index may then name another table's slot): that slot
+/// is left as it is.
 #[derive(Debug)]
 pub struct AcceptFixed<F> {
     file: F,
@@ -66,9 +72,11 @@ impl<F: Target> AcceptFixed<F> {
 }
 
 // SAFETY: O2: names only `self.file`; the result is a slot index, not a
-// descriptor (no FD_RESULT).
+// descriptor (no FD_RESULT): the slot the kernel picked and filled for
+// this accept (FIXED_FILE_RESULT).
 unsafe impl<F: Target> Operation for AcceptFixed<F> {
     type Output = FileResult<F, FixedFile>;
+    const FIXED_FILE_RESULT: bool = true;
     fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
         self.uid = prep.uid;
         let (addr, len) = (core::ptr::null_mut(), core::ptr::null_mut());
@@ -122,7 +130,10 @@ impl<F: Target> Multishot for AcceptMulti<F> {
 /// stream when no slot is free). As for [`AcceptFixed`], a slot stays
 /// taken until [`CloseFixed`](crate::owned::CloseFixed) empties it, the
 /// files are unregistered or the driver is gone; an item released unread
-/// (abandoned, or a full queue) keeps its slot until then.
+/// (abandoned, a full queue, or left when the output was taken) has its
+/// slot emptied by the driver (`IORING_REGISTER_FILES_UPDATE`, 5.5;
+/// `io_uring_register(2)`), unless the files were registered or
+/// unregistered through the driver since the push.
 #[derive(Debug)]
 pub struct AcceptMultiFixed<F> {
     file: F,
@@ -137,9 +148,11 @@ impl<F: Target> AcceptMultiFixed<F> {
 }
 
 // SAFETY: O2: names only `self.file`; results are slot indexes, not
-// descriptors (no FD_RESULT).
+// descriptors (no FD_RESULT): each the slot the kernel picked and filled
+// for that connection (FIXED_FILE_RESULT).
 unsafe impl<F: Target> Operation for AcceptMultiFixed<F> {
     type Output = F;
+    const FIXED_FILE_RESULT: bool = true;
     const SHOTS: Shots = Shots::Many;
     fn build(&mut self, prep: &Prep<'_>) -> Result<Entry, Errno> {
         self.uid = prep.uid;
