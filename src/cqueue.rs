@@ -91,6 +91,33 @@ mod private {
         (start, first, n - first)
     }
 
+    /// Walks the snapshot `*head..tail` of the CQE array at `cqes` by
+    /// pointer over its (at most two) contiguous runs, handing each slot
+    /// to `each` (see [`walk`]).
+    ///
+    /// # Safety
+    /// As for [`Sealed::take`]: `cqes` is the ring's CQE array of
+    /// `mask + 1` slots (R2), and `*head..tail` was published (R4, R5).
+    #[inline(always)]
+    unsafe fn walk_runs<E, B>(
+        cqes: *const E,
+        head: &mut u32,
+        tail: u32,
+        mask: u32,
+        init: B,
+        each: &mut impl FnMut(B, E) -> B,
+    ) -> B {
+        let (start, first, second) = runs(*head, tail, mask);
+        // SAFETY: `start + first <= ring_entries` and `second <= start`
+        // (`runs` counts at most `ring_entries`): both runs lie in the
+        // array (R2), inside the published `head..tail` (the caller's
+        // promise, R4, R5).
+        unsafe {
+            let acc = walk(cqes.add(start), first, head, init, each);
+            walk(cqes, second, head, acc, each)
+        }
+    }
+
     /// Walks `len` slots from `p` by pointer, moving `*head` past each
     /// before handing it to `each`.
     ///
@@ -157,15 +184,8 @@ mod private {
             init: B,
             mut f: F,
         ) -> B {
-            let (start, first, second) = runs(*head, tail, mask);
-            // SAFETY: `start + first <= ring_entries` and `second <=
-            // start` (`runs` counts at most `ring_entries`): both runs
-            // lie in the array (R2), inside the published `head..tail`
-            // (the caller's Acquire, R4, R5).
-            unsafe {
-                let acc = walk(cqes.add(start), first, head, init, &mut f);
-                walk(cqes, second, head, acc, &mut f)
-            }
+            // SAFETY: forwarded from the caller (R2, R4, R5).
+            unsafe { walk_runs(cqes, head, tail, mask, init, &mut f) }
         }
     }
 
@@ -212,13 +232,9 @@ mod private {
             init: B,
             mut f: F,
         ) -> B {
-            let (start, first, second) = runs(*head, tail, mask);
             let mut each = |acc, entry: Self| if entry.0 .0.flags & CQE_F_SKIP == 0 { f(acc, entry) } else { acc };
-            // SAFETY: as for `Entry::fold` (R2, R4, R5).
-            unsafe {
-                let acc = walk(cqes.add(start), first, head, init, &mut each);
-                walk(cqes, second, head, acc, &mut each)
-            }
+            // SAFETY: forwarded from the caller (R2, R4, R5).
+            unsafe { walk_runs(cqes, head, tail, mask, init, &mut each) }
         }
     }
 }

@@ -92,13 +92,13 @@ pub trait Workload {
 /// [`WORKLOADS`]).
 pub fn workload(lib: &str, name: &str) -> Result<Box<dyn Workload>, String> {
     Ok(match (lib, name) {
-        ("urix", "nop-batch-api") => Box::new(on_urix::NopBatchApi::new(on_urix::plain_ring(NOP_BATCH_RING)?)),
-        ("urix", "nop-batch-fold") => Box::new(on_urix::NopBatchFold::new(on_urix::plain_ring(NOP_BATCH_RING)?)),
+        ("urix", "nop-batch-api") => Box::new(on_urix::NopBatchApi::<false>::new(on_urix::plain_ring(NOP_BATCH_RING)?)),
+        ("urix", "nop-batch-fold") => Box::new(on_urix::NopBatchApi::<true>::new(on_urix::plain_ring(NOP_BATCH_RING)?)),
         ("urix", "nop-batch-fast") => {
             Box::new(on_urix::Registered(on_urix::NopBatch::new(on_urix::fast_ring(NOP_BATCH_RING)?, NOP_BATCH)?))
         }
         ("urix", "nop-batch-api-fast") => {
-            Box::new(on_urix::Registered(on_urix::NopBatchApi::new(on_urix::fast_ring(NOP_BATCH_RING)?)))
+            Box::new(on_urix::Registered(on_urix::NopBatchApi::<false>::new(on_urix::fast_ring(NOP_BATCH_RING)?)))
         }
         ("urix", "nop-single-fast") => Box::new(on_urix::fast_nop_single()?),
         ("urix", "read-4k-fast") => Box::new(on_urix::fast_read_4k()?),
@@ -482,26 +482,28 @@ pub mod on_urix {
 
     /// nop-batch through the batch API: each batch of [`NOP_BATCH`](crate::NOP_BATCH)
     /// NOPs is written in place by one `push_with`, then checked like
-    /// nop-batch.
-    pub struct NopBatchApi {
+    /// nop-batch: drained by a `for` loop (`FOLD` false), or by the
+    /// completion iterator's `fold`, which walks the CQE array by pointer
+    /// (`FOLD` true, nop-batch-fold).
+    pub struct NopBatchApi<const FOLD: bool = false> {
         ring: IoUring,
         next: u64,
     }
 
-    impl NopBatchApi {
+    impl<const FOLD: bool> NopBatchApi<FOLD> {
         /// Batches on `ring` (at least NOP_BATCH SQ slots).
         pub fn new(ring: IoUring) -> Self {
             NopBatchApi { ring, next: 0 }
         }
     }
 
-    impl AsMut<IoUring> for NopBatchApi {
+    impl<const FOLD: bool> AsMut<IoUring> for NopBatchApi<FOLD> {
         fn as_mut(&mut self) -> &mut IoUring {
             &mut self.ring
         }
     }
 
-    impl Workload for NopBatchApi {
+    impl<const FOLD: bool> Workload for NopBatchApi<FOLD> {
         fn run(&mut self, ops: u64) -> Result<Duration, String> {
             let start = Instant::now();
             let mut left = ops;
@@ -513,50 +515,17 @@ pub mod on_urix {
                 unsafe { self.ring.submission().push_with(n as usize, make) }
                     .map_err(|e| call_failed("push_with", format_args!("{e:?}")))?;
                 self.ring.submit_and_wait(n as usize).map_err(|e| call_failed("submit_and_wait", e))?;
-                check_nops(&mut self.ring, base, n)?;
-                self.next = base + u64::from(n);
-                left -= u64::from(n);
-            }
-            Ok(start.elapsed())
-        }
-    }
-
-    /// nop-batch through the batch API on both queues: each batch of
-    /// [`NOP_BATCH`](crate::NOP_BATCH) NOPs is written in place by one
-    /// `push_with`, and the completions are checked as nop-batch checks
-    /// them, but drained by the completion iterator's `fold`, which walks
-    /// the CQE array by pointer.
-    pub struct NopBatchFold {
-        ring: IoUring,
-        next: u64,
-    }
-
-    impl NopBatchFold {
-        /// Batches on `ring` (at least NOP_BATCH SQ slots).
-        pub fn new(ring: IoUring) -> Self {
-            NopBatchFold { ring, next: 0 }
-        }
-    }
-
-    impl Workload for NopBatchFold {
-        fn run(&mut self, ops: u64) -> Result<Duration, String> {
-            let start = Instant::now();
-            let mut left = ops;
-            while left > 0 {
-                let n = left.min(u64::from(crate::NOP_BATCH)) as u32;
-                let base = self.next;
-                let make = |i: usize| opcode::Nop::new().build().user_data(base + i as u64);
-                // SAFETY: NOPs name no buffer and no fd.
-                unsafe { self.ring.submission().push_with(n as usize, make) }
-                    .map_err(|e| call_failed("push_with", format_args!("{e:?}")))?;
-                self.ring.submit_and_wait(n as usize).map_err(|e| call_failed("submit_and_wait", e))?;
-                // As check_nops, through fold.
-                let (expect, bad) = self.ring.completion().fold((base, 0u64), |(expect, bad), cqe| {
-                    let (res, user_data) = cqe_parts(&cqe);
-                    (expect + 1, bad | u64::from(res as u32) | (user_data ^ expect))
-                });
-                if bad != 0 || expect != base + u64::from(n) {
-                    return Err(check_failed("NOPs complete with 0, each once, in order", 0, expect, base));
+                if FOLD {
+                    // As check_nops, through fold.
+                    let (expect, bad) = self.ring.completion().fold((base, 0u64), |(expect, bad), cqe| {
+                        let (res, user_data) = cqe_parts(&cqe);
+                        (expect + 1, bad | u64::from(res as u32) | (user_data ^ expect))
+                    });
+                    if bad != 0 || expect != base + u64::from(n) {
+                        return Err(check_failed("NOPs complete with 0, each once, in order", 0, expect, base));
+                    }
+                } else {
+                    check_nops(&mut self.ring, base, n)?;
                 }
                 self.next = base + u64::from(n);
                 left -= u64::from(n);
