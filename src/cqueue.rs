@@ -69,7 +69,7 @@ mod private {
             mut f: F,
         ) -> B {
             let mut acc = init;
-            // SAFETY: forwarded from the caller.
+            // SAFETY: (R2, R4, R5) forwarded from the caller, as `take` needs.
             while let Some(entry) = unsafe { Self::take(cqes, head, tail, mask) } {
                 acc = f(acc, entry);
             }
@@ -108,7 +108,7 @@ mod private {
         each: &mut impl FnMut(B, E) -> B,
     ) -> B {
         let (start, first, second) = runs(*head, tail, mask);
-        // SAFETY: `start + first <= ring_entries` and `second <= start`
+        // SAFETY: (R2, R4, R5) `start + first <= ring_entries` and `second <= start`
         // (`runs` counts at most `ring_entries`): both runs lie in the
         // array (R2), inside the published `head..tail` (the caller's
         // promise, R4, R5).
@@ -132,14 +132,14 @@ mod private {
         mut acc: B,
         each: &mut impl FnMut(B, E) -> B,
     ) -> B {
-        // SAFETY: the caller's promise; `end` is at most one past the
-        // array's last slot.
+        // SAFETY: (R2) the caller's promise: the `len` slots lie in the
+        // CQE array, so `end` is at most one past its last slot.
         let end = unsafe { p.add(len) };
         while p != end {
             // SAFETY: (R2, R4, R5) `p` is one of the `len` slots; entries
             // are POD.
             let entry = unsafe { p.read() };
-            // SAFETY: at most `end`, as above.
+            // SAFETY: (R2) at most `end`, as above.
             p = unsafe { p.add(1) };
             *head = head.wrapping_add(1);
             acc = each(acc, entry);
@@ -160,7 +160,7 @@ mod private {
             if *head == tail {
                 return None;
             }
-            // SAFETY: head != tail, so the kernel published this slot and
+            // SAFETY: (R2, R4, R5) head != tail, so the kernel published this slot and
             // the caller's Acquire made it visible (R4, R5); the index is
             // masked, inside the CQE array (R2). Entries are POD.
             let entry = unsafe { cqes.add((*head & mask) as usize).read() };

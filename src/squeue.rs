@@ -643,7 +643,7 @@ impl<E: EntryMarker> SubmissionQueue<'_, E> {
     /// # use urix::{opcode, IoUring};
     /// # fn main() -> urix::Result<()> {
     /// let mut ring = IoUring::new(64)?;
-    /// // SAFETY: NOPs name no memory.
+    /// // SAFETY: (P1) NOPs name no memory.
     /// unsafe { ring.submission().push_with(32, |i| opcode::Nop::new().build().user_data(i as u64)) }
     ///     .expect("a fresh ring of 64 has room for 32");
     /// ring.submit_and_wait(32)?;

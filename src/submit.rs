@@ -672,7 +672,7 @@ pub(crate) unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed:
 #[cold]
 #[inline(never)]
 unsafe fn rewind_move(sqes: *mut u8, size: usize, from: u32, to: u32, by: u32) {
-    // SAFETY: the caller's promise; the SQE array holds `ring_entries`
+    // SAFETY: (R2, R7) the caller's promise; the SQE array holds `ring_entries`
     // entries of `entry_size` bytes (R2).
     unsafe {
         crate::squeue::move_down(

@@ -187,7 +187,7 @@ impl private::Sealed for EntryMixed {
                     if tail.wrapping_sub(pos) < 2 {
                         return None;
                     }
-                    // SAFETY: both positions are in head..tail (checked
+                    // SAFETY: (R2, R4, R5) both positions are in head..tail (checked
                     // just above; R4, R5); masked, so inside the array
                     // even if a first half sat in the last slot, which
                     // the kernel never does (R2).

@@ -123,7 +123,7 @@ fn push<T: Operation>(t: &mut Table<4, 64>, op: T) -> u64 {
 /// one does through the SQE's address.
 fn kernel_write(sqe_addr: u64, bytes: &[u8]) {
     let p = sqe_addr as *mut u8;
-    // SAFETY: test only: `sqe_addr` is the address of a live Probe's
+    // SAFETY: (O1) test only: `sqe_addr` is the address of a live Probe's
     // `mem` in its slot (O1), 16 bytes.
     unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len().min(16)) };
 }

@@ -213,7 +213,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> Builder<S, C> {
     /// };
     /// let small = opcode::Nop::new().build().user_data(1);
     /// let big = opcode::Nop::new().cqe32_payload(7, 8).build().user_data(2);
-    /// // SAFETY: NOPs name no memory.
+    /// // SAFETY: (P1) NOPs name no memory.
     /// unsafe { ring.submission().push_multiple(&[small, big]) }.expect("room");
     /// ring.submit_and_wait(2)?;
     /// for cqe in ring.completion() {

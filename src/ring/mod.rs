@@ -389,8 +389,8 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> IoUring<S, C> {
     /// nobody claims as it reaps the completion that filled it).
     #[inline]
     pub(crate) fn completion_and_ring(&mut self) -> (CompletionQueue<'_, C>, &Self) {
-        // SAFETY: `&mut self` guarantees no other CompletionQueue exists
-        // (R6), and the `&Self` handed back makes none: `completion`
+        // SAFETY: (R6) `&mut self` guarantees no other CompletionQueue exists,
+        // and the `&Self` handed back makes none: `completion`
         // needs `&mut self`, `completion_shared` its caller's promise.
         let cq = unsafe { CompletionQueue::new(&self.cq) };
         (cq, self)
