@@ -354,11 +354,11 @@ impl<'a> Submitter<'a> {
 /// errno. The paths below pass it around as one register, so that the
 /// common case never builds a `Result` in memory; [`decode`] makes the
 /// `Result` once, at the end.
-type Raw = isize;
+pub(crate) type Raw = isize;
 
 /// `Raw` as a `Result`.
 #[inline(always)]
-fn decode(raw: Raw) -> Result<usize> {
+pub(crate) fn decode(raw: Raw) -> Result<usize> {
     if raw < 0 {
         Err(rustix::io::Errno::from_raw_os_error(-raw as i32))
     } else {
@@ -600,6 +600,37 @@ unsafe fn submit_rewind(
     arg: *const c_void,
     argsz: usize,
 ) -> Raw {
+    // SAFETY: (S1, R7) `enter_ring` enters this ring, whose `sq` and
+    // `batch` these are; the caller's promise for `arg` and for R7.
+    unsafe {
+        rewind_submit_with(sq, batch, target.entry_size(), want, extra, |len, flags| {
+            enter_ring(fd, target, len, saturate(want), flags, arg, argsz)
+        })
+    }
+}
+
+/// The SQ_REWIND submit loop (R7), whatever names the ring: `enter(len,
+/// flags)` enters it with the batch's length as `to_submit` and `flags`
+/// (`extra`, plus `GETEVENTS` when waiting or when the kernel asks for
+/// it); what the kernel consumed leaves the batch ([`rewind_consumed`]),
+/// and a waiting submit the kernel stopped short of the batch enters
+/// again for the rest. Shared by [`Submitter`] and
+/// [`RegisteredSubmitter`](crate::ring::RegisteredSubmitter).
+///
+/// # Safety
+/// `enter` enters the ring whose SQ words and batch `sq` and `batch` are
+/// (`entry_size` its SQE size), with `want` as `min_complete`; slots
+/// `0..len` hold entries pushed under `push`'s contract (P1-P3); and no
+/// other submit of this ring runs meanwhile (R7).
+#[inline(always)]
+pub(crate) unsafe fn rewind_submit_with(
+    sq: &SqWords,
+    batch: &Batch,
+    entry_size: usize,
+    want: usize,
+    extra: u32,
+    mut enter: impl FnMut(u32, u32) -> Raw,
+) -> Raw {
     let mut done: Raw = 0;
     loop {
         // Acquire: the entries a SubmissionQueue published (R4, R7).
@@ -609,16 +640,14 @@ unsafe fn submit_rewind(
         } else {
             extra
         };
-        // SAFETY: (S1, P1-P3, R7) slots `0..len` hold the batch, pushed
-        // under `push`'s contract; the caller's promise for `arg`.
-        let n = unsafe { enter_ring(fd, target, len, saturate(want), flags, arg, argsz) };
+        let n = enter(len, flags);
         if n < 0 {
             return n;
         }
         if n > 0 {
             // SAFETY: (R7) the kernel consumed the first `n` of the `len`
             // entries of the batch, on this ring.
-            unsafe { rewind_consumed(batch, target.entry_size(), n as u32) };
+            unsafe { rewind_consumed(batch, entry_size, n as u32) };
         }
         done += n;
         if want == 0 || n >= len as Raw {
@@ -637,7 +666,7 @@ unsafe fn submit_rewind(
 /// The kernel consumed the first `consumed` entries of the batch, and no
 /// other submit of this ring runs (R7).
 #[inline(always)]
-pub(crate) unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
+unsafe fn rewind_consumed(batch: &Batch, entry_size: usize, consumed: u32) {
     let word = batch.len();
     let mut len = word.load(Ordering::Acquire);
     // Slots below `moved` are in place.

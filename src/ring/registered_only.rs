@@ -344,31 +344,27 @@ impl RegisteredSubmitter<'_> {
     fn submit_rewind(&self, want: usize) -> Result<usize> {
         let want32 = crate::submit::saturate(want);
         let entry_size = if self.mode & sys::SETUP_SQE128 != 0 { 128 } else { 64 };
-        let mut done = 0;
-        loop {
-            // Acquire: the entries a SubmissionQueue published (R4, R7).
-            let len = self.batch.len().load(Ordering::Acquire);
-            // SAFETY: a live shared word of this ring (R1-R3).
-            let sq_flags = unsafe { load(&*self.sq.flags) };
-            let mut flags = sys::ENTER_REGISTERED_RING;
-            if want > 0 || self.mode & sys::SETUP_IOPOLL != 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0
-            {
-                flags |= sys::ENTER_GETEVENTS;
-            }
+        let extra = if self.mode & sys::SETUP_IOPOLL != 0 {
+            sys::ENTER_REGISTERED_RING | sys::ENTER_GETEVENTS
+        } else {
+            sys::ENTER_REGISTERED_RING
+        };
+        let enter = |len: u32, flags: u32| {
             // SAFETY: (S1) no argument; the index names this ring on this
             // thread (the type is !Send); slots `0..len` hold the batch,
             // pushed under `push`'s contract (P1-P3, R7).
-            let n = unsafe { sys::syscall::enter(self.index, len, want32, flags, ptr::null(), 0) }?;
-            // SAFETY: (R7) the kernel consumed the batch's first `n`
-            // entries; no other submit of this ring runs: the ring and this
-            // submitter are neither Send nor Sync, and a submit does not
-            // re-enter itself.
-            unsafe { crate::submit::rewind_consumed(self.batch, entry_size, n) };
-            done += n as usize;
-            if want == 0 || n >= len {
-                return Ok(done);
+            match unsafe { sys::syscall::enter(self.index, len, want32, flags, ptr::null(), 0) } {
+                Ok(n) => n as crate::submit::Raw,
+                Err(e) => -(e.raw_os_error() as crate::submit::Raw),
             }
-        }
+        };
+        // SAFETY: (R7) `enter` enters this ring, whose SQ words and batch
+        // these are; no other submit of it runs: the ring and this
+        // submitter are neither Send nor Sync, and a submit does not
+        // re-enter itself.
+        crate::submit::decode(unsafe {
+            crate::submit::rewind_submit_with(self.sq, self.batch, entry_size, want, extra, enter)
+        })
     }
 }
 
