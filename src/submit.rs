@@ -78,6 +78,10 @@ unsafe impl Send for Submitter<'_> {}
 // which writes only the atomic `EnterTarget`) `&mut self`.
 unsafe impl Sync for Submitter<'_> {}
 
+// The fd flavour kept its layout when the handle became a parameter: the
+// fd and the enter target, the SQ words and the batch, four pointers.
+const _: () = assert!(size_of::<Submitter<'static>>() == 4 * size_of::<usize>());
+
 /// How a [`Submitter`] names its ring to the kernel: [`ByFd`] or
 /// [`ByIndex`]. Sealed: the crate's two are the only ones.
 pub trait RingHandle: handle::Sealed {}
