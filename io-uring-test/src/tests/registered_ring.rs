@@ -35,7 +35,16 @@ pub fn tests() -> Vec<Test> {
     vec![
         test_once!(
             registered_ring_registers_files,
-            requires = [READ, WRITE, FD_ONLY, NO_MMAP, reg::FILES, reg::UNREGISTER_FILES, reg::RING_FDS]
+            requires = [
+                READ,
+                WRITE,
+                FD_ONLY,
+                NO_MMAP,
+                reg::FILES,
+                reg::UNREGISTER_FILES,
+                reg::RING_FDS,
+                reg::UNREGISTER_RING_FDS
+            ]
         ),
         test_once!(
             registered_ring_registers_buffers,
