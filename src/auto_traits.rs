@@ -37,6 +37,13 @@ assert_impl_all!(CompletionStatus: Send, Sync);
 // rustix-uring 0.6 and io-uring have it !Send (API contract A8); Send + Sync
 // is a compatible widening, and lets an executor keep one in a Send future.
 assert_impl_all!(Submitter<'static>: Send, Sync);
+assert_impl_all!(crate::ring::ByFd<'static>: Send, Sync);
+// A registered-ring index names a ring on one thread only: on another it
+// names that thread's slot (empty, or another ring), so the ring and
+// whatever enters or registers through its index stay on their thread.
+assert_not_impl_any!(crate::ring::RegisteredRing: Send, Sync);
+assert_not_impl_any!(crate::ring::RegisteredSubmitter<'static>: Send, Sync);
+assert_not_impl_any!(crate::ring::ByIndex: Send, Sync);
 
 // Entries are plain bytes: pointers in them are addresses for the kernel,
 // only dereferenced under `push`'s contract.

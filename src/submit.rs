@@ -1,6 +1,7 @@
 //! [`Submitter`]: entering the kernel to submit and to wait.
 
 use core::ffi::c_void;
+use core::marker::PhantomData;
 use core::mem::size_of;
 use core::ptr;
 use core::sync::atomic::{self, AtomicU64, Ordering};
@@ -44,16 +45,26 @@ bitflags::bitflags! {
 ///
 /// `submit*` submit what the ring's *shared* SQ tail covers: with
 /// `split()`, call `SubmissionQueue::sync` first.
-pub struct Submitter<'a> {
-    pub(crate) fd: &'a OwnedFd,
-    /// How this ring is entered: fd or registered index, and the ring's
-    /// mode (decided at setup).
-    pub(crate) ring_index: &'a EnterTarget,
+///
+/// `H` is how the submitter names its ring to the kernel: [`ByFd`], the
+/// default, for an [`IoUring`](crate::IoUring) (its fd, or the index it
+/// registered with [`register_ring_fd`](Self::register_ring_fd)), or
+/// [`ByIndex`] for a [`RegisteredRing`](crate::ring::RegisteredRing),
+/// which has no fd (that flavour is
+/// [`RegisteredSubmitter`](crate::ring::RegisteredSubmitter)). The
+/// `register_*` calls of every family work through either, the kernel
+/// finding the ring by its index with
+/// `IORING_REGISTER_USE_REGISTERED_RING` (6.3); what needs the fd itself
+/// (registering it, mapping from it, the raw `enter*`) is only offered
+/// by `ByFd`.
+pub struct Submitter<'a, H: RingHandle = ByFd<'a>> {
+    /// How the ring is named.
+    pub(crate) handle: H,
     /// The SQ head, tail and flags words.
-    sq: &'a SqWords,
+    pub(crate) sq: &'a SqWords,
     /// The SQE array: an SQ_REWIND ring's submit moves what the kernel
     /// left of a batch down to slot 0 (R7).
-    batch: &'a Batch,
+    pub(crate) batch: &'a Batch,
 }
 
 // SAFETY: a Submitter is shared references into the ring, among them the
@@ -61,10 +72,87 @@ pub struct Submitter<'a> {
 // loads those words atomically (R3) and makes syscalls, which the kernel
 // serialises; it never writes ring memory. `&IoUring` is already Sync, so
 // any thread can make its own Submitter: moving or sharing one adds nothing.
+// Only the fd flavour: an index (`ByIndex`) names a ring on one thread only.
 unsafe impl Send for Submitter<'_> {}
 // SAFETY: as above; every method takes `&self` or (registering the ring fd,
 // which writes only the atomic `EnterTarget`) `&mut self`.
 unsafe impl Sync for Submitter<'_> {}
+
+// The fd flavour kept its layout when the handle became a parameter: the
+// fd and the enter target, the SQ words and the batch, four pointers.
+const _: () = assert!(size_of::<Submitter<'static>>() == 4 * size_of::<usize>());
+
+/// How a [`Submitter`] names its ring to the kernel: [`ByFd`] or
+/// [`ByIndex`]. Sealed: the crate's two are the only ones.
+pub trait RingHandle: handle::Sealed {}
+
+pub(crate) mod handle {
+    /// What `io_uring_register` needs from a handle.
+    pub trait Sealed {
+        /// The `fd` argument of `io_uring_register` and the bits to OR
+        /// into its opcode.
+        fn register_target(&self) -> (i32, u32);
+    }
+}
+
+/// A ring named by its fd (the default [`Submitter`]): the ring's own
+/// fd, entered through its registered index when
+/// [`register_ring_fd`](Submitter::register_ring_fd) made one.
+#[derive(Clone, Copy)]
+pub struct ByFd<'a> {
+    pub(crate) fd: &'a OwnedFd,
+    /// How this ring is entered: fd or registered index, and the ring's
+    /// mode (decided at setup).
+    pub(crate) ring_index: &'a EnterTarget,
+}
+
+impl RingHandle for ByFd<'_> {}
+impl handle::Sealed for ByFd<'_> {
+    #[inline]
+    fn register_target(&self) -> (i32, u32) {
+        (self.fd.as_raw_fd(), 0)
+    }
+}
+
+impl core::fmt::Debug for ByFd<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ByFd").field("fd", &self.fd.as_raw_fd()).finish_non_exhaustive()
+    }
+}
+
+/// A ring named only by its index in the creating thread's
+/// registered-ring table: a [`RegisteredRing`](crate::ring::RegisteredRing)
+/// (`IORING_SETUP_REGISTERED_FD_ONLY`, 6.5). Every enter passes
+/// `IORING_ENTER_REGISTERED_RING` and every register call
+/// `IORING_REGISTER_USE_REGISTERED_RING` (6.3; `io_uring_register(2)`).
+///
+/// Neither `Send` nor `Sync`: on another thread the index names that
+/// thread's slot, which is empty or holds another ring, so a buffer or a
+/// buffer ring registered there would be handed to the wrong ring.
+#[derive(Clone, Copy)]
+pub struct ByIndex {
+    pub(crate) index: u32,
+    /// The ring's `SQPOLL | IOPOLL | SQ_REWIND | SQE128` bits.
+    pub(crate) mode: u32,
+    /// `!Send + !Sync`: the index is only valid on the creating thread.
+    pub(crate) _thread: PhantomData<*const ()>,
+}
+
+impl RingHandle for ByIndex {}
+impl handle::Sealed for ByIndex {
+    #[inline]
+    fn register_target(&self) -> (i32, u32) {
+        // Indices are below the kernel's 16 slots, never -1 (the ringless
+        // form of io_uring_register).
+        (self.index as i32, sys::REGISTER_USE_REGISTERED_RING)
+    }
+}
+
+impl core::fmt::Debug for ByIndex {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ByIndex").field("index", &self.index).finish_non_exhaustive()
+    }
+}
 
 /// How a ring is entered, decided once: at setup (the ring's mode) and
 /// when its fd is registered or unregistered (the number passed as `fd`).
@@ -151,7 +239,7 @@ impl EnterTarget {
 impl<'a> Submitter<'a> {
     #[inline]
     pub(crate) fn new<E>(fd: &'a OwnedFd, ring_index: &'a EnterTarget, sq: &'a crate::squeue::Inner<E>) -> Self {
-        Submitter { fd, ring_index, sq: &sq.words, batch: &sq.batch }
+        Submitter { handle: ByFd { fd, ring_index }, sq: &sq.words, batch: &sq.batch }
     }
 
     /// `io_uring_enter` on this ring, through its registered index when
@@ -170,7 +258,7 @@ impl<'a> Submitter<'a> {
         argsz: usize,
     ) -> Result<usize> {
         // SAFETY: (S1, P1-P3) forwarded from the caller.
-        unsafe { enter_ring_result(self.fd, self.ring_index, to_submit, min_complete, flags, arg, argsz) }
+        unsafe { enter_ring_result(self.handle.fd, self.handle.ring_index, to_submit, min_complete, flags, arg, argsz) }
     }
 
     /// Raw `io_uring_enter` with an optional kernel signal mask.
@@ -326,7 +414,7 @@ impl<'a> Submitter<'a> {
         argsz: usize,
     ) -> Result<usize> {
         // SAFETY: (S1, P1-P3) forwarded from the caller.
-        unsafe { submit_ring(self.fd, self.ring_index, self.sq, self.batch, want, extra, arg, argsz) }
+        unsafe { submit_ring(self.handle.fd, self.handle.ring_index, self.sq, self.batch, want, extra, arg, argsz) }
     }
 
     /// Waits until the SQ has a free slot (`IORING_ENTER_SQ_WAIT`, 5.10;
@@ -338,15 +426,21 @@ impl<'a> Submitter<'a> {
         // SAFETY: (S1) no argument; nothing is submitted.
         unsafe { self.enter_raw(0, 0, sys::ENTER_SQ_WAIT, ptr::null(), 0) }
     }
+}
 
-    /// Issues `io_uring_register` on this ring.
+impl<H: RingHandle> Submitter<'_, H> {
+    /// Issues `io_uring_register` on this ring: through its fd, or through
+    /// its index with `IORING_REGISTER_USE_REGISTERED_RING`.
     ///
     /// # Safety
     /// `arg` must be valid for what `opcode` makes the kernel read and write.
     #[inline]
     pub(crate) unsafe fn register_raw(&self, opcode: u32, arg: *const c_void, nr_args: u32) -> Result<u32> {
-        // SAFETY: the fd is this ring's (R1); `arg` is the caller's promise.
-        unsafe { sys::syscall::register(self.fd.as_raw_fd(), opcode, arg, nr_args) }
+        let (fd, bits) = self.handle.register_target();
+        // SAFETY: (S1) `fd` is this ring's fd (R1), or its index on the
+        // thread that registered it (`ByIndex` is neither Send nor Sync);
+        // `arg` is the caller's promise.
+        unsafe { sys::syscall::register(fd, opcode | bits, arg, nr_args) }
     }
 }
 
@@ -791,7 +885,7 @@ pub(crate) fn saturate(want: usize) -> u32 {
 
 impl core::fmt::Debug for Submitter<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Submitter").field("fd", &self.fd.as_raw_fd()).finish_non_exhaustive()
+        f.debug_struct("Submitter").field("fd", &self.handle.fd.as_raw_fd()).finish_non_exhaustive()
     }
 }
 

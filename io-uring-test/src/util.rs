@@ -228,10 +228,19 @@ impl BufRing {
         uring: &IoUring<S, C>,
         bgid: u16,
     ) -> anyhow::Result<()> {
+        self.register_through(&uring.submitter(), bgid)
+    }
+
+    /// Registers the ring as buffer group `bgid` through any submitter
+    /// (an `IoUring`'s, or a `RegisteredRing`'s through its index).
+    pub fn register_through<H: urix::ring::RingHandle>(
+        &self,
+        submitter: &urix::Submitter<'_, H>,
+        bgid: u16,
+    ) -> anyhow::Result<()> {
         // SAFETY: the ring and buffer memory stay mapped while registered
         // (the BufRing is made before, so dropped after, the io_uring).
-        unsafe { uring.submitter().register_buf_ring(self.ring.ptr.cast(), self.entries, bgid) }
-            .context("register_buf_ring")
+        unsafe { submitter.register_buf_ring(self.ring.ptr.cast(), self.entries, bgid) }.context("register_buf_ring")
     }
 
     /// Registers it with `io_uring_buf_reg` flags and `min_left` (7.1).

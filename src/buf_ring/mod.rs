@@ -403,7 +403,7 @@ impl<'a> BufRing<'a> {
                 unsafe { submitter.register_buf_ring_with_flags(ptr::null_mut(), entries, bgid, flags) }?;
                 let len = (usize::from(entries) * size_of::<RawBuf>()).next_multiple_of(rustix::param::page_size());
                 let offset = sys::OFF_PBUF_RING | u64::from(bgid) << sys::OFF_PBUF_SHIFT;
-                match Mmap::new(submitter.fd.as_fd(), offset, len) {
+                match Mmap::new(submitter.handle.fd.as_fd(), offset, len) {
                     Ok(m) => *map = Some(m),
                     Err(e) => {
                         // Nothing was published; the group is removed again.
@@ -413,7 +413,7 @@ impl<'a> BufRing<'a> {
                 }
             }
         }
-        self.begin(bgid, submitter.fd.as_raw_fd(), self.inc_next);
+        self.begin(bgid, submitter.handle.fd.as_raw_fd(), self.inc_next);
         Ok(())
     }
 
@@ -472,7 +472,7 @@ impl<'a> BufRing<'a> {
     /// `EINVAL` unless registered with the ring of `submitter`.
     fn check_ring(&self, submitter: &Submitter<'_>) -> Result<()> {
         match self.registered {
-            Some(fd) if fd == submitter.fd.as_raw_fd() => Ok(()),
+            Some(fd) if fd == submitter.handle.fd.as_raw_fd() => Ok(()),
             _ => Err(Errno::INVAL),
         }
     }

@@ -6,11 +6,12 @@ use core::ptr;
 
 use rustix::io::Result;
 
+use crate::submit::RingHandle;
 use crate::sys;
 use crate::types::BpfFilter;
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Adds `filter` to this ring (`IORING_REGISTER_BPF_FILTER`, 7.0;
     /// `EINVAL` before; no man page; kernel: `io_uring/bpf_filter.c`): every
     /// later submission of the filter's opcode runs its program, and one it

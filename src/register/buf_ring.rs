@@ -7,10 +7,11 @@ use core::ptr;
 
 use rustix::io::Result;
 
+use crate::submit::RingHandle;
 use crate::sys::{self, BufReg, BufStatus};
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Registers the buffer ring at `ring_addr` (`ring_entries` entries, a
     /// power of two up to 32768, page-aligned) as buffer group `bgid`
     /// (`IORING_REGISTER_PBUF_RING`, 5.19; `io_uring_register_buf_ring(3)`).

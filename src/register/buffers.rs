@@ -9,6 +9,7 @@ use rustix::io_uring::iovec;
 
 use rustix::fd::RawFd;
 
+use crate::submit::RingHandle;
 use crate::sys::{self, CloneBuffers, RsrcRegister, RsrcUpdate2};
 use crate::types::CloneBuffersFlags;
 use crate::Submitter;
@@ -27,7 +28,7 @@ pub(super) fn tags_addr(tags: Option<&[u64]>) -> u64 {
     tags.map_or(0, |t| t.as_ptr() as u64)
 }
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Registers `bufs` as the buffer table (`IORING_REGISTER_BUFFERS`, 5.1;
     /// `io_uring_register_buffers(3)`).
     ///

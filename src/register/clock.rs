@@ -6,10 +6,11 @@ use core::ptr;
 use rustix::io::Result;
 use rustix::io_uring::ClockId;
 
+use crate::submit::RingHandle;
 use crate::sys::{self, ClockRegister};
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Makes timeouts of [`submit_with_args`](Self::submit_with_args) (and
     /// absolute ones, `EnterFlags::ABS_TIMER`) count on `clock`:
     /// `Monotonic` (the default) or `Boottime`; other clocks give `EINVAL`

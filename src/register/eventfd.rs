@@ -5,10 +5,11 @@ use core::ptr;
 use rustix::fd::RawFd;
 use rustix::io::Result;
 
+use crate::submit::RingHandle;
 use crate::sys;
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Makes the kernel signal `eventfd` whenever it posts a completion
     /// (`IORING_REGISTER_EVENTFD`, 5.2; `io_uring_register_eventfd(3)`). Pause it with
     /// [`CompletionQueue::set_eventfd_disabled`](crate::CompletionQueue::set_eventfd_disabled).

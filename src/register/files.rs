@@ -8,10 +8,11 @@ use rustix::fd::RawFd;
 use rustix::io::Result;
 
 use super::buffers::{count_with_tags, tags_addr};
+use crate::submit::RingHandle;
 use crate::sys::{self, FileIndexRange, RsrcRegister, RsrcUpdate, RsrcUpdate2};
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Registers `fds` as the file table; -1 leaves a slot empty
     /// (`IORING_REGISTER_FILES`, 5.1; `io_uring_register_files(3)`).
     pub fn register_files(&self, fds: &[RawFd]) -> Result<()> {

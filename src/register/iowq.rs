@@ -8,10 +8,11 @@ use core::ptr;
 use rustix::io::Result;
 use rustix::thread::CpuSet;
 
+use crate::submit::RingHandle;
 use crate::sys;
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Pins the ring's io-wq workers to `cpu_set`
     /// (`IORING_REGISTER_IOWQ_AFF`, 5.14; `io_uring_register_iowq_aff(3)`).
     pub fn register_iowq_aff(&self, cpu_set: &CpuSet) -> Result<()> {

@@ -1,7 +1,13 @@
 //! Registering resources and querying the kernel: `io_uring_register(2)`.
 //!
 //! Each family lives in its own file and adds its calls to
-//! [`Submitter`](crate::Submitter).
+//! [`Submitter`](crate::Submitter), for both of its flavours: an
+//! [`IoUring`](crate::IoUring)'s, which names the ring by its fd, and a
+//! [`RegisteredRing`](crate::ring::RegisteredRing)'s
+//! ([`RegisteredSubmitter`](crate::ring::RegisteredSubmitter)), which names
+//! it by its registered index (`IORING_REGISTER_USE_REGISTERED_RING`, 6.3).
+//! The few calls that need the ring fd itself (registering it, mapping the
+//! wait region from it) are the fd flavour's only.
 
 mod bpf;
 mod buf_ring;

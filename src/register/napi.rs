@@ -5,11 +5,12 @@ use core::ptr;
 
 use rustix::io::Result;
 
+use crate::submit::RingHandle;
 use crate::sys;
 use crate::types::Napi;
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Turns NAPI busy polling on with `napi`'s settings; the previous
     /// settings are written back into `napi` (`IORING_REGISTER_NAPI`, 6.9;
     /// no man page; kernel: `io_uring/napi.c`).

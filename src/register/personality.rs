@@ -5,10 +5,11 @@ use core::ptr;
 
 use rustix::io::Result;
 
+use crate::submit::RingHandle;
 use crate::sys;
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Saves the calling thread's current credentials and returns their id,
     /// for [`Entry::personality`](crate::squeue::Entry::personality)
     /// (`IORING_REGISTER_PERSONALITY`, 5.6; `io_uring_register(2)`).

@@ -4,6 +4,7 @@ use core::fmt;
 
 use rustix::io::Result;
 
+use crate::submit::RingHandle;
 use crate::sys::{self, ProbeHeader, ProbeOp};
 use crate::Submitter;
 
@@ -102,7 +103,7 @@ impl fmt::Debug for SupportedList<'_> {
     }
 }
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Fills `probe` with the operations this kernel supports
     /// (`IORING_REGISTER_PROBE`, 5.6; `io_uring_register(2)`).
     ///

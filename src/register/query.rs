@@ -12,6 +12,7 @@ use core::ptr;
 
 use rustix::io::{Errno, Result};
 
+use crate::submit::RingHandle;
 use crate::sys::{self, QueryHdr};
 use crate::Submitter;
 
@@ -105,9 +106,10 @@ impl QueryOp for QueryScq {
     const OP: u32 = sys::QUERY_SCQ;
 }
 
-/// One query on `fd` (a ring fd, or -1 for none). The syscall's own error
-/// comes first; then the entry's `result` (negated errno).
-fn query<T: QueryOp>(fd: i32) -> Result<T> {
+/// One query on `fd` (a ring fd, a registered ring index with `bits`
+/// `IORING_REGISTER_USE_REGISTERED_RING`, or -1 for none). The syscall's
+/// own error comes first; then the entry's `result` (negated errno).
+fn query<T: QueryOp>(fd: i32, bits: u32) -> Result<T> {
     let mut out = T::default();
     let mut hdr = QueryHdr {
         query_data: ptr::from_mut(&mut out) as u64,
@@ -118,7 +120,7 @@ fn query<T: QueryOp>(fd: i32) -> Result<T> {
     // SAFETY: (S1) `hdr` is a single-entry chain (next_entry 0) whose buffer is
     // `out`, `size` bytes of plain integers the kernel may fill; the kernel
     // writes `result` back into `hdr`. Both outlive the call.
-    unsafe { sys::syscall::register(fd, sys::REGISTER_QUERY, ptr::from_mut(&mut hdr).cast_const().cast(), 0) }?;
+    unsafe { sys::syscall::register(fd, sys::REGISTER_QUERY | bits, ptr::from_mut(&mut hdr).cast_const().cast(), 0) }?;
     match hdr.result {
         0 => Ok(out),
         e => Err(Errno::from_raw_os_error(e.wrapping_neg())),
@@ -129,7 +131,7 @@ fn query<T: QueryOp>(fd: i32) -> Result<T> {
 /// (`IORING_REGISTER_QUERY` on fd -1, 6.18; `EINVAL` before; no man page;
 /// kernel: `io_uring/query.c`).
 pub fn query_opcodes() -> Result<QueryOpcodes> {
-    query(-1)
+    query(-1, 0)
 }
 
 /// Asks the kernel for its zero-copy receive capabilities, without a ring
@@ -137,7 +139,7 @@ pub fn query_opcodes() -> Result<QueryOpcodes> {
 /// which 6.18 itself answers with `EOPNOTSUPP`; no man page; kernel:
 /// `io_uring/query.c`).
 pub fn query_zcrx() -> Result<QueryZcrx> {
-    query(-1)
+    query(-1, 0)
 }
 
 /// Asks the kernel for the layout of its SQ/CQ header, without a ring
@@ -145,14 +147,15 @@ pub fn query_zcrx() -> Result<QueryZcrx> {
 /// which 6.18 itself answers with `EOPNOTSUPP`; no man page; kernel:
 /// `io_uring/query.c`).
 pub fn query_scq() -> Result<QueryScq> {
-    query(-1)
+    query(-1, 0)
 }
 
-impl Submitter<'_> {
-    /// [`query_opcodes`] through this ring's fd (`IORING_REGISTER_QUERY`,
+impl<H: RingHandle> Submitter<'_, H> {
+    /// [`query_opcodes`] through this ring (`IORING_REGISTER_QUERY`,
     /// 6.18; no man page; kernel: `io_uring/query.c`).
     pub fn register_query_opcodes(&self) -> Result<QueryOpcodes> {
-        query(rustix::fd::AsRawFd::as_raw_fd(self.fd))
+        let (fd, bits) = self.handle.register_target();
+        query(fd, bits)
     }
 }
 

@@ -14,6 +14,7 @@ use core::ptr;
 use rustix::fd::AsFd;
 use rustix::io::{Errno, Result};
 
+use crate::submit::RingHandle;
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, MemRegionReg};
 use crate::types::{io_uring_region_desc, MemRegionFlags, RegWait};
@@ -65,12 +66,14 @@ impl WaitRegion {
     }
 }
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Registers a memory region (`IORING_REGISTER_MEM_REGION`, 6.13; no
     /// man page; kernel: `io_uring/register.c`).
     /// With `IORING_MEM_REGION_TYPE_USER` in `region.flags` the memory is
     /// the caller's; otherwise the kernel allocates it and writes
-    /// `region.mmap_offset`, where the ring fd maps it.
+    /// `region.mmap_offset`, where the ring fd maps it (so a
+    /// [`RegisteredRing`](crate::ring::RegisteredRing), which has no fd,
+    /// can use only caller memory).
     ///
     /// # Safety
     /// Caller memory must stay valid, and not be unmapped, for as long as
@@ -83,7 +86,10 @@ impl Submitter<'_> {
         unsafe { self.register_raw(sys::REGISTER_MEM_REGION, ptr::from_ref(&reg).cast(), 1) }?;
         Ok(())
     }
+}
 
+/// Mapping the kernel's region and waiting with it need the ring fd.
+impl Submitter<'_> {
     /// Has the kernel allocate a region for `entries` wait arguments,
     /// registers it for waits (`MemRegionFlags::REG_WAIT_ARG`) and maps it
     /// (`IORING_REGISTER_MEM_REGION` with `IORING_MEM_REGION_REG_WAIT_ARG`,
@@ -99,7 +105,7 @@ impl Submitter<'_> {
         let mut region = io_uring_region_desc { size: size as u64, ..Default::default() };
         // SAFETY: (S1) kernel-allocated memory: nothing of ours to keep alive.
         unsafe { self.register_mem_region(&mut region, MemRegionFlags::REG_WAIT_ARG) }?;
-        let map = Mmap::new(self.fd.as_fd(), region.mmap_offset, size)?;
+        let map = Mmap::new(self.handle.fd.as_fd(), region.mmap_offset, size)?;
         Ok(WaitRegion { map, entries: (size / size_of::<RegWait>()) as u32 })
     }
 

@@ -9,6 +9,7 @@ use rustix::io::Result;
 use rustix::io_uring::{IoringRegisterOp, IoringSqeFlags};
 
 use super::Opcode;
+use crate::submit::RingHandle;
 use crate::sys::{self, RawRestriction};
 use crate::Submitter;
 
@@ -125,7 +126,7 @@ pub fn register_task_restrictions<const N: usize>(res: &TaskRestrictions<N>) -> 
 static_assertions::assert_eq_size!(TaskRestrictions<0>, [u8; 16]);
 static_assertions::assert_eq_size!(TaskRestrictions<2>, [u8; 48]);
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Installs `res` as the ring's only permitted operations
     /// (`IORING_REGISTER_RESTRICTIONS`, 5.10; `io_uring_register(2)`). Only
     /// on a ring built with

@@ -25,17 +25,17 @@ impl Submitter<'_> {
     /// The kernel keeps the ring alive while it is registered, until the
     /// thread exits: unregister before dropping the ring.
     pub fn register_ring_fd(&mut self) -> Result<()> {
-        if self.ring_index.get().is_some() {
+        if self.handle.ring_index.get().is_some() {
             return Err(Errno::EXIST);
         }
-        let mut up = RsrcUpdate { offset: u32::MAX, resv: 0, data: self.fd.as_raw_fd() as u64 };
+        let mut up = RsrcUpdate { offset: u32::MAX, resv: 0, data: self.handle.fd.as_raw_fd() as u64 };
         // SAFETY: (S1) one io_uring_rsrc_update that the kernel reads and writes
         // (the chosen index lands in `offset`).
         let n = unsafe { self.register_raw(sys::REGISTER_RING_FDS, ptr::from_mut(&mut up).cast_const().cast(), 1) }?;
         if n != 1 {
             return Err(Errno::IO);
         }
-        self.ring_index.set(Some(up.offset));
+        self.handle.ring_index.set(Some(up.offset));
         Ok(())
     }
 
@@ -44,16 +44,16 @@ impl Submitter<'_> {
     /// `io_uring_unregister_ring_fd(3)`); enters go through the fd
     /// again. `EINVAL` if none is registered.
     pub fn unregister_ring_fd(&mut self) -> Result<()> {
-        let index = self.ring_index.get().ok_or(Errno::INVAL)?;
+        let index = self.handle.ring_index.get().ok_or(Errno::INVAL)?;
         let up = RsrcUpdate { offset: index, resv: 0, data: 0 };
         // SAFETY: (S1) one io_uring_rsrc_update naming the index.
         unsafe { self.register_raw(sys::UNREGISTER_RING_FDS, ptr::from_ref(&up).cast(), 1) }?;
-        self.ring_index.set(None);
+        self.handle.ring_index.set(None);
         Ok(())
     }
 
     /// The registered ring index every enter uses, if one is registered.
     pub fn registered_ring_index(&self) -> Option<u32> {
-        self.ring_index.get()
+        self.handle.ring_index.get()
     }
 }

@@ -5,11 +5,12 @@ use core::ptr;
 
 use rustix::io::Result;
 
+use crate::submit::RingHandle;
 use crate::sys::{self, KernelTimespec, SyncCancelReg};
 use crate::types::{CancelBuilder, Timespec};
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Cancels what `builder` selects and waits for the cancellations to
     /// finish, at most `timeout` (`None` waits as long as it takes)
     /// (`IORING_REGISTER_SYNC_CANCEL`, 6.0; `io_uring_register_sync_cancel(3)`).

@@ -46,11 +46,12 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use rustix::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use rustix::io::{Errno, Result};
 
+use crate::submit::RingHandle;
 use crate::sys;
 use crate::types::{io_uring_zcrx_area_reg, io_uring_zcrx_ifq_reg, io_uring_zcrx_rqe, ZcrxCtrl, ZcrxEvent, ZcrxStats};
 use crate::Submitter;
 
-impl Submitter<'_> {
+impl<H: RingHandle> Submitter<'_, H> {
     /// Registers a zero-copy receive interface queue
     /// (`IORING_REGISTER_ZCRX_IFQ`, 6.15; no man page; kernel:
     /// `io_uring/zcrx.c`). The ring must be set up with `DEFER_TASKRUN`

@@ -62,6 +62,7 @@ mod registered_only;
 mod resize;
 mod unavailable;
 
+pub use crate::submit::{ByFd, ByIndex, RingHandle};
 pub use builder::Builder;
 pub use params::Parameters;
 pub use registered_only::{RegisteredRing, RegisteredSubmitter};

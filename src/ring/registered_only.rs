@@ -6,7 +6,8 @@
 //! the rings from), so the ring lives in memory the crate maps itself
 //! (anonymous, private) or that the caller gave with
 //! [`Builder::setup_no_mmap`]. Every enter passes the index with
-//! `IORING_ENTER_REGISTERED_RING`; dropping the ring unregisters the index
+//! `IORING_ENTER_REGISTERED_RING`, every register call with
+//! `IORING_REGISTER_USE_REGISTERED_RING`; dropping the ring unregisters the index
 //! (`IORING_UNREGISTER_RING_FDS`), which drops the kernel's last reference
 //! and frees the ring.
 //!
@@ -21,10 +22,10 @@ use core::sync::atomic::{self, AtomicU32, Ordering};
 use rustix::io::{Errno, Result};
 
 use super::{Builder, Parameters};
-use crate::squeue::{Batch, SqWords};
+use crate::submit::ByIndex;
 use crate::sys::mmap::Mmap;
 use crate::sys::{self, RsrcUpdate};
-use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue};
+use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
 
 /// A ring whose handle is a registered ring index instead of a file
 /// descriptor (`IORING_SETUP_REGISTERED_FD_ONLY`, 6.5;
@@ -37,10 +38,14 @@ use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue};
 /// can reach the ring: it has no fd to pass, `dup`, or inherit, which is
 /// the point of the flag (no fd-table entry, no fd lookup on enter).
 ///
-/// What it offers is the queues and entering: [`submission`](Self::submission),
-/// [`completion`](Self::completion), [`submit_and_wait`](Self::submit_and_wait),
-/// [`split`](Self::split). The `register_*` calls of
-/// [`Submitter`](crate::Submitter) need an fd and are not offered.
+/// What it offers is the queues, entering and registering:
+/// [`submission`](Self::submission), [`completion`](Self::completion),
+/// [`submit_and_wait`](Self::submit_and_wait), [`split`](Self::split),
+/// and [`submitter`](Self::submitter), a [`RegisteredSubmitter`] whose
+/// `register_*` calls (files, buffers, buffer rings, eventfd, ...) reach
+/// the ring through its index (`IORING_REGISTER_USE_REGISTERED_RING`,
+/// 6.3). The calls that need an fd (registering the ring fd, mapping a
+/// wait region from it) are not offered.
 ///
 /// ```
 /// use urix::{cqueue, opcode, squeue, IoUring};
@@ -161,15 +166,14 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> RegisteredRing<S, C> {
         &self.params
     }
 
-    /// Enters the ring through its index: submit and wait.
+    /// Enters the ring and registers resources with it, through its
+    /// index: submit, wait, `register_*`.
     #[inline]
     pub fn submitter(&self) -> RegisteredSubmitter<'_> {
-        RegisteredSubmitter {
-            index: self.index,
-            mode: self.mode,
+        Submitter {
+            handle: ByIndex { index: self.index, mode: self.mode, _thread: PhantomData },
             sq: &self.sq.words,
             batch: &self.sq.batch,
-            _thread: PhantomData,
         }
     }
 
@@ -205,12 +209,10 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> RegisteredRing<S, C> {
     /// The submitter and both queues at once (as [`IoUring::split`](crate::IoUring::split)).
     #[inline]
     pub fn split(&mut self) -> (RegisteredSubmitter<'_>, SubmissionQueue<'_, S>, CompletionQueue<'_, C>) {
-        let submitter = RegisteredSubmitter {
-            index: self.index,
-            mode: self.mode,
+        let submitter = Submitter {
+            handle: ByIndex { index: self.index, mode: self.mode, _thread: PhantomData },
             sq: &self.sq.words,
             batch: &self.sq.batch,
-            _thread: PhantomData,
         };
         // SAFETY: `&mut self` guarantees no other queue view exists (R6).
         let sq = unsafe { SubmissionQueue::new(&self.sq) };
@@ -271,18 +273,80 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> core::fmt::Debug for Regist
     }
 }
 
-/// Enters a [`RegisteredRing`] through its index
-/// (`IORING_ENTER_REGISTERED_RING`, 5.18; `io_uring_enter(2)`).
-pub struct RegisteredSubmitter<'a> {
-    index: u32,
-    mode: u32,
-    sq: &'a SqWords,
-    /// An SQ_REWIND ring's batch (R7): submitted by its length, from slot 0.
-    batch: &'a Batch,
-    _thread: PhantomData<*const ()>,
-}
+/// A [`Submitter`] of a [`RegisteredRing`]: enters the ring through its
+/// index (`IORING_ENTER_REGISTERED_RING`, 5.18; `io_uring_enter(2)`) and
+/// registers resources through it (`IORING_REGISTER_USE_REGISTERED_RING`,
+/// 6.3; `io_uring_register(2)`).
+///
+/// Besides [`submit`](Submitter::submit) and
+/// [`submit_and_wait`](Submitter::submit_and_wait) it has every
+/// `register_*` call of [`Submitter`] that does not need an fd: files,
+/// buffers, buffer rings, eventfds, personalities, probes, restrictions
+/// and the rest of [`register`](crate::register). What needs the fd is not
+/// offered: registering the ring fd, the wait region (mapped from the fd),
+/// the raw `enter*` calls.
+///
+/// ```
+/// # use urix::{cqueue, opcode, squeue, IoUring};
+/// # use urix::types::Fixed;
+/// # fn main() -> urix::Result<()> {
+/// let mut ring = IoUring::<squeue::Entry, cqueue::Entry>::builder().build_registered_fd_only(8)?;
+/// let (r, w) = rustix::pipe::pipe()?;
+/// # use rustix::fd::AsRawFd;
+/// ring.submitter().register_files(&[w.as_raw_fd()])?;
+/// let msg = b"hi";
+/// let e = opcode::Write::new(Fixed(0), msg.as_ptr(), 2).build();
+/// // SAFETY: (P1) `msg` outlives the write, which completes below.
+/// unsafe { ring.submission().push(&e) }.expect("room");
+/// ring.submit_and_wait(1)?;
+/// assert_eq!(ring.completion().next().map(|c| c.result()), Some(Ok(2)));
+/// let mut got = [0u8; 2];
+/// rustix::io::read(&r, &mut got)?;
+/// assert_eq!(&got, msg);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// The index is this thread's, so the submitter stays on it, as the ring
+/// does (neither `Send` nor `Sync`):
+///
+/// ```compile_fail,E0277
+/// # use urix::{cqueue, squeue, IoUring};
+/// let ring = IoUring::<squeue::Entry, cqueue::Entry>::builder().build_registered_fd_only(8).unwrap();
+/// let submitter = ring.submitter();
+/// std::thread::scope(|s| {
+///     s.spawn(move || submitter.submit());
+/// });
+/// ```
+///
+/// The same with an [`IoUring`](crate::IoUring)'s `Submitter` compiles:
+/// that one names the ring by its fd, valid on every thread.
+///
+/// ```
+/// # use urix::{cqueue, squeue, IoUring};
+/// let ring = IoUring::<squeue::Entry, cqueue::Entry>::new(8).unwrap();
+/// let submitter = ring.submitter();
+/// std::thread::scope(|s| {
+///     s.spawn(move || submitter.submit());
+/// });
+/// ```
+///
+/// Nor does it offer what needs the fd:
+///
+/// ```compile_fail,E0599
+/// # use urix::{cqueue, squeue, IoUring};
+/// let ring = IoUring::<squeue::Entry, cqueue::Entry>::builder().build_registered_fd_only(8).unwrap();
+/// let _ = ring.submitter().register_wait_region(1);
+/// ```
+pub type RegisteredSubmitter<'a> = Submitter<'a, ByIndex>;
 
-impl RegisteredSubmitter<'_> {
+impl Submitter<'_, ByIndex> {
+    /// The ring's index in this thread's registered-ring table.
+    #[inline]
+    pub fn index(&self) -> u32 {
+        self.handle.index
+    }
+
     /// Submits the entries published to the SQ without waiting.
     #[inline]
     pub fn submit(&self) -> Result<usize> {
@@ -294,13 +358,13 @@ impl RegisteredSubmitter<'_> {
     /// [`Submitter::submit_and_wait`](crate::Submitter::submit_and_wait)
     /// (which see for the errors), with every enter through the index.
     pub fn submit_and_wait(&self, want: usize) -> Result<usize> {
-        if self.mode & sys::SETUP_SQ_REWIND != 0 {
+        if self.handle.mode & sys::SETUP_SQ_REWIND != 0 {
             return self.submit_rewind(want);
         }
         let want32 = crate::submit::saturate(want);
         let mut done = 0;
         loop {
-            let sqpoll = self.mode & sys::SETUP_SQPOLL != 0;
+            let sqpoll = self.handle.mode & sys::SETUP_SQPOLL != 0;
             if sqpoll {
                 // Publishing the tail before reading NEED_WAKEUP (R4).
                 atomic::fence(Ordering::SeqCst);
@@ -311,7 +375,9 @@ impl RegisteredSubmitter<'_> {
                 (tail.load(Ordering::Acquire).wrapping_sub(head.load(Ordering::Acquire)), load(flags))
             };
             let mut flags = sys::ENTER_REGISTERED_RING;
-            if want > 0 || self.mode & sys::SETUP_IOPOLL != 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0
+            if want > 0
+                || self.handle.mode & sys::SETUP_IOPOLL != 0
+                || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0
             {
                 flags |= sys::ENTER_GETEVENTS;
             }
@@ -325,7 +391,7 @@ impl RegisteredSubmitter<'_> {
             // SAFETY: (S1) no argument; the index names this ring on this
             // thread (the type is !Send); the SQ holds entries pushed under
             // `push`'s contract (P1-P3).
-            let n = unsafe { sys::syscall::enter(self.index, len, want32, flags, ptr::null(), 0) }?;
+            let n = unsafe { sys::syscall::enter(self.handle.index, len, want32, flags, ptr::null(), 0) }?;
             done += n as usize;
             // Under SQPOLL the kernel answers `len` and waits; on a plain
             // ring it stops short (and does not wait) at an entry it
@@ -343,8 +409,8 @@ impl RegisteredSubmitter<'_> {
     #[cold]
     fn submit_rewind(&self, want: usize) -> Result<usize> {
         let want32 = crate::submit::saturate(want);
-        let entry_size = if self.mode & sys::SETUP_SQE128 != 0 { 128 } else { 64 };
-        let extra = if self.mode & sys::SETUP_IOPOLL != 0 {
+        let entry_size = if self.handle.mode & sys::SETUP_SQE128 != 0 { 128 } else { 64 };
+        let extra = if self.handle.mode & sys::SETUP_IOPOLL != 0 {
             sys::ENTER_REGISTERED_RING | sys::ENTER_GETEVENTS
         } else {
             sys::ENTER_REGISTERED_RING
@@ -353,7 +419,7 @@ impl RegisteredSubmitter<'_> {
             // SAFETY: (S1) no argument; the index names this ring on this
             // thread (the type is !Send); slots `0..len` hold the batch,
             // pushed under `push`'s contract (P1-P3, R7).
-            match unsafe { sys::syscall::enter(self.index, len, want32, flags, ptr::null(), 0) } {
+            match unsafe { sys::syscall::enter(self.handle.index, len, want32, flags, ptr::null(), 0) } {
                 Ok(n) => n as crate::submit::Raw,
                 Err(e) => -(e.raw_os_error() as crate::submit::Raw),
             }
@@ -368,9 +434,9 @@ impl RegisteredSubmitter<'_> {
     }
 }
 
-impl core::fmt::Debug for RegisteredSubmitter<'_> {
+impl core::fmt::Debug for Submitter<'_, ByIndex> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("RegisteredSubmitter").field("index", &self.index).finish_non_exhaustive()
+        f.debug_struct("RegisteredSubmitter").field("index", &self.handle.index).finish_non_exhaustive()
     }
 }
 

@@ -21,6 +21,7 @@ mod recv;
 mod register;
 mod register_ring;
 mod register_rsrc;
+mod registered_ring;
 mod ring;
 mod rw;
 mod send;
@@ -60,6 +61,7 @@ pub fn all() -> Vec<Test> {
         register::tests(),
         register_rsrc::tests(),
         register_ring::tests(),
+        registered_ring::tests(),
         mixed::tests(),
         zcrx::tests(),
         bad_input::tests(),

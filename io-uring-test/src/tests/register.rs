@@ -47,7 +47,7 @@ pub fn tests() -> Vec<Test> {
 }
 
 /// A non-blocking eventfd.
-fn eventfd() -> anyhow::Result<OwnedFd> {
+pub(super) fn eventfd() -> anyhow::Result<OwnedFd> {
     // SAFETY: plain syscall; the fd is checked and owned below.
     let fd = unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) };
     ensure!(fd >= 0, "eventfd: {}", std::io::Error::last_os_error());
@@ -56,7 +56,7 @@ fn eventfd() -> anyhow::Result<OwnedFd> {
 }
 
 /// Reads and resets an eventfd's counter; 0 if it was never signalled.
-fn eventfd_take(fd: &OwnedFd) -> u64 {
+pub(super) fn eventfd_take(fd: &OwnedFd) -> u64 {
     let mut v = 0u64;
     // SAFETY: reads 8 bytes into `v`.
     let n = unsafe { libc::read(fd.as_raw_fd(), (&raw mut v).cast(), 8) };
