@@ -15,7 +15,9 @@
 //! with "the ring fd stays open" read as "the index stays registered":
 //! `Drop` unregisters first, and unmaps afterwards.
 
+use core::ffi::c_void;
 use core::marker::PhantomData;
+use core::mem::size_of;
 use core::ptr;
 use core::sync::atomic::{self, AtomicU32, Ordering};
 
@@ -24,7 +26,8 @@ use rustix::io::{Errno, Result};
 use super::{Builder, Parameters};
 use crate::submit::ByIndex;
 use crate::sys::mmap::Mmap;
-use crate::sys::{self, RsrcUpdate};
+use crate::sys::{self, GeteventsArg, RsrcUpdate};
+use crate::types::SubmitArgs;
 use crate::{cqueue, squeue, CompletionQueue, SubmissionQueue, Submitter};
 
 /// A ring whose handle is a registered ring index instead of a file
@@ -278,8 +281,9 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> core::fmt::Debug for Regist
 /// registers resources through it (`IORING_REGISTER_USE_REGISTERED_RING`,
 /// 6.3; `io_uring_register(2)`).
 ///
-/// Besides [`submit`](Submitter::submit) and
-/// [`submit_and_wait`](Submitter::submit_and_wait) it has every
+/// Besides [`submit`](Submitter::submit),
+/// [`submit_and_wait`](Submitter::submit_and_wait) and
+/// [`submit_with_args`](Submitter::submit_with_args) it has every
 /// `register_*` call of [`Submitter`] that does not need an fd: files,
 /// buffers, buffer rings, eventfds, personalities, probes, restrictions
 /// and the rest of [`register`](crate::register). What needs the fd is not
@@ -357,14 +361,44 @@ impl Submitter<'_, ByIndex> {
     /// `want` completions are in the CQ; as
     /// [`Submitter::submit_and_wait`](crate::Submitter::submit_and_wait)
     /// (which see for the errors), with every enter through the index.
+    #[inline]
     pub fn submit_and_wait(&self, want: usize) -> Result<usize> {
-        if self.handle.mode & sys::SETUP_SQ_REWIND != 0 {
-            return self.submit_rewind(want);
+        // SAFETY: (S1) no extra argument; the SQ holds entries pushed under
+        // `push`'s contract (P1-P3).
+        unsafe { self.submit_inner(want, 0, ptr::null(), 0) }
+    }
+
+    /// As [`submit_and_wait`](Self::submit_and_wait), with a timeout, a
+    /// signal mask and/or a minimum wait time (`IORING_ENTER_EXT_ARG`,
+    /// 5.11; `io_uring_enter(2)`); as
+    /// [`Submitter::submit_with_args`](crate::Submitter::submit_with_args),
+    /// through the index. A timeout that expires returns `Err(ETIME)`,
+    /// unless the enter that timed out also submitted entries.
+    pub fn submit_with_args(&self, want: usize, args: &SubmitArgs<'_, '_>) -> Result<usize> {
+        let arg: *const GeteventsArg = &args.args;
+        // SAFETY: (S1) `arg` is an io_uring_getevents_arg whose pointers
+        // borrow from values that outlive `args` (SubmitArgs' lifetimes).
+        unsafe { self.submit_inner(want, sys::ENTER_EXT_ARG, arg.cast(), size_of::<GeteventsArg>()) }
+    }
+
+    /// The submit of every `submit*` of the index flavour: `extra` flags
+    /// and the argument they describe (`extra == 0`: none, and under
+    /// SQPOLL no syscall when there is nothing to do).
+    ///
+    /// # Safety
+    /// `arg` and `argsz` must be what `extra` tells the kernel to expect;
+    /// the SQ holds entries pushed under `push`'s contract (P1-P3).
+    unsafe fn submit_inner(&self, want: usize, extra: u32, arg: *const c_void, argsz: usize) -> Result<usize> {
+        let mode = self.handle.mode;
+        if mode & sys::SETUP_SQ_REWIND != 0 {
+            // SAFETY: (S1, P1-P3) forwarded from the caller.
+            return unsafe { self.submit_rewind(want, extra, arg, argsz) };
         }
         let want32 = crate::submit::saturate(want);
+        let base = sys::ENTER_REGISTERED_RING | extra;
+        let sqpoll = mode & sys::SETUP_SQPOLL != 0;
         let mut done = 0;
         loop {
-            let sqpoll = self.handle.mode & sys::SETUP_SQPOLL != 0;
             if sqpoll {
                 // Publishing the tail before reading NEED_WAKEUP (R4).
                 atomic::fence(Ordering::SeqCst);
@@ -374,11 +408,8 @@ impl Submitter<'_, ByIndex> {
                 let (head, tail, flags) = (&*self.sq.head, &*self.sq.tail, &*self.sq.flags);
                 (tail.load(Ordering::Acquire).wrapping_sub(head.load(Ordering::Acquire)), load(flags))
             };
-            let mut flags = sys::ENTER_REGISTERED_RING;
-            if want > 0
-                || self.handle.mode & sys::SETUP_IOPOLL != 0
-                || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0
-            {
+            let mut flags = base;
+            if want > 0 || mode & sys::SETUP_IOPOLL != 0 || sq_flags & (sys::SQ_CQ_OVERFLOW | sys::SQ_TASKRUN) != 0 {
                 flags |= sys::ENTER_GETEVENTS;
             }
             if sqpoll {
@@ -388,10 +419,11 @@ impl Submitter<'_, ByIndex> {
                     return Ok(done + len as usize);
                 }
             }
-            // SAFETY: (S1) no argument; the index names this ring on this
-            // thread (the type is !Send); the SQ holds entries pushed under
-            // `push`'s contract (P1-P3).
-            let n = unsafe { sys::syscall::enter(self.handle.index, len, want32, flags, ptr::null(), 0) }?;
+            // SAFETY: (S1) `arg` is what `extra` describes (the caller's
+            // promise); the index names this ring on this thread (the type
+            // is !Send); the SQ holds entries pushed under `push`'s
+            // contract (P1-P3).
+            let n = unsafe { sys::syscall::enter(self.handle.index, len, want32, flags, arg, argsz) }?;
             done += n as usize;
             // Under SQPOLL the kernel answers `len` and waits; on a plain
             // ring it stops short (and does not wait) at an entry it
@@ -402,24 +434,28 @@ impl Submitter<'_, ByIndex> {
         }
     }
 
-    /// [`submit_and_wait`](Self::submit_and_wait) on an SQ_REWIND ring
-    /// (R7): the batch's length is `to_submit` (the kernel's head and tail
-    /// stay 0 and are never read here), and what the kernel consumed
-    /// leaves the batch, the rest moving down to slot 0.
+    /// [`submit_inner`](Self::submit_inner) on an SQ_REWIND ring (R7): the
+    /// batch's length is `to_submit` (the kernel's head and tail stay 0
+    /// and are never read here), and what the kernel consumed leaves the
+    /// batch, the rest moving down to slot 0.
+    ///
+    /// # Safety
+    /// As for [`submit_inner`](Self::submit_inner).
     #[cold]
-    fn submit_rewind(&self, want: usize) -> Result<usize> {
+    unsafe fn submit_rewind(&self, want: usize, extra: u32, arg: *const c_void, argsz: usize) -> Result<usize> {
         let want32 = crate::submit::saturate(want);
-        let entry_size = if self.handle.mode & sys::SETUP_SQE128 != 0 { 128 } else { 64 };
-        let extra = if self.handle.mode & sys::SETUP_IOPOLL != 0 {
-            sys::ENTER_REGISTERED_RING | sys::ENTER_GETEVENTS
-        } else {
-            sys::ENTER_REGISTERED_RING
-        };
+        let mode = self.handle.mode;
+        let entry_size = if mode & sys::SETUP_SQE128 != 0 { 128 } else { 64 };
+        let mut extra = extra | sys::ENTER_REGISTERED_RING;
+        if mode & sys::SETUP_IOPOLL != 0 {
+            extra |= sys::ENTER_GETEVENTS;
+        }
         let enter = |len: u32, flags: u32| {
-            // SAFETY: (S1) no argument; the index names this ring on this
-            // thread (the type is !Send); slots `0..len` hold the batch,
-            // pushed under `push`'s contract (P1-P3, R7).
-            match unsafe { sys::syscall::enter(self.handle.index, len, want32, flags, ptr::null(), 0) } {
+            // SAFETY: (S1) `arg` is what `extra` describes (the caller's
+            // promise); the index names this ring on this thread (the type
+            // is !Send); slots `0..len` hold the batch, pushed under
+            // `push`'s contract (P1-P3, R7).
+            match unsafe { sys::syscall::enter(self.handle.index, len, want32, flags, arg, argsz) } {
                 Ok(n) => n as crate::submit::Raw,
                 Err(e) => -(e.raw_os_error() as crate::submit::Raw),
             }

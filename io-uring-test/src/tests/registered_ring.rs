@@ -11,10 +11,11 @@ use std::io::{Read as _, Write as _};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt as _;
 use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, ensure, Context};
 use urix::ring::RegisteredRing;
-use urix::types::{iovec, Fd, Fixed};
+use urix::types::{iovec, Fd, Fixed, SubmitArgs, Timespec};
 use urix::{cqueue, opcode, squeue, Errno, IoUring};
 
 use super::register::{eventfd, eventfd_take};
@@ -27,6 +28,7 @@ const READ: Req = Req::Op(opcode::Read::CODE, "READ");
 const WRITE: Req = Req::Op(opcode::Write::CODE, "WRITE");
 const READ_FIXED: Req = Req::Op(opcode::ReadFixed::CODE, "READ_FIXED");
 const WRITE_FIXED: Req = Req::Op(opcode::WriteFixed::CODE, "WRITE_FIXED");
+const TIMEOUT: Req = Req::Op(opcode::Timeout::CODE, "TIMEOUT");
 const RECV: Req = Req::Op(opcode::Recv::CODE, "RECV");
 const FD_ONLY: Req = setup::REGISTERED_FD_ONLY;
 const NO_MMAP: Req = setup::NO_MMAP;
@@ -62,6 +64,7 @@ pub fn tests() -> Vec<Test> {
             registered_ring_probes_and_registers_a_personality,
             requires = [NOP, FD_ONLY, NO_MMAP, reg::PROBE, reg::PERSONALITY, reg::UNREGISTER_PERSONALITY]
         ),
+        test_once!(registered_ring_waits_with_args, requires = [NOP, TIMEOUT, FD_ONLY, NO_MMAP]),
     ]
 }
 
@@ -281,5 +284,42 @@ fn registered_ring_probes_and_registers_a_personality(ctx: &Ctx) -> anyhow::Resu
     let again = ring.submitter().unregister_personality(id);
     ensure!(again == Err(Errno::INVAL), "second unregister_personality: {again:?}, expected EINVAL");
     ring.close().context("close")?;
+    Ok(())
+}
+
+/// `submit_with_args` through the index (`IORING_ENTER_EXT_ARG` with
+/// `IORING_ENTER_REGISTERED_RING`): with nothing to complete, a 20 ms
+/// timeout ends the wait with `ETIME`, not before 15 ms; a NOP pushed
+/// first is submitted by the same call and its completion ends the wait;
+/// a 10 ms timeout operation is waited for under a 60 s wait timeout and
+/// completes with its own `ETIME`.
+fn registered_ring_waits_with_args(_: &Ctx) -> anyhow::Result<()> {
+    let mut ring = registered_ring(8)?;
+    let short = Timespec::new().nsec(20_000_000);
+    let long = Timespec::new().sec(60);
+    let start = Instant::now();
+    let r = ring.submitter().submit_with_args(1, &SubmitArgs::new().timespec(&short));
+    ensure!(r == Err(Errno::TIME), "a wait with nothing to complete returned {r:?}, expected ETIME");
+    ensure!(start.elapsed() >= Duration::from_millis(15), "the 20 ms wait ended after {:?}", start.elapsed());
+
+    // SAFETY: a NOP names no memory.
+    unsafe { ring.submission().push(&opcode::Nop::new().build().user_data(5)) }.map_err(|_| anyhow!("SQ full"))?;
+    let n = ring.submitter().submit_with_args(1, &SubmitArgs::new().timespec(&long)).context("NOP with args")?;
+    ensure!(n == 1, "the kernel took {n} entries, expected the NOP");
+    let c = ring.completion().next().context("no completion after the wait")?;
+    ensure!(c.user_data_u64() == 5 && c.result() == Ok(0), "NOP: {c:?}");
+
+    let ten_ms = Timespec::new().nsec(10_000_000);
+    let t = opcode::Timeout::new(&ten_ms).build().user_data(6);
+    let start = Instant::now();
+    // SAFETY: `ten_ms` outlives the timeout, which completes before the
+    // wait below returns Ok.
+    unsafe { ring.submission().push(&t) }.map_err(|_| anyhow!("SQ full"))?;
+    let n = ring.submitter().submit_with_args(1, &SubmitArgs::new().timespec(&long)).context("timeout with args")?;
+    ensure!(n == 1, "the kernel took {n} entries, expected the timeout");
+    let c = ring.completion().next().context("the wait returned before the timeout completed")?;
+    ensure!(c.user_data_u64() == 6 && c.result() == Err(Errno::TIME), "timeout: {c:?}");
+    ensure!(start.elapsed() >= Duration::from_millis(10), "the 10 ms timeout completed after {:?}", start.elapsed());
+    ring.close().context("unregistering the ring")?;
     Ok(())
 }

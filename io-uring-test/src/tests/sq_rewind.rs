@@ -329,7 +329,8 @@ fn sq_rewind_refused_where_the_kernel_or_urix_says_so(_: &Ctx) -> anyhow::Result
 /// length, each NOP completes once, and nothing is submitted twice; then
 /// a batch the kernel stops in (at an entry with an unknown flag) has its
 /// rest moved down to slot 0 and submitted by the next call, and
-/// `submit_and_wait` enters again by itself. Without SINGLE_ISSUER urix
+/// `submit_and_wait` enters again by itself; `submit_with_args` submits a
+/// batch and times out an empty wait. Without SINGLE_ISSUER urix
 /// refuses the ring, as `build` does.
 fn sq_rewind_on_a_registered_fd_only_ring(_: &Ctx) -> anyhow::Result<()> {
     needs_kernel(7, 0, "IORING_SETUP_SQ_REWIND")?;
@@ -391,6 +392,24 @@ fn sq_rewind_on_a_registered_fd_only_ring(_: &Ctx) -> anyhow::Result<()> {
     ensure!(ring.submit_and_wait(6)? == 6, "submit_and_wait over a refused entry");
     let got = sorted(&mut ring);
     ensure!(got == want(200), "completions {got:?}, expected {:?}", want(200));
+    // A wait with a timeout through the index: the batch goes first, and
+    // with nothing left to complete the timeout ends the wait.
+    {
+        let mut sq = ring.submission();
+        for i in 0..2 {
+            // SAFETY: as above.
+            unsafe { sq.push(&nop(300 + i)) }.context("push")?;
+        }
+    }
+    let long = urix::types::Timespec::new().sec(60);
+    let args = urix::types::SubmitArgs::new().timespec(&long);
+    ensure!(ring.submitter().submit_with_args(2, &args)? == 2, "a batch of 2 with args");
+    ensure!(ring.submission().is_empty(), "the batch is still pending after submit_with_args");
+    let got = sorted(&mut ring);
+    ensure!(got == [(300, 0), (301, 0)], "completions {got:?}, expected 300 and 301");
+    let short = urix::types::Timespec::new().nsec(1_000_000);
+    let r = ring.submitter().submit_with_args(1, &urix::types::SubmitArgs::new().timespec(&short));
+    ensure!(r == Err(Errno::TIME), "an empty wait with a 1 ms timeout: {r:?}");
     ring.close().context("unregistering the ring")?;
     Ok(())
 }
