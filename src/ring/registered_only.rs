@@ -212,11 +212,7 @@ impl<S: squeue::EntryMarker, C: cqueue::EntryMarker> RegisteredRing<S, C> {
     /// The submitter and both queues at once (as [`IoUring::split`](crate::IoUring::split)).
     #[inline]
     pub fn split(&mut self) -> (RegisteredSubmitter<'_>, SubmissionQueue<'_, S>, CompletionQueue<'_, C>) {
-        let submitter = Submitter {
-            handle: ByIndex { index: self.index, mode: self.mode, _thread: PhantomData },
-            sq: &self.sq.words,
-            batch: &self.sq.batch,
-        };
+        let submitter = self.submitter();
         // SAFETY: `&mut self` guarantees no other queue view exists (R6).
         let sq = unsafe { SubmissionQueue::new(&self.sq) };
         // SAFETY: (R6) as above.
